@@ -80,6 +80,7 @@ export function verifyReceived(request: ReceivedRequest, credentials: Credential
   const signedHeaders = signedList.split(';');
   const fail = (reason: string): Verification => ({ valid: false, service, region, signedHeaders, reason });
   if (accessKeyId !== credentials.accessKeyId) return fail('another access key');
+  if (!signedHeaders.includes('host') || !signedHeaders.includes('x-amz-date')) return fail('host or date not signed');
   const payloadHash = String(request.headers['x-amz-content-sha256'] ?? '');
   if (payloadHash !== 'UNSIGNED-PAYLOAD' && payloadHash !== createHash('sha256').update(request.body).digest('hex')) {
     return fail('x-amz-content-sha256 is not the hash of the body received');
@@ -106,6 +107,8 @@ export function verifyReceived(request: ReceivedRequest, credentials: Credential
     } as aws4.Request,
     credentials,
   );
+  // With doNotModifyHeaders aws4 would take the date from the local clock: use the one signed.
+  (signer as unknown as { datetime: string }).datetime = headers['x-amz-date'] ?? '';
   const expected = signer.signature();
   return expected === signature ? { valid: true, service, region, signedHeaders } : fail('signature mismatch');
 }
