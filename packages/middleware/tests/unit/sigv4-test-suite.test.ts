@@ -5,12 +5,12 @@ import { loadSuite, suiteDir, suitePresent } from '../helpers/sigv4-test-suite.j
 
 const cases = loadSuite().filter((c) => c.context.normalize);
 
-describe('official AWS SigV4 test suite (header auth, normalize: true)', () => {
-  it.skipIf(suitePresent)(`is skipped: ${suiteDir} is absent (clone outside the workspace)`, () => {
-    expect(suitePresent).toBe(false);
-  });
+const title = suitePresent
+  ? 'official AWS SigV4 test suite (header auth, normalize: true)'
+  : `official AWS SigV4 test suite: SKIPPED, ${suiteDir} is absent (a clone outside the workspace)`;
 
-  it.runIf(suitePresent)('has the cases it should', () => {
+describe.skipIf(!suitePresent)(title, () => {
+  it('has the cases it should', () => {
     // Assess: 38 cases in all, 31 of them with normalize: true (the 7 others test unnormalized paths, which execute-api never uses).
     expect(loadSuite()).toHaveLength(38);
     expect(cases).toHaveLength(31);
