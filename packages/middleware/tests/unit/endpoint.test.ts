@@ -1,0 +1,81 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { IamClientConfigError, resolveSigningScope } from '../../src/index.js';
+
+afterEach(() => vi.unstubAllEnvs());
+
+describe('resolveSigningScope', () => {
+  it.each([
+    ['https://abc123.execute-api.eu-west-1.amazonaws.com/prod/', 'execute-api', 'eu-west-1', false],
+    ['https://abc123-vpce-0123.execute-api.us-east-2.amazonaws.com/prod/', 'execute-api', 'us-east-2', false],
+    ['https://vpce-0123-abc.execute-api.ap-south-1.vpce.amazonaws.com/prod/', 'execute-api', 'ap-south-1', false],
+    ['https://abc123.execute-api.cn-north-1.amazonaws.com.cn/prod/', 'execute-api', 'cn-north-1', false],
+    ['https://ABC123.EXECUTE-API.US-WEST-2.AMAZONAWS.COM/', 'execute-api', 'us-west-2', false],
+    ['https://xyz.lambda-url.us-west-2.on.aws/', 'lambda', 'us-west-2', false],
+    ['https://svc-0abc.7d67968.vpc-lattice-svcs.eu-central-1.on.aws/orders', 'vpc-lattice-svcs', 'eu-central-1', true],
+  ])('%s → %s in %s', (url, service, region, unsignedPayload) => {
+    // Prepare: options and the environment must not override what the hostname says.
+    vi.stubEnv('AWS_REGION', 'sa-east-1');
+
+    // Act
+    const scope = resolveSigningScope(new URL(url), { service: 'other' });
+
+    // Assess
+    expect(scope).toEqual({ service, region, unsignedPayload });
+  });
+
+  it('other hosts take the options first', () => {
+    // Prepare
+    vi.stubEnv('AWS_REGION', 'sa-east-1');
+
+    // Act
+    const scope = resolveSigningScope(new URL('https://api.example.com/v1'), {
+      service: 'lambda',
+      region: 'eu-north-1',
+    });
+
+    // Assess
+    expect(scope).toEqual({ service: 'lambda', region: 'eu-north-1', unsignedPayload: false });
+  });
+
+  it.each([
+    ['AWS_REGION', 'us-east-2'],
+    ['AWS_DEFAULT_REGION', 'us-west-1'],
+  ])('other hosts fall back to %s and the service execute-api', (variable, region) => {
+    // Prepare
+    vi.stubEnv('AWS_REGION', '');
+    vi.stubEnv('AWS_DEFAULT_REGION', '');
+    vi.stubEnv(variable, region);
+
+    // Act
+    const scope = resolveSigningScope(new URL('http://127.0.0.1:3000/prod/'));
+
+    // Assess
+    expect(scope).toEqual({ service: 'execute-api', region, unsignedPayload: false });
+  });
+
+  it('no region anywhere: an IamClientConfigError naming the URL', () => {
+    // Prepare
+    vi.stubEnv('AWS_REGION', '');
+    vi.stubEnv('AWS_DEFAULT_REGION', '');
+
+    // Act
+    const resolve = () => resolveSigningScope(new URL('https://api.example.com/v1?token=x'));
+
+    // Assess
+    expect(resolve).toThrow(IamClientConfigError);
+    expect(resolve).toThrow(
+      'Cannot tell the AWS region for https://api.example.com: it is not an AWS hostname; pass the `region` option or set AWS_REGION.',
+    );
+  });
+
+  it('a hostname that only looks like AWS is not trusted for the region', () => {
+    // Prepare
+    vi.stubEnv('AWS_REGION', 'us-east-1');
+
+    // Act
+    const scope = resolveSigningScope(new URL('https://abc.execute-api.eu-west-1.amazonaws.com.evil.example/'));
+
+    // Assess
+    expect(scope.region).toBe('us-east-1');
+  });
+});

@@ -1,0 +1,114 @@
+import { inspect } from 'node:util';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createIamClient } from '../../src/index.js';
+import { secretsOf, testCredentials } from '../helpers/credentials.js';
+import { type Loopback, type Responder, startLoopback } from '../helpers/loopback.js';
+
+/** Every failure the client can meet, one after another. */
+const scenarios: Responder = (request, response, index) => {
+  switch (request.target.split('?')[0]) {
+    case '/prod/flaky':
+      return index % 2 === 0 ? response.writeHead(503).end() : response.writeHead(200).end('{}');
+    case '/prod/denied':
+      return response
+        .writeHead(403, { 'x-amzn-errortype': 'AccessDeniedException', 'x-amzn-requestid': 'r-1' })
+        .end('{"Message":"User: arn:aws:sts::111111111111:assumed-role/r/s is not authorized"}');
+    case '/prod/reset':
+      return response.socket?.destroy();
+    default:
+      return response.writeHead(200).end('{"ok":true}');
+  }
+};
+
+describe('secrets never reach a log line or an error', () => {
+  let server: Loopback | undefined;
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    await server?.close();
+  });
+
+  it('across successes, retries, denials, resets, timeouts and bad input', async () => {
+    // Prepare: a real Powertools Logger at DEBUG, its output captured.
+    server = await startLoopback(scenarios);
+    const lines: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    const logger = new Logger({ serviceName: 'requestor', logLevel: 'DEBUG' });
+    const client = createIamClient({ credentials: testCredentials, region: 'us-east-1', retryBaseDelayMs: 1, logger });
+    const base = server.origin;
+    const errors: unknown[] = [];
+    const attempt = async (call: () => Promise<unknown>) => {
+      try {
+        await call();
+      } catch (error) {
+        errors.push(error);
+      }
+    };
+
+    // Act
+    await attempt(() => client.json({ url: `${base}/prod/ok` }));
+    await attempt(() => client.json({ url: `${base}/prod/flaky` }));
+    await attempt(() => client.json({ url: `${base}/prod/denied` }));
+    await attempt(() => client.get(`${base}/prod/reset`));
+    await attempt(() => client.get(`${base}/prod/reset`, { timeoutMs: 0 }));
+    await attempt(() => client.get(`${base}/prod/ok`, { headers: { 'x-token': `${testCredentials.sessionToken}\n` } }));
+    await attempt(() => client.get(`${base}/prod/ok`, { headers: { authorization: testCredentials.secretAccessKey } }));
+    vi.restoreAllMocks();
+
+    // Assess: the scenarios did produce log lines and errors to look into.
+    // ok 1 + flaky 2 + denied 1 + reset 3 attempts
+    expect(lines.filter((line) => line.includes('iam-m2m request')).length).toBeGreaterThanOrEqual(7);
+    expect(errors.map((error) => (error as Error).name)).toEqual([
+      'IamRequestError',
+      'IamNetworkError',
+      'IamTimeoutError',
+      'IamClientConfigError',
+      'IamClientConfigError',
+    ]);
+    const signatures = server.received.map(
+      (r) => /Signature=([0-9a-f]{64})/.exec(String(r.headers.authorization))?.[1],
+    );
+    const forbidden = [...secretsOf(testCredentials), ...signatures.filter(Boolean), 'AWS4-HMAC-SHA256', 'Signature='];
+    const everything = [
+      ...lines,
+      ...errors.flatMap((error) => [
+        String(error),
+        (error as Error).stack,
+        inspect(error, { depth: 5 }),
+        JSON.stringify(error),
+      ]),
+    ].join('\n');
+    for (const secret of forbidden) expect(everything).not.toContain(secret);
+  });
+
+  it('logs one debug line per attempt with method, host, path, status, attempt and ms', async () => {
+    // Prepare
+    server = await startLoopback(scenarios);
+    const debug = vi.fn();
+    const client = createIamClient({
+      credentials: testCredentials,
+      region: 'us-east-1',
+      retryBaseDelayMs: 1,
+      logger: { debug },
+    });
+
+    // Act
+    await client.get(`${server.origin}/prod/flaky?q=1`);
+
+    // Assess
+    expect(debug).toHaveBeenCalledTimes(2);
+    expect(debug.mock.calls.map(([, attributes]) => attributes)).toEqual([
+      expect.objectContaining({
+        method: 'GET',
+        host: new URL(server.origin).host,
+        path: '/prod/flaky',
+        status: 503,
+        attempt: 1,
+      }),
+      expect.objectContaining({ method: 'GET', path: '/prod/flaky', status: 200, attempt: 2, ms: expect.any(Number) }),
+    ]);
+  });
+});
