@@ -1,0 +1,29 @@
+// pnpm --filter infra run deploy [-- -c apiAccount=… -c requestorAccount=… -c region=…]
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readConfig } from '../src/config.js';
+import { OUTPUTS, STACK_NAMES } from '../src/stacks.js';
+import { requireCredentials } from './aws-credentials.js';
+import { cdk, contextArgs, infraDir } from './cdk.js';
+
+// Before anything else: no credentials, one line, exit 1 (no synth, no bundling).
+requireCredentials('deploy');
+
+const args = process.argv.slice(2).filter((arg) => arg !== '--');
+const context = contextArgs(args);
+const config = readConfig({ tryGetContext: (key: string) => context[key] });
+const common = ['deploy', '--require-approval', 'never', ...args];
+
+if (config.layout === 'one') {
+  cdk([...common, STACK_NAMES.one]);
+} else {
+  const outputsFile = join(infraDir, 'cdk.out', 'outputs-api.json');
+  cdk([...common, STACK_NAMES.api, '--exclusively', '--outputs-file', outputsFile]);
+  const outputs = JSON.parse(readFileSync(outputsFile, 'utf8')) as Record<string, Record<string, string>>;
+  const apiId = outputs[STACK_NAMES.api]?.[OUTPUTS.apiId];
+  if (!apiId) {
+    process.stderr.write(`deploy: ${STACK_NAMES.api} has no ${OUTPUTS.apiId} output in ${outputsFile}.\n`);
+    process.exit(1);
+  }
+  cdk([...common, STACK_NAMES.requestor, '--exclusively', '--parameters', `${STACK_NAMES.requestor}:ApiId=${apiId}`]);
+}
