@@ -26,3 +26,8 @@ export function contextArgs(args: string[]): Record<string, string> {
   }
   return context;
 }
+
+/** This script's arguments, without the `--` that `pnpm run <script> -- …` passes through. */
+export function userArgs(): string[] {
+  return process.argv.slice(2).filter((arg) => arg !== '--');
+}

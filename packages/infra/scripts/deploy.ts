@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { readConfig } from '../src/config.js';
 import { OUTPUTS, STACK_NAMES } from '../src/stacks.js';
 import { requireCredentials } from './aws-credentials.js';
-import { cdk, contextArgs, infraDir } from './cdk.js';
+import { cdk, contextArgs, infraDir, userArgs } from './cdk.js';
 
 // Before anything else: no credentials, one line, exit 1 (no synth, no bundling).
 requireCredentials('deploy');
 
-const args = process.argv.slice(2).filter((arg) => arg !== '--');
+const args = userArgs();
 const context = contextArgs(args);
 const config = readConfig({ tryGetContext: (key: string) => context[key] });
 const common = ['deploy', '--require-approval', 'never', ...args];

@@ -3,11 +3,12 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { OUTPUTS, STACK_NAMES } from '../src/stacks.js';
 import { requireCredentials } from './aws-credentials.js';
+import { userArgs } from './cdk.js';
 
 const FUNCTIONS = { requestor: OUTPUTS.requestor, 'hello-world': OUTPUTS.helloWorld } as const;
 type FunctionKey = keyof typeof FUNCTIONS;
 
-const args = process.argv.slice(2).filter((arg) => arg !== '--');
+const args = userArgs();
 const name = args[0];
 if (!name || !(name in FUNCTIONS)) {
   process.stderr.write(
