@@ -20,9 +20,15 @@ export interface SuiteCase {
   query: string;
   /** Lower-case names; repeated headers joined with `,`, folded lines joined with a space. */
   headers: Record<string, string>;
+  /** Header lines as written: names as written, repeats kept, folded lines joined with a space. */
+  headerLines: [string, string][];
   body: Buffer;
   read(file: string): string;
+  /** The request the suite signed (`header-signed-request.txt` or `query-signed-request.txt`), parsed. */
+  signed(kind: 'header' | 'query'): ParsedRequest;
 }
+
+export type ParsedRequest = Pick<SuiteCase, 'method' | 'path' | 'query' | 'headers' | 'headerLines' | 'body'>;
 
 function findRepoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -38,7 +44,7 @@ function findRepoRoot(): string {
 export const suiteDir = process.env.SIGV4_TEST_SUITE ?? resolve(findRepoRoot(), '..', 'shared', 'sigv4-test-suite');
 export const suitePresent = existsSync(suiteDir);
 
-function parseRequest(text: string): Pick<SuiteCase, 'method' | 'path' | 'query' | 'headers' | 'body'> {
+function parseRequest(text: string): ParsedRequest {
   const split = text.indexOf('\n\n');
   const head = split === -1 ? text : text.slice(0, split);
   const body = Buffer.from(split === -1 ? '' : text.slice(split + 2), 'utf8');
@@ -53,16 +59,20 @@ function parseRequest(text: string): Pick<SuiteCase, 'method' | 'path' | 'query'
     if (/^\s/.test(line) && last) last[1] += ` ${line.trim()}`;
     else {
       const colon = line.indexOf(':');
-      entries.push([line.slice(0, colon).toLowerCase(), line.slice(colon + 1)]);
+      entries.push([line.slice(0, colon), line.slice(colon + 1)]);
     }
   }
   const headers: Record<string, string> = {};
-  for (const [name, value] of entries) headers[name] = name in headers ? `${headers[name]},${value}` : value;
+  for (const [rawName, value] of entries) {
+    const name = rawName.toLowerCase();
+    headers[name] = name in headers ? `${headers[name]},${value}` : value;
+  }
   return {
     method,
     path: q === -1 ? target : target.slice(0, q),
     query: q === -1 ? '' : target.slice(q + 1),
     headers,
+    headerLines: entries,
     body,
   };
 }
@@ -74,6 +84,12 @@ export function loadSuite(): SuiteCase[] {
     .filter((entry) => entry.isDirectory())
     .map(({ name }) => {
       const read = (file: string) => readFileSync(join(suiteDir, name, file), 'utf8');
-      return { name, context: JSON.parse(read('context.json')), ...parseRequest(read('request.txt')), read };
+      return {
+        name,
+        context: JSON.parse(read('context.json')),
+        ...parseRequest(read('request.txt')),
+        read,
+        signed: (kind: 'header' | 'query') => parseRequest(read(`${kind}-signed-request.txt`)),
+      };
     });
 }
