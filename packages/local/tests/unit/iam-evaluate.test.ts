@@ -1,0 +1,263 @@
+import { describe, expect, it } from 'vitest';
+import { conditionsHold } from '../../src/iam/conditions.js';
+import { evaluateAccess } from '../../src/iam/evaluate.js';
+import { arnMatch, type Principal, principalMatches, wildcardMatch } from '../../src/iam/match.js';
+import { type PolicyDocument, policyProblems } from '../../src/iam/policy.js';
+
+const API_ACCOUNT = '222222222222';
+const METHOD_ARN = `arn:aws:execute-api:us-east-1:${API_ACCOUNT}:abc123defg/prod/GET/`;
+const caller = (accountId: string): Principal => ({
+  arn: `arn:aws:sts::${accountId}:assumed-role/requestor-role/requestor`,
+  accountId,
+  entityArn: `arn:aws:iam::${accountId}:role/requestor-role`,
+});
+
+type Cell = 'Allow' | 'silent' | 'Deny';
+const identityPolicy = (cell: Cell): PolicyDocument[] =>
+  cell === 'silent' ? [] : [{ Statement: { Effect: cell, Action: 'execute-api:Invoke', Resource: METHOD_ARN } }];
+const resourcePolicy = (cell: Cell, accountId: string): PolicyDocument | undefined =>
+  cell === 'silent'
+    ? undefined
+    : {
+        Statement: [
+          {
+            Effect: cell,
+            Principal: { AWS: `arn:aws:iam::${accountId}:root` },
+            Action: 'execute-api:Invoke',
+            Resource: METHOD_ARN,
+          },
+        ],
+      };
+
+const cells: Cell[] = ['Allow', 'silent', 'Deny'];
+// AWS's tables (API Gateway authorization flow): [identity][resource] → outcome.
+const SAME: Record<Cell, Record<Cell, string>> = {
+  Allow: { Allow: 'allow', silent: 'allow', Deny: 'explicit deny' },
+  silent: { Allow: 'allow', silent: 'implicit deny', Deny: 'explicit deny' },
+  Deny: { Allow: 'explicit deny', silent: 'explicit deny', Deny: 'explicit deny' },
+};
+const CROSS: Record<Cell, Record<Cell, string>> = {
+  Allow: { Allow: 'allow', silent: 'implicit deny', Deny: 'explicit deny' },
+  silent: { Allow: 'implicit deny', silent: 'implicit deny', Deny: 'explicit deny' },
+  Deny: { Allow: 'explicit deny', silent: 'explicit deny', Deny: 'explicit deny' },
+};
+const outcome = ({ allowed, explicitDeny }: { allowed: boolean; explicitDeny: boolean }) =>
+  allowed ? 'allow' : explicitDeny ? 'explicit deny' : 'implicit deny';
+
+describe('evaluateAccess: the API Gateway authorization tables', () => {
+  for (const [label, accountId, table] of [
+    ['same account', API_ACCOUNT, SAME],
+    ['cross-account', '111111111111', CROSS],
+  ] as const) {
+    for (const identity of cells) {
+      for (const resource of cells) {
+        it(`${label}: identity ${identity} × resource ${resource} → ${table[identity][resource]}`, () => {
+          // Act
+          const decision = evaluateAccess(
+            {
+              principal: caller(accountId),
+              action: 'execute-api:Invoke',
+              resource: METHOD_ARN,
+              resourceAccountId: API_ACCOUNT,
+            },
+            { identityPolicies: identityPolicy(identity), resourcePolicy: resourcePolicy(resource, accountId) },
+          );
+
+          // Assess
+          expect(outcome(decision)).toBe(table[identity][resource]);
+        });
+      }
+    }
+  }
+});
+
+describe('matching', () => {
+  it.each([
+    ['execute-api:*', 'execute-api:Invoke', true, true],
+    ['*', 'execute-api:Invoke', true, true],
+    ['execute-api:inv?ke', 'execute-api:Invoke', true, true],
+    ['execute-api:Invoke', 'execute-api:ManageConnections', true, false],
+    ['lambda:*', 'execute-api:Invoke', true, false],
+  ])('action %s vs %s (ignore case %s) → %s', (pattern, value, ignoreCase, expected) => {
+    expect(wildcardMatch(pattern, value, ignoreCase)).toBe(expected);
+  });
+
+  it.each([
+    [METHOD_ARN, true],
+    [`arn:aws:execute-api:us-east-1:${API_ACCOUNT}:abc123defg/*`, true],
+    [`arn:aws:execute-api:us-east-1:${API_ACCOUNT}:abc123defg/prod/*/`, true],
+    [`arn:aws:execute-api:us-east-1:${API_ACCOUNT}:abc123defg/prod/POST/`, false],
+    [`arn:aws:execute-api:*:${API_ACCOUNT}:abc123defg/prod/GET/`, true],
+    ['arn:aws:execute-api:*', true],
+    ['arn:aws:execute-api:us-*', true],
+    [`arn:aws:execute-api:us-east-1:*:abc123defg/prod/GET/`, true],
+    [`arn:aws:execute-api:us-east-1:111111111111:abc123defg/*`, false],
+    // a * inside a segment does not cross a colon
+    [`arn:aws:execute-api:us-*:abc123defg/prod/GET/`, false],
+    [`arn:aws:execute-api:us-east-1:${API_ACCOUNT}:abc123defg/prod/GET/?`, false],
+    ['*', true],
+  ])('resource %s → %s', (pattern, expected) => {
+    expect(arnMatch(pattern, METHOD_ARN)).toBe(expected);
+  });
+
+  it.each([
+    ['*', true],
+    ['111111111111', true],
+    ['arn:aws:iam::111111111111:root', true],
+    ['arn:aws:iam::111111111111:role/requestor-role', true],
+    ['arn:aws:sts::111111111111:assumed-role/requestor-role/requestor', true],
+    ['arn:aws:iam::111111111111:role/other-role', false],
+    ['arn:aws:iam::333333333333:root', false],
+    ['333333333333', false],
+  ])('principal %s → %s', (value, expected) => {
+    expect(principalMatches(value, caller('111111111111'))).toBe(expected);
+  });
+});
+
+describe('conditions', () => {
+  const context = {
+    'aws:principalaccount': '111111111111',
+    'aws:principalarn': 'arn:aws:iam::111111111111:role/requestor-role',
+    'aws:sourceip': '127.0.0.1',
+    'aws:securetransport': 'false',
+  };
+
+  it.each([
+    [{ StringEquals: { 'aws:PrincipalAccount': '111111111111' } }, true],
+    [{ StringEquals: { 'aws:PrincipalAccount': ['333333333333', '111111111111'] } }, true],
+    [{ StringEquals: { 'aws:PrincipalAccount': '333333333333' } }, false],
+    [{ StringNotEquals: { 'aws:PrincipalAccount': '333333333333' } }, true],
+    [{ StringLike: { 'aws:PrincipalArn': 'arn:aws:iam::*:role/requestor-*' } }, true],
+    [{ StringNotLike: { 'aws:PrincipalArn': 'arn:aws:iam::*:role/requestor-*' } }, false],
+    [{ ArnLike: { 'aws:PrincipalArn': 'arn:aws:iam::111111111111:role/*' } }, true],
+    [{ ArnEquals: { 'aws:PrincipalArn': 'arn:aws:iam::111111111111:role/other' } }, false],
+    [{ ArnNotLike: { 'aws:PrincipalArn': 'arn:aws:iam::111111111111:role/other*' } }, true],
+    [{ IpAddress: { 'aws:SourceIp': '127.0.0.0/8' } }, true],
+    [{ IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } }, false],
+    [{ NotIpAddress: { 'aws:SourceIp': '10.0.0.0/8' } }, true],
+    [{ Bool: { 'aws:SecureTransport': 'false' } }, true],
+    [{ Bool: { 'aws:SecureTransport': 'true' } }, false],
+    // absent keys: positive operators fail, IfExists and negated ones hold
+    [{ StringEquals: { 'aws:PrincipalOrgID': 'o-abc' } }, false],
+    [{ StringEqualsIfExists: { 'aws:PrincipalOrgID': 'o-abc' } }, true],
+    [{ StringNotEquals: { 'aws:PrincipalOrgID': 'o-abc' } }, true],
+    [{ Null: { 'aws:PrincipalOrgID': 'true' } }, true],
+    [{ Null: { 'aws:PrincipalAccount': 'true' } }, false],
+    // every operator and key must hold
+    [{ StringEquals: { 'aws:PrincipalAccount': '111111111111' }, Bool: { 'aws:SecureTransport': 'true' } }, false],
+  ])('%j → %s', (condition, expected) => {
+    expect(conditionsHold(condition, context)).toBe(expected);
+  });
+
+  it('an organization condition in a resource policy lets the organization in, across accounts', () => {
+    // Prepare
+    const resourcePolicy: PolicyDocument = {
+      Statement: {
+        Effect: 'Allow',
+        Principal: '*',
+        Action: 'execute-api:Invoke',
+        Resource: METHOD_ARN,
+        Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-abc123' } },
+      },
+    };
+    const request = { action: 'execute-api:Invoke', resource: METHOD_ARN, resourceAccountId: API_ACCOUNT };
+
+    // Act
+    const member = evaluateAccess(
+      { ...request, principal: { ...caller('111111111111'), orgId: 'o-abc123' } },
+      { identityPolicies: identityPolicy('Allow'), resourcePolicy },
+    );
+    const stranger = evaluateAccess(
+      { ...request, principal: caller('111111111111') },
+      { identityPolicies: identityPolicy('Allow'), resourcePolicy },
+    );
+
+    // Assess
+    expect(member.allowed).toBe(true);
+    expect(stranger.allowed).toBe(false);
+  });
+
+  it('a Deny on insecure transport overrides every Allow', () => {
+    // Act
+    const decision = evaluateAccess(
+      {
+        principal: caller(API_ACCOUNT),
+        action: 'execute-api:Invoke',
+        resource: METHOD_ARN,
+        resourceAccountId: API_ACCOUNT,
+        context: { 'aws:SecureTransport': 'false' },
+      },
+      {
+        identityPolicies: [
+          ...identityPolicy('Allow'),
+          {
+            Statement: {
+              Effect: 'Deny',
+              Action: '*',
+              Resource: '*',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            },
+          },
+        ],
+      },
+    );
+
+    // Assess
+    expect(decision).toMatchObject({ allowed: false, explicitDeny: true });
+  });
+
+  it('NotAction, NotResource and NotPrincipal', () => {
+    // Prepare
+    const request = {
+      principal: caller('111111111111'),
+      action: 'execute-api:Invoke',
+      resource: METHOD_ARN,
+      resourceAccountId: API_ACCOUNT,
+    };
+
+    // Act & Assess
+    expect(
+      evaluateAccess(request, {
+        identityPolicies: [{ Statement: { Effect: 'Allow', NotAction: 'iam:*', Resource: '*' } }],
+        resourcePolicy: resourcePolicy('Allow', '111111111111'),
+      }).allowed,
+    ).toBe(true);
+    expect(
+      evaluateAccess(request, {
+        identityPolicies: [{ Statement: { Effect: 'Allow', Action: '*', NotResource: METHOD_ARN } }],
+        resourcePolicy: resourcePolicy('Allow', '111111111111'),
+      }).allowed,
+    ).toBe(false);
+    expect(
+      evaluateAccess(request, {
+        identityPolicies: identityPolicy('Allow'),
+        resourcePolicy: {
+          Statement: {
+            Effect: 'Deny',
+            NotPrincipal: { AWS: 'arn:aws:iam::111111111111:root' },
+            Action: '*',
+            Resource: '*',
+          },
+        },
+      }).explicitDeny,
+    ).toBe(false);
+  });
+
+  it('policyProblems names what the evaluator cannot honour', () => {
+    expect(
+      policyProblems({
+        name: 'RequestorPolicy',
+        document: {
+          Statement: [
+            { Sid: 'X', Effect: 'Allow', Action: 'a:b', Resource: '*', Condition: { ForAnyValue: {} } },
+            { Effect: 'Maybe' as never },
+          ],
+        },
+      }),
+    ).toEqual([
+      'RequestorPolicy statement X: condition operator ForAnyValue is not supported',
+      'RequestorPolicy statement 1: Effect must be Allow or Deny',
+      'RequestorPolicy statement 1: no Action or NotAction',
+    ]);
+  });
+});
