@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+import type { RestApiModel } from '../assembly/model.js';
+import { AwsError, missingAuthenticationToken } from '../aws-error.js';
+import { evaluateAccess } from '../iam/evaluate.js';
+import type { Identity, IdentityStore } from '../iam/identities.js';
+import { arnMatch } from '../iam/match.js';
+import { asList, type PolicyDocument, statementsOf } from '../iam/policy.js';
+import type { FunctionRuntime } from '../lambda/runtime.js';
+import { parseQuery } from '../sigv4/canonical.js';
+import { type ReceivedRequest, verifySignature } from '../sigv4/verify.js';
+import { type LocalResponse, restProxyEvent, toProxyResponse } from './event.js';
+import { matchRoute } from './routes.js';
+
+/** What the gateway needs besides the API: who is who, and the functions to run. */
+export interface GatewayContext {
+  identities: IdentityStore;
+  /** By function ARN. */
+  runtimes: Map<string, FunctionRuntime>;
+  now?: () => Date;
+}
+
+/** A request at the gateway, with where it came from. */
+export interface GatewayRequest extends ReceivedRequest {
+  sourceIp: string;
+}
+
+const internalError = () => new AwsError(502, 'InternalServerErrorException', 'Internal server error');
+
+/** `execute-api:/prod/GET/x` (resource policy short form) → the full ARN of this API. */
+export function expandShortForms(policy: PolicyDocument, apiArn: string): PolicyDocument {
+  const expand = (resource: string) =>
+    resource.startsWith('execute-api:/') ? `${apiArn}/${resource.slice(13)}` : resource;
+  return {
+    ...policy,
+    Statement: statementsOf(policy).map((statement) => ({
+      ...statement,
+      ...(statement.Resource !== undefined ? { Resource: asList(statement.Resource).map(expand) } : {}),
+      ...(statement.NotResource !== undefined ? { NotResource: asList(statement.NotResource).map(expand) } : {}),
+    })),
+  };
+}
+
+const ANONYMOUS: Identity = {
+  name: 'anonymous',
+  principal: { arn: 'anonymous', accountId: '', entityArn: 'anonymous' },
+  userId: '',
+  credentials: { accessKeyId: '', secretAccessKey: '', sessionToken: '' },
+  policies: [],
+};
+
+/**
+ * Serves one request to a REST API as API Gateway does: route (unknown → 403 Missing
+ * Authentication Token), AWS_IAM signature, authorization (identity and resource policies),
+ * Lambda permission, proxy integration, response mapping (malformed or failed → 502).
+ *
+ * @param stagePath the request target from the stage on, e.g. `/prod/echo?x=1`.
+ */
+export async function handleRestApiRequest(
+  api: RestApiModel,
+  request: GatewayRequest,
+  stagePath: string,
+  context: GatewayContext,
+): Promise<LocalResponse> {
+  const requestId = randomUUID();
+  const q = stagePath.indexOf('?');
+  const wirePath = q === -1 ? stagePath : stagePath.slice(0, q);
+  const stagePrefix = `/${api.stageName}`;
+  if (wirePath !== stagePrefix && !wirePath.startsWith(`${stagePrefix}/`)) throw missingAuthenticationToken();
+  const path = wirePath.slice(stagePrefix.length) || '/';
+  if (path.split('/').some((segment) => segment === '.' || segment === '..')) {
+    throw new AwsError(400, 'BadRequestException', "The request path must not contain '.' or '..' segments.");
+  }
+  const route = matchRoute(api.methods, request.method, path);
+  if (!route) throw missingAuthenticationToken();
+
+  const apiArn = `arn:aws:execute-api:${api.region}:${api.accountId}:${api.restApiId}`;
+  const methodArn = `${apiArn}/${api.stageName}/${request.method}/${path.slice(1)}`;
+  let caller: Identity | undefined;
+  if (route.method.authorizationType === 'AWS_IAM') {
+    caller = verifySignature(request, {
+      service: 'execute-api',
+      region: api.region,
+      lookup: context.identities.lookup,
+      now: context.now?.(),
+    }).identity;
+  }
+  if (caller || api.policy) {
+    const who = caller ?? ANONYMOUS;
+    const decision = evaluateAccess(
+      {
+        principal: who.principal,
+        action: 'execute-api:Invoke',
+        resource: methodArn,
+        resourceAccountId: api.accountId,
+        context: { 'aws:SourceIp': request.sourceIp, 'aws:SecureTransport': 'false' },
+      },
+      { identityPolicies: who.policies, resourcePolicy: api.policy && expandShortForms(api.policy, apiArn) },
+    );
+    const allowed = caller ? decision.allowed : decision.resource === 'allow';
+    if (!allowed) {
+      const suffix = decision.explicitDeny ? ' with an explicit deny' : '';
+      throw new AwsError(
+        403,
+        'AccessDeniedException',
+        `User: ${who.principal.arn} is not authorized to perform: execute-api:Invoke on resource: ${methodArn}${suffix}`,
+      );
+    }
+  }
+
+  const runtime = route.method.functionArn ? context.runtimes.get(route.method.functionArn) : undefined;
+  const permitted = runtime?.fn.permissions.some(
+    (statement) =>
+      asList((statement.Principal as Record<string, string | string[]> | undefined)?.Service).includes(
+        'apigateway.amazonaws.com',
+      ) &&
+      asList(statement.Condition?.ArnLike?.['aws:SourceArn'] as string | string[] | undefined).some((arn) =>
+        arnMatch(arn, methodArn),
+      ),
+  );
+  if (!runtime || !permitted) {
+    // API Gateway logs "Invalid permissions on Lambda function" and answers 500.
+    throw new AwsError(500, 'InternalServerErrorException', 'Internal server error');
+  }
+  const event = restProxyEvent({
+    api,
+    resourcePath: route.method.resourcePath,
+    path,
+    httpMethod: request.method,
+    headers: request.headers,
+    query: parseQuery(q === -1 ? '' : stagePath.slice(q + 1)),
+    pathParameters: route.pathParameters,
+    body: Buffer.from(request.body),
+    caller,
+    sourceIp: request.sourceIp,
+    requestId,
+  });
+  const outcome = await runtime.invoke(event, requestId);
+  const response = outcome.ok ? toProxyResponse(outcome.result) : undefined;
+  if (!response) throw internalError();
+  response.headers['x-amzn-requestid'] = requestId;
+  return response;
+}

@@ -1,0 +1,74 @@
+import type { MethodModel } from '../assembly/model.js';
+import { percentDecode } from '../sigv4/canonical.js';
+
+/** The method a request reaches, and its path parameters (decoded). */
+export interface RouteMatch {
+  method: MethodModel;
+  pathParameters: Record<string, string> | null;
+}
+
+// Per segment: a literal beats {param}, which beats {greedy+}.
+const LITERAL = 2;
+const PARAM = 1;
+const GREEDY = 0;
+
+function matchPath(
+  template: string,
+  segments: string[],
+): { score: number[]; params: Record<string, string> } | undefined {
+  const parts = template.split('/').filter(Boolean);
+  const params: Record<string, string> = {};
+  const score: number[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i] ?? '';
+    const greedy = /^\{(.+)\+\}$/.exec(part);
+    if (greedy) {
+      if (i !== parts.length - 1 || segments.length <= i) return undefined;
+      params[greedy[1] ?? ''] = segments.slice(i).map(percentDecode).join('/');
+      score.push(GREEDY);
+      return { score, params };
+    }
+    const segment = segments[i];
+    if (segment === undefined) return undefined;
+    const param = /^\{(.+)\}$/.exec(part);
+    if (param) {
+      params[param[1] ?? ''] = percentDecode(segment);
+      score.push(PARAM);
+    } else if (percentDecode(segment) === part) score.push(LITERAL);
+    else return undefined;
+  }
+  return segments.length === parts.length ? { score, params } : undefined;
+}
+
+const compareScores = (a: number[], b: number[]): number => {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const diff = (a[i] ?? -1) - (b[i] ?? -1);
+    if (diff !== 0) return diff;
+  }
+  return 0;
+};
+
+/**
+ * Finds the method API Gateway would pick for a request: the most specific resource
+ * (literal segments over `{param}` over `{proxy+}`), then the exact HTTP method over `ANY`.
+ *
+ * @example
+ * ```ts
+ * matchRoute(api.methods, 'POST', '/echo/a%20b'); // → ANY /{proxy+}, { proxy: 'echo/a b' }
+ * ```
+ */
+export function matchRoute(methods: MethodModel[], httpMethod: string, wirePath: string): RouteMatch | undefined {
+  const segments = wirePath.split('/').filter(Boolean);
+  let best: { method: MethodModel; score: number[]; params: Record<string, string> } | undefined;
+  for (const method of methods) {
+    if (method.httpMethod !== httpMethod && method.httpMethod !== 'ANY') continue;
+    const match = matchPath(method.resourcePath, segments);
+    if (!match) continue;
+    const order = best ? compareScores(match.score, best.score) : 1;
+    if (order > 0 || (order === 0 && best && best.method.httpMethod === 'ANY' && method.httpMethod !== 'ANY')) {
+      best = { method, ...match };
+    }
+  }
+  if (!best) return undefined;
+  return { method: best.method, pathParameters: Object.keys(best.params).length > 0 ? best.params : null };
+}
