@@ -2,8 +2,11 @@ import { conditionsHold, type RequestContext } from './conditions.js';
 import { arnMatch, type Principal, principalMatches, wildcardMatch } from './match.js';
 import { asList, type PolicyDocument, type PolicyStatement, statementsOf } from './policy.js';
 
-/** What one set of policies says about a request. */
-export type Verdict = 'allow' | 'deny' | 'silent';
+/**
+ * What one set of policies says about a request. `delegated`: a resource policy allows the
+ * caller's account (root or account id), which grants nothing by itself in that account.
+ */
+export type Verdict = 'allow' | 'delegated' | 'deny' | 'silent';
 
 /** The request being authorized. */
 export interface AccessRequest {
@@ -34,12 +37,23 @@ export interface AccessDecision {
   resource: Verdict;
 }
 
-function principalApplies(statement: PolicyStatement, principal: Principal): boolean {
-  const matches = (element: PolicyStatement['Principal']) =>
-    element === '*' || asList(element?.AWS).some((value) => principalMatches(value, principal));
-  if (statement.Principal !== undefined) return matches(statement.Principal);
-  if (statement.NotPrincipal !== undefined) return !matches(statement.NotPrincipal);
-  return false;
+const ACCOUNT_PRINCIPAL = /^(\d{12}|arn:aws[a-z-]*:iam::\d{12}:root)$/;
+
+/** Whether a resource policy statement names the caller: directly, through its account, or not. */
+function principalApplies(statement: PolicyStatement, principal: Principal): 'direct' | 'account' | undefined {
+  if (statement.Principal !== undefined) {
+    if (statement.Principal === '*') return 'direct';
+    const values = asList(statement.Principal.AWS).filter((value) => principalMatches(value, principal));
+    if (values.length === 0) return undefined;
+    return values.every((value) => ACCOUNT_PRINCIPAL.test(value)) ? 'account' : 'direct';
+  }
+  if (statement.NotPrincipal !== undefined) {
+    const excluded =
+      statement.NotPrincipal === '*' ||
+      asList(statement.NotPrincipal.AWS).some((value) => principalMatches(value, principal));
+    return excluded ? undefined : 'direct';
+  }
+  return undefined;
 }
 
 function statementApplies(
@@ -69,7 +83,9 @@ function verdictOf(
   for (const statement of documents.flatMap(statementsOf)) {
     if (!statementApplies(statement, request, context, resourcePolicy)) continue;
     if (statement.Effect === 'Deny') return 'deny';
-    verdict = 'allow';
+    const delegated = resourcePolicy && principalApplies(statement, request.principal) === 'account';
+    if (!delegated) verdict = 'allow';
+    else if (verdict === 'silent') verdict = 'delegated';
   }
   return verdict;
 }
@@ -88,6 +104,8 @@ export function principalContext(principal: Principal): RequestContext {
  * AWS's authorization flow for a resource with a resource policy (API Gateway, Lambda):
  * an explicit Deny anywhere wins; in the same account the identity policy OR the resource
  * policy must allow; across accounts the identity policy AND the resource policy must.
+ * A resource policy that names only the caller's account (its root or id) delegates to that
+ * account's identity policies: it counts across accounts, not as an allow of its own.
  *
  * @example
  * ```ts
@@ -100,9 +118,9 @@ export function evaluateAccess(request: AccessRequest, policies: AccessPolicies)
   const resource = policies.resourcePolicy ? verdictOf([policies.resourcePolicy], request, context, true) : 'silent';
   const explicitDeny = identity === 'deny' || resource === 'deny';
   const sameAccount = request.principal.accountId === request.resourceAccountId;
+  const resourceAllows = resource === 'allow' || (!sameAccount && resource === 'delegated');
   const allowed =
-    !explicitDeny &&
-    (sameAccount ? identity === 'allow' || resource === 'allow' : identity === 'allow' && resource === 'allow');
+    !explicitDeny && (sameAccount ? identity === 'allow' || resourceAllows : identity === 'allow' && resourceAllows);
   return { allowed, explicitDeny, identity, resource };
 }
 

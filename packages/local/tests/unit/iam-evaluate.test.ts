@@ -15,19 +15,15 @@ const caller = (accountId: string): Principal => ({
 type Cell = 'Allow' | 'silent' | 'Deny';
 const identityPolicy = (cell: Cell): PolicyDocument[] =>
   cell === 'silent' ? [] : [{ Statement: { Effect: cell, Action: 'execute-api:Invoke', Resource: METHOD_ARN } }];
-const resourcePolicy = (cell: Cell, accountId: string): PolicyDocument | undefined =>
+const resourcePolicy = (cell: Cell, principal: string): PolicyDocument | undefined =>
   cell === 'silent'
     ? undefined
     : {
         Statement: [
-          {
-            Effect: cell,
-            Principal: { AWS: `arn:aws:iam::${accountId}:root` },
-            Action: 'execute-api:Invoke',
-            Resource: METHOD_ARN,
-          },
+          { Effect: cell, Principal: { AWS: principal }, Action: 'execute-api:Invoke', Resource: METHOD_ARN },
         ],
       };
+const rootOf = (accountId: string) => `arn:aws:iam::${accountId}:root`;
 
 const cells: Cell[] = ['Allow', 'silent', 'Deny'];
 // AWS's tables (API Gateway authorization flow): [identity][resource] → outcome.
@@ -45,9 +41,10 @@ const outcome = ({ allowed, explicitDeny }: { allowed: boolean; explicitDeny: bo
   allowed ? 'allow' : explicitDeny ? 'explicit deny' : 'implicit deny';
 
 describe('evaluateAccess: the API Gateway authorization tables', () => {
-  for (const [label, accountId, table] of [
-    ['same account', API_ACCOUNT, SAME],
-    ['cross-account', '111111111111', CROSS],
+  // Same account: the resource policy names the caller's role; across accounts, its account.
+  for (const [label, accountId, table, named] of [
+    ['same account', API_ACCOUNT, SAME, caller(API_ACCOUNT).entityArn],
+    ['cross-account', '111111111111', CROSS, rootOf('111111111111')],
   ] as const) {
     for (const identity of cells) {
       for (const resource of cells) {
@@ -60,7 +57,7 @@ describe('evaluateAccess: the API Gateway authorization tables', () => {
               resource: METHOD_ARN,
               resourceAccountId: API_ACCOUNT,
             },
-            { identityPolicies: identityPolicy(identity), resourcePolicy: resourcePolicy(resource, accountId) },
+            { identityPolicies: identityPolicy(identity), resourcePolicy: resourcePolicy(resource, named) },
           );
 
           // Assess
@@ -69,6 +66,43 @@ describe('evaluateAccess: the API Gateway authorization tables', () => {
       }
     }
   }
+});
+
+describe('a resource policy naming an account delegates to its identity policies', () => {
+  const request = {
+    principal: caller(API_ACCOUNT),
+    action: 'execute-api:Invoke',
+    resource: METHOD_ARN,
+    resourceAccountId: API_ACCOUNT,
+  };
+
+  it('same account, identity silent: the account principal grants nothing by itself', () => {
+    expect(
+      outcome(
+        evaluateAccess(request, { identityPolicies: [], resourcePolicy: resourcePolicy('Allow', rootOf(API_ACCOUNT)) }),
+      ),
+    ).toBe('implicit deny');
+    expect(
+      outcome(evaluateAccess(request, { identityPolicies: [], resourcePolicy: resourcePolicy('Allow', API_ACCOUNT) })),
+    ).toBe('implicit deny');
+  });
+
+  it('same account, identity allows: allowed', () => {
+    expect(
+      outcome(
+        evaluateAccess(request, {
+          identityPolicies: identityPolicy('Allow'),
+          resourcePolicy: resourcePolicy('Allow', rootOf(API_ACCOUNT)),
+        }),
+      ),
+    ).toBe('allow');
+  });
+
+  it('Principal "*" grants directly', () => {
+    expect(
+      outcome(evaluateAccess(request, { identityPolicies: [], resourcePolicy: resourcePolicy('Allow', '*') })),
+    ).toBe('allow');
+  });
 });
 
 describe('matching', () => {
@@ -219,13 +253,13 @@ describe('conditions', () => {
     expect(
       evaluateAccess(request, {
         identityPolicies: [{ Statement: { Effect: 'Allow', NotAction: 'iam:*', Resource: '*' } }],
-        resourcePolicy: resourcePolicy('Allow', '111111111111'),
+        resourcePolicy: resourcePolicy('Allow', rootOf('111111111111')),
       }).allowed,
     ).toBe(true);
     expect(
       evaluateAccess(request, {
         identityPolicies: [{ Statement: { Effect: 'Allow', Action: '*', NotResource: METHOD_ARN } }],
-        resourcePolicy: resourcePolicy('Allow', '111111111111'),
+        resourcePolicy: resourcePolicy('Allow', rootOf('111111111111')),
       }).allowed,
     ).toBe(false);
     expect(

@@ -1,0 +1,48 @@
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createIamClient } from '@iam-m2m/middleware';
+import { LocalStack, type LocalState } from '../../src/server.js';
+
+export type Principal = LocalState['principals'][number];
+
+/** The principal of that name in the state, or a failed test. */
+export function principal(state: LocalState, name: string): Principal {
+  const found = state.principals.find((p) => p.name === name);
+  if (!found) throw new Error(`no principal ${name} in the state`);
+  return found;
+}
+
+/** A signing client for a principal of the local stack (the middleware under its real use). */
+export const clientFor = (state: LocalState, name: string, service?: string) =>
+  createIamClient({ credentials: principal(state, name), region: state.region, service, maxAttempts: 1 });
+
+export async function startStack(assemblyDir: string): Promise<{ stack: LocalStack; state: LocalState; url: string }> {
+  const stack = await LocalStack.start({ assemblyDir, functionOutput: 'ignore' });
+  const state = stack.state();
+  return { stack, state, url: state.apis[0]?.url ?? '' };
+}
+
+/**
+ * A copy of an assembly with one stack's template edited: what a policy mistake or a fault
+ * in the deployed app would look like.
+ */
+export function editedAssembly(
+  assemblyDir: string,
+  stackName: string,
+  edit: (template: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> }) => void,
+): string {
+  const copy = mkdtempSync(join(tmpdir(), 'iam-m2m-edited-'));
+  cpSync(assemblyDir, copy, { recursive: true });
+  const file = join(copy, `${stackName}.template.json`);
+  const template = JSON.parse(readFileSync(file, 'utf8'));
+  edit(template);
+  writeFileSync(file, JSON.stringify(template));
+  return copy;
+}
+
+/** An AWS-shaped error answer: status, error type header and message. */
+export async function awsError(response: Response): Promise<{ status: number; type: string | null; message: string }> {
+  const body = (await response.json()) as { message?: string };
+  return { status: response.status, type: response.headers.get('x-amzn-errortype'), message: body.message ?? '' };
+}
