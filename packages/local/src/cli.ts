@@ -1,4 +1,3 @@
-#!/usr/bin/env -S node --import tsx
 // iam-m2m-local serve --port <P> --state <file> [--assembly <cdk.out>]
 // iam-m2m-local start [--accounts one|two]
 import { spawnSync } from 'node:child_process';

@@ -1,0 +1,76 @@
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import type { LocalStack } from '../../src/server.js';
+import { awsError, clientFor, editedAssembly, principal, startStack } from '../helpers/stack.js';
+
+let stack: LocalStack | undefined;
+afterEach(async () => {
+  await stack?.close();
+  stack = undefined;
+});
+
+describe('two accounts: API in 222222222222, requestor in 111111111111', () => {
+  it('the requestor calls across accounts: both its identity policy and the resource policy allow', async () => {
+    // Prepare
+    const started = await startStack(inject('twoAccounts'));
+    stack = started.stack;
+
+    // Act
+    const outcome = await stack.runtime('requestor')?.invoke({});
+
+    // Assess
+    expect(started.state.apis[0]?.accountId).toBe('222222222222');
+    expect(outcome).toEqual({
+      ok: true,
+      result: {
+        without: { message: 'Missing Authentication Token' },
+        with: {
+          hello: 'world',
+          caller: { accountId: '111111111111', userArn: principal(started.state, 'requestor').arn },
+        },
+      },
+    });
+  });
+
+  it('the operator of the requestor account is allowed *:* by its own policy, and may call the API (its account is trusted)', async () => {
+    // Prepare
+    const started = await startStack(inject('twoAccounts'));
+    stack = started.stack;
+
+    // Act
+    const response = await clientFor(started.state, 'operator').get(started.url);
+
+    // Assess
+    expect(response.status).toBe(200);
+  });
+
+  it('removing the requestor account from the resource policy makes the call fail as on AWS', async () => {
+    // Prepare: the API stack's resource policy trusts only its own account.
+    const assembly = editedAssembly(inject('twoAccounts'), 'IamM2mApi', (template) => {
+      for (const resource of Object.values(template.Resources)) {
+        if (resource.Type !== 'AWS::ApiGateway::RestApi') continue;
+        const policy = resource.Properties.Policy as { Statement: { Principal: { AWS: unknown[] } }[] };
+        for (const statement of policy.Statement) {
+          statement.Principal.AWS = statement.Principal.AWS.filter((p) => !JSON.stringify(p).includes('111111111111'));
+        }
+      }
+    });
+    const started = await startStack(assembly);
+    stack = started.stack;
+
+    // Act
+    const response = await clientFor(started.state, 'requestor').get(started.url);
+    const outcome = await stack.runtime('requestor')?.invoke({});
+
+    // Assess
+    const api = started.state.apis[0];
+    expect(await awsError(response)).toEqual({
+      status: 403,
+      type: 'AccessDeniedException',
+      message: `User: ${principal(started.state, 'requestor').arn} is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:us-east-1:222222222222:${api?.restApiId}/prod/GET/`,
+    });
+    expect(outcome).toMatchObject({
+      ok: true,
+      result: { with: { message: expect.stringContaining('is not authorized') } },
+    });
+  });
+});
