@@ -41,7 +41,7 @@ export interface IamClientOptions {
   deadlineMarginMs?: number;
   /** Debug line per attempt: method, host, path, status, attempt, ms. @default no logging */
   logger?: IamClientLogger;
-  /** Hash implementation; `NodeCryptoSha256` uses `node:crypto`. @default `@aws-crypto/sha256-js` */
+  /** Hash implementation, e.g. `Sha256` of `@aws-crypto/sha256-js` where `node:crypto` is missing. @default `NodeCryptoSha256` (node:crypto) */
   sha256?: ChecksumConstructor;
 }
 

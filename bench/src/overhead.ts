@@ -1,0 +1,106 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LocalStack } from '@iam-m2m/local';
+import { createIamClient } from '@iam-m2m/middleware';
+import { median, round } from './stats.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+// A minimal HTTP server in its own process, so client and server do not share one event loop.
+const SERVER = `const s=require('node:http').createServer((q,r)=>{q.resume();q.on('end',()=>r.end('{"ok":true}'))});s.keepAliveTimeout=60000;s.listen(0,'127.0.0.1',()=>process.send(s.address().port));`;
+
+async function startServer(): Promise<{ url: string; stop: () => void }> {
+  const child = spawn(process.execPath, ['-e', SERVER], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const port = await new Promise<number>((resolve) => child.once('message', (p) => resolve(Number(p))));
+  return { url: `http://127.0.0.1:${port}/prod/`, stop: () => child.kill() };
+}
+
+/** Requests per second for `total` calls with `concurrency` in flight. */
+async function rps(call: () => Promise<unknown>, total: number, concurrency: number): Promise<number> {
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next++ < total) await call();
+    }),
+  );
+  return total / ((performance.now() - start) / 1000);
+}
+
+/** Interleaved rounds of two calls; the median rps of each. */
+async function compare(a: () => Promise<unknown>, b: () => Promise<unknown>, total: number, concurrency: number) {
+  await rps(a, Math.ceil(total / 5), concurrency);
+  await rps(b, Math.ceil(total / 5), concurrency);
+  const first: number[] = [];
+  const second: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    first.push(await rps(a, total, concurrency));
+    second.push(await rps(b, total, concurrency));
+  }
+  return [median(first), median(second)] as const;
+}
+
+const credentials = {
+  accessKeyId: 'ASIAIOSFODNN7EXAMPLE',
+  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY',
+  sessionToken: 'IQoJb3JpZ2luX2VjEXAMPLEtoken',
+};
+
+export interface Overhead {
+  concurrency: number;
+  unsignedRps: number;
+  signedRps: number;
+  ratio: number;
+}
+
+/** Signed (`context.iamClient`) vs unsigned `fetch` to the same minimal loopback server. */
+export async function measureOverhead(concurrencies = [1, 32]): Promise<Overhead[]> {
+  const server = await startServer();
+  const client = createIamClient({ credentials, region: 'us-east-1' });
+  const unsigned = () => fetch(server.url).then((r) => r.arrayBuffer());
+  const signed = () => client.get(server.url).then((r) => r.arrayBuffer());
+  const results: Overhead[] = [];
+  try {
+    for (const concurrency of concurrencies) {
+      const [unsignedRps, signedRps] = await compare(unsigned, signed, concurrency === 1 ? 1500 : 4000, concurrency);
+      results.push({
+        concurrency,
+        unsignedRps: round(unsignedRps, 0),
+        signedRps: round(signedRps, 0),
+        ratio: round(signedRps / unsignedRps, 3),
+      });
+    }
+  } finally {
+    server.stop();
+  }
+  return results;
+}
+
+export interface GatewayThroughput {
+  concurrency: number;
+  signedRps: number;
+}
+
+/** Signed calls through the local API Gateway: SigV4 verified, policies evaluated, hello-world run. */
+export async function measureGateway(concurrencies = [1, 32]): Promise<GatewayThroughput[] | undefined> {
+  const assemblyDir = join(root, 'packages/infra/cdk.out');
+  if (!existsSync(join(assemblyDir, 'manifest.json'))) return undefined;
+  const stack = await LocalStack.start({ assemblyDir, functionOutput: 'ignore' });
+  try {
+    const state = stack.state();
+    const operator = state.principals.find((p) => p.name === 'operator');
+    const url = state.apis[0]?.url ?? '';
+    const client = createIamClient({ credentials: operator, region: state.region });
+    const call = () => client.get(url).then((r) => r.arrayBuffer());
+    const results: GatewayThroughput[] = [];
+    for (const concurrency of concurrencies) {
+      await rps(call, 100, concurrency);
+      results.push({ concurrency, signedRps: round(await rps(call, concurrency === 1 ? 400 : 1500, concurrency), 0) });
+    }
+    return results;
+  } finally {
+    await stack.close();
+  }
+}
