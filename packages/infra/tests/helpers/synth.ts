@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, type Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { readConfig } from '../../src/config.js';
 import { buildApp } from '../../src/stacks.js';
 
@@ -11,7 +11,7 @@ export interface SynthOptions {
   context?: Record<string, unknown>;
   /** Bundle the Lambdas for real (slow); otherwise bundling is skipped. @default false */
   bundle?: boolean;
-  /** Run cdk-nag's AwsSolutions pack. @default false */
+  /** Run cdk-nag's AwsSolutions and Serverless packs. @default false */
   nag?: boolean;
 }
 
@@ -28,7 +28,7 @@ export function synthApp(options: SynthOptions = {}): { app: App; stacks: Stack[
       'aws:cdk:enable-asset-metadata': true,
     },
   });
-  if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
   const stacks = buildApp(app, readConfig(app.node));
   return { app, stacks, outdir };
 }

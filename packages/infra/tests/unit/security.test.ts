@@ -9,7 +9,7 @@ const layouts = [
   ['two accounts', twoAccounts],
 ] as const;
 
-describe('cdk-nag AwsSolutions', () => {
+describe('cdk-nag AwsSolutions and Serverless packs', () => {
   it.each(layouts)('%s: no unacknowledged finding', (_label, context) => {
     // Prepare
     const { app, outdir } = synthApp({ context, nag: true });
