@@ -113,5 +113,10 @@ export class HandlerFunction extends Construct {
       reason:
         'X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.',
     });
+    Validations.of(this.function).acknowledge({
+      id: 'Serverless::Serverless-LambdaDLQ',
+      reason:
+        'Invoked synchronously only (API Gateway proxy integration, RequestResponse invokes): a DLQ serves asynchronous invocations; callers see every error.',
+    });
   }
 }
