@@ -108,22 +108,22 @@ export class IamRestApi extends Construct {
 
     Validations.of(this.api).acknowledge(
       {
-        id: 'AwsSolutions-APIG2',
+        id: 'AwsSolutions::AwsSolutions-APIG2',
         reason:
           'Lambda proxy integration: the function validates its own input; API Gateway models would duplicate it.',
       },
       {
-        id: 'AwsSolutions-APIG3',
+        id: 'AwsSolutions::AwsSolutions-APIG3',
         reason:
           'Callers are SigV4-signed principals of trusted accounts (IAM auth + resource policy); add WAF where the API is exposed to untrusted networks.',
       },
       {
-        id: 'AwsSolutions-APIG6',
+        id: 'AwsSolutions::AwsSolutions-APIG6',
         reason:
           'JSON access logs are on; execution logging needs an account-wide API Gateway CloudWatch role this app should not own.',
       },
       {
-        id: 'AwsSolutions-COG4',
+        id: 'AwsSolutions::AwsSolutions-COG4',
         reason:
           'Machine-to-machine calls authorize with AWS_IAM (SigV4), not Cognito user pools: that is the point of the pattern.',
       },
