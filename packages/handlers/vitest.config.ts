@@ -4,6 +4,7 @@ export default defineProject({
   test: {
     name: 'handlers',
     include: ['tests/unit/**/*.test.ts'],
+    setupFiles: ['../../vitest.secrets.ts'],
     testTimeout: 20_000,
   },
 });

@@ -4,6 +4,7 @@ export default defineProject({
   test: {
     name: 'middleware',
     include: ['tests/unit/**/*.test.ts'],
+    setupFiles: ['../../vitest.secrets.ts'],
     typecheck: {
       enabled: true,
       include: ['tests/types/**/*.test-d.ts'],
