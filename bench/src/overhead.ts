@@ -78,6 +78,70 @@ export async function measureOverhead(concurrencies = [1, 32]): Promise<Overhead
   return results;
 }
 
+export interface GatewayLoad {
+  concurrency: number;
+  requests: number;
+  errors: number;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  rssBeforeMb: number;
+  rssAfterMb: number;
+}
+
+/** A bounded load of signed clients on the local gateway: counts errors and latency percentiles. */
+export async function measureLoad(concurrencies = [32, 64], requests = 20_000): Promise<GatewayLoad[] | undefined> {
+  const assemblyDir = join(root, 'packages/infra/cdk.out');
+  if (!existsSync(join(assemblyDir, 'manifest.json'))) return undefined;
+  const stack = await LocalStack.start({ assemblyDir, functionOutput: 'ignore' });
+  try {
+    const state = stack.state();
+    const operator = state.principals.find((p) => p.name === 'operator');
+    const url = state.apis[0]?.url ?? '';
+    const client = createIamClient({ credentials: operator, region: state.region, maxAttempts: 1 });
+    const results: GatewayLoad[] = [];
+    for (const concurrency of concurrencies) {
+      const rssBefore = process.memoryUsage().rss;
+      const latencies: number[] = [];
+      let errors = 0;
+      let next = 0;
+      const start = performance.now();
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (next++ < requests) {
+            const began = performance.now();
+            try {
+              const response = await client.get(url);
+              await response.arrayBuffer();
+              if (response.status !== 200) errors++;
+            } catch {
+              errors++;
+            }
+            latencies.push(performance.now() - began);
+          }
+        }),
+      );
+      const seconds = (performance.now() - start) / 1000;
+      latencies.sort((a, b) => a - b);
+      const at = (q: number) =>
+        round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0, 1);
+      results.push({
+        concurrency,
+        requests,
+        errors,
+        rps: round(requests / seconds, 0),
+        p50Ms: at(0.5),
+        p99Ms: at(0.99),
+        rssBeforeMb: round(rssBefore / 2 ** 20, 0),
+        rssAfterMb: round(process.memoryUsage().rss / 2 ** 20, 0),
+      });
+    }
+    return results;
+  } finally {
+    await stack.close();
+  }
+}
+
 export interface GatewayThroughput {
   concurrency: number;
   signedRps: number;

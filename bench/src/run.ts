@@ -5,7 +5,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measureColdStarts } from './cold-start.js';
-import { measureGateway, measureOverhead } from './overhead.js';
+import { measureGateway, measureLoad, measureOverhead } from './overhead.js';
 import { measureSigning } from './signing.js';
 import { round } from './stats.js';
 
@@ -48,6 +48,15 @@ const gateway = await measureGateway();
 if (gateway) {
   log('Through the local API Gateway (SigV4 verified, policies evaluated, hello-world invoked)');
   for (const g of gateway) log(`  concurrency ${String(g.concurrency).padEnd(3)} signed ${g.signedRps} rps`);
+}
+const load = await measureLoad();
+if (load) {
+  log('Load on the local gateway: 20,000 signed requests per run (errors must be 0)');
+  for (const l of load) {
+    log(
+      `  ${String(l.concurrency).padStart(3)} clients: ${l.rps} rps, p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, errors ${l.errors}, RSS ${l.rssBeforeMb} → ${l.rssAfterMb} MB`,
+    );
+  }
 }
 log();
 
@@ -93,6 +102,7 @@ const results = {
     all: overhead,
   },
   gateway,
+  load,
   signing,
 };
 writeFileSync(join(root, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
