@@ -89,8 +89,8 @@ export interface GatewayLoad {
   rssAfterMb: number;
 }
 
-/** A bounded load of signed clients on the local gateway: counts errors and latency percentiles. */
-export async function measureLoad(concurrencies = [32, 64], requests = 20_000): Promise<GatewayLoad[] | undefined> {
+/** Runs `measure` with a signed `get` of the local gateway's API as the operator; undefined without an assembly. */
+async function withGateway<T>(measure: (get: () => Promise<Response>) => Promise<T>): Promise<T | undefined> {
   const assemblyDir = join(root, 'packages/infra/cdk.out');
   if (!existsSync(join(assemblyDir, 'manifest.json'))) return undefined;
   const stack = await LocalStack.start({ assemblyDir, functionOutput: 'ignore' });
@@ -99,6 +99,15 @@ export async function measureLoad(concurrencies = [32, 64], requests = 20_000): 
     const operator = state.principals.find((p) => p.name === 'operator');
     const url = state.apis[0]?.url ?? '';
     const client = createIamClient({ credentials: operator, region: state.region, maxAttempts: 1 });
+    return await measure(() => client.get(url));
+  } finally {
+    await stack.close();
+  }
+}
+
+/** A bounded load of signed clients on the local gateway: counts errors and latency percentiles. */
+export function measureLoad(concurrencies = [32, 64], requests = 20_000): Promise<GatewayLoad[] | undefined> {
+  return withGateway(async (get) => {
     const results: GatewayLoad[] = [];
     for (const concurrency of concurrencies) {
       const rssBefore = process.memoryUsage().rss;
@@ -111,7 +120,7 @@ export async function measureLoad(concurrencies = [32, 64], requests = 20_000): 
           while (next++ < requests) {
             const began = performance.now();
             try {
-              const response = await client.get(url);
+              const response = await get();
               await response.arrayBuffer();
               if (response.status !== 200) errors++;
             } catch {
@@ -137,9 +146,7 @@ export async function measureLoad(concurrencies = [32, 64], requests = 20_000): 
       });
     }
     return results;
-  } finally {
-    await stack.close();
-  }
+  });
 }
 
 export interface GatewayThroughput {
@@ -148,23 +155,14 @@ export interface GatewayThroughput {
 }
 
 /** Signed calls through the local API Gateway: SigV4 verified, policies evaluated, hello-world run. */
-export async function measureGateway(concurrencies = [1, 32]): Promise<GatewayThroughput[] | undefined> {
-  const assemblyDir = join(root, 'packages/infra/cdk.out');
-  if (!existsSync(join(assemblyDir, 'manifest.json'))) return undefined;
-  const stack = await LocalStack.start({ assemblyDir, functionOutput: 'ignore' });
-  try {
-    const state = stack.state();
-    const operator = state.principals.find((p) => p.name === 'operator');
-    const url = state.apis[0]?.url ?? '';
-    const client = createIamClient({ credentials: operator, region: state.region });
-    const call = () => client.get(url).then((r) => r.arrayBuffer());
+export function measureGateway(concurrencies = [1, 32]): Promise<GatewayThroughput[] | undefined> {
+  return withGateway(async (get) => {
+    const call = () => get().then((r) => r.arrayBuffer());
     const results: GatewayThroughput[] = [];
     for (const concurrency of concurrencies) {
       await rps(call, 100, concurrency);
       results.push({ concurrency, signedRps: round(await rps(call, concurrency === 1 ? 400 : 1500, concurrency), 0) });
     }
     return results;
-  } finally {
-    await stack.close();
-  }
+  });
 }

@@ -1,5 +1,4 @@
-import type { IamClientContext } from '@iam-m2m/middleware';
-import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 
 export interface RestEventInput {
   method?: string;
@@ -71,25 +70,5 @@ export function restProxyEvent(input: RestEventInput = {}): APIGatewayProxyEvent
   };
 }
 
-/**
- * A Lambda-like context as the runtime gives it. Typed with `iamClient` because Middy types
- * a handler's context as it is after its middlewares ran (`iamClient()` fills it in).
- */
-export function lambdaContext(functionName: string, remainingMs = 30_000): Context & IamClientContext {
-  const deadline = Date.now() + remainingMs;
-  const context: Context = {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:111111111111:function:${functionName}`,
-    memoryLimitInMB: '128',
-    awsRequestId: crypto.randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: '2026/11/24/[$LATEST]0123456789abcdef',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-  return context as Context & IamClientContext;
-}
+// One Lambda-like context for every package's tests.
+export { lambdaContext } from '../../../middleware/tests/helpers/lambda-context.js';

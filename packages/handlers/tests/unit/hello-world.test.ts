@@ -18,7 +18,7 @@ describe('hello-world', () => {
     const event = restProxyEvent({ accountId: '333333333333' });
 
     // Act
-    const result = await handler(event, lambdaContext('hello-world'));
+    const result = await handler(event, lambdaContext(30_000, 'hello-world'));
 
     // Assess
     expect(result.statusCode).toBe(200);
@@ -31,7 +31,7 @@ describe('hello-world', () => {
 
   it('logs JSON with the REST request id as correlation id', async () => {
     // Act
-    await handler(restProxyEvent(), lambdaContext('hello-world'));
+    await handler(restProxyEvent(), lambdaContext(30_000, 'hello-world'));
 
     // Assess
     const line = logs.map((l) => JSON.parse(l)).find((entry) => entry.message === 'hello-world called');
@@ -55,7 +55,7 @@ describe('hello-world', () => {
     });
 
     // Act
-    const result = await handler(event, lambdaContext('hello-world'));
+    const result = await handler(event, lambdaContext(30_000, 'hello-world'));
 
     // Assess
     expect(JSON.parse(result.body)).toEqual({
@@ -85,7 +85,7 @@ describe('hello-world', () => {
     // Act
     const result = await handler(
       restProxyEvent({ method: 'PUT', resource: '/{proxy+}', path: '/x', ...input }),
-      lambdaContext('hello-world'),
+      lambdaContext(30_000, 'hello-world'),
     );
 
     // Assess

@@ -71,7 +71,7 @@ describe('requestor', () => {
     vi.stubEnv('IAM_API', `${origin}/prod/`);
 
     // Act
-    const result = await handler(undefined, lambdaContext('requestor'));
+    const result = await handler(undefined, lambdaContext(30_000, 'requestor'));
 
     // Assess
     expect(result).toEqual({
@@ -89,7 +89,10 @@ describe('requestor', () => {
     vi.stubEnv('IAM_API', `${origin}/prod`);
 
     // Act
-    const result = await handler({ path: '/echo/a b', method: 'post', body: { n: 1 } }, lambdaContext('requestor'));
+    const result = await handler(
+      { path: '/echo/a b', method: 'post', body: { n: 1 } },
+      lambdaContext(30_000, 'requestor'),
+    );
 
     // Assess
     expect(result.with).toEqual({ hello: 'world', method: 'POST', target: '/prod/echo/a%20b', body: { n: 1 } });
@@ -101,7 +104,7 @@ describe('requestor', () => {
     vi.stubEnv('IAM_API', 'http://127.0.0.1:1/prod/');
 
     // Act
-    const result = await handler({}, lambdaContext('requestor', 5_000));
+    const result = await handler({}, lambdaContext(5_000, 'requestor'));
 
     // Assess
     expect(result.without).toEqual({ message: expect.any(String) });
@@ -119,7 +122,7 @@ describe('requestor', () => {
     vi.stubEnv('IAM_API', value as string);
 
     // Act & Assess
-    await expect(handler({}, lambdaContext('requestor'))).rejects.toThrow(message);
+    await expect(handler({}, lambdaContext(30_000, 'requestor'))).rejects.toThrow(message);
     expect(seen).toHaveLength(0);
   });
 });
