@@ -60,7 +60,7 @@ const ALT_API_PATH = /^\/restapis\/([a-z0-9]+)(\/.*)$/;
  * ```
  */
 export class LocalStack {
-  readonly identities = new IdentityStore();
+  readonly identities: IdentityStore;
   readonly runtimes = new Map<string, FunctionRuntime>();
   #server: Server | undefined;
   #origin = '';
@@ -68,7 +68,9 @@ export class LocalStack {
   private constructor(
     readonly model: CloudAssemblyModel,
     private readonly options: LocalStackOptions,
-  ) {}
+  ) {
+    this.identities = new IdentityStore(options.now);
+  }
 
   /** Reads the assembly, mints identities, listens, and prepares every function. */
   public static async start(options: LocalStackOptions): Promise<LocalStack> {
@@ -120,7 +122,9 @@ export class LocalStack {
         name: identity.name,
         arn: identity.principal.arn,
         accountId: identity.principal.accountId,
-        ...identity.credentials,
+        accessKeyId: identity.credentials.accessKeyId,
+        secretAccessKey: identity.credentials.secretAccessKey,
+        sessionToken: identity.credentials.sessionToken,
       })),
     };
   }
@@ -184,8 +188,9 @@ export class LocalStack {
       this.#serve(req, res).catch((error: unknown) => {
         // Never reached by an AWS-shaped error; logged without request details (they may hold secrets).
         process.stderr.write(`local stack: unexpected ${error instanceof Error ? error.name : 'error'}\n`);
+        const now = (this.options.now?.() ?? new Date()).toUTCString();
         if (!res.headersSent)
-          send(res, errorResponse(new AwsError(500, 'InternalFailure', 'An internal error occurred.')));
+          send(res, errorResponse(new AwsError(500, 'InternalFailure', 'An internal error occurred.')), now);
       });
     });
     // Requests Node cannot parse still get an AWS-shaped answer, then the connection closes.
@@ -225,7 +230,7 @@ export class LocalStack {
       if (!(error instanceof AwsError)) throw error;
       response = errorResponse(error);
     }
-    send(res, response);
+    send(res, response, (this.options.now?.() ?? new Date()).toUTCString());
   }
 
   async #route(request: Parameters<typeof handleRestApiRequest>[1]): Promise<LocalResponse> {
@@ -269,9 +274,10 @@ function errorResponse(error: AwsError): LocalResponse {
   };
 }
 
-function send(res: ServerResponse, response: LocalResponse): void {
+/** Writes a response; `date` is the server's clock, which clients correct their skew from. */
+function send(res: ServerResponse, response: LocalResponse, date: string): void {
   const body = typeof response.body === 'string' ? Buffer.from(response.body, 'utf8') : response.body;
-  res.writeHead(response.status, { ...response.headers, 'content-length': String(body.length) });
+  res.writeHead(response.status, { ...response.headers, date, 'content-length': String(body.length) });
   res.end(body);
 }
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { RoleModel } from '../assembly/model.js';
+import { AwsError } from '../aws-error.js';
 import type { Principal } from './match.js';
 import type { PolicyDocument } from './policy.js';
 
@@ -8,6 +9,8 @@ export interface LocalCredentials {
   accessKeyId: string;
   secretAccessKey: string;
   sessionToken: string;
+  /** When they stop working. @default never (what functions get for the life of the stack) */
+  expiration?: Date;
 }
 
 /** A caller the local stack knows: who it is, its credentials, its identity policies. */
@@ -52,28 +55,46 @@ export function roleSession(name: string, role: RoleModel, sessionName: string):
   };
 }
 
-/** The callers by access key id. */
+/** The callers by access key id; rotated credentials stay valid until their own expiration. */
 export class IdentityStore {
-  readonly #byKey = new Map<string, Identity>();
+  readonly #byKey = new Map<string, { identity: Identity; credentials: LocalCredentials }>();
+
+  public constructor(private readonly now: () => Date = () => new Date()) {}
 
   public add(identity: Identity): Identity {
-    this.#byKey.set(identity.credentials.accessKeyId, identity);
+    this.#byKey.set(identity.credentials.accessKeyId, { identity, credentials: identity.credentials });
     return identity;
   }
 
-  /** What the SigV4 verifier needs to know of a key. */
+  /**
+   * Issues new credentials to an identity, valid for `lifetimeMs` (what STS or the Lambda
+   * service does); the previous ones keep working until their own expiration.
+   */
+  public rotate(name: string, lifetimeMs: number): LocalCredentials {
+    const identity = this.all().find((candidate) => candidate.name === name);
+    if (!identity) throw new Error(`No identity named ${name}`);
+    identity.credentials = { ...mintCredentials(), expiration: new Date(this.now().getTime() + lifetimeMs) };
+    this.#byKey.set(identity.credentials.accessKeyId, { identity, credentials: identity.credentials });
+    return identity.credentials;
+  }
+
+  /** What the SigV4 verifier needs to know of a key; expired credentials are refused as AWS does. */
   public lookup = (accessKeyId: string) => {
-    const identity = this.#byKey.get(accessKeyId);
-    return identity
-      ? {
-          secretAccessKey: identity.credentials.secretAccessKey,
-          sessionToken: identity.credentials.sessionToken,
-          identity,
-        }
-      : undefined;
+    const record = this.#byKey.get(accessKeyId);
+    if (!record) return undefined;
+    const { expiration } = record.credentials;
+    if (expiration && expiration.getTime() <= this.now().getTime()) {
+      throw new AwsError(403, 'ExpiredTokenException', 'The security token included in the request is expired');
+    }
+    return {
+      secretAccessKey: record.credentials.secretAccessKey,
+      sessionToken: record.credentials.sessionToken,
+      identity: record.identity,
+    };
   };
 
+  /** Every identity, once each. */
   public all(): Identity[] {
-    return [...this.#byKey.values()];
+    return [...new Set([...this.#byKey.values()].map((record) => record.identity))];
   }
 }
