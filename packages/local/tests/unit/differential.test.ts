@@ -74,7 +74,10 @@ type Generated = typeof requestArb extends fc.Arbitrary<infer T> ? T : never;
 
 async function signWithOurs(generated: Generated): Promise<ReceivedRequest> {
   const query: Record<string, string[]> = {};
-  for (const [name, value] of generated.query) (query[name] ??= []).push(value);
+  for (const [name, value] of generated.query) {
+    query[name] ??= [];
+    query[name].push(value);
+  }
   const outgoing = toOutgoingRequest({
     method: generated.method,
     url: `${ORIGIN}/${generated.path.map(encodeURIComponent).join('/')}`,
