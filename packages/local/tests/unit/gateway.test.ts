@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { createSignedFetcher } from 'aws-sigv4-fetch';
 import aws4 from 'aws4';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { LocalStack, LocalState } from '../../src/server.js';
@@ -107,6 +108,27 @@ describe('API Gateway REST with AWS_IAM, one account', () => {
     // Assess
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ path: '/echo/third-party', query: { a: ['1'] } });
+  });
+
+  it('another third-party signer (aws-sigv4-fetch) is accepted, body and query included', async () => {
+    // Prepare
+    const operator = principal(state, 'operator');
+    const signedFetch = createSignedFetcher({ service: 'execute-api', region: state.region, credentials: operator });
+
+    // Act
+    const response = await signedFetch(new URL('echo/sigv4-fetch?x=1&x=2', url), {
+      method: 'POST',
+      body: JSON.stringify({ from: 'aws-sigv4-fetch', text: 'ünï' }),
+      headers: { 'content-type': 'application/json' },
+    });
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({
+      path: '/echo/sigv4-fetch',
+      query: { x: ['1', '2'] },
+      body: { from: 'aws-sigv4-fetch', text: 'ünï' },
+    });
   });
 
   const curlHasSigV4 =
