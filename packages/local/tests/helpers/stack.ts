@@ -46,3 +46,9 @@ export async function awsError(response: Response): Promise<{ status: number; ty
   const body = (await response.json()) as { message?: string };
   return { status: response.status, type: response.headers.get('x-amzn-errortype'), message: body.message ?? '' };
 }
+
+/**
+ * The fast-check seed: fixed by default so CI is reproducible; `FC_SEED=<n>` replays a run,
+ * `FC_SEED=random` explores new inputs.
+ */
+export const fcSeed = process.env.FC_SEED === 'random' ? undefined : Number(process.env.FC_SEED ?? 20_261_124);
