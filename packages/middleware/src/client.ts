@@ -112,7 +112,8 @@ interface Call {
   /** The budget is the Lambda's remaining time rather than `timeoutMs`. */
   lambdaBound: boolean;
   callerSignal: AbortSignal | undefined;
-  timeout: AbortController;
+  /** Aborts when the budget runs out. */
+  timeout: AbortSignal;
   signal: AbortSignal;
 }
 
@@ -262,7 +263,8 @@ export class IamClient {
     const lambdaMs = remaining ? remaining() - this.#marginMs : Number.POSITIVE_INFINITY;
     // setTimeout holds at most 2^31-1 ms.
     const budgetMs = Math.max(0, Math.min(own, lambdaMs, 2_147_483_647));
-    const timeout = new AbortController();
+    // A timeout signal, not a controller and a timer: cheaper per request, and nothing to clear.
+    const timeout = AbortSignal.timeout(budgetMs);
     return {
       outgoing,
       scope: resolveSigningScope(outgoing.url, this.#options),
@@ -273,64 +275,59 @@ export class IamClient {
       lambdaBound: lambdaMs < own,
       callerSignal: options.signal,
       timeout,
-      signal: options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal,
+      signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout,
     };
   }
 
   async #send(call: Call): Promise<Response> {
     const { outgoing } = call;
-    const timer = setTimeout(() => call.timeout.abort(), call.budgetMs);
     let skewCorrected = false;
-    try {
-      for (let attempt = 1; ; attempt++) {
-        const headers = await this.#signer.sign(outgoing, call.scope, new Date(Date.now() + this.#clockOffsetMs));
-        delete headers.host; // fetch sends the URL's host itself, the same value
-        const started = performance.now();
-        let response: Response;
-        try {
-          response = await fetch(outgoing.wireUrl, {
-            method: outgoing.method,
-            headers,
-            body: outgoing.body,
-            redirect: 'manual',
-            signal: call.signal,
-          });
-        } catch (error) {
-          this.#log(outgoing, attempt, started, undefined, describeCause(error));
-          throwIfAborted(call);
-          if (!call.retryable || attempt >= call.maxAttempts) {
-            throw new IamNetworkError(
-              `${outgoing.method} ${outgoing.displayUrl} failed after ${attempt} attempt(s): ${describeCause(error)}`,
-              attempt,
-              error,
-            );
-          }
-          await this.#backoff(call, attempt, undefined);
-          continue;
+    for (let attempt = 1; ; attempt++) {
+      const headers = await this.#signer.sign(outgoing, call.scope, new Date(Date.now() + this.#clockOffsetMs));
+      delete headers.host; // fetch sends the URL's host itself, the same value
+      const started = performance.now();
+      let response: Response;
+      try {
+        response = await fetch(outgoing.wireUrl, {
+          method: outgoing.method,
+          headers,
+          body: outgoing.body,
+          redirect: 'manual',
+          signal: call.signal,
+        });
+      } catch (error) {
+        this.#log(outgoing, attempt, started, undefined, describeCause(error));
+        throwIfAborted(call);
+        if (!call.retryable || attempt >= call.maxAttempts) {
+          throw new IamNetworkError(
+            `${outgoing.method} ${outgoing.displayUrl} failed after ${attempt} attempt(s): ${describeCause(error)}`,
+            attempt,
+            error,
+          );
         }
-        this.#log(outgoing, attempt, started, response.status);
-        if (response.status === 403 && !skewCorrected && errorTypeOf(response) === 'InvalidSignatureException') {
-          const text = await response.text();
-          const serverDate = Date.parse(response.headers.get('date') ?? '');
-          if (!SKEW_MESSAGE.test(text) || Number.isNaN(serverDate)) return new Response(text, response);
-          // Rejected before any processing, so re-sending is safe even for POST; not counted as an attempt.
-          this.#clockOffsetMs = serverDate - Date.now();
-          skewCorrected = true;
-          attempt--;
-          continue;
-        }
-        if (call.retryable && attempt < call.maxAttempts && RETRYABLE_STATUS.has(response.status)) {
-          const wait = retryAfterMs(response);
-          if (wait === undefined || (wait <= this.#maxDelayMs && wait < call.deadline - Date.now())) {
-            await response.body?.cancel();
-            await this.#backoff(call, attempt, wait);
-            continue;
-          }
-        }
-        return response;
+        await this.#backoff(call, attempt, undefined);
+        continue;
       }
-    } finally {
-      clearTimeout(timer);
+      this.#log(outgoing, attempt, started, response.status);
+      if (response.status === 403 && !skewCorrected && errorTypeOf(response) === 'InvalidSignatureException') {
+        const text = await response.text();
+        const serverDate = Date.parse(response.headers.get('date') ?? '');
+        if (!SKEW_MESSAGE.test(text) || Number.isNaN(serverDate)) return new Response(text, response);
+        // Rejected before any processing, so re-sending is safe even for POST; not counted as an attempt.
+        this.#clockOffsetMs = serverDate - Date.now();
+        skewCorrected = true;
+        attempt--;
+        continue;
+      }
+      if (call.retryable && attempt < call.maxAttempts && RETRYABLE_STATUS.has(response.status)) {
+        const wait = retryAfterMs(response);
+        if (wait === undefined || (wait <= this.#maxDelayMs && wait < call.deadline - Date.now())) {
+          await response.body?.cancel();
+          await this.#backoff(call, attempt, wait);
+          continue;
+        }
+      }
+      return response;
     }
   }
 
@@ -359,7 +356,7 @@ export class IamClient {
 
 function throwIfAborted(call: Call): void {
   if (call.callerSignal?.aborted) throw call.callerSignal.reason;
-  if (call.timeout.signal.aborted) {
+  if (call.timeout.aborted) {
     const what = call.lambdaBound ? "the Lambda function's remaining time" : 'timeoutMs';
     throw new IamTimeoutError(
       `${call.outgoing.method} ${call.outgoing.displayUrl} did not complete within ${Math.round(call.budgetMs)} ms (${what}).`,
