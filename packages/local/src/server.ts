@@ -8,6 +8,7 @@ import { handleRestApiRequest } from './gateway/rest-api.js';
 import { type Identity, IdentityStore, mintCredentials, roleSession } from './iam/identities.js';
 import { handleInvoke } from './lambda/invoke-api.js';
 import { FunctionRuntime } from './lambda/runtime.js';
+import { percentDecode } from './sigv4/canonical.js';
 
 /** Options of {@link LocalStack.start}. */
 export interface LocalStackOptions {
@@ -238,11 +239,7 @@ export class LocalStack {
     const invoke = INVOKE_PATH.exec(path);
     const context = { identities: this.identities, runtimes: this.runtimes, now: this.options.now };
     if (invoke && request.method === 'POST') {
-      return handleInvoke(request, decodeURIComponent(invoke[1] ?? ''), {
-        ...context,
-        runtimes: this.runtimes.values(),
-        region: this.model.region,
-      });
+      return handleInvoke(request, percentDecode(invoke[1] ?? ''), { ...context, region: this.model.region });
     }
     const alternate = ALT_API_PATH.exec(request.target);
     const api = alternate ? this.model.apis.find((a) => a.restApiId === alternate[1]) : this.model.apis[0];

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { AwsError } from '../aws-error.js';
 import type { LocalResponse } from '../gateway/event.js';
+import type { GatewayContext } from '../gateway/rest-api.js';
 import { evaluateAccess } from '../iam/evaluate.js';
-import type { IdentityStore } from '../iam/identities.js';
 import { type ReceivedRequest, verifySignature } from '../sigv4/verify.js';
 import type { FunctionRuntime } from './runtime.js';
 
@@ -28,7 +28,7 @@ export function findFunction(runtimes: Iterable<FunctionRuntime>, name: string):
 export async function handleInvoke(
   request: ReceivedRequest,
   name: string,
-  context: { identities: IdentityStore; runtimes: Iterable<FunctionRuntime>; region: string; now?: () => Date },
+  context: GatewayContext & { region: string },
 ): Promise<LocalResponse> {
   const caller = verifySignature(request, {
     service: 'lambda',
@@ -36,7 +36,7 @@ export async function handleInvoke(
     lookup: context.identities.lookup,
     now: context.now?.(),
   }).identity;
-  const runtime = findFunction(context.runtimes, name);
+  const runtime = findFunction(context.runtimes.values(), name);
   if (!runtime) {
     const arn = name.startsWith('arn:')
       ? name

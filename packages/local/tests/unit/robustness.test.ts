@@ -154,6 +154,15 @@ describe('bad input: always a 4xx AWS-shaped answer (or a closed connection), an
     expect(await ok()).toBe(201);
   });
 
+  it('invalid percent-encoding in an Invoke API function name → 400', async () => {
+    // Act
+    const response = await raw('/2015-03-31/functions/%zz/invocations', {}, '{}');
+
+    // Assess
+    expect(response).toMatchObject({ status: 400, type: 'BadRequestException' });
+    expect(await ok()).toBe(201);
+  });
+
   it('huge headers → 431, or a closed connection', async () => {
     // Act
     const response = await raw('/prod/', { 'x-big': 'a'.repeat(64 * 1024) });
