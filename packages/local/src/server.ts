@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { renameSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -231,6 +232,8 @@ export class LocalStack {
       if (!(error instanceof AwsError)) throw error;
       response = errorResponse(error);
     }
+    // Every AWS answer carries a request id, errors included: it is what support asks for.
+    response.headers['x-amzn-requestid'] ??= randomUUID();
     send(res, response, (this.options.now?.() ?? new Date()).toUTCString());
   }
 

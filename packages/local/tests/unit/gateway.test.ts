@@ -60,12 +60,20 @@ describe('API Gateway REST with AWS_IAM, one account', () => {
     });
   });
 
-  it("the requestor's grant is exactly GET /: a POST to the echo route is denied", async () => {
+  it("the requestor's grant is exactly GET /: a POST to the echo route is denied, as the middleware reports it", async () => {
     // Act
-    const response = await clientFor(state, 'requestor').post(new URL('echo', url), { json: {} });
+    const call = clientFor(state, 'requestor').json({ method: 'POST', url: new URL('echo', url), json: {} });
 
     // Assess
-    expect(await awsError(response)).toMatchObject({ status: 403, type: 'AccessDeniedException' });
+    await expect(call).rejects.toMatchObject({
+      name: 'IamRequestError',
+      status: 403,
+      errorType: 'AccessDeniedException',
+      serviceMessage: expect.stringMatching(
+        /^User: .+ is not authorized to perform: execute-api:Invoke on resource: .+\/prod\/POST\/echo$/,
+      ),
+      requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    });
   });
 
   it('path, multi-value query and a unicode body survive signing end to end', async () => {
