@@ -1,0 +1,97 @@
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { createIamClient } from '@iam-m2m/middleware';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { LocalStack } from '../../src/server.js';
+import { principal, startStack } from '../helpers/stack.js';
+
+const run = promisify(execFile);
+const motoPresent = (() => {
+  try {
+    execFileSync('moto_server', ['--help'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+describe.skipIf(!motoPresent)(
+  motoPresent
+    ? 'pnpm --filter infra run invoke -- requestor (CloudFormation outputs from moto_server, Lambda from the local stack: AWS itself cannot run here)'
+    : 'the invoke script: SKIPPED, moto_server is not installed',
+  () => {
+    let moto: ChildProcess;
+    let motoUrl: string;
+    let stack: LocalStack;
+
+    beforeAll(async () => {
+      const port = 20_000 + Math.floor(Math.random() * 20_000);
+      motoUrl = `http://127.0.0.1:${port}`;
+      moto = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+      for (
+        let i = 0;
+        i < 100 &&
+        !(await fetch(`${motoUrl}/moto-api/`).then(
+          () => true,
+          () => false,
+        ));
+        i++
+      ) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      ({ stack } = await startStack(inject('oneAccount')));
+    }, 30_000);
+    afterAll(async () => {
+      moto?.kill();
+      await stack?.close();
+    });
+
+    it('finds the function from the stack outputs and prints its payload', async () => {
+      // Prepare: a deployed IamM2m stack, as far as CloudFormation's outputs go.
+      const state = stack.state();
+      const operator = principal(state, 'operator');
+      const requestor = state.functions.find((f) => f.name === 'requestor');
+      const template = {
+        Resources: { Topic: { Type: 'AWS::SNS::Topic' } },
+        Outputs: { RequestorFunctionName: { Value: requestor?.functionName } },
+      };
+      const cloudFormation = createIamClient({
+        credentials: operator,
+        region: state.region,
+        service: 'cloudformation',
+      });
+      const created = await cloudFormation.post(motoUrl, {
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          Action: 'CreateStack',
+          Version: '2010-05-15',
+          StackName: 'IamM2m',
+          TemplateBody: JSON.stringify(template),
+        }).toString(),
+      });
+      expect(created.status).toBe(200);
+
+      // Act
+      const { stdout } = await run(process.execPath, ['--import', 'tsx', 'scripts/invoke.ts', 'requestor'], {
+        cwd: fileURLToPath(new URL('../../../infra', import.meta.url)),
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          AWS_ACCESS_KEY_ID: operator.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: operator.secretAccessKey,
+          AWS_SESSION_TOKEN: operator.sessionToken,
+          AWS_REGION: state.region,
+          AWS_ENDPOINT_URL_CLOUDFORMATION: motoUrl,
+          AWS_ENDPOINT_URL_LAMBDA: state.lambdaEndpoint,
+        },
+      });
+
+      // Assess
+      expect(JSON.parse(stdout)).toMatchObject({
+        without: { message: 'Missing Authentication Token' },
+        with: { hello: 'world', caller: { userArn: principal(state, 'requestor').arn } },
+      });
+    });
+  },
+);
