@@ -66,19 +66,20 @@ describe('iamClient() Middy middleware', () => {
   });
 
   it("stops a call before the Lambda's deadline, whatever timeoutMs says", async () => {
-    // Prepare: 600 ms left, the default margin of 250 ms → about 350 ms for the call.
+    // Prepare: 2 s left and a 1 s margin → about 1 s for the call, a second of slack for a busy CI.
     const handler = middy()
-      .use(iamClient({ credentials: testCredentials, region: 'us-east-1', timeoutMs: 60_000 }))
+      .use(iamClient({ credentials: testCredentials, region: 'us-east-1', timeoutMs: 60_000, deadlineMarginMs: 1_000 }))
       .handler(async (_event: unknown, context) => context.iamClient.get(`${server.origin}/prod/slow`));
     const started = Date.now();
 
     // Act
-    const call = handler({}, lambdaContext(600));
+    const call = handler({}, lambdaContext(2_000));
 
     // Assess
     await expect(call).rejects.toThrow(IamTimeoutError);
     await expect(call).rejects.toThrow(/remaining time/);
-    expect(Date.now() - started).toBeLessThan(600);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect(Date.now() - started).toBeLessThan(2_000);
   });
 
   it('a call made after the middleware ran in an earlier invocation uses the new deadline', async () => {
