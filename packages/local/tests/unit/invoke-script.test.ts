@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createIamClient } from '@iam-m2m/middleware';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { freePort } from '../../../middleware/tests/helpers/loopback.js';
 import type { LocalStack } from '../../src/server.js';
 import { principal, startStack } from '../helpers/stack.js';
 
@@ -26,7 +27,7 @@ describe.skipIf(!motoPresent)(
     let stack: LocalStack;
 
     beforeAll(async () => {
-      const port = 20_000 + Math.floor(Math.random() * 20_000);
+      const port = await freePort();
       motoUrl = `http://127.0.0.1:${port}`;
       moto = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
       for (

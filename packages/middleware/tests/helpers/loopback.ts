@@ -112,3 +112,12 @@ export function verifyReceived(request: ReceivedRequest, credentials: Credential
   const expected = signer.signature();
   return expected === signature ? { valid: true, service, region, signedHeaders } : fail('signature mismatch');
 }
+
+/** A port on 127.0.0.1 that was free a moment ago, for servers started as other processes. */
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}

@@ -2,7 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Credentials, createIamClient, IamClientConfigError, memoizeCredentials } from '../../src/index.js';
 import { testCredentials } from '../helpers/credentials.js';
-import { type Loopback, startLoopback, verifyReceived } from '../helpers/loopback.js';
+import { freePort, type Loopback, startLoopback, verifyReceived } from '../helpers/loopback.js';
 
 let server: Loopback;
 beforeAll(async () => {
@@ -172,7 +172,7 @@ describe('assumeRole', () => {
       let moto: ChildProcess;
       let endpoint: string;
       beforeAll(async () => {
-        const port = 20_000 + Math.floor(Math.random() * 20_000);
+        const port = await freePort();
         endpoint = `http://127.0.0.1:${port}`;
         moto = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
         for (let i = 0; i < 100; i++) {
