@@ -13,6 +13,17 @@ export function principal(state: LocalState, name: string): Principal {
   return found;
 }
 
+/** The environment an AWS CLI or SDK process needs to act as `principal` (and nothing else of ours). */
+export const awsEnvironment = (who: Principal, region: string): NodeJS.ProcessEnv => ({
+  PATH: process.env.PATH,
+  HOME: process.env.HOME,
+  AWS_ACCESS_KEY_ID: who.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: who.secretAccessKey,
+  AWS_SESSION_TOKEN: who.sessionToken,
+  AWS_REGION: region,
+  AWS_DEFAULT_REGION: region,
+});
+
 /** A signing client for a principal of the local stack (the middleware under its real use). */
 export const clientFor = (state: LocalState, name: string, service?: string) =>
   createIamClient({ credentials: principal(state, name), region: state.region, service, maxAttempts: 1 });

@@ -7,7 +7,7 @@ import { createSignedFetcher } from 'aws-sigv4-fetch';
 import aws4 from 'aws4';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { LocalStack, LocalState } from '../../src/server.js';
-import { awsError, clientFor, principal, startStack } from '../helpers/stack.js';
+import { awsEnvironment, awsError, clientFor, principal, startStack } from '../helpers/stack.js';
 
 // Async only: a synchronous child would block the event loop this process serves on.
 const run = promisify(execFile);
@@ -225,14 +225,7 @@ describe('API Gateway REST with AWS_IAM, one account', () => {
         ],
         {
           encoding: 'utf8',
-          env: {
-            PATH: process.env.PATH,
-            HOME: process.env.HOME,
-            AWS_ACCESS_KEY_ID: operator.accessKeyId,
-            AWS_SECRET_ACCESS_KEY: operator.secretAccessKey,
-            AWS_SESSION_TOKEN: operator.sessionToken,
-            AWS_DEFAULT_REGION: state.region,
-          },
+          env: awsEnvironment(operator, state.region),
         },
       );
 

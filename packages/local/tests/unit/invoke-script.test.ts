@@ -1,50 +1,27 @@
-import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createIamClient } from '@iam-m2m/middleware';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { freePort } from '../../../middleware/tests/helpers/loopback.js';
+import { motoPresent, startMoto } from '../../../middleware/tests/helpers/moto.js';
 import type { LocalStack } from '../../src/server.js';
-import { principal, startStack } from '../helpers/stack.js';
+import { awsEnvironment, principal, startStack } from '../helpers/stack.js';
 
 const run = promisify(execFile);
-const motoPresent = (() => {
-  try {
-    execFileSync('moto_server', ['--help'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
 describe.skipIf(!motoPresent)(
   motoPresent
     ? 'pnpm --filter infra run invoke -- requestor (CloudFormation outputs from moto_server, Lambda from the local stack: AWS itself cannot run here)'
     : 'the invoke script: SKIPPED, moto_server is not installed',
   () => {
-    let moto: ChildProcess;
-    let motoUrl: string;
+    let moto: { url: string; stop: () => void };
     let stack: LocalStack;
 
     beforeAll(async () => {
-      const port = await freePort();
-      motoUrl = `http://127.0.0.1:${port}`;
-      moto = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-      for (
-        let i = 0;
-        i < 100 &&
-        !(await fetch(`${motoUrl}/moto-api/`).then(
-          () => true,
-          () => false,
-        ));
-        i++
-      ) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      moto = await startMoto();
       ({ stack } = await startStack(inject('oneAccount')));
     }, 30_000);
     afterAll(async () => {
-      moto?.kill();
+      moto?.stop();
       await stack?.close();
     });
 
@@ -62,7 +39,7 @@ describe.skipIf(!motoPresent)(
         region: state.region,
         service: 'cloudformation',
       });
-      const created = await cloudFormation.post(motoUrl, {
+      const created = await cloudFormation.post(moto.url, {
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({
           Action: 'CreateStack',
@@ -77,13 +54,8 @@ describe.skipIf(!motoPresent)(
       const { stdout } = await run(process.execPath, ['--import', 'tsx', 'scripts/invoke.ts', 'requestor'], {
         cwd: fileURLToPath(new URL('../../../infra', import.meta.url)),
         env: {
-          PATH: process.env.PATH,
-          HOME: process.env.HOME,
-          AWS_ACCESS_KEY_ID: operator.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: operator.secretAccessKey,
-          AWS_SESSION_TOKEN: operator.sessionToken,
-          AWS_REGION: state.region,
-          AWS_ENDPOINT_URL_CLOUDFORMATION: motoUrl,
+          ...awsEnvironment(operator, state.region),
+          AWS_ENDPOINT_URL_CLOUDFORMATION: moto.url,
           AWS_ENDPOINT_URL_LAMBDA: state.lambdaEndpoint,
         },
       });

@@ -1,8 +1,8 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Credentials, createIamClient, IamClientConfigError, memoizeCredentials } from '../../src/index.js';
 import { testCredentials } from '../helpers/credentials.js';
-import { freePort, type Loopback, startLoopback, verifyReceived } from '../helpers/loopback.js';
+import { type Loopback, startLoopback, verifyReceived } from '../helpers/loopback.js';
+import { motoPresent, startMoto } from '../helpers/moto.js';
 
 let server: Loopback;
 beforeAll(async () => {
@@ -155,45 +155,22 @@ describe('assumeRole', () => {
     expect(() => createIamClient({ assumeRole })).toThrow(message);
   });
 
-  const motoPresent = (() => {
-    try {
-      execFileSync('moto_server', ['--help'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
-
   describe.skipIf(!motoPresent)(
     motoPresent
       ? 'against moto_server (a local STS: AWS itself cannot run here)'
       : 'against moto_server: SKIPPED, moto_server is not installed',
     () => {
-      let moto: ChildProcess;
-      let endpoint: string;
+      let moto: { url: string; stop: () => void };
       beforeAll(async () => {
-        const port = await freePort();
-        endpoint = `http://127.0.0.1:${port}`;
-        moto = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-        for (let i = 0; i < 100; i++) {
-          if (
-            await fetch(`${endpoint}/moto-api/`).then(
-              () => true,
-              () => false,
-            )
-          )
-            return;
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-        throw new Error('moto_server did not start');
+        moto = await startMoto();
       }, 15_000);
       afterAll(() => {
-        moto?.kill();
+        moto?.stop();
       });
 
       it('signs with the assumed role, calling STS once for many requests', async () => {
         // Prepare
-        vi.stubEnv('AWS_ENDPOINT_URL_STS', endpoint);
+        vi.stubEnv('AWS_ENDPOINT_URL_STS', moto.url);
         vi.stubEnv('AWS_REGION', 'us-east-1');
         const client = createIamClient({
           credentials: testCredentials,
