@@ -77,7 +77,8 @@ export class HandlerFunction extends Construct {
     });
     this.logGroup.grantWrite(role);
     this.role = role;
-    this.function = new NodejsFunction(this, 'Function', {
+    // Its construct id is the handler's name: the local stack names functions by construct id.
+    this.function = new NodejsFunction(this, props.handler, {
       entry: handlerEntry(props.handler),
       handler: 'handler',
       description: props.description,

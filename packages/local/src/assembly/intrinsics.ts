@@ -6,7 +6,7 @@ export class UnresolvedError extends Error {
   }
 }
 
-/** What `Ref` and `Fn::GetAtt` resolve to in one stack. */
+/** What `Ref`, `Fn::GetAtt`, `Fn::ImportValue` and conditions resolve to in one stack. */
 export interface ResolutionScope {
   stackName: string;
   accountId: string;
@@ -15,18 +15,34 @@ export interface ResolutionScope {
   refs: Map<string, string>;
   /** `LogicalId.Attribute` → value of `Fn::GetAtt`. */
   attributes: Map<string, string>;
+  /** Exports of the stacks deployed before this one, by export name. @default none */
+  exports?: Map<string, string>;
+  /** The template's `Conditions` section. @default none */
+  conditions?: Record<string, unknown>;
+  /** The template's `Mappings` section. @default none */
+  mappings?: Record<string, Record<string, Record<string, unknown>>>;
 }
+
+/** What `Ref: AWS::NoValue` resolves to: the property or list item disappears. */
+const NO_VALUE = Symbol('AWS::NoValue');
 
 const PSEUDO: Record<string, (scope: ResolutionScope) => string> = {
   'AWS::AccountId': (s) => s.accountId,
   'AWS::Region': (s) => s.region,
-  'AWS::Partition': () => 'aws',
-  'AWS::URLSuffix': () => 'amazonaws.com',
+  'AWS::Partition': (s) => partitionOf(s.region),
+  'AWS::URLSuffix': (s) => (s.region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'),
   'AWS::StackName': (s) => s.stackName,
-  'AWS::StackId': (s) => `arn:aws:cloudformation:${s.region}:${s.accountId}:stack/${s.stackName}/local`,
+  'AWS::StackId': (s) =>
+    `arn:${partitionOf(s.region)}:cloudformation:${s.region}:${s.accountId}:stack/${s.stackName}/local`,
+  'AWS::NotificationARNs': () => '',
 };
 
-function ref(name: string, scope: ResolutionScope): string {
+/** The partition of a region: `aws`, `aws-cn` or `aws-us-gov`. */
+export const partitionOf = (region: string): string =>
+  region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
+
+function ref(name: string, scope: ResolutionScope): string | typeof NO_VALUE {
+  if (name === 'AWS::NoValue') return NO_VALUE;
   const pseudo = PSEUDO[name];
   if (pseudo) return pseudo(scope);
   const value = scope.refs.get(name);
@@ -50,16 +66,117 @@ function sub(argument: unknown, scope: ResolutionScope): string {
       String(resolve(value, scope)),
     ]),
   );
-  return String(template).replace(/\$\{([^}!]+)\}/g, (_match, name: string) => {
+  // `${!Literal}` is written out as `${Literal}`.
+  return String(template).replace(/\$\{([^}]+)\}/g, (_match, name: string) => {
+    if (name.startsWith('!')) return `\${${name.slice(1)}}`;
     if (name in values) return values[name] ?? '';
     if (name.includes('.')) return getAtt(name, scope);
-    return ref(name, scope);
+    return String(ref(name, scope));
   });
 }
 
 /**
- * Resolves the intrinsic functions CDK emits (`Ref`, `Fn::GetAtt`, `Fn::Join`, `Fn::Sub`,
- * `Fn::Select`, `Fn::Split`, pseudo parameters) in a template value, deeply.
+ * The value of a named condition of the template's `Conditions` section (`Fn::Equals`,
+ * `Fn::Not`, `Fn::And`, `Fn::Or`, `{ Condition: name }`).
+ *
+ * @throws {UnresolvedError} for an unknown condition name.
+ */
+export function conditionHolds(name: string, scope: ResolutionScope): boolean {
+  const definition = scope.conditions?.[name];
+  if (definition === undefined) throw new UnresolvedError(`condition ${name} in ${scope.stackName} (not defined)`);
+  return booleanOf(definition, scope);
+}
+
+function booleanOf(value: unknown, scope: ResolutionScope): boolean {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const [entry] = Object.entries(value);
+    if (entry?.[0] === 'Condition' && typeof entry[1] === 'string') return conditionHolds(entry[1], scope);
+  }
+  const resolved = resolve(value, scope);
+  if (typeof resolved === 'boolean') return resolved;
+  if (resolved === 'true' || resolved === 'false') return resolved === 'true';
+  throw new UnresolvedError(`condition value ${JSON.stringify(value)} in ${scope.stackName}`);
+}
+
+function findInMap(argument: unknown, scope: ResolutionScope): unknown {
+  const [map, first, second] = (resolve(argument, scope) as unknown[]).map(String);
+  const value = scope.mappings?.[map ?? '']?.[first ?? '']?.[second ?? ''];
+  if (value === undefined) throw new UnresolvedError(`Fn::FindInMap ${map}/${first}/${second} in ${scope.stackName}`);
+  return value;
+}
+
+function importValue(argument: unknown, scope: ResolutionScope): string {
+  const name = String(resolve(argument, scope));
+  const value = scope.exports?.get(name);
+  if (value === undefined) {
+    throw new UnresolvedError(
+      `Fn::ImportValue ${name} in ${scope.stackName}: no stack of the assembly deployed before it exports that name`,
+    );
+  }
+  return value;
+}
+
+const FUNCTIONS: Record<string, (argument: unknown, scope: ResolutionScope) => unknown> = {
+  Ref: (argument, scope) => ref(String(argument), scope),
+  'Fn::GetAtt': getAtt,
+  'Fn::Join': (argument, scope) => {
+    const [separator, parts] = argument as [string, unknown];
+    return (resolve(parts, scope) as unknown[]).map(String).join(separator);
+  },
+  'Fn::Sub': sub,
+  'Fn::Select': (argument, scope) => {
+    const [index, list] = argument as [unknown, unknown];
+    const item = (resolve(list, scope) as unknown[])[Number(resolve(index, scope))];
+    if (item === undefined) throw new UnresolvedError(`Fn::Select index out of range in ${scope.stackName}`);
+    return item;
+  },
+  'Fn::Split': (argument, scope) => {
+    const [separator, text] = argument as [string, unknown];
+    return String(resolve(text, scope)).split(separator);
+  },
+  'Fn::ImportValue': importValue,
+  'Fn::If': (argument, scope) => {
+    const [name, whenTrue, whenFalse] = argument as [string, unknown, unknown];
+    return resolveValue(conditionHolds(name, scope) ? whenTrue : whenFalse, scope);
+  },
+  'Fn::Equals': (argument, scope) => {
+    const [a, b] = resolve(argument, scope) as [unknown, unknown];
+    return JSON.stringify(a) === JSON.stringify(b) || String(a) === String(b);
+  },
+  'Fn::Not': (argument, scope) => !booleanOf((argument as unknown[])[0], scope),
+  'Fn::And': (argument, scope) => (argument as unknown[]).every((item) => booleanOf(item, scope)),
+  'Fn::Or': (argument, scope) => (argument as unknown[]).some((item) => booleanOf(item, scope)),
+  'Fn::FindInMap': findInMap,
+  'Fn::Base64': (argument, scope) => Buffer.from(String(resolve(argument, scope)), 'utf8').toString('base64'),
+  'Fn::GetAZs': (argument, scope) => {
+    const region = String(resolve(argument, scope)) || scope.region;
+    return ['a', 'b', 'c'].map((zone) => `${region}${zone}`);
+  },
+};
+
+function resolveValue(value: unknown, scope: ResolutionScope): unknown {
+  if (Array.isArray(value)) return value.map((item) => resolveValue(item, scope)).filter((item) => item !== NO_VALUE);
+  if (value === null || typeof value !== 'object') return value;
+  const entries = Object.entries(value);
+  const [first] = entries;
+  if (entries.length === 1 && first && (first[0] === 'Ref' || first[0].startsWith('Fn::'))) {
+    const run = FUNCTIONS[first[0]];
+    if (!run) throw new UnresolvedError(`${first[0]} in ${scope.stackName} (not supported locally)`);
+    return run(first[1], scope);
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of entries) {
+    const resolved = resolveValue(item, scope);
+    if (resolved !== NO_VALUE) out[key] = resolved;
+  }
+  return out;
+}
+
+/**
+ * Resolves the intrinsic functions real templates use (`Ref` to resources, parameters and
+ * pseudo parameters, `Fn::GetAtt`, `Fn::Join`, `Fn::Sub` in both forms, `Fn::Select`,
+ * `Fn::Split`, `Fn::ImportValue`, `Fn::If` with the template's conditions, `Fn::FindInMap`,
+ * `Fn::Base64`, `Fn::GetAZs`) in a template value, deeply; `AWS::NoValue` removes its property.
  *
  * @throws {UnresolvedError} naming the first reference it cannot resolve, or an unsupported function.
  *
@@ -69,37 +186,6 @@ function sub(argument: unknown, scope: ResolutionScope): string {
  * ```
  */
 export function resolve(value: unknown, scope: ResolutionScope): unknown {
-  if (Array.isArray(value)) return value.map((item) => resolve(item, scope));
-  if (value === null || typeof value !== 'object') return value;
-  const entries = Object.entries(value);
-  const [first] = entries;
-  if (entries.length === 1 && first && (first[0] === 'Ref' || first[0].startsWith('Fn::'))) {
-    const [name, argument] = first;
-    switch (name) {
-      case 'Ref':
-        return ref(String(argument), scope);
-      case 'Fn::GetAtt':
-        return getAtt(argument, scope);
-      case 'Fn::Join': {
-        const [separator, parts] = argument as [string, unknown[]];
-        return (resolve(parts, scope) as unknown[]).map(String).join(separator);
-      }
-      case 'Fn::Sub':
-        return sub(argument, scope);
-      case 'Fn::Select': {
-        const [index, list] = argument as [unknown, unknown];
-        const items = resolve(list, scope) as unknown[];
-        const item = items[Number(resolve(index, scope))];
-        if (item === undefined) throw new UnresolvedError(`Fn::Select index out of range in ${scope.stackName}`);
-        return item;
-      }
-      case 'Fn::Split': {
-        const [separator, text] = argument as [string, unknown];
-        return String(resolve(text, scope)).split(separator);
-      }
-      default:
-        throw new UnresolvedError(`${name} in ${scope.stackName} (not supported locally)`);
-    }
-  }
-  return Object.fromEntries(entries.map(([key, item]) => [key, resolve(item, scope)]));
+  const resolved = resolveValue(value, scope);
+  return resolved === NO_VALUE ? undefined : resolved;
 }

@@ -72,6 +72,10 @@ export async function handleRestApiRequest(
   }
   const route = matchRoute(api.methods, request.method, path);
   if (!route) throw missingAuthenticationToken();
+  const { authorizationType } = route.method;
+  // Lambda and Cognito authorizers are not reproduced: fail closed, as a missing token would.
+  if (authorizationType !== 'NONE' && authorizationType !== 'AWS_IAM')
+    throw new AwsError(401, 'UnauthorizedException', 'Unauthorized');
 
   const apiArn = `arn:aws:execute-api:${api.region}:${api.accountId}:${api.restApiId}`;
   const methodArn = `${apiArn}/${api.stageName}/${request.method}/${path.slice(1)}`;

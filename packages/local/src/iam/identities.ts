@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { RoleModel } from '../assembly/model.js';
 import { AwsError } from '../aws-error.js';
 import type { Principal } from './match.js';
-import type { PolicyDocument } from './policy.js';
+import type { NamedPolicy, PolicyDocument } from './policy.js';
 
 /** Temporary credentials minted locally: valid only against this local stack. */
 export interface LocalCredentials {
@@ -37,15 +36,24 @@ export function mintCredentials(): LocalCredentials {
   };
 }
 
+/** What a session needs to know of its role. */
+export interface SessionRole {
+  accountId: string;
+  roleName: string;
+  arn: string;
+  roleId: string;
+  policies: NamedPolicy[];
+}
+
 /**
  * A session of `role`, as `sts:AssumeRole` (or the Lambda service) would hand out:
  * `arn:aws:sts::<account>:assumed-role/<role>/<session>`.
  */
-export function roleSession(name: string, role: RoleModel, sessionName: string): Identity {
+export function roleSession(name: string, role: SessionRole, sessionName: string): Identity {
   return {
     name,
     principal: {
-      arn: `arn:aws:sts::${role.accountId}:assumed-role/${role.name}/${sessionName}`,
+      arn: `arn:aws:sts::${role.accountId}:assumed-role/${role.roleName}/${sessionName}`,
       accountId: role.accountId,
       entityArn: role.arn,
     },

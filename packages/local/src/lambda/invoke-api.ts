@@ -91,6 +91,9 @@ export async function handleInvoke(
     throw new AwsError(400, 'InvalidParameterValueException', `Unsupported invocation type: ${type}`);
   }
   const outcome = await runtime.invoke(event, requestId);
+  if (!outcome.ok && outcome.error.errorType === 'Runtime.Unsupported') {
+    throw new AwsError(502, 'ServiceException', outcome.error.errorMessage);
+  }
   return outcome.ok
     ? { status: 200, headers: { ...base, 'content-type': 'application/json' }, body: JSON.stringify(outcome.result) }
     : {

@@ -5,19 +5,27 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const root = process.env.LAMBDA_TASK_ROOT ?? process.cwd();
-const [file = 'index', exportName = 'handler'] = (process.env._HANDLER ?? 'index.handler').split(/\.(?=[^.]+$)/);
+// Lambda's Node.js runtime: `dir/module.path.to.fn` → folder `dir/`, module up to the first dot
+// of the last path segment, then the export path, each dot one property deeper.
+const handlerString = process.env._HANDLER ?? 'index.handler';
+const slash = handlerString.lastIndexOf('/');
+const [file, ...exportPath] = handlerString.slice(slash + 1).split('.');
+const modulePath = `${handlerString.slice(0, slash + 1)}${file}`;
 let handlerPromise;
 
 function loadHandler() {
   handlerPromise ??= (async () => {
-    const path = ['.mjs', '.js', '.cjs']
-      .map((ext) => join(root, `${file}${ext}`))
+    const path = ['.js', '.mjs', '.cjs']
+      .map((ext) => join(root, `${modulePath}${ext}`))
       .find((candidate) => existsSync(candidate));
-    if (!path) throw Object.assign(new Error(`Cannot find module '${file}'`), { name: 'Runtime.ImportModuleError' });
+    if (!path || exportPath.length === 0) {
+      throw Object.assign(new Error(`Cannot find module '${modulePath}'`), { name: 'Runtime.ImportModuleError' });
+    }
     const module = await import(pathToFileURL(path).href);
-    const handler = module[exportName] ?? module.default?.[exportName];
+    const find = (from) => exportPath.reduce((value, key) => value?.[key], from);
+    const handler = find(module) ?? find(module.default);
     if (typeof handler !== 'function') {
-      throw Object.assign(new Error(`${file}.${exportName} is undefined or not exported`), {
+      throw Object.assign(new Error(`${modulePath}.${exportPath.join('.')} is undefined or not exported`), {
         name: 'Runtime.HandlerNotFound',
       });
     }
@@ -25,6 +33,9 @@ function loadHandler() {
   })();
   return handlerPromise;
 }
+
+// The stack went away without stopping us (killed): an execution environment never outlives it.
+process.on('disconnect', () => process.exit(0));
 
 function contextFor(message) {
   return {

@@ -1,5 +1,8 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FunctionModel } from '../assembly/model.js';
 
@@ -45,6 +48,7 @@ export class FunctionRuntime {
   readonly #containers: Container[] = [];
   readonly #waiting: ((container: Container) => void)[] = [];
   readonly #maxConcurrency: number;
+  #inlineDir: string | undefined;
 
   public constructor(
     public readonly fn: FunctionModel,
@@ -55,6 +59,15 @@ export class FunctionRuntime {
 
   /** Invokes the function with `event`; resolves with its result or its error, never rejects. */
   public async invoke(event: unknown, requestId: string = randomUUID()): Promise<InvocationResult> {
+    if (this.fn.unsupported) {
+      process.stderr.write(
+        `iam-m2m-local: ${this.fn.name} (${this.fn.functionName}) was invoked but cannot run locally: ${this.fn.unsupported}\n`,
+      );
+      return {
+        ok: false,
+        error: { errorType: 'Runtime.Unsupported', errorMessage: `${this.fn.functionName}: ${this.fn.unsupported}` },
+      };
+    }
     const container = await this.#acquire();
     const timeoutMs = this.fn.timeoutSeconds * 1000;
     const id = randomUUID();
@@ -107,6 +120,17 @@ export class FunctionRuntime {
   /** Stops every execution environment. */
   public close(): void {
     for (const container of [...this.#containers]) this.#discard(container);
+    if (this.#inlineDir) rmSync(this.#inlineDir, { recursive: true, force: true });
+  }
+
+  /** Where the code is: the asset folder, or inline code (`ZipFile`) written out as `index.js`, as Lambda does. */
+  #codeDir(): string {
+    if (this.fn.codeDir) return this.fn.codeDir;
+    if (!this.#inlineDir) {
+      this.#inlineDir = mkdtempSync(join(tmpdir(), 'iam-m2m-inline-'));
+      writeFileSync(join(this.#inlineDir, 'index.js'), this.fn.inlineCode ?? '');
+    }
+    return this.#inlineDir;
   }
 
   async #acquire(): Promise<Container> {
@@ -135,12 +159,13 @@ export class FunctionRuntime {
 
   async #start(): Promise<Container> {
     const { fn } = this;
+    const codeDir = this.#codeDir();
     const child = fork(RUNNER, [], {
-      cwd: fn.codeDir,
+      cwd: codeDir,
       env: {
         PATH: process.env.PATH,
         ...this.options.environment,
-        LAMBDA_TASK_ROOT: fn.codeDir,
+        LAMBDA_TASK_ROOT: codeDir,
         _HANDLER: fn.handler,
         AWS_LAMBDA_FUNCTION_NAME: fn.functionName,
         AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',

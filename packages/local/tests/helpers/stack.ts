@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createIamClient } from '@iam-m2m/middleware';
-import { LocalStack, type LocalState } from '../../src/server.js';
+import { LocalStack, type LocalState } from '../../src/stack.js';
 
 export type Principal = LocalState['principals'][number];
 

@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, inject, it } from 'vitest';
 import { type ResolutionScope, resolve, UnresolvedError } from '../../src/assembly/intrinsics.js';
-import { readCloudAssembly } from '../../src/assembly/model.js';
-import type { LocalState } from '../../src/server.js';
-import { editedAssembly } from '../helpers/stack.js';
+import { MissingAssemblyError } from '../../src/assembly/manifest.js';
+import { type AssemblyError, readCloudAssembly } from '../../src/assembly/model.js';
+import { LocalStack, type LocalState } from '../../src/stack.js';
+import { clientFor, editedAssembly } from '../helpers/stack.js';
 
 const scope = (): ResolutionScope => ({
   stackName: 'S',
@@ -35,38 +36,150 @@ describe('intrinsic functions', () => {
   });
 
   it('an unsupported function is named', () => {
-    expect(() => resolve({ 'Fn::ImportValue': 'X' }, scope())).toThrow(UnresolvedError);
-    expect(() => resolve({ 'Fn::ImportValue': 'X' }, scope())).toThrow('Fn::ImportValue in S (not supported locally)');
+    expect(() => resolve({ 'Fn::Cidr': ['10.0.0.0/16', 6, 5] }, scope())).toThrow(UnresolvedError);
+    expect(() => resolve({ 'Fn::Cidr': ['10.0.0.0/16', 6, 5] }, scope())).toThrow(
+      'Fn::Cidr in S (not supported locally)',
+    );
+  });
+
+  // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference-conditions.html
+  it('conditions: Fn::If picks by Fn::Equals / Fn::Not / Fn::And / Fn::Or, and AWS::NoValue removes the property', () => {
+    // Prepare
+    const withConditions: ResolutionScope = {
+      ...scope(),
+      refs: new Map([['Env', 'prod']]),
+      conditions: {
+        IsProd: { 'Fn::Equals': [{ Ref: 'Env' }, 'prod'] },
+        IsDev: { 'Fn::Not': [{ Condition: 'IsProd' }] },
+        Either: { 'Fn::Or': [{ Condition: 'IsDev' }, { 'Fn::And': [{ Condition: 'IsProd' }, true] }] },
+      },
+    };
+    const value = {
+      Size: { 'Fn::If': ['IsProd', 'large', 'small'] },
+      Debug: { 'Fn::If': ['IsDev', 'yes', { Ref: 'AWS::NoValue' }] },
+      Both: { 'Fn::If': ['Either', 1, 2] },
+      List: ['a', { 'Fn::If': ['IsDev', 'b', { Ref: 'AWS::NoValue' }] }],
+    };
+
+    // Act
+    const resolved = resolve(value, withConditions);
+
+    // Assess
+    expect(resolved).toEqual({ Size: 'large', Both: 1, List: ['a'] });
+    expect(() => resolve({ 'Fn::If': ['Nope', 1, 2] }, withConditions)).toThrow('condition Nope in S (not defined)');
+  });
+
+  it('Fn::ImportValue reads the exports of stacks deployed before, Fn::FindInMap the mappings', () => {
+    const linked: ResolutionScope = {
+      ...scope(),
+      exports: new Map([['SharedApiArn', 'arn:aws:execute-api:eu-west-1:123456789012:abc/*']]),
+      mappings: { Regions: { 'eu-west-1': { Ami: 'ami-1' } } },
+    };
+    expect(resolve({ 'Fn::ImportValue': 'SharedApiArn' }, linked)).toBe(
+      'arn:aws:execute-api:eu-west-1:123456789012:abc/*',
+    );
+    expect(resolve({ 'Fn::FindInMap': ['Regions', { Ref: 'AWS::Region' }, 'Ami'] }, linked)).toBe('ami-1');
+    expect(() => resolve({ 'Fn::ImportValue': 'Other' }, linked)).toThrow(
+      'Fn::ImportValue Other in S: no stack of the assembly deployed before it exports that name',
+    );
   });
 });
 
 describe('reading a cloud assembly', () => {
-  it('reports what it cannot resolve by name instead of allowing anything', () => {
-    // Prepare: a policy resource the local stack cannot know, and a managed policy.
+  it('reports what it cannot resolve, one line per problem naming stack and logical id, instead of allowing anything', () => {
+    // Prepare: a policy whose resource no stack of the assembly exports.
     const assembly = editedAssembly(inject('oneAccount'), 'IamM2m', (template) => {
       for (const resource of Object.values(template.Resources)) {
         if (resource.Type === 'AWS::IAM::Policy') {
           const document = resource.Properties.PolicyDocument as { Statement: { Resource: unknown }[] };
           for (const statement of document.Statement) statement.Resource = { 'Fn::ImportValue': 'SharedApiArn' };
         }
-        if (resource.Type === 'AWS::IAM::Role') {
-          resource.Properties.ManagedPolicyArns = ['arn:aws:iam::aws:policy/ReadOnlyAccess'];
-        }
       }
     });
 
     // Act
-    const read = () => readCloudAssembly(assembly);
+    let problems: string[] = [];
+    try {
+      readCloudAssembly(assembly);
+    } catch (error) {
+      problems = (error as AssemblyError).problems;
+    }
 
     // Assess
-    expect(read).toThrow(/Fn::ImportValue in IamM2m \(not supported locally\)/);
-    expect(read).toThrow(/managed policy "arn:aws:iam::aws:policy\/ReadOnlyAccess" is not known locally/);
+    expect(problems).toHaveLength(2);
+    for (const problem of problems) {
+      expect(problem).toMatch(
+        /^IamM2m (HelloWorld|Requestor)RoleDefaultPolicy[0-9A-F]{8}\.PolicyDocument: cannot resolve Fn::ImportValue SharedApiArn in IamM2m: no stack of the assembly deployed before it exports that name/,
+      );
+      expect(problem).not.toContain('\n');
+    }
+  });
+
+  it('names functions and roles by construct id, and keeps physical ids across reads (as a deployed stack does)', () => {
+    // Act
+    const first = readCloudAssembly(inject('oneAccount'));
+    const second = readCloudAssembly(inject('oneAccount'));
+
+    // Assess
+    expect(first.functions.map((fn) => fn.name).sort()).toEqual(['hello-world', 'requestor']);
+    expect(first.apis[0]?.restApiId).toMatch(/^[a-z0-9]{10}$/);
+    expect(second.apis[0]?.restApiId).toBe(first.apis[0]?.restApiId);
+    expect(second.functions.map((fn) => fn.functionName)).toEqual(first.functions.map((fn) => fn.functionName));
+    for (const fn of first.functions) expect(fn.functionName).toMatch(/^IamM2m-[A-Za-z0-9-]+-[A-Z0-9]{12}$/);
+    expect(readCloudAssembly(inject('oneAccount'), { defaultAccountId: '123456789012' }).apis[0]?.restApiId).not.toBe(
+      first.apis[0]?.restApiId,
+    );
   });
 
   it('a missing assembly says how to make one', () => {
+    expect(() => readCloudAssembly('/nonexistent')).toThrow(MissingAssemblyError);
     expect(() => readCloudAssembly('/nonexistent')).toThrow(
-      'No cloud assembly at /nonexistent: run `pnpm --filter infra run synth` first (manifest.json is missing).',
+      'No cloud assembly at /nonexistent: run `cdk synth` first (manifest.json is missing).',
     );
+  });
+});
+
+describe('AWS managed policies (CDK attaches them by default)', () => {
+  it('are evaluated like inline policies; an unknown one is one warning line, grants nothing, and the stack starts', async () => {
+    // Prepare: the requestor's role gets AWSLambdaRole (lambda:InvokeFunction on *) and an unknown managed policy.
+    const assembly = editedAssembly(inject('oneAccount'), 'IamM2m', (template) => {
+      const [, role] =
+        Object.entries(template.Resources).find(
+          ([id, r]) => r.Type === 'AWS::IAM::Role' && id.startsWith('RequestorRole'),
+        ) ?? [];
+      if (!role) throw new Error('no requestor role in the fixture');
+      role.Properties.ManagedPolicyArns = [
+        { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AWSLambdaRole']] },
+        'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess',
+      ];
+    });
+    const warnings: string[] = [];
+
+    // Act
+    const stack = await LocalStack.start({
+      assemblyDir: assembly,
+      functionOutput: 'ignore',
+      warn: (line) => warnings.push(line),
+    });
+    try {
+      const state = stack.state();
+      const hello = state.functions.find((fn) => fn.name === 'hello-world');
+      // Without AWSLambdaRole the requestor may not invoke functions (the gateway tests show that 403).
+      const response = await clientFor(state, 'requestor', 'lambda').post(
+        `${state.lambdaEndpoint}/2015-03-31/functions/${hello?.functionName}/invocations`,
+        { json: {}, headers: { 'X-Amz-Invocation-Type': 'DryRun' } },
+      );
+
+      // Assess
+      expect(warnings).toEqual([
+        expect.stringMatching(
+          /^IamM2m RequestorRole[0-9A-F]{8}: managed policy arn:aws:iam::aws:policy\/AmazonS3ReadOnlyAccess is not known locally; it grants nothing here$/,
+        ),
+      ]);
+      expect(response.status).toBe(204);
+    } finally {
+      await stack.close();
+    }
   });
 });
 

@@ -1,6 +1,6 @@
 import { createIamClient } from '@iam-m2m/middleware';
 import { afterEach, describe, expect, inject, it, vi } from 'vitest';
-import { LocalStack } from '../../src/server.js';
+import { LocalStack } from '../../src/stack.js';
 import { awsError, clientFor } from '../helpers/stack.js';
 
 let stack: LocalStack | undefined;

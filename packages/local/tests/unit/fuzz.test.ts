@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { LocalStack, LocalState } from '../../src/server.js';
+import type { LocalStack, LocalState } from '../../src/stack.js';
 import { clientFor, fcSeed, startStack } from '../helpers/stack.js';
 
 let stack: LocalStack;

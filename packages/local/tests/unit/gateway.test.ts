@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { createSignedFetcher } from 'aws-sigv4-fetch';
 import aws4 from 'aws4';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { LocalStack, LocalState } from '../../src/server.js';
+import type { LocalStack, LocalState } from '../../src/stack.js';
 import { awsEnvironment, awsError, clientFor, principal, startStack } from '../helpers/stack.js';
 
 // Async only: a synchronous child would block the event loop this process serves on.

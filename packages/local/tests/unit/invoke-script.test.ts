@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { createIamClient } from '@iam-m2m/middleware';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { motoPresent, startMoto } from '../../../middleware/tests/helpers/moto.js';
-import type { LocalStack } from '../../src/server.js';
+import type { LocalStack } from '../../src/stack.js';
 import { awsEnvironment, principal, startStack } from '../helpers/stack.js';
 
 const run = promisify(execFile);

@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { LocalStack, LocalState } from '../../src/server.js';
+import type { LocalStack, LocalState } from '../../src/stack.js';
 import { awsError, clientFor, editedAssembly, principal, startStack } from '../helpers/stack.js';
 
 let stack: LocalStack;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import type { LocalStack } from '../../src/server.js';
+import type { LocalStack } from '../../src/stack.js';
 import { awsError, clientFor, editedAssembly, principal, startStack } from '../helpers/stack.js';
 
 let stack: LocalStack | undefined;

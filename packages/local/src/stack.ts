@@ -1,12 +1,20 @@
-import { randomUUID } from 'node:crypto';
 import { renameSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type CloudAssemblyModel, type FunctionModel, type RestApiModel, readCloudAssembly } from './assembly/model.js';
-import { AwsError, missingAuthenticationToken } from './aws-error.js';
+import {
+  AssemblyError,
+  type CloudAssemblyModel,
+  type FunctionModel,
+  type RestApiModel,
+  readCloudAssembly,
+} from './assembly/model.js';
+import { missingAuthenticationToken } from './aws-error.js';
 import type { LocalResponse } from './gateway/event.js';
-import { handleRestApiRequest } from './gateway/rest-api.js';
+import { type GatewayRequest, handleRestApiRequest } from './gateway/rest-api.js';
+import { listen } from './http.js';
 import { type Identity, IdentityStore, mintCredentials, roleSession } from './iam/identities.js';
+import { awsManagedPolicy } from './iam/managed-policies.js';
+import { policyProblems } from './iam/policy.js';
 import { handleInvoke } from './lambda/invoke-api.js';
 import { FunctionRuntime } from './lambda/runtime.js';
 import { percentDecode } from './sigv4/canonical.js';
@@ -23,6 +31,8 @@ export interface LocalStackOptions {
   defaultAccountId?: string;
   /** The servers' clock (tests move it). @default the system clock */
   now?: () => Date;
+  /** Where warnings go, one line each (what is served with a difference from AWS). @default stderr */
+  warn?: (line: string) => void;
 }
 
 /** The state file of CONTRACT.md: endpoints, APIs, functions and principals. */
@@ -43,20 +53,18 @@ export interface LocalState {
 
 /** An account no stack of the assembly trusts. */
 export const OUTSIDER_ACCOUNT = '999999999999';
-/** Request bodies API Gateway accepts. */
-export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 const ALT_API_PATH = /^\/restapis\/([a-z0-9]+)(\/.*)$/;
 
 /**
- * The local stand-in for the AWS parts of the pattern, driven by a cloud assembly: API
+ * The local stand-in for the AWS parts of the pattern, driven by any CDK cloud assembly: API
  * Gateway REST APIs (AWS_IAM), the Lambda Invoke API and the functions themselves, on one
  * port of 127.0.0.1. Each function runs with its role's locally minted credentials.
  *
  * @example
  * ```ts
- * const stack = await LocalStack.start({ assemblyDir: 'packages/infra/cdk.out' });
+ * const stack = await LocalStack.start({ assemblyDir: 'cdk.out' });
  * console.log(stack.state().apis[0]?.url);
  * await stack.close();
  * ```
@@ -74,11 +82,22 @@ export class LocalStack {
     this.identities = new IdentityStore(options.now);
   }
 
-  /** Reads the assembly, mints identities, listens, and prepares every function. */
+  /**
+   * Reads the assembly, checks its policies, mints identities, listens, and prepares every function.
+   *
+   * @throws {AssemblyError} listing, one line each, what the local stack cannot honour.
+   * @throws {MissingAssemblyError} when `assemblyDir` is not a cloud assembly.
+   */
   public static async start(options: LocalStackOptions): Promise<LocalStack> {
     const model = readCloudAssembly(options.assemblyDir, { defaultAccountId: options.defaultAccountId });
+    const warn = options.warn ?? ((line: string) => process.stderr.write(`iam-m2m-local: warning: ${line}\n`));
+    attachManagedPolicies(model);
+    const problems = model.roles.flatMap((role) => role.policies.flatMap(policyProblems));
+    if (problems.length > 0) throw new AssemblyError(options.assemblyDir, problems);
+    for (const line of model.warnings) warn(line);
     const stack = new LocalStack(model, options);
-    await stack.#listen(options.port ?? 0);
+    stack.#server = await listen(options.port ?? 0, (request) => stack.#route(request), stack.#now);
+    stack.#origin = `http://127.0.0.1:${(stack.#server.address() as AddressInfo).port}`;
     stack.#prepare();
     return stack;
   }
@@ -94,12 +113,12 @@ export class LocalStack {
     return `${this.#origin}${first ? '' : `/restapis/${api.restApiId}`}/${api.stageName}/`;
   }
 
-  /** The function of the given friendly name (`requestor`). */
+  /** The function of the given name (its construct id: `requestor`). */
   public runtime(name: string): FunctionRuntime | undefined {
     return [...this.runtimes.values()].find((runtime) => runtime.fn.name === name);
   }
 
-  /** The identity of the given name (`requestor`, `outsider`, `operator`, or a function name). */
+  /** The identity of the given name (a function's or role's name, `outsider`, `operator`…). */
   public identity(name: string): Identity | undefined {
     return this.identities.all().find((identity) => identity.name === name);
   }
@@ -131,7 +150,7 @@ export class LocalStack {
     };
   }
 
-  /** Writes the state file atomically (readers never see half of it). */
+  /** Writes the state file atomically (readers never see half of it), readable by its owner only. */
   public writeState(file: string): void {
     writeFileSync(`${file}.tmp`, `${JSON.stringify(this.state(), null, 2)}\n`, { mode: 0o600 });
     renameSync(`${file}.tmp`, file);
@@ -146,6 +165,9 @@ export class LocalStack {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  #now = (): Date => this.options.now?.() ?? new Date();
+
+  /** A principal per function (its role's session), per role no function uses, and the extra callers. */
   #prepare(): void {
     const { model } = this;
     for (const fn of model.functions) {
@@ -158,12 +180,27 @@ export class LocalStack {
         }),
       );
     }
-    const requestor = this.identity('requestor') ?? this.identities.all()[0];
-    const home = requestor?.principal.accountId ?? this.options.defaultAccountId ?? '000000000000';
+    const taken = new Set(model.functions.map((fn) => fn.name));
+    for (const role of model.roles) {
+      if (model.functions.some((fn) => fn.role === role)) continue;
+      const name = taken.has(role.name) ? `${role.stackName}/${role.logicalId}` : role.name;
+      taken.add(name);
+      this.identities.add(roleSession(name, role, name.replaceAll('/', '-').slice(0, 64)));
+    }
     this.identities.add(
       extraIdentity('outsider', OUTSIDER_ACCOUNT, { Effect: 'Allow', Action: 'execute-api:Invoke', Resource: '*' }),
     );
-    this.identities.add(extraIdentity('operator', home, { Effect: 'Allow', Action: '*', Resource: '*' }));
+    const home = model.functions.find((fn) => fn.name === 'requestor')?.accountId;
+    const accounts = new Set([
+      ...(home ? [home] : []),
+      ...model.functions.map((fn) => fn.accountId),
+      ...model.apis.map((api) => api.accountId),
+    ]);
+    if (accounts.size === 0) accounts.add(this.options.defaultAccountId ?? '000000000000');
+    [...accounts].forEach((account, index) => {
+      const name = index === 0 ? 'operator' : `operator-${account}`;
+      this.identities.add(extraIdentity(name, account, { Effect: 'Allow', Action: '*', Resource: '*' }));
+    });
   }
 
   /** The function's environment: template variables (AWS API URLs made local) and its role's credentials. */
@@ -185,59 +222,7 @@ export class LocalStack {
     };
   }
 
-  async #listen(port: number): Promise<void> {
-    const server = createServer((req, res) => {
-      this.#serve(req, res).catch((error: unknown) => {
-        // Never reached by an AWS-shaped error; logged without request details (they may hold secrets).
-        process.stderr.write(`local stack: unexpected ${error instanceof Error ? error.name : 'error'}\n`);
-        const now = (this.options.now?.() ?? new Date()).toUTCString();
-        if (!res.headersSent)
-          send(res, errorResponse(new AwsError(500, 'InternalFailure', 'An internal error occurred.')), now);
-      });
-    });
-    // Requests Node cannot parse still get an AWS-shaped answer, then the connection closes.
-    server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
-      const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
-      const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
-      const body = JSON.stringify({ message: tooLarge ? 'Request Header Fields Too Large' : 'Bad Request' });
-      if (!socket.writable) return socket.destroy();
-      socket.end(
-        `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nx-amzn-ErrorType: BadRequestException\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
-      );
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve());
-    });
-    this.#server = server;
-    this.#origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  }
-
-  async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let response: LocalResponse;
-    try {
-      const body = await readBody(req, MAX_BODY_BYTES);
-      const headers: [string, string][] = [];
-      for (let i = 0; i < req.rawHeaders.length; i += 2)
-        headers.push([req.rawHeaders[i] ?? '', req.rawHeaders[i + 1] ?? '']);
-      const request = {
-        method: req.method ?? 'GET',
-        target: req.url ?? '/',
-        headers,
-        body,
-        sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
-      };
-      response = await this.#route(request);
-    } catch (error) {
-      if (!(error instanceof AwsError)) throw error;
-      response = errorResponse(error);
-    }
-    // Every AWS answer carries a request id, errors included: it is what support asks for.
-    response.headers['x-amzn-requestid'] ??= randomUUID();
-    send(res, response, (this.options.now?.() ?? new Date()).toUTCString());
-  }
-
-  async #route(request: Parameters<typeof handleRestApiRequest>[1]): Promise<LocalResponse> {
+  async #route(request: GatewayRequest): Promise<LocalResponse> {
     const path = request.target.split('?')[0] ?? '';
     const invoke = INVOKE_PATH.exec(path);
     const context = { identities: this.identities, runtimes: this.runtimes, now: this.options.now };
@@ -248,6 +233,24 @@ export class LocalStack {
     const api = alternate ? this.model.apis.find((a) => a.restApiId === alternate[1]) : this.model.apis[0];
     if (!api) throw missingAuthenticationToken();
     return handleRestApiRequest(api, request, alternate ? (alternate[2] ?? '/') : request.target, context);
+  }
+}
+
+/**
+ * Gives each role the AWS managed policies it names (their documents, as AWS publishes them).
+ * An unknown managed policy grants nothing and becomes a warning of the model.
+ */
+function attachManagedPolicies(model: CloudAssemblyModel): void {
+  for (const role of model.roles) {
+    for (const arn of role.managedPolicyArns) {
+      const managed = awsManagedPolicy(arn);
+      if (managed) role.policies.push({ name: `${managed.arn} (${managed.version})`, document: managed.document });
+      else
+        model.warnings.push(
+          `${role.stackName} ${role.logicalId}: managed policy ${arn} is not known locally; it grants nothing here`,
+        );
+    }
+    role.managedPolicyArns = [];
   }
 }
 
@@ -264,35 +267,4 @@ function extraIdentity(name: string, accountId: string, statement: Record<string
     credentials: mintCredentials(),
     policies: [{ Statement: { ...statement, Effect: 'Allow' } as never }],
   };
-}
-
-function errorResponse(error: AwsError): LocalResponse {
-  return {
-    status: error.status,
-    headers: { 'content-type': 'application/json', 'x-amzn-errortype': error.type },
-    body: JSON.stringify({ message: error.message }),
-  };
-}
-
-/** Writes a response; `date` is the server's clock, which clients correct their skew from. */
-function send(res: ServerResponse, response: LocalResponse, date: string): void {
-  const body = typeof response.body === 'string' ? Buffer.from(response.body, 'utf8') : response.body;
-  res.writeHead(response.status, { ...response.headers, date, 'content-length': String(body.length) });
-  res.end(body);
-}
-
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit) {
-    req.resume();
-    throw new AwsError(413, 'RequestTooLongException', 'Request Too Long');
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new AwsError(413, 'RequestTooLongException', 'Request Too Long');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
 }

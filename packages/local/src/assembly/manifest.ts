@@ -1,0 +1,112 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** A CloudFormation stack of a cloud assembly, as its manifest describes it. */
+export interface StackArtifact {
+  /** The artifact id, prefixed by the nested assemblies holding it (`assembly-Prod/ProdApi`). */
+  id: string;
+  /** The stack's CloudFormation name (`properties.stackName`, else the artifact id). */
+  stackName: string;
+  /** Where the template is. */
+  templateFile: string;
+  /** The folder of the (nested) assembly holding it: asset paths are relative to it. */
+  assemblyDir: string;
+  /** From `aws://<account>/<region>`; undefined when environment-agnostic. */
+  accountId: string | undefined;
+  region: string | undefined;
+  /** Ids of the stacks it depends on, as the manifest says. */
+  dependencies: string[];
+}
+
+interface ManifestArtifact {
+  type: string;
+  environment?: string;
+  displayName?: string;
+  properties?: { templateFile?: string; stackName?: string; directoryName?: string };
+  dependencies?: string[];
+}
+
+const ENVIRONMENT = /^aws:\/\/([^/]+)\/(.+)$/;
+
+/** Thrown when a folder is not a cloud assembly. */
+export class MissingAssemblyError extends Error {
+  public constructor(dir: string) {
+    super(`No cloud assembly at ${dir}: run \`cdk synth\` first (manifest.json is missing).`);
+    this.name = 'MissingAssemblyError';
+  }
+}
+
+/**
+ * Every stack of a cloud assembly, those inside CDK Stages (nested assemblies) included, in
+ * the manifest's order, each with the stacks it depends on.
+ *
+ * @throws {MissingAssemblyError} when `dir` holds no `manifest.json`.
+ *
+ * @example
+ * ```ts
+ * for (const stack of listStacks('cdk.out')) console.log(stack.stackName, stack.accountId);
+ * ```
+ */
+export function listStacks(dir: string): StackArtifact[] {
+  const stacks: StackArtifact[] = [];
+  collect(dir, '', stacks);
+  return stacks;
+}
+
+/**
+ * Deployment order: a stack after the stacks it depends on, by the manifest or by `after`
+ * (e.g. the stacks whose exports it imports), else in the manifest's order.
+ */
+export function deploymentOrder(stacks: StackArtifact[], after: (stack: StackArtifact) => string[] = () => []) {
+  const byId = new Map(stacks.map((stack) => [stack.id, stack]));
+  const done: StackArtifact[] = [];
+  const visit = (stack: StackArtifact, path: string[]) => {
+    if (done.includes(stack) || path.includes(stack.id)) return;
+    for (const id of [...stack.dependencies, ...after(stack)]) {
+      const dependency = byId.get(id);
+      if (dependency) visit(dependency, [...path, stack.id]);
+    }
+    done.push(stack);
+  };
+  for (const stack of stacks) visit(stack, []);
+  return done;
+}
+
+function collect(dir: string, prefix: string, stacks: StackArtifact[]) {
+  const manifestFile = join(dir, 'manifest.json');
+  if (!existsSync(manifestFile)) throw new MissingAssemblyError(dir);
+  const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as { artifacts?: Record<string, ManifestArtifact> };
+  for (const [id, artifact] of Object.entries(manifest.artifacts ?? {})) {
+    if (artifact.type === 'cdk:cloud-assembly' && artifact.properties?.directoryName) {
+      collect(join(dir, artifact.properties.directoryName), `${prefix}${id}/`, stacks);
+    }
+    if (artifact.type !== 'aws:cloudformation:stack') continue;
+    const [, account, region] = ENVIRONMENT.exec(artifact.environment ?? '') ?? [];
+    stacks.push({
+      id: `${prefix}${id}`,
+      stackName: artifact.properties?.stackName ?? id,
+      templateFile: join(dir, artifact.properties?.templateFile ?? `${id}.template.json`),
+      assemblyDir: dir,
+      accountId: account && account !== 'unknown-account' ? account : undefined,
+      region: region && region !== 'unknown-region' ? region : undefined,
+      dependencies: (artifact.dependencies ?? []).map((dependency) => `${prefix}${dependency}`),
+    });
+  }
+}
+
+/**
+ * The file assets of an assembly folder (`*.assets.json`): asset hash → the folder or file it
+ * was built from. How a function's code is found when the template has no `aws:asset:path`
+ * metadata (`cdk synth --no-asset-metadata`, or an app run without the CLI).
+ */
+export function assetSources(dir: string): Map<string, string> {
+  const sources = new Map<string, string>();
+  for (const file of readdirSync(dir).filter((name) => name.endsWith('.assets.json'))) {
+    const manifest = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
+      files?: Record<string, { source?: { path?: string } }>;
+    };
+    for (const [hash, asset] of Object.entries(manifest.files ?? {}))
+      if (asset.source?.path) sources.set(hash, join(dir, asset.source.path));
+  }
+  return sources;
+}

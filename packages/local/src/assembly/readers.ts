@@ -1,0 +1,466 @@
+import { resolve as resolvePath } from 'node:path';
+import type { PolicyDocument, PolicyStatement } from '../iam/policy.js';
+import { stableId, UPPER } from './ids.js';
+import { partitionOf, type ResolutionScope, resolve } from './intrinsics.js';
+import { assetSources, type StackArtifact } from './manifest.js';
+import type { CloudAssemblyModel, FunctionModel, MethodModel, RoleModel } from './model.js';
+
+/** A resource of a template. */
+export interface TemplateResource {
+  Type: string;
+  Properties?: Record<string, unknown>;
+  Metadata?: Record<string, unknown>;
+  Condition?: string;
+}
+
+/** One stack being read. */
+export interface StackInput {
+  artifact: StackArtifact;
+  scope: ResolutionScope;
+  /** Its resources whose condition holds. */
+  resources: [string, TemplateResource][];
+  /** Runs `run`; an unresolvable reference becomes a problem of the report and `undefined`. */
+  attempt: <T>(what: string, run: () => T) => T | undefined;
+}
+
+interface PolicyAttachment {
+  source: string;
+  accountId: string;
+  roleNames: string[];
+  document: PolicyDocument;
+}
+
+/** The app as it is being read: the model, and what links across stacks once all are read. */
+export interface AppBuilder {
+  model: CloudAssemblyModel;
+  problems: string[];
+  /** `AWS::IAM::Policy` documents, attached to roles by name at the end. */
+  attachments: PolicyAttachment[];
+  /** Customer managed policies (`AWS::IAM::ManagedPolicy`) by ARN. */
+  managedPolicies: Map<string, PolicyAttachment>;
+  /** `AWS::Lambda::Permission` properties, resolved. */
+  permissions: Record<string, unknown>[];
+  /** Functions waiting for their role and permissions. */
+  functions: { fn: Omit<FunctionModel, 'role' | 'permissions'>; roleArn: string }[];
+}
+
+/** What `Ref` and `Fn::GetAtt` give for one resource. */
+type Namer = (
+  logicalId: string,
+  resource: TemplateResource,
+  stack: StackInput,
+) => { ref: string; attributes?: Record<string, string> };
+
+/** Reads one resource of a type into the app. */
+type Reader = (logicalId: string, resource: TemplateResource, stack: StackInput, app: AppBuilder) => void;
+
+const seed = (stack: StackInput, logicalId: string, kind: string) =>
+  `${kind}/${stack.scope.accountId}/${stack.scope.stackName}/${logicalId}`;
+
+/** CloudFormation's generated physical name: `<stack>-<logical id>-<12 characters>`, cut to `max`. */
+const generatedName = (stack: StackInput, logicalId: string, max: number, alphabet = UPPER) =>
+  `${`${stack.scope.stackName}-${logicalId}`.slice(0, max - 13)}-${stableId(seed(stack, logicalId, 'name'), 12, alphabet)}`;
+
+/** The physical name a resource's property gives, else CloudFormation's generated one. */
+function physicalName(logicalId: string, resource: TemplateResource, stack: StackInput, property: string, max = 64) {
+  const value = resource.Properties?.[property];
+  const named =
+    value === undefined
+      ? undefined
+      : stack.attempt(`${logicalId}.${property}`, () => String(resolve(value, stack.scope)));
+  return named ?? generatedName(stack, logicalId, max);
+}
+
+const arnOf = (stack: StackInput, service: string, resource: string, withRegion = true) => {
+  const { region, accountId } = stack.scope;
+  return `arn:${partitionOf(region)}:${service}:${withRegion ? region : ''}:${accountId}:${resource}`;
+};
+
+/** Physical ids and attributes of the types the local stack or common templates reference. */
+export const NAMERS: Record<string, Namer> = {
+  'AWS::IAM::Role': (logicalId, resource, stack) => {
+    const name = physicalName(logicalId, resource, stack, 'RoleName');
+    const path = String(resource.Properties?.Path ?? '/');
+    return {
+      ref: name,
+      attributes: {
+        Arn: arnOf(stack, 'iam', `role${path}${name}`, false),
+        RoleId: `AROA${stableId(seed(stack, logicalId, 'role-id'), 17, UPPER)}`,
+      },
+    };
+  },
+  'AWS::IAM::ManagedPolicy': (logicalId, resource, stack) => {
+    const name = physicalName(logicalId, resource, stack, 'ManagedPolicyName', 128);
+    const arn = arnOf(stack, 'iam', `policy${String(resource.Properties?.Path ?? '/')}${name}`, false);
+    return { ref: arn, attributes: { PolicyArn: arn } };
+  },
+  'AWS::Lambda::Function': (logicalId, resource, stack) => {
+    const name = physicalName(logicalId, resource, stack, 'FunctionName');
+    return { ref: name, attributes: { Arn: arnOf(stack, 'lambda', `function:${name}`) } };
+  },
+  'AWS::ApiGateway::RestApi': (logicalId, _resource, stack) => ({
+    ref: stableId(seed(stack, logicalId, 'restapi'), 10),
+    attributes: { RootResourceId: stableId(seed(stack, logicalId, 'root'), 10) },
+  }),
+  'AWS::ApiGateway::Stage': (logicalId, resource, stack) => ({
+    ref: physicalName(logicalId, resource, stack, 'StageName'),
+  }),
+  'AWS::Logs::LogGroup': (logicalId, resource, stack) => {
+    const name = physicalName(logicalId, resource, stack, 'LogGroupName', 512);
+    return { ref: name, attributes: { Arn: arnOf(stack, 'logs', `log-group:${name}:*`) } };
+  },
+  'AWS::SQS::Queue': (logicalId, resource, stack) => {
+    const name = physicalName(logicalId, resource, stack, 'QueueName', 80);
+    const url = `https://sqs.${stack.scope.region}.amazonaws.com/${stack.scope.accountId}/${name}`;
+    return { ref: url, attributes: { Arn: arnOf(stack, 'sqs', name), QueueName: name, QueueUrl: url } };
+  },
+  'AWS::SNS::Topic': (logicalId, resource, stack) => {
+    const name = physicalName(logicalId, resource, stack, 'TopicName', 256);
+    const arn = arnOf(stack, 'sns', name);
+    return { ref: arn, attributes: { TopicArn: arn, TopicName: name } };
+  },
+  'AWS::DynamoDB::Table': (logicalId, resource, stack) => {
+    const name = physicalName(logicalId, resource, stack, 'TableName', 255);
+    const arn = arnOf(stack, 'dynamodb', `table/${name}`);
+    return { ref: name, attributes: { Arn: arn, StreamArn: `${arn}/stream/1970-01-01T00:00:00.000` } };
+  },
+  'AWS::S3::Bucket': (logicalId, resource, stack) => {
+    const name = resource.Properties?.BucketName
+      ? physicalName(logicalId, resource, stack, 'BucketName', 63)
+      : generatedName(stack, logicalId, 63).toLowerCase();
+    const { region } = stack.scope;
+    return {
+      ref: name,
+      attributes: {
+        Arn: `arn:${partitionOf(region)}:s3:::${name}`,
+        DomainName: `${name}.s3.amazonaws.com`,
+        RegionalDomainName: `${name}.s3.${region}.amazonaws.com`,
+      },
+    };
+  },
+  /** Any other type: a generated physical id and an ARN of the usual shape. */
+  default: (logicalId, resource, stack) => {
+    const name = generatedName(stack, logicalId, 64);
+    const [, service = 'unknown', kind = 'resource'] = resource.Type.split('::');
+    return { ref: name, attributes: { Arn: arnOf(stack, service.toLowerCase(), `${kind.toLowerCase()}/${name}`) } };
+  },
+};
+
+/** The construct id: the `aws:cdk:path` segment before `/Resource` (else the last one, else the logical id). */
+function constructId(logicalId: string, resource: TemplateResource): string {
+  const path = resource.Metadata?.['aws:cdk:path'];
+  if (typeof path !== 'string') return logicalId;
+  const segments = path.split('/');
+  if (segments.at(-1) === 'Resource' && segments.length > 2) segments.pop();
+  return segments.at(-1) || logicalId;
+}
+
+/** The construct path without the stack's own prefix and `/Resource`, to tell apart same-named constructs. */
+function constructPath(logicalId: string, resource: TemplateResource, stackName: string): string {
+  const path = resource.Metadata?.['aws:cdk:path'];
+  return typeof path === 'string' ? path.replace(/\/Resource$/, '') : `${stackName}/${logicalId}`;
+}
+
+/** A function's bundled code: its `aws:asset:path` metadata, else the asset its `S3Key` names. */
+function codeFolder(resource: TemplateResource, stack: StackInput): string | undefined {
+  const { assemblyDir } = stack.artifact;
+  const assetPath = resource.Metadata?.['aws:asset:path'];
+  if (typeof assetPath === 'string') return resolvePath(assemblyDir, assetPath);
+  const key = (resource.Properties?.Code as { S3Key?: unknown } | undefined)?.S3Key;
+  if (key === undefined) return undefined;
+  const hash = /([0-9a-f]{64})\.zip$/.exec(String(stack.attempt('Code.S3Key', () => resolve(key, stack.scope))))?.[1];
+  return hash ? assetSources(assemblyDir).get(hash) : undefined;
+}
+
+const strings = (value: unknown): string[] =>
+  Array.isArray(value) ? value.map(String) : value === undefined ? [] : [String(value)];
+
+const NODE_RUNTIME = /^nodejs(1[6-9]|2[0-4])\.x$/;
+
+/** Why a function cannot run locally; undefined when it can. */
+function unsupportedReason(
+  props: Record<string, unknown>,
+  codeDir: string | undefined,
+  inline: unknown,
+): string | undefined {
+  const code = (props.Code ?? {}) as Record<string, unknown>;
+  if (props.PackageType === 'Image' || code.ImageUri !== undefined)
+    return 'container image functions do not run locally';
+  const runtime = String(props.Runtime ?? '');
+  if (!NODE_RUNTIME.test(runtime))
+    return `runtime ${runtime || '(none)'} does not run locally (nodejs16.x to nodejs24.x do)`;
+  if (codeDir === undefined && typeof inline !== 'string')
+    return 'its code is not in the assembly (no aws:asset:path metadata, no inline ZipFile)';
+  return undefined;
+}
+
+/** Readers of the types the local stack serves, in the order they run for each stack. */
+export const READERS: Record<string, Reader> = {
+  'AWS::IAM::Role': (logicalId, resource, stack, app) => {
+    const { scope } = stack;
+    const props = resource.Properties ?? {};
+    const role: RoleModel & { rawManagedArns?: string[] } = {
+      stackName: scope.stackName,
+      logicalId,
+      name: constructId(logicalId, resource),
+      accountId: scope.accountId,
+      roleName: scope.refs.get(logicalId) ?? logicalId,
+      arn: scope.attributes.get(`${logicalId}.Arn`) ?? '',
+      roleId: scope.attributes.get(`${logicalId}.RoleId`) ?? '',
+      policies: [],
+      managedPolicyArns: [],
+    };
+    for (const inline of (props.Policies ?? []) as { PolicyName: string; PolicyDocument: unknown }[]) {
+      const document = stack.attempt(`${logicalId} policy ${inline.PolicyName}`, () =>
+        resolve(inline.PolicyDocument, scope),
+      );
+      if (document)
+        role.policies.push({
+          name: `${scope.stackName}/${logicalId}/${inline.PolicyName}`,
+          document: document as PolicyDocument,
+        });
+    }
+    const managed = stack.attempt(`${logicalId}.ManagedPolicyArns`, () =>
+      strings(resolve(props.ManagedPolicyArns, scope)),
+    );
+    role.managedPolicyArns = managed ?? [];
+    if (props.PermissionsBoundary !== undefined) {
+      app.model.warnings.push(
+        `${scope.stackName} ${logicalId}: its permissions boundary is not evaluated locally (what it forbids is allowed here)`,
+      );
+    }
+    app.model.roles.push(role);
+  },
+  'AWS::IAM::ManagedPolicy': (logicalId, resource, stack, app) => {
+    const { scope } = stack;
+    const props = resource.Properties ?? {};
+    const document = stack.attempt(`${logicalId}.PolicyDocument`, () => resolve(props.PolicyDocument, scope));
+    const roleNames = stack.attempt(`${logicalId}.Roles`, () => strings(resolve(props.Roles, scope)));
+    if (!document || !roleNames) return;
+    app.managedPolicies.set(scope.refs.get(logicalId) ?? '', {
+      source: `${scope.stackName}/${logicalId}`,
+      accountId: scope.accountId,
+      roleNames,
+      document: document as PolicyDocument,
+    });
+  },
+  'AWS::IAM::Policy': (logicalId, resource, stack, app) => {
+    const { scope } = stack;
+    const props = resource.Properties ?? {};
+    const document = stack.attempt(`${logicalId}.PolicyDocument`, () => resolve(props.PolicyDocument, scope));
+    const roleNames = stack.attempt(`${logicalId}.Roles`, () => strings(resolve(props.Roles, scope)));
+    if (!document || !roleNames) return;
+    app.attachments.push({
+      source: `${scope.stackName}/${logicalId}`,
+      accountId: scope.accountId,
+      roleNames,
+      document: document as PolicyDocument,
+    });
+  },
+  'AWS::Lambda::Permission': (logicalId, resource, stack, app) => {
+    const props = stack.attempt(logicalId, () => resolve(resource.Properties ?? {}, stack.scope));
+    if (props) app.permissions.push({ ...(props as Record<string, unknown>), accountId: stack.scope.accountId });
+  },
+  'AWS::Lambda::Function': (logicalId, resource, stack, app) => {
+    const { scope } = stack;
+    const props = resource.Properties ?? {};
+    const roleArn = stack.attempt(`${logicalId}.Role`, () => String(resolve(props.Role, scope)));
+    const variables = stack.attempt(`${logicalId}.Environment`, () =>
+      resolve((props.Environment as { Variables?: unknown } | undefined)?.Variables ?? {}, scope),
+    ) as Record<string, unknown> | undefined;
+    const inline = stack.attempt(`${logicalId}.Code.ZipFile`, () =>
+      resolve((props.Code as { ZipFile?: unknown } | undefined)?.ZipFile, scope),
+    );
+    if (roleArn === undefined || variables === undefined) return;
+    const codeDir = codeFolder(resource, stack);
+    app.functions.push({
+      roleArn,
+      fn: {
+        stackName: scope.stackName,
+        logicalId,
+        name: constructId(logicalId, resource),
+        functionName: scope.refs.get(logicalId) ?? logicalId,
+        arn: scope.attributes.get(`${logicalId}.Arn`) ?? '',
+        accountId: scope.accountId,
+        region: scope.region,
+        runtime: String(props.Runtime ?? ''),
+        codeDir,
+        inlineCode: typeof inline === 'string' ? inline : undefined,
+        handler: String(props.Handler ?? 'index.handler'),
+        timeoutSeconds: Number(props.Timeout ?? 3),
+        memoryMb: Number(props.MemorySize ?? 128),
+        environment: Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(v)])),
+        unsupported: unsupportedReason(props, codeDir, inline),
+      },
+    });
+    (app.functions.at(-1) as { path?: string }).path = constructPath(logicalId, resource, scope.stackName);
+  },
+  'AWS::ApiGateway::RestApi': (logicalId, resource, stack, app) => {
+    const { scope } = stack;
+    const props = resource.Properties ?? {};
+    if (props.Body !== undefined || props.BodyS3Location !== undefined) {
+      app.problems.push(
+        `${scope.stackName} ${logicalId}: a REST API defined by an OpenAPI body is not served locally; define its resources and methods in CDK`,
+      );
+      return;
+    }
+    const restApiId = scope.refs.get(logicalId) ?? '';
+    const members = (type: string) =>
+      stack.resources.filter(
+        ([id, r]) =>
+          r.Type === type &&
+          stack.attempt(`${id}.RestApiId`, () => resolve(r.Properties?.RestApiId, scope)) === restApiId,
+      );
+    const paths = new Map<string, string>([[scope.attributes.get(`${logicalId}.RootResourceId`) ?? '', '/']]);
+    const children = members('AWS::ApiGateway::Resource');
+    // Parents before children: resolve until every resource has a path.
+    for (let round = 0; round < children.length; round++) {
+      for (const [id, r] of children) {
+        const parent = paths.get(String(stack.attempt(`${id}.ParentId`, () => resolve(r.Properties?.ParentId, scope))));
+        if (parent !== undefined)
+          paths.set(scope.refs.get(id) ?? id, `${parent === '/' ? '' : parent}/${String(r.Properties?.PathPart)}`);
+      }
+    }
+    const methods: MethodModel[] = [];
+    for (const [id, r] of members('AWS::ApiGateway::Method')) {
+      const p = r.Properties ?? {};
+      const resourcePath = paths.get(String(stack.attempt(`${id}.ResourceId`, () => resolve(p.ResourceId, scope))));
+      const integration = stack.attempt(`${id}.Integration`, () => resolve(p.Integration, scope)) as
+        | { Type?: string; Uri?: string }
+        | undefined;
+      if (resourcePath === undefined) continue;
+      const authorizationType = String(p.AuthorizationType ?? 'NONE');
+      if (authorizationType !== 'NONE' && authorizationType !== 'AWS_IAM') {
+        app.model.warnings.push(
+          `${scope.stackName} ${id}: ${authorizationType} authorization is not reproduced locally; the method answers 401 Unauthorized`,
+        );
+      }
+      methods.push({
+        httpMethod: String(p.HttpMethod),
+        resourcePath,
+        authorizationType,
+        functionArn:
+          integration?.Type === 'AWS_PROXY'
+            ? /functions\/(.+)\/invocations$/.exec(integration.Uri ?? '')?.[1]
+            : undefined,
+      });
+    }
+    const [stage] = members('AWS::ApiGateway::Stage');
+    const policy =
+      props.Policy === undefined ? undefined : stack.attempt(`${logicalId}.Policy`, () => resolve(props.Policy, scope));
+    if (props.Policy !== undefined && policy === undefined) return;
+    app.model.apis.push({
+      stackName: scope.stackName,
+      logicalId,
+      restApiId,
+      accountId: scope.accountId,
+      region: scope.region,
+      stageName: stage ? (scope.refs.get(stage[0]) ?? 'prod') : 'prod',
+      policy: (typeof policy === 'string' ? JSON.parse(policy) : policy) as PolicyDocument | undefined,
+      methods,
+    });
+  },
+};
+
+/** A permission's `FunctionName`: a name, a partial ARN or an ARN, with or without qualifier. */
+function namesFunction(value: unknown, fn: Omit<FunctionModel, 'role' | 'permissions'>): boolean {
+  const text = String(value);
+  return text === fn.functionName || text === fn.arn || text.endsWith(`:function:${fn.functionName}`);
+}
+
+/** `AWS::Lambda::Permission` as a statement of the function's resource policy. */
+function permissionStatement(p: Record<string, unknown>, resource: string): PolicyStatement {
+  const principal = String(p.Principal ?? '');
+  const conditions: Record<string, Record<string, string>> = {};
+  if (p.SourceArn !== undefined) conditions.ArnLike = { 'aws:SourceArn': String(p.SourceArn) };
+  if (p.SourceAccount !== undefined) conditions.StringEquals = { 'aws:SourceAccount': String(p.SourceAccount) };
+  if (p.PrincipalOrgID !== undefined)
+    conditions.StringEquals = { ...conditions.StringEquals, 'aws:PrincipalOrgID': String(p.PrincipalOrgID) };
+  if (p.FunctionUrlAuthType !== undefined)
+    conditions.StringEquals = {
+      ...conditions.StringEquals,
+      'lambda:FunctionUrlAuthType': String(p.FunctionUrlAuthType),
+    };
+  return {
+    Effect: 'Allow',
+    Principal: principal === '*' ? '*' : { [/^\d{12}$|^arn:/.test(principal) ? 'AWS' : 'Service']: principal },
+    Action: String(p.Action ?? 'lambda:InvokeFunction'),
+    Resource: resource,
+    ...(Object.keys(conditions).length > 0 ? { Condition: conditions } : {}),
+  };
+}
+
+/** Makes names unique: same-named things take their construct path instead. */
+function uniqueNames<T extends { name: string }>(items: T[], qualified: (item: T) => string): void {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(item.name, (counts.get(item.name) ?? 0) + 1);
+  for (const item of items) if ((counts.get(item.name) ?? 0) > 1) item.name = qualified(item);
+}
+
+/**
+ * Links what crosses stacks once every stack is read: policies to their roles, functions to
+ * their roles and permissions; names made unique; functions that cannot run become warnings.
+ */
+export function linkApp(app: AppBuilder): void {
+  const { model } = app;
+  const roleNamed = (accountId: string, roleName: string) =>
+    model.roles.find((role) => role.accountId === accountId && role.roleName === roleName);
+  for (const attachment of app.attachments) {
+    for (const roleName of attachment.roleNames) {
+      const role = roleNamed(attachment.accountId, roleName);
+      if (role) role.policies.push({ name: attachment.source, document: attachment.document });
+      else
+        model.warnings.push(
+          `${attachment.source}: attached to role ${roleName}, which is not in this assembly: ignored`,
+        );
+    }
+  }
+  for (const [arn, managed] of app.managedPolicies) {
+    for (const roleName of managed.roleNames)
+      roleNamed(managed.accountId, roleName)?.policies.push({ name: managed.source, document: managed.document });
+    for (const role of model.roles) {
+      if (!role.managedPolicyArns.includes(arn)) continue;
+      role.managedPolicyArns = role.managedPolicyArns.filter((other) => other !== arn);
+      role.policies.push({ name: managed.source, document: managed.document });
+    }
+  }
+  uniqueNames(model.roles, (role) => `${role.stackName}/${role.logicalId}`);
+
+  const paths = new Map<object, string>();
+  for (const entry of app.functions) paths.set(entry.fn, (entry as { path?: string }).path ?? entry.fn.name);
+  uniqueNames(
+    app.functions.map((entry) => entry.fn),
+    (fn) => paths.get(fn) ?? fn.name,
+  );
+  for (const { fn, roleArn } of app.functions) {
+    let role = model.roles.find((candidate) => candidate.arn === roleArn);
+    if (!role) {
+      model.warnings.push(
+        `${fn.stackName} ${fn.logicalId}: its role ${roleArn} is not in this assembly; the function runs with no permissions locally`,
+      );
+      const roleName = roleArn.split('/').at(-1) ?? roleArn;
+      role = {
+        stackName: fn.stackName,
+        logicalId: '',
+        name: roleName,
+        accountId: fn.accountId,
+        roleName,
+        arn: roleArn,
+        roleId: `AROA${stableId(roleArn, 17, UPPER)}`,
+        policies: [],
+        managedPolicyArns: [],
+      };
+    }
+    if (fn.unsupported)
+      model.warnings.push(
+        `${fn.stackName} ${fn.logicalId} (${fn.name}): ${fn.unsupported}; its callers get 502 locally`,
+      );
+    model.functions.push({
+      ...fn,
+      role,
+      permissions: app.permissions
+        .filter((p) => namesFunction(p.FunctionName, fn))
+        .map((p) => permissionStatement(p, fn.arn)),
+    });
+  }
+}

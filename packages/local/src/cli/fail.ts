@@ -1,0 +1,21 @@
+import { MissingAssemblyError } from '../assembly/manifest.js';
+import { AssemblyError } from '../assembly/model.js';
+
+/** Ends the command with one line on stderr and exit 1. */
+export function fail(message: string): never {
+  process.stderr.write(`iam-m2m-local: ${message}\n`);
+  process.exit(1);
+}
+
+/**
+ * Ends the command for an error it can explain: an assembly's problems one line each, a
+ * missing assembly in one line; anything else is a bug and keeps its stack trace.
+ */
+export function failFor(error: unknown): never {
+  if (error instanceof AssemblyError) {
+    for (const problem of error.problems) process.stderr.write(`iam-m2m-local: ${problem}\n`);
+    process.exit(1);
+  }
+  if (error instanceof MissingAssemblyError) fail(error.message);
+  throw error;
+}

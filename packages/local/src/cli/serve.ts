@@ -1,0 +1,50 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { LocalStack } from '../stack.js';
+import { fail, failFor } from './fail.js';
+
+/** How often a served stack checks that whoever started it is still there. */
+const PARENT_CHECK_MS = 250;
+
+/**
+ * `iam-m2m-local serve --assembly <cdk.out> --port <P> --state <file> [--account <12 digits>]`:
+ * serves the assembly until SIGTERM or SIGINT, or until the process that started it is gone
+ * (a package manager killed between the user and this process does not pass signals on).
+ */
+export async function serve(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      port: { type: 'string' },
+      state: { type: 'string' },
+      assembly: { type: 'string', default: 'cdk.out' },
+      account: { type: 'string' },
+    },
+  });
+  const port = Number(values.port ?? '0');
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    fail(`--port must be a port number, got ${JSON.stringify(values.port)}`);
+  if (!values.state)
+    fail('--state <file> is required: the state file is written there once the stack accepts requests');
+  if (values.account !== undefined && !/^\d{12}$/.test(values.account))
+    fail(`--account must be 12 digits (an AWS account id), got ${JSON.stringify(values.account)}`);
+  const stack = await LocalStack.start({
+    assemblyDir: resolve(values.assembly),
+    port,
+    defaultAccountId: values.account,
+  }).catch(failFor);
+  stack.writeState(values.state);
+  process.stderr.write(`iam-m2m-local: serving ${stack.origin} (state in ${values.state})\n`);
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    void stack.close().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) stop();
+  }, PARENT_CHECK_MS).unref();
+}

@@ -1,0 +1,54 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { LocalStack } from '../stack.js';
+import { fail, failFor } from './fail.js';
+
+// This repository's own app: `start` is the repository's quick start, not part of the package.
+const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+const ASSEMBLY = fileURLToPath(new URL('../../../infra/cdk.out', import.meta.url));
+
+/** Context of the two-account layout run locally: the accounts are placeholders. */
+const TWO_ACCOUNTS = ['-c', 'apiAccount=222222222222', '-c', 'requestorAccount=111111111111', '-c', 'region=us-east-1'];
+
+/**
+ * `iam-m2m-local start [--accounts one|two]`: synthesizes this repository's CDK app, serves
+ * it, invokes `requestor` once and prints its result as the last line.
+ */
+export async function start(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { accounts: { type: 'string', default: 'one' } } });
+  if (values.accounts !== 'one' && values.accounts !== 'two')
+    fail(`--accounts must be one or two, got ${JSON.stringify(values.accounts)}`);
+  const synthArgs = values.accounts === 'two' ? TWO_ACCOUNTS : [];
+  process.stderr.write(
+    `iam-m2m-local: synthesizing the CDK app (${values.accounts} account${values.accounts === 'two' ? 's' : ''})…\n`,
+  );
+  const synth = spawnSync('pnpm', ['--filter', '@iam-m2m/infra', 'run', 'synth', ...synthArgs], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', process.stderr, process.stderr],
+  });
+  if (synth.status !== 0) fail(`synth failed (exit ${synth.status ?? synth.signal}); see above`);
+
+  const stack = await LocalStack.start({ assemblyDir: ASSEMBLY }).catch(failFor);
+  try {
+    const requestor = stack.runtime('requestor');
+    if (!requestor) fail('the assembly has no function named requestor');
+    const outcome = await requestor.invoke({});
+    const state = stack.state();
+    const api = state.apis[0];
+    const caller = stack.identity('requestor')?.principal;
+    process.stdout.write(
+      [
+        `Local stack on ${stack.origin}: API ${api?.restApiId} (account ${api?.accountId}, ${state.region}), ${state.functions.length} functions.`,
+        `requestor (${caller?.arn}) called ${api?.url} once without and once with a SigV4 signature:`,
+        '',
+      ].join('\n'),
+    );
+    if (!outcome.ok) fail(`requestor failed: ${outcome.error.errorType}: ${outcome.error.errorMessage}`);
+    process.stdout.write(`${JSON.stringify(outcome.result)}\n`);
+    const signed = (outcome.result as { with?: { hello?: string } }).with;
+    if (signed?.hello !== 'world') process.exitCode = 1;
+  } finally {
+    await stack.close();
+  }
+}

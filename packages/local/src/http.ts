@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { AwsError } from './aws-error.js';
+import type { LocalResponse } from './gateway/event.js';
+import type { GatewayRequest } from './gateway/rest-api.js';
+
+/** Request bodies API Gateway accepts. */
+export const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+/** Serves one parsed request; throws {@link AwsError} for AWS-shaped refusals. */
+export type RequestHandler = (request: GatewayRequest) => Promise<LocalResponse>;
+
+/**
+ * An HTTP server on 127.0.0.1 that answers as AWS endpoints do: every answer carries
+ * `x-amzn-RequestId` and the server clock's `Date`; refusals are `{"message": …}` with
+ * `x-amzn-ErrorType`; requests Node cannot parse get an AWS-shaped 400 or 431.
+ *
+ * @example
+ * ```ts
+ * const server = await listen(0, async (request) => ({ status: 200, headers: {}, body: 'ok' }), () => new Date());
+ * ```
+ */
+export async function listen(port: number, handle: RequestHandler, now: () => Date): Promise<Server> {
+  const server = createServer((req, res) => {
+    serve(req, res, handle, now).catch((error: unknown) => {
+      // Never reached by an AWS-shaped error; logged without request details (they may hold secrets).
+      process.stderr.write(`local stack: unexpected ${error instanceof Error ? error.name : 'error'}\n`);
+      if (!res.headersSent)
+        send(res, errorResponse(new AwsError(500, 'InternalFailure', 'An internal error occurred.')), now());
+    });
+  });
+  // Requests Node cannot parse still get an AWS-shaped answer, then the connection closes.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+    const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    const body = JSON.stringify({ message: tooLarge ? 'Request Header Fields Too Large' : 'Bad Request' });
+    if (!socket.writable) return socket.destroy();
+    socket.end(
+      `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nx-amzn-ErrorType: BadRequestException\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  return server;
+}
+
+async function serve(req: IncomingMessage, res: ServerResponse, handle: RequestHandler, now: () => Date) {
+  let response: LocalResponse;
+  try {
+    const body = await readBody(req, MAX_BODY_BYTES);
+    const headers: [string, string][] = [];
+    for (let i = 0; i < req.rawHeaders.length; i += 2)
+      headers.push([req.rawHeaders[i] ?? '', req.rawHeaders[i + 1] ?? '']);
+    response = await handle({
+      method: req.method ?? 'GET',
+      target: req.url ?? '/',
+      headers,
+      body,
+      sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
+    });
+  } catch (error) {
+    if (!(error instanceof AwsError)) throw error;
+    response = errorResponse(error);
+  }
+  // Every AWS answer carries a request id, errors included: it is what support asks for.
+  response.headers['x-amzn-requestid'] ??= randomUUID();
+  send(res, response, now());
+}
+
+function errorResponse(error: AwsError): LocalResponse {
+  return {
+    status: error.status,
+    headers: { 'content-type': 'application/json', 'x-amzn-errortype': error.type },
+    body: JSON.stringify({ message: error.message }),
+  };
+}
+
+/** Writes a response; `date` is the server's clock, which clients correct their skew from. */
+function send(res: ServerResponse, response: LocalResponse, date: Date): void {
+  const body = typeof response.body === 'string' ? Buffer.from(response.body, 'utf8') : response.body;
+  res.writeHead(response.status, {
+    ...response.headers,
+    date: date.toUTCString(),
+    'content-length': String(body.length),
+  });
+  res.end(body);
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) {
+    req.resume();
+    throw new AwsError(413, 'RequestTooLongException', 'Request Too Long');
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new AwsError(413, 'RequestTooLongException', 'Request Too Long');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
