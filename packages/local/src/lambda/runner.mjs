@@ -1,10 +1,12 @@
 // The in-container side of the local Lambda runtime: loads the handler once (cold start)
 // and runs one invocation at a time, as a Lambda execution environment does.
 import { existsSync } from 'node:fs';
+import { register } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const root = process.env.LAMBDA_TASK_ROOT ?? process.cwd();
+register('./runner-hooks.mjs', import.meta.url, { data: { root } });
 // Lambda's Node.js runtime: `dir/module.path.to.fn` → folder `dir/`, module up to the first dot
 // of the last path segment, then the export path, each dot one property deeper.
 const handlerString = process.env._HANDLER ?? 'index.handler';

@@ -40,6 +40,21 @@ export interface VerifyOptions<TIdentity> {
   now?: Date;
   /** Normalize the path (every service but S3). @default true */
   normalizePath?: boolean;
+  /**
+   * `x-amz-content-sha256: UNSIGNED-PAYLOAD`. `'refuse'`: the payload hash is always the
+   * body's own, so a request signed over `UNSIGNED-PAYLOAD` fails as a signature mismatch
+   * (403 `InvalidSignatureException`), as API Gateway and Lambda answer. `'accept'`: the
+   * literal is signed in place of the hash, as S3 and VPC Lattice allow. The header itself
+   * stays optional: without it the body is hashed.
+   * @default 'refuse' (every service this stack verifies for: `execute-api`, `lambda`)
+   */
+  unsignedPayload?: 'refuse' | 'accept';
+  /**
+   * A wrong signature's message goes on with the canonical request and the string to sign
+   * the server expected, as API Gateway's does; Lambda answers the first sentence only.
+   * @default true for `execute-api`, false for any other service
+   */
+  explainMismatch?: boolean;
 }
 
 /** A request whose signature checked out. */
@@ -87,15 +102,28 @@ interface AuthParts {
 function fromHeader(authorization: string, headers: HeaderLines, query: QueryPairs): AuthParts {
   const space = authorization.indexOf(' ');
   const algorithm = space === -1 ? authorization : authorization.slice(0, space);
+  // After the first word, AWS reads `key=value` pairs split at commas and white space, and
+  // names the first one without `=` before it looks at the algorithm, echoing the whole
+  // header (the caller's own). Seen for `Bearer <token>` on API Gateway
+  // (https://github.com/cowinapi/developer.cowin/issues/129,
+  // https://github.com/AstronomyAPI/Samples/issues/20), for `Credential= <key id>/…`
+  // (https://github.com/boto/boto3/issues/2280) and for a header value that repeats
+  // `Authorization: ` (https://github.com/amzn/selling-partner-api-docs/issues/836).
+  const fields = new Map<string, string>();
+  for (const pair of space === -1 ? [] : authorization.slice(space + 1).split(/[\s,]+/)) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    if (eq === -1) {
+      throw incompleteSignature(
+        `'${pair}' not a valid key=value pair (missing equal-sign) in Authorization header: '${authorization}'.`,
+      );
+    }
+    fields.set(pair.slice(0, eq), pair.slice(eq + 1));
+  }
   if (algorithm !== ALGORITHM) {
     throw incompleteSignature(`Authorization header requires the algorithm ${ALGORITHM}.`);
   }
-  const fields = new Map<string, string>();
-  for (const part of authorization.slice(space + 1).split(',')) {
-    const eq = part.indexOf('=');
-    if (eq > 0) fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
-  }
-  // The header's value is not echoed: it carries the caller's key id and signature.
+  // A well-formed header is not echoed: it carries the caller's key id and signature.
   const missing = ['Credential', 'SignedHeaders', 'Signature'].filter((name) => !fields.get(name));
   if (missing.length > 0) {
     throw incompleteSignature(missing.map((name) => `Authorization header requires '${name}' parameter.`).join(' '));
@@ -221,10 +249,24 @@ export function verifySignature<TIdentity>(
     throw incompleteSignature('SignedHeaders must be lower-case header names, sorted and separated by ";".');
   }
   const headerBlock = canonicalHeaders(request.headers, signedHeaders);
-  if (headerBlock === undefined) throw invalidSignature(mismatch);
+  if (headerBlock === undefined) throw invalidSignature(MISMATCH);
 
-  const payloadHash = sha256Hex(request.body);
+  const payloadHash = request.body.length === 0 ? EMPTY_SHA256 : sha256Hex(request.body);
   const claimed = headerValue(request.headers, 'x-amz-content-sha256');
+  // UNSIGNED-PAYLOAD is S3's and VPC Lattice's: "VPC Lattice does not support payload
+  // signing. You must send an x-amz-content-sha256 header with the value set to
+  // "UNSIGNED-PAYLOAD"" (https://docs.aws.amazon.com/vpc-lattice/latest/ug/sigv4-authenticated-requests.html).
+  // Lambda: "Lambda doesn't support unsigned payloads"
+  // (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-lambda.html).
+  // API Gateway: no AWS page names its answer. "Signature mismatch for execute api service"
+  // for a request signed over UNSIGNED-PAYLOAD (https://github.com/aws/aws-sdk-js-v3/issues/308);
+  // "Only s3 related service support this option, other service would result in
+  // `SignatureDoesNotMatch` error" (https://github.com/apache/opendal-reqsign/issues/346);
+  // "UnsignedPayload ... will only work for services that have support for this"
+  // (https://github.com/aws/aws-sdk-go/blob/v1.44.294/aws/signer/v4/v4.go). So the refusal
+  // is the closest documented one, execute-api's mismatch: the body is hashed as if the
+  // header were absent, and a signature over the literal is a 403 InvalidSignatureException.
+  const unsigned = claimed === 'UNSIGNED-PAYLOAD' && (options.unsignedPayload ?? 'refuse') === 'accept';
   if (claimed !== undefined && claimed !== payloadHash && claimed !== 'UNSIGNED-PAYLOAD') {
     throw invalidSignature("The provided 'x-amz-content-sha256' header does not match what was computed.");
   }
@@ -234,13 +276,17 @@ export function verifySignature<TIdentity>(
     canonicalQuery(auth.query),
     headerBlock,
     auth.signedHeaders,
-    claimed === 'UNSIGNED-PAYLOAD' ? claimed : request.body.length === 0 ? EMPTY_SHA256 : payloadHash,
+    unsigned ? 'UNSIGNED-PAYLOAD' : payloadHash,
   ].join('\n');
   const credentialScope = `${day}/${region}/${service}/aws4_request`;
   const stringToSign = [ALGORITHM, auth.date, credentialScope, sha256Hex(canonicalRequest)].join('\n');
   const signingKey = hmac(hmac(hmac(hmac(`AWS4${key.secretAccessKey}`, day), region), service), 'aws4_request');
   const expected = hmac(signingKey, stringToSign).toString('hex');
-  if (!sameText(auth.signature, expected)) throw invalidSignature(mismatch);
+  if (!sameText(auth.signature, expected)) {
+    const explain =
+      (options.explainMismatch ?? options.service === 'execute-api') && !signedHeaders.includes('authorization');
+    throw invalidSignature(explain ? explainedMismatch(canonicalRequest, stringToSign) : MISMATCH);
+  }
 
   return {
     accessKeyId,
@@ -250,8 +296,22 @@ export function verifySignature<TIdentity>(
   };
 }
 
-const mismatch =
+const MISMATCH =
   'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.';
+
+/**
+ * API Gateway's wrong-signature message: the first sentence, then what it computed, as in
+ * https://github.com/mhart/aws4/issues/110 and
+ * https://github.com/postmanlabs/postman-app-support/issues/1663 (execute-api). The
+ * canonical request holds the signed headers' values; `authorization` is never among them
+ * here (a request that lists it gets the first sentence only), while a signed
+ * `x-amz-security-token` is printed, as AWS prints it (aws4 #110 shows the token). Lambda
+ * answers the first sentence alone (a 192-byte body in https://github.com/erlcloud/erlcloud/issues/690,
+ * the bare message in https://github.com/rusoto/rusoto/issues/1035).
+ */
+function explainedMismatch(canonicalRequest: string, stringToSign: string): string {
+  return `${MISMATCH}\n\nThe Canonical String for this request should have been\n'${canonicalRequest}'\n\nThe String-to-Sign should have been\n'${stringToSign}'\n`;
+}
 
 /** Constant-time comparison of two strings (length leaks, content does not). */
 function sameText(a: string, b: string): boolean {
