@@ -16,6 +16,7 @@ import { type Identity, IdentityStore, mintCredentials, roleSession } from './ia
 import { awsManagedPolicy } from './iam/managed-policies.js';
 import { policyProblems } from './iam/policy.js';
 import { handleInvoke } from './lambda/invoke-api.js';
+import { installHint, nodeBinaryFor } from './lambda/node-binary.js';
 import { FunctionRuntime } from './lambda/runtime.js';
 import { percentDecode } from './sigv4/canonical.js';
 
@@ -78,6 +79,7 @@ export class LocalStack {
   private constructor(
     readonly model: CloudAssemblyModel,
     private readonly options: LocalStackOptions,
+    private readonly warn: (line: string) => void,
   ) {
     this.identities = new IdentityStore(options.now);
   }
@@ -95,7 +97,7 @@ export class LocalStack {
     const problems = model.roles.flatMap((role) => role.policies.flatMap(policyProblems));
     if (problems.length > 0) throw new AssemblyError(options.assemblyDir, problems);
     for (const line of model.warnings) warn(line);
-    const stack = new LocalStack(model, options);
+    const stack = new LocalStack(model, options, warn);
     stack.#server = await listen(options.port ?? 0, (request) => stack.#route(request), stack.#now);
     stack.#origin = `http://127.0.0.1:${(stack.#server.address() as AddressInfo).port}`;
     stack.#prepare();
@@ -180,6 +182,7 @@ export class LocalStack {
         }),
       );
     }
+    this.#warnNodeMajors();
     const taken = new Set(model.functions.map((fn) => fn.name));
     for (const role of model.roles) {
       if (model.functions.some((fn) => fn.role === role)) continue;
@@ -201,6 +204,21 @@ export class LocalStack {
       const name = index === 0 ? 'operator' : `operator-${account}`;
       this.identities.add(extraIdentity(name, account, { Effect: 'Allow', Action: '*', Resource: '*' }));
     });
+  }
+
+  /** One warning per runtime whose Node.js major is not at hand, naming both majors and how to get it. */
+  #warnNodeMajors(): void {
+    const missing = new Map<string, string[]>();
+    for (const runtime of this.runtimes.values()) {
+      if (runtime.fn.unsupported || runtime.node.exact) continue;
+      missing.set(runtime.fn.runtime, [...(missing.get(runtime.fn.runtime) ?? []), runtime.fn.name]);
+    }
+    for (const [runtime, names] of missing) {
+      const major = nodeBinaryFor(runtime).major;
+      this.warn(
+        `functions of runtime ${runtime} (${names.join(', ')}) run on Node.js ${process.versions.node} here, not ${major}: \`${installHint(major)}\` or IAM_M2M_NODE_${major}=<path to node> to run them on ${major}`,
+      );
+    }
   }
 
   /** The function's environment: template variables (AWS API URLs made local) and its role's credentials. */
@@ -262,6 +280,7 @@ function extraIdentity(name: string, accountId: string, statement: Record<string
       arn: `arn:aws:sts::${accountId}:assumed-role/${name}/${name}`,
       accountId,
       entityArn: `arn:aws:iam::${accountId}:role/${name}`,
+      userId: `${roleId}:${name}`,
     },
     userId: `${roleId}:${name}`,
     credentials: mintCredentials(),

@@ -23,7 +23,11 @@ export interface IamClientOptions {
   region?: string;
   /** SigV4 service when the URL is not an AWS hostname. @default 'execute-api' */
   service?: string;
-  /** Sign `UNSIGNED-PAYLOAD` instead of the body hash. @default true for VPC Lattice URLs, else false */
+  /**
+   * Sign `UNSIGNED-PAYLOAD` instead of the body hash. `true` for an `execute-api` or `lambda`
+   * target is an {@link IamClientConfigError}: API Gateway and Lambda refuse unsigned payloads.
+   * @default true for VPC Lattice URLs, else false
+   */
   unsignedPayload?: boolean;
   /** Static credentials or a provider (memoized, refreshed ~5 min before expiry). @default the Lambda environment */
   credentials?: Credentials | CredentialsProvider;
@@ -365,15 +369,24 @@ function throwIfAborted(call: Call): void {
   }
 }
 
+/**
+ * The session token as AWS echoes it: API Gateway's wrong-signature message prints the
+ * canonical request it expected, signed `x-amz-security-token` header included
+ * (https://github.com/mhart/aws4/issues/110), or `X-Amz-Security-Token` in a presigned query.
+ */
+const ECHOED_TOKEN = /^(x-amz-security-token:).*$|((?:^|&)X-Amz-Security-Token=)[^&\s']*/gim;
+
+/** The service's message, the session token it may echo replaced by `<redacted>`. */
 function messageOf(text: string): string | undefined {
+  let message: string | undefined = text === '' ? undefined : text.slice(0, 256);
   try {
     const body = JSON.parse(text) as { message?: unknown; Message?: unknown };
-    const message = body.message ?? body.Message;
-    if (typeof message === 'string') return message;
+    const field = body.message ?? body.Message;
+    if (typeof field === 'string') message = field;
   } catch {
     // Not JSON: fall back to the text itself.
   }
-  return text === '' ? undefined : text.slice(0, 256);
+  return message?.replace(ECHOED_TOKEN, (_match, header?: string, query?: string) => `${header ?? query}<redacted>`);
 }
 
 /**

@@ -6,7 +6,10 @@ export interface SigningScope {
   service: string;
   /** AWS region, e.g. `eu-west-1`. */
   region: string;
-  /** Sign `UNSIGNED-PAYLOAD` instead of the body's hash (VPC Lattice wants this). */
+  /**
+   * Sign `UNSIGNED-PAYLOAD` instead of the body's hash (VPC Lattice wants this). Never true
+   * for `execute-api` or `lambda`: both verify the body's hash.
+   */
   unsignedPayload: boolean;
 }
 
@@ -36,6 +39,30 @@ const HOST_RULES: readonly HostRule[] = [
 ];
 
 /**
+ * Services that verify the body's SHA-256 and refuse a signature over `UNSIGNED-PAYLOAD`
+ * (403 `InvalidSignatureException`), with why, for the error that names the option.
+ */
+const PAYLOAD_SIGNED: Readonly<Record<string, string>> = {
+  // No AWS page states it for API Gateway; signers report the mismatch it answers:
+  // https://github.com/aws/aws-sdk-js-v3/issues/308, https://github.com/apache/opendal-reqsign/issues/346.
+  'execute-api':
+    "API Gateway verifies the body's SHA-256 and answers 403 InvalidSignatureException to a signature over UNSIGNED-PAYLOAD",
+  // "Lambda doesn't support unsigned payloads."
+  // https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-lambda.html
+  lambda: "Lambda (function URLs and the Invoke API) doesn't support unsigned payloads",
+};
+
+function checked(url: URL, scope: SigningScope): SigningScope {
+  const why = scope.unsignedPayload ? PAYLOAD_SIGNED[scope.service] : undefined;
+  if (why) {
+    throw new IamClientConfigError(
+      `\`unsignedPayload: true\` cannot sign for ${scope.service} (${url.origin}): ${why}. Remove the option; only services such as S3 and VPC Lattice accept an unsigned payload.`,
+    );
+  }
+  return scope;
+}
+
+/**
  * Infers the SigV4 service and region of a URL.
  *
  * AWS hostnames decide (`*.execute-api.<region>.amazonaws.com` → `execute-api`,
@@ -44,7 +71,8 @@ const HOST_RULES: readonly HostRule[] = [
  * a local endpoint) takes `defaults`, then `AWS_REGION` / `AWS_DEFAULT_REGION`,
  * and the service `execute-api`.
  *
- * @throws {IamClientConfigError} when no region can be found.
+ * @throws {IamClientConfigError} when no region can be found, or when `unsignedPayload`
+ * is asked for `execute-api` or `lambda`, which refuse it.
  *
  * @example
  * ```ts
@@ -57,11 +85,11 @@ export function resolveSigningScope(url: URL, defaults: ScopeDefaults = {}): Sig
   for (const rule of HOST_RULES) {
     const region = rule.pattern.exec(host)?.[1];
     if (region) {
-      return {
+      return checked(url, {
         service: rule.service,
         region,
         unsignedPayload: defaults.unsignedPayload ?? rule.unsignedPayload,
-      };
+      });
     }
   }
   const region = defaults.region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION;
@@ -70,9 +98,9 @@ export function resolveSigningScope(url: URL, defaults: ScopeDefaults = {}): Sig
       `Cannot tell the AWS region for ${url.origin}: it is not an AWS hostname; pass the \`region\` option or set AWS_REGION.`,
     );
   }
-  return {
+  return checked(url, {
     service: defaults.service || 'execute-api',
     region,
     unsignedPayload: defaults.unsignedPayload ?? false,
-  };
+  });
 }

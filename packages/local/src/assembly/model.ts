@@ -2,7 +2,15 @@ import { readFileSync } from 'node:fs';
 import type { NamedPolicy, PolicyDocument, PolicyStatement } from '../iam/policy.js';
 import { conditionHolds, resolve, UnresolvedError } from './intrinsics.js';
 import { deploymentOrder, listStacks, type StackArtifact } from './manifest.js';
-import { type AppBuilder, linkApp, NAMERS, READERS, type StackInput, type TemplateResource } from './readers.js';
+import {
+  type AppBuilder,
+  LATE_NAMERS,
+  linkApp,
+  NAMERS,
+  READERS,
+  type StackInput,
+  type TemplateResource,
+} from './readers.js';
 
 /** An IAM role of the assembly. */
 export interface RoleModel {
@@ -40,11 +48,15 @@ export interface FunctionModel {
   /** Inline code (`Code.ZipFile`), run as `index.js`. */
   inlineCode?: string | undefined;
   handler: string;
+  /** Its CloudWatch Logs group: `LoggingConfig.LogGroup`, else `/aws/lambda/<function name>`. */
+  logGroupName: string;
   timeoutSeconds: number;
   memoryMb: number;
   environment: Record<string, string>;
   /** Its resource policy, from `AWS::Lambda::Permission`. */
   permissions: PolicyStatement[];
+  /** `$LATEST`, its versions and aliases: qualifier → the version it runs. */
+  qualifiers: Record<string, string>;
   /** Why it cannot run here (its callers then get a 502); undefined when it can. */
   unsupported?: string | undefined;
 }
@@ -52,6 +64,8 @@ export interface FunctionModel {
 /** A method of a REST API. */
 export interface MethodModel {
   httpMethod: string;
+  /** The REST resource's id (`requestContext.resourceId`). */
+  resourceId: string;
   /** Resource path template, e.g. `/{proxy+}`. */
   resourcePath: string;
   authorizationType: string;
@@ -132,6 +146,7 @@ export function readCloudAssembly(dir: string, options: ReadOptions = {}): Cloud
     managedPolicies: new Map(),
     permissions: [],
     functions: [],
+    qualifiers: [],
   };
   const outputs = new Map<string, Record<string, string>>();
   const exports = new Map<string, string>();
@@ -178,7 +193,10 @@ export function readCloudAssembly(dir: string, options: ReadOptions = {}): Cloud
             conditionHolds(resource.Condition ?? '', stack.scope),
           ) === true),
     );
-    for (const [logicalId, resource] of stack.resources) {
+    const naming = [...stack.resources].sort(
+      ([, a], [, b]) => Number(LATE_NAMERS.has(a.Type)) - Number(LATE_NAMERS.has(b.Type)),
+    );
+    for (const [logicalId, resource] of naming) {
       const namer = NAMERS[resource.Type] ?? NAMERS.default;
       const { ref, attributes } = namer?.(logicalId, resource, stack) ?? { ref: logicalId };
       stack.scope.refs.set(logicalId, ref);

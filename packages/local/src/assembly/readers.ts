@@ -40,8 +40,10 @@ export interface AppBuilder {
   managedPolicies: Map<string, PolicyAttachment>;
   /** `AWS::Lambda::Permission` properties, resolved. */
   permissions: Record<string, unknown>[];
-  /** Functions waiting for their role and permissions. */
-  functions: { fn: Omit<FunctionModel, 'role' | 'permissions'>; roleArn: string }[];
+  /** Functions waiting for their role, permissions and qualifiers. */
+  functions: { fn: Omit<FunctionModel, 'role' | 'permissions' | 'qualifiers'>; roleArn: string }[];
+  /** Versions and aliases: qualifier → the version it runs. */
+  qualifiers: { functionArn: string; qualifier: string; version: string }[];
 }
 
 /** What `Ref` and `Fn::GetAtt` give for one resource. */
@@ -98,9 +100,32 @@ export const NAMERS: Record<string, Namer> = {
     const name = physicalName(logicalId, resource, stack, 'FunctionName');
     return { ref: name, attributes: { Arn: arnOf(stack, 'lambda', `function:${name}`) } };
   },
+  // Versions count from 1 per function, in template order; an alias names a version.
+  'AWS::Lambda::Version': (logicalId, resource, stack) => {
+    const target = JSON.stringify(resource.Properties?.FunctionName);
+    const before = stack.resources.slice(
+      0,
+      stack.resources.findIndex(([id]) => id === logicalId),
+    );
+    const number = String(
+      before.filter(([, r]) => r.Type === resource.Type && JSON.stringify(r.Properties?.FunctionName) === target)
+        .length + 1,
+    );
+    const arn = `${functionArn(resource, stack)}:${number}`;
+    return { ref: arn, attributes: { Version: number, FunctionArn: arn } };
+  },
+  'AWS::Lambda::Alias': (logicalId, resource, stack) => {
+    const name = stack.attempt(`${logicalId}.Name`, () => String(resolve(resource.Properties?.Name, stack.scope)));
+    const arn = `${functionArn(resource, stack)}:${name}`;
+    return { ref: arn, attributes: { AliasArn: arn } };
+  },
   'AWS::ApiGateway::RestApi': (logicalId, _resource, stack) => ({
     ref: stableId(seed(stack, logicalId, 'restapi'), 10),
     attributes: { RootResourceId: stableId(seed(stack, logicalId, 'root'), 10) },
+  }),
+  // REST resource ids are 6 lowercase letters and digits; the root's 10.
+  'AWS::ApiGateway::Resource': (logicalId, _resource, stack) => ({
+    ref: stableId(seed(stack, logicalId, 'resource'), 6),
   }),
   'AWS::ApiGateway::Stage': (logicalId, resource, stack) => ({
     ref: physicalName(logicalId, resource, stack, 'StageName'),
@@ -145,6 +170,17 @@ export const NAMERS: Record<string, Namer> = {
     return { ref: name, attributes: { Arn: arnOf(stack, service.toLowerCase(), `${kind.toLowerCase()}/${name}`) } };
   },
 };
+
+/** The unqualified ARN of the function a version, an alias or a permission names (by name or ARN). */
+function functionArn(resource: TemplateResource, stack: StackInput): string {
+  const name = String(stack.attempt('FunctionName', () => resolve(resource.Properties?.FunctionName, stack.scope)));
+  if (name.startsWith('arn:')) return name.split(':').slice(0, 7).join(':');
+  const bare = name.includes(':function:') ? (name.split(':function:')[1] ?? '') : name;
+  return arnOf(stack, 'lambda', `function:${bare.split(':')[0]}`);
+}
+
+/** Types whose names need other resources' names first. */
+export const LATE_NAMERS = new Set(['AWS::Lambda::Version', 'AWS::Lambda::Alias']);
 
 /** The construct id: the `aws:cdk:path` segment before `/Resource` (else the last one, else the logical id). */
 function constructId(logicalId: string, resource: TemplateResource): string {
@@ -271,7 +307,11 @@ export const READERS: Record<string, Reader> = {
     const inline = stack.attempt(`${logicalId}.Code.ZipFile`, () =>
       resolve((props.Code as { ZipFile?: unknown } | undefined)?.ZipFile, scope),
     );
+    const logGroup = stack.attempt(`${logicalId}.LoggingConfig`, () =>
+      resolve((props.LoggingConfig as { LogGroup?: unknown } | undefined)?.LogGroup, scope),
+    );
     if (roleArn === undefined || variables === undefined) return;
+    const functionName = scope.refs.get(logicalId) ?? logicalId;
     const codeDir = codeFolder(resource, stack);
     app.functions.push({
       roleArn,
@@ -279,7 +319,7 @@ export const READERS: Record<string, Reader> = {
         stackName: scope.stackName,
         logicalId,
         name: constructId(logicalId, resource),
-        functionName: scope.refs.get(logicalId) ?? logicalId,
+        functionName,
         arn: scope.attributes.get(`${logicalId}.Arn`) ?? '',
         accountId: scope.accountId,
         region: scope.region,
@@ -287,6 +327,7 @@ export const READERS: Record<string, Reader> = {
         codeDir,
         inlineCode: typeof inline === 'string' ? inline : undefined,
         handler: String(props.Handler ?? 'index.handler'),
+        logGroupName: typeof logGroup === 'string' ? logGroup : `/aws/lambda/${functionName}`,
         timeoutSeconds: Number(props.Timeout ?? 3),
         memoryMb: Number(props.MemorySize ?? 128),
         environment: Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(v)])),
@@ -294,6 +335,23 @@ export const READERS: Record<string, Reader> = {
       },
     });
     (app.functions.at(-1) as { path?: string }).path = constructPath(logicalId, resource, scope.stackName);
+  },
+  'AWS::Lambda::Version': (logicalId, _resource, stack, app) => {
+    const arn = stack.scope.refs.get(logicalId) ?? '';
+    const version = stack.scope.attributes.get(`${logicalId}.Version`) ?? '';
+    app.qualifiers.push({ functionArn: arn.slice(0, arn.lastIndexOf(':')), qualifier: version, version });
+  },
+  'AWS::Lambda::Alias': (logicalId, resource, stack, app) => {
+    const arn = stack.scope.refs.get(logicalId) ?? '';
+    const version = stack.attempt(`${logicalId}.FunctionVersion`, () =>
+      String(resolve(resource.Properties?.FunctionVersion, stack.scope)),
+    );
+    if (version === undefined) return;
+    app.qualifiers.push({
+      functionArn: arn.slice(0, arn.lastIndexOf(':')),
+      qualifier: arn.split(':').at(-1) ?? '',
+      version,
+    });
   },
   'AWS::ApiGateway::RestApi': (logicalId, resource, stack, app) => {
     const { scope } = stack;
@@ -311,7 +369,8 @@ export const READERS: Record<string, Reader> = {
           r.Type === type &&
           stack.attempt(`${id}.RestApiId`, () => resolve(r.Properties?.RestApiId, scope)) === restApiId,
       );
-    const paths = new Map<string, string>([[scope.attributes.get(`${logicalId}.RootResourceId`) ?? '', '/']]);
+    const rootId = scope.attributes.get(`${logicalId}.RootResourceId`) ?? '';
+    const paths = new Map<string, string>([[rootId, '/']]);
     const children = members('AWS::ApiGateway::Resource');
     // Parents before children: resolve until every resource has a path.
     for (let round = 0; round < children.length; round++) {
@@ -324,7 +383,8 @@ export const READERS: Record<string, Reader> = {
     const methods: MethodModel[] = [];
     for (const [id, r] of members('AWS::ApiGateway::Method')) {
       const p = r.Properties ?? {};
-      const resourcePath = paths.get(String(stack.attempt(`${id}.ResourceId`, () => resolve(p.ResourceId, scope))));
+      const resourceId = String(stack.attempt(`${id}.ResourceId`, () => resolve(p.ResourceId, scope)));
+      const resourcePath = paths.get(resourceId);
       const integration = stack.attempt(`${id}.Integration`, () => resolve(p.Integration, scope)) as
         | { Type?: string; Uri?: string }
         | undefined;
@@ -337,6 +397,7 @@ export const READERS: Record<string, Reader> = {
       }
       methods.push({
         httpMethod: String(p.HttpMethod),
+        resourceId,
         resourcePath,
         authorizationType,
         functionArn:
@@ -363,7 +424,7 @@ export const READERS: Record<string, Reader> = {
 };
 
 /** A permission's `FunctionName`: a name, a partial ARN or an ARN, with or without qualifier. */
-function namesFunction(value: unknown, fn: Omit<FunctionModel, 'role' | 'permissions'>): boolean {
+function namesFunction(value: unknown, fn: { functionName: string; arn: string }): boolean {
   const text = String(value);
   return text === fn.functionName || text === fn.arn || text.endsWith(`:function:${fn.functionName}`);
 }
@@ -455,8 +516,11 @@ export function linkApp(app: AppBuilder): void {
       model.warnings.push(
         `${fn.stackName} ${fn.logicalId} (${fn.name}): ${fn.unsupported}; its callers get 502 locally`,
       );
+    const qualifiers: Record<string, string> = { $LATEST: '$LATEST' };
+    for (const q of app.qualifiers) if (q.functionArn === fn.arn) qualifiers[q.qualifier] = q.version;
     model.functions.push({
       ...fn,
+      qualifiers,
       role,
       permissions: app.permissions
         .filter((p) => namesFunction(p.FunctionName, fn))

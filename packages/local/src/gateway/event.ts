@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { RestApiModel } from '../assembly/model.js';
 import type { Identity } from '../iam/identities.js';
 import type { QueryPairs } from '../sigv4/canonical.js';
@@ -13,6 +13,7 @@ export interface LocalResponse {
 /** What the gateway knows of a request when it builds the integration's event. */
 export interface EventInput {
   api: RestApiModel;
+  resourceId: string;
   resourcePath: string;
   /** Path after the stage, as received (still percent-encoded, as REST APIs pass it). */
   path: string;
@@ -24,7 +25,16 @@ export interface EventInput {
   caller: Identity | undefined;
   sourceIp: string;
   requestId: string;
+  /** When the gateway received the request. */
+  now: Date;
 }
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const two = (n: number) => String(n).padStart(2, '0');
+
+/** `requestContext.requestTime` as API Gateway writes it: `09/Apr/2015:12:34:56 +0000`. */
+export const requestTime = (date: Date): string =>
+  `${two(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:${two(date.getUTCHours())}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())} +0000`;
 
 function multiMap(pairs: ReadonlyArray<readonly [string, string]>) {
   const multi: Record<string, string[]> = {};
@@ -40,9 +50,8 @@ function multiMap(pairs: ReadonlyArray<readonly [string, string]>) {
 export function restProxyEvent(input: EventInput): Record<string, unknown> {
   const headers = multiMap(input.headers);
   const query = multiMap(input.query);
-  const host = input.headers.find(([name]) => name.toLowerCase() === 'host')?.[1] ?? '';
   const userAgent = input.headers.find(([name]) => name.toLowerCase() === 'user-agent')?.[1] ?? null;
-  const now = new Date();
+  const now = input.now;
   const principal = input.caller?.principal;
   return {
     resource: input.resourcePath,
@@ -57,9 +66,10 @@ export function restProxyEvent(input: EventInput): Record<string, unknown> {
     requestContext: {
       accountId: input.api.accountId,
       apiId: input.api.restApiId,
-      domainName: host,
-      domainPrefix: host.split('.')[0] ?? host,
-      extendedRequestId: randomUUID().slice(0, 16),
+      // What the caller would have used on AWS: the API's own execute-api host name.
+      domainName: `${input.api.restApiId}.execute-api.${input.api.region}.amazonaws.com`,
+      domainPrefix: input.api.restApiId,
+      extendedRequestId: `${randomBytes(11).toString('base64url')}=`,
       httpMethod: input.httpMethod,
       identity: {
         accessKey: input.caller?.credentials.accessKeyId ?? null,
@@ -80,9 +90,9 @@ export function restProxyEvent(input: EventInput): Record<string, unknown> {
       path: `/${input.api.stageName}${input.path}`,
       protocol: 'HTTP/1.1',
       requestId: input.requestId,
-      requestTime: now.toUTCString(),
+      requestTime: requestTime(now),
       requestTimeEpoch: now.getTime(),
-      resourceId: input.resourcePath,
+      resourceId: input.resourceId,
       resourcePath: input.resourcePath,
       stage: input.api.stageName,
     },

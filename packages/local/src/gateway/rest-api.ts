@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RestApiModel } from '../assembly/model.js';
 import { AwsError, missingAuthenticationToken } from '../aws-error.js';
+import { requestContext } from '../iam/context-keys.js';
 import { evaluateAccess } from '../iam/evaluate.js';
 import type { Identity, IdentityStore } from '../iam/identities.js';
 import { arnMatch } from '../iam/match.js';
@@ -96,7 +97,12 @@ export async function handleRestApiRequest(
         action: 'execute-api:Invoke',
         resource: methodArn,
         resourceAccountId: api.accountId,
-        context: { 'aws:SourceIp': request.sourceIp, 'aws:SecureTransport': 'false' },
+        context: requestContext({
+          now: context.now?.() ?? new Date(),
+          sourceIp: request.sourceIp,
+          headers: request.headers,
+          region: api.region,
+        }),
       },
       { identityPolicies: who.policies, resourcePolicy: api.policy && expandShortForms(api.policy, apiArn) },
     );
@@ -127,6 +133,7 @@ export async function handleRestApiRequest(
   }
   const event = restProxyEvent({
     api,
+    resourceId: route.method.resourceId,
     resourcePath: route.method.resourcePath,
     path,
     httpMethod: request.method,
@@ -137,8 +144,10 @@ export async function handleRestApiRequest(
     caller,
     sourceIp: request.sourceIp,
     requestId,
+    now: context.now?.() ?? new Date(),
   });
-  const outcome = await runtime.invoke(event, requestId);
+  // The integration runs under a Lambda request id of its own, as on AWS.
+  const outcome = await runtime.invoke(event);
   const response = outcome.ok ? toProxyResponse(outcome.result) : undefined;
   if (!response) throw internalError();
   response.headers['x-amzn-requestid'] = requestId;

@@ -1,15 +1,11 @@
 import { BlockList, isIPv4 } from 'node:net';
 import { arnMatch, wildcardMatch } from './match.js';
 
-/** Condition keys of one request, by lower-case name (`aws:principalaccount`). */
-export type RequestContext = Record<string, string | undefined>;
+/** Condition keys of one request, by lower-case name (`aws:principalaccount`); multivalued keys are lists. */
+export type RequestContext = Record<string, string | string[] | undefined>;
 
-type Test = (values: string[], actual: string) => boolean;
-
-const anyOf =
-  (match: (expected: string, actual: string) => boolean): Test =>
-  (values, actual) =>
-    values.some((expected) => match(expected, actual));
+/** Whether one expected value of a condition matches one value of the request. */
+type Match = (expected: string, actual: string) => boolean;
 
 function inCidr(cidr: string, ip: string): boolean {
   const [address = '', bits] = cidr.split('/');
@@ -25,14 +21,41 @@ function inCidr(cidr: string, ip: string): boolean {
   }
 }
 
-const POSITIVE: Record<string, Test> = {
-  StringEquals: anyOf((e, a) => e === a),
-  StringEqualsIgnoreCase: anyOf((e, a) => e.toLowerCase() === a.toLowerCase()),
-  StringLike: anyOf((e, a) => wildcardMatch(e, a)),
-  ArnEquals: anyOf((e, a) => e === a),
-  ArnLike: anyOf((e, a) => arnMatch(e, a)),
-  IpAddress: anyOf((e, a) => inCidr(e, a)),
-  Bool: anyOf((e, a) => e.toLowerCase() === a.toLowerCase()),
+/** A number, or NaN (which compares false with everything, as IAM fails such a condition). */
+const numeric = (text: string): number => (/^\s*-?\d+(\.\d+)?\s*$/.test(text) ? Number(text) : Number.NaN);
+
+/** IAM dates: ISO 8601 (`2026-11-25T12:00:00Z`, `2026-11-25`) or epoch seconds. */
+function date(text: string): number {
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  return Date.parse(text);
+}
+
+const compare =
+  (parse: (text: string) => number, holds: (a: number, b: number) => boolean): Match =>
+  (expected, actual) =>
+    holds(parse(actual), parse(expected));
+
+// The positive operators; IAM documents each (Condition operators, IAM JSON policy reference).
+const POSITIVE: Record<string, Match> = {
+  StringEquals: (e, a) => e === a,
+  StringEqualsIgnoreCase: (e, a) => e.toLowerCase() === a.toLowerCase(),
+  StringLike: (e, a) => wildcardMatch(e, a),
+  // ArnEquals behaves like ArnLike: both take `*` and `?` within each ARN segment.
+  ArnEquals: (e, a) => arnMatch(e, a),
+  ArnLike: (e, a) => arnMatch(e, a),
+  IpAddress: (e, a) => inCidr(e, a),
+  Bool: (e, a) => e.toLowerCase() === a.toLowerCase(),
+  BinaryEquals: (e, a) => e === a,
+  NumericEquals: compare(numeric, (a, e) => a === e),
+  NumericLessThan: compare(numeric, (a, e) => a < e),
+  NumericLessThanEquals: compare(numeric, (a, e) => a <= e),
+  NumericGreaterThan: compare(numeric, (a, e) => a > e),
+  NumericGreaterThanEquals: compare(numeric, (a, e) => a >= e),
+  DateEquals: compare(date, (a, e) => a === e),
+  DateLessThan: compare(date, (a, e) => a < e),
+  DateLessThanEquals: compare(date, (a, e) => a <= e),
+  DateGreaterThan: compare(date, (a, e) => a > e),
+  DateGreaterThanEquals: compare(date, (a, e) => a >= e),
 };
 
 // A negated operator holds when none of the values match, and when the key is absent.
@@ -43,23 +66,47 @@ const NEGATED: Record<string, string> = {
   ArnNotEquals: 'ArnEquals',
   ArnNotLike: 'ArnLike',
   NotIpAddress: 'IpAddress',
+  NumericNotEquals: 'NumericEquals',
+  DateNotEquals: 'DateEquals',
 };
 
+const SET_PREFIXES = ['ForAnyValue:', 'ForAllValues:'] as const;
+
+/** Every operator the evaluator knows, with and without `IfExists` and the set prefixes. */
+export const CONDITION_OPERATORS: ReadonlySet<string> = new Set(
+  [...Object.keys(POSITIVE), ...Object.keys(NEGATED)]
+    .flatMap((op) => [op, `${op}IfExists`])
+    .flatMap((op) => [op, ...SET_PREFIXES.map((prefix) => `${prefix}${op}`)])
+    .concat('Null'),
+);
+
 function operatorHolds(operator: string, key: string, expected: string[], context: RequestContext): boolean {
-  const actual = context[key.toLowerCase()];
-  if (operator === 'Null') return expected.some((e) => (e.toLowerCase() === 'true') === (actual === undefined));
-  const ifExists = operator.endsWith('IfExists');
-  const base = ifExists ? operator.slice(0, -'IfExists'.length) : operator;
+  const raw = context[key.toLowerCase()];
+  const values = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+  if (operator === 'Null') return expected.some((e) => (e.toLowerCase() === 'true') === (raw === undefined));
+  const prefix = SET_PREFIXES.find((candidate) => operator.startsWith(candidate));
+  const unprefixed = prefix ? operator.slice(prefix.length) : operator;
+  const ifExists = unprefixed.endsWith('IfExists');
+  const base = ifExists ? unprefixed.slice(0, -'IfExists'.length) : unprefixed;
   const negatedOf = NEGATED[base];
-  if (actual === undefined) return ifExists || negatedOf !== undefined;
   const test = POSITIVE[negatedOf ?? base];
   if (!test) return false; // unknown operators are refused when policies are loaded; fail closed here
-  return negatedOf ? !test(expected, actual) : test(expected, actual);
+  const holdsFor = (actual: string) => {
+    const matched = expected.some((e) => test(e, actual));
+    return negatedOf ? !matched : matched;
+  };
+  // ForAllValues: every value of the request matches (true when there is none);
+  // ForAnyValue: at least one does (false when there is none).
+  if (prefix === 'ForAllValues:') return values.every(holdsFor);
+  if (prefix === 'ForAnyValue:') return values.some(holdsFor);
+  if (values.length === 0) return ifExists || negatedOf !== undefined;
+  return values.some(holdsFor);
 }
 
 /**
  * Whether every condition of a statement holds for the request: every operator, every key
- * (AND); any of a key's values (OR), as IAM evaluates them.
+ * (AND); any of a key's values (OR), as IAM evaluates them; `ForAllValues:` / `ForAnyValue:`
+ * over multivalued keys.
  *
  * @example
  * ```ts

@@ -48,10 +48,17 @@ function principalApplies(statement: PolicyStatement, principal: Principal): 'di
     return values.every((value) => ACCOUNT_PRINCIPAL.test(value)) ? 'account' : 'direct';
   }
   if (statement.NotPrincipal !== undefined) {
-    const excluded =
-      statement.NotPrincipal === '*' ||
-      asList(statement.NotPrincipal.AWS).some((value) => principalMatches(value, principal));
-    return excluded ? undefined : 'direct';
+    // AWS checks the account, then the role, then the session: the caller is excluded only when
+    // every level is listed, by its exact ARN (a role ARN does not cover its sessions).
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html
+    if (statement.NotPrincipal === '*') return undefined;
+    const listed = asList(statement.NotPrincipal.AWS);
+    const levels = [
+      (value: string) => value === principal.accountId || value === `arn:aws:iam::${principal.accountId}:root`,
+      (value: string) => value === principal.entityArn,
+      (value: string) => value === principal.arn,
+    ];
+    return levels.every((level) => listed.some(level)) ? undefined : 'direct';
   }
   return undefined;
 }
@@ -90,13 +97,14 @@ function verdictOf(
   return verdict;
 }
 
-/** The request context keys IAM derives from the caller. */
+/** The request context keys IAM derives from the caller (`aws:PrincipalArn`, `aws:userid`…). */
 export function principalContext(principal: Principal): RequestContext {
   return {
     'aws:principalaccount': principal.accountId,
     'aws:principalarn': principal.entityArn,
     'aws:principalorgid': principal.orgId,
     'aws:principaltype': principal.arn.includes(':assumed-role/') ? 'AssumedRole' : 'User',
+    'aws:userid': principal.userId,
   };
 }
 

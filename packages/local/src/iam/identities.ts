@@ -56,6 +56,7 @@ export function roleSession(name: string, role: SessionRole, sessionName: string
       arn: `arn:aws:sts::${role.accountId}:assumed-role/${role.roleName}/${sessionName}`,
       accountId: role.accountId,
       entityArn: role.arn,
+      userId: `${role.roleId}:${sessionName}`,
     },
     userId: `${role.roleId}:${sessionName}`,
     credentials: mintCredentials(),

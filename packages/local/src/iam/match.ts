@@ -6,7 +6,9 @@ export interface Principal {
   /** The IAM entity: the role ARN for an assumed role, else `arn`. */
   entityArn: string;
   /** Organization of the account, for `aws:PrincipalOrgID`. @default none */
-  orgId?: string;
+  orgId?: string | undefined;
+  /** `aws:userid`: `<role id>:<session name>` for an assumed role. @default none */
+  userId?: string | undefined;
 }
 
 const escapeRegExp = (text: string) => text.replace(/[.+^${}()|[\]\\]/g, '\\$&');

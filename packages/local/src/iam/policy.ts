@@ -1,3 +1,5 @@
+import { CONDITION_OPERATORS } from './conditions.js';
+
 /** An IAM policy statement, as written in a template. */
 export interface PolicyStatement {
   Sid?: string;
@@ -30,26 +32,6 @@ export const asList = <T>(value: T | T[] | undefined): T[] =>
   value === undefined ? [] : Array.isArray(value) ? value : [value];
 
 export const statementsOf = (document: PolicyDocument): PolicyStatement[] => asList(document.Statement);
-
-export const CONDITION_OPERATORS = new Set(
-  [
-    'StringEquals',
-    'StringNotEquals',
-    'StringEqualsIgnoreCase',
-    'StringNotEqualsIgnoreCase',
-    'StringLike',
-    'StringNotLike',
-    'ArnEquals',
-    'ArnLike',
-    'ArnNotEquals',
-    'ArnNotLike',
-    'IpAddress',
-    'NotIpAddress',
-    'Bool',
-  ]
-    .flatMap((op) => [op, `${op}IfExists`])
-    .concat('Null'),
-);
 
 /**
  * Checks what the evaluator relies on: an Effect, an Action or NotAction, known condition

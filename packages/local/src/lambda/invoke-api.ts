@@ -2,20 +2,27 @@ import { randomUUID } from 'node:crypto';
 import { AwsError } from '../aws-error.js';
 import type { LocalResponse } from '../gateway/event.js';
 import type { GatewayContext } from '../gateway/rest-api.js';
+import { requestContext } from '../iam/context-keys.js';
 import { evaluateAccess } from '../iam/evaluate.js';
 import { type ReceivedRequest, verifySignature } from '../sigv4/verify.js';
 import type { FunctionRuntime } from './runtime.js';
 
-/** Lambda's synchronous payload limit. */
+/** Lambda's synchronous payload limit, request and response. */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+/** Lambda's asynchronous (`Event`) payload limit. */
+export const MAX_EVENT_PAYLOAD_BYTES = 1024 * 1024;
 
-/** Finds a function by name, `name:qualifier`, partial (`account:function:name`) or full ARN. */
-export function findFunction(runtimes: Iterable<FunctionRuntime>, name: string): FunctionRuntime | undefined {
+/** A function by name, `name:qualifier`, partial (`account:function:name[:qualifier]`) or full ARN, and the qualifier named. */
+export function findFunction(
+  runtimes: Iterable<FunctionRuntime>,
+  name: string,
+): { runtime: FunctionRuntime; qualifier: string | undefined } | undefined {
   const parts = name.split(':');
   const arn = name.startsWith('arn:') ? parts.slice(0, 7).join(':') : undefined;
-  const functionName = arn ? parts[6] : parts[1] === 'function' ? parts[2] : parts[0];
+  const [functionName, qualifier] = arn ? [parts[6], parts[7]] : parts[1] === 'function' ? [parts[2], parts[3]] : parts;
   for (const runtime of runtimes) {
-    if (runtime.fn.functionName === functionName && (arn === undefined || runtime.fn.arn === arn)) return runtime;
+    if (runtime.fn.functionName === functionName && (arn === undefined || runtime.fn.arn === arn))
+      return { runtime, qualifier };
   }
   return undefined;
 }
@@ -36,16 +43,33 @@ export async function handleInvoke(
     lookup: context.identities.lookup,
     now: context.now?.(),
   }).identity;
-  const runtime = findFunction(context.runtimes.values(), name);
-  if (!runtime) {
-    const arn = name.startsWith('arn:')
-      ? name
-      : `arn:aws:lambda:${context.region}:${caller.principal.accountId}:function:${name}`;
+  const query = new URLSearchParams(request.target.split('?')[1] ?? '');
+  const found = findFunction(context.runtimes.values(), name);
+  const qualifier = found?.qualifier ?? query.get('Qualifier') ?? undefined;
+  const version = found?.runtime.fn.qualifiers[qualifier ?? '$LATEST'];
+  if (!found || version === undefined) {
+    const arn = found
+      ? `${found.runtime.fn.arn}:${qualifier}`
+      : name.startsWith('arn:')
+        ? name
+        : `arn:aws:lambda:${context.region}:${caller.principal.accountId}:function:${name}`;
     throw new AwsError(404, 'ResourceNotFoundException', `Function not found: ${arn}`);
   }
+  const { runtime } = found;
   const { fn } = runtime;
   const decision = evaluateAccess(
-    { principal: caller.principal, action: 'lambda:InvokeFunction', resource: fn.arn, resourceAccountId: fn.accountId },
+    {
+      principal: caller.principal,
+      action: 'lambda:InvokeFunction',
+      resource: fn.arn,
+      resourceAccountId: fn.accountId,
+      context: requestContext({
+        now: context.now?.() ?? new Date(),
+        sourceIp: (request as { sourceIp?: string }).sourceIp ?? '127.0.0.1',
+        headers: request.headers,
+        region: context.region,
+      }),
+    },
     {
       identityPolicies: caller.policies,
       resourcePolicy: fn.permissions.length > 0 ? { Statement: fn.permissions } : undefined,
@@ -58,11 +82,17 @@ export async function handleInvoke(
       `User: ${caller.principal.arn} is not authorized to perform: lambda:InvokeFunction on resource: ${fn.arn}${decision.explicitDeny ? ' with an explicit deny' : ''}`,
     );
   }
-  if (request.body.length > MAX_PAYLOAD_BYTES) {
+  const header = (wanted: string) => request.headers.find(([h]) => h.toLowerCase() === wanted)?.[1];
+  const type = header('x-amz-invocation-type') ?? 'RequestResponse';
+  if (type !== 'RequestResponse' && type !== 'Event' && type !== 'DryRun') {
+    throw new AwsError(400, 'InvalidParameterValueException', `Unsupported invocation type: ${type}`);
+  }
+  const limit = type === 'Event' ? MAX_EVENT_PAYLOAD_BYTES : MAX_PAYLOAD_BYTES;
+  if (request.body.length > limit) {
     throw new AwsError(
       413,
       'RequestEntityTooLargeException',
-      `Request must be smaller than ${MAX_PAYLOAD_BYTES} bytes for the InvokeFunction operation`,
+      `Request must be smaller than ${limit} bytes for the InvokeFunction operation`,
     );
   }
   let event: unknown = {};
@@ -78,27 +108,31 @@ export async function handleInvoke(
       );
     }
   }
-  const type =
-    request.headers.find(([header]) => header.toLowerCase() === 'x-amz-invocation-type')?.[1] ?? 'RequestResponse';
   const requestId = randomUUID();
-  const base = { 'x-amzn-requestid': requestId, 'x-amz-executed-version': '$LATEST' };
+  const base = { 'x-amzn-requestid': requestId, 'x-amz-executed-version': version };
   if (type === 'DryRun') return { status: 204, headers: base, body: '' };
   if (type === 'Event') {
-    void runtime.invoke(event, requestId);
+    void runtime.invoke(event, { requestId, version });
     return { status: 202, headers: base, body: '' };
   }
-  if (type !== 'RequestResponse') {
-    throw new AwsError(400, 'InvalidParameterValueException', `Unsupported invocation type: ${type}`);
-  }
-  const outcome = await runtime.invoke(event, requestId);
+  const outcome = await runtime.invoke(event, { requestId, version });
   if (!outcome.ok && outcome.error.errorType === 'Runtime.Unsupported') {
     throw new AwsError(502, 'ServiceException', outcome.error.errorMessage);
   }
+  const headers: Record<string, string> = { ...base, 'content-type': 'application/json' };
+  if (header('x-amz-log-type') === 'Tail' && outcome.log !== undefined) {
+    // The last 4 KB of the invocation's log, base64.
+    headers['x-amz-log-result'] = Buffer.from(outcome.log, 'utf8').subarray(-4096).toString('base64');
+  }
+  let body = outcome.ok ? JSON.stringify(outcome.result) : JSON.stringify(outcome.error);
+  if (outcome.ok && Buffer.byteLength(body) > MAX_PAYLOAD_BYTES) {
+    body = JSON.stringify({
+      errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_PAYLOAD_BYTES} bytes).`,
+      errorType: 'Function.ResponseSizeTooLarge',
+    });
+    return { status: 200, headers: { ...headers, 'x-amz-function-error': 'Unhandled' }, body };
+  }
   return outcome.ok
-    ? { status: 200, headers: { ...base, 'content-type': 'application/json' }, body: JSON.stringify(outcome.result) }
-    : {
-        status: 200,
-        headers: { ...base, 'content-type': 'application/json', 'x-amz-function-error': 'Unhandled' },
-        body: JSON.stringify(outcome.error),
-      };
+    ? { status: 200, headers, body }
+    : { status: 200, headers: { ...headers, 'x-amz-function-error': 'Unhandled' }, body };
 }

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { register } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { format } from 'node:util';
 
 const root = process.env.LAMBDA_TASK_ROOT ?? process.cwd();
 register('./runner-hooks.mjs', import.meta.url, { data: { root } });
@@ -43,7 +44,7 @@ function contextFor(message) {
   return {
     callbackWaitsForEmptyEventLoop: true,
     functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
-    functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
+    functionVersion: message.version,
     invokedFunctionArn: message.invokedFunctionArn,
     memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
     awsRequestId: message.requestId,
@@ -62,8 +63,27 @@ const errorOf = (error) => ({
   trace: String(error?.stack ?? '').split('\n'),
 });
 
+// The Node.js runtime's console (text log format): `<ISO time>\t<request id>\t<LEVEL>\t<message>`.
+let currentRequestId = 'undefined';
+for (const [method, level] of [
+  ['log', 'INFO'],
+  ['info', 'INFO'],
+  ['warn', 'WARN'],
+  ['error', 'ERROR'],
+  ['debug', 'DEBUG'],
+  ['trace', 'TRACE'],
+]) {
+  console[method] = (...args) => {
+    const text = format(...args).replaceAll('\n', '\r');
+    process.stdout.write(`${new Date().toISOString()}\t${currentRequestId}\t${level}\t${text}\n`);
+  };
+}
+
 process.on('message', async (message) => {
   if (message?.type !== 'invoke') return;
+  currentRequestId = message.requestId;
+  process.env._X_AMZN_TRACE_ID = message.traceId;
+  process.env.AWS_LAMBDA_FUNCTION_VERSION = message.version;
   try {
     const handler = await loadHandler();
     const result = await handler(message.event, contextFor(message));
@@ -72,4 +92,7 @@ process.on('message', async (message) => {
     process.send({ id: message.id, ok: false, error: errorOf(error) });
   }
 });
-process.send({ type: 'ready' });
+// The init phase: the handler's module loads before the first invocation (its errors surface there).
+loadHandler()
+  .catch(() => undefined)
+  .finally(() => process.send({ type: 'ready' }));

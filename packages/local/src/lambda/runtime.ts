@@ -1,10 +1,11 @@
 import { type ChildProcess, fork } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FunctionModel } from '../assembly/model.js';
+import { type NodeBinary, nodeBinaryFor } from './node-binary.js';
 
 /** The error payload of a failed invocation, as Lambda reports it. */
 export interface InvocationError {
@@ -13,8 +14,18 @@ export interface InvocationError {
   trace?: string[];
 }
 
-/** The outcome of one invocation. */
-export type InvocationResult = { ok: true; result: unknown } | { ok: false; error: InvocationError };
+/** The outcome of one invocation, with its log as Lambda writes it (START … END … REPORT). */
+export type InvocationResult = ({ ok: true; result: unknown } | { ok: false; error: InvocationError }) & {
+  log?: string;
+};
+
+/** Options of one {@link FunctionRuntime.invoke}. */
+export interface InvokeOptions {
+  /** The Lambda request id (`context.awsRequestId`). @default a new one */
+  requestId?: string;
+  /** The version that runs (`$LATEST`, `1`): `AWS_LAMBDA_FUNCTION_VERSION` and the log's START line. @default '$LATEST' */
+  version?: string;
+}
 
 /** Options of {@link FunctionRuntime}. */
 export interface RuntimeOptions {
@@ -31,6 +42,28 @@ const RUNNER = fileURLToPath(new URL('./runner.mjs', import.meta.url));
 interface Container {
   process: ChildProcess;
   busy: boolean;
+  /** Output of the invocation running, for its log. */
+  output: Buffer[];
+  /** Not yet invoked: the next invocation is a cold start. */
+  cold: boolean;
+  startedAt: number;
+  readyAt: number;
+}
+
+const two = (n: number) => String(n).padStart(2, '0');
+
+/** `2026/11/25/[$LATEST]<32 hex>`, as Lambda names an execution environment's log stream. */
+function logStreamName(now = new Date()): string {
+  const day = `${now.getUTCFullYear()}/${two(now.getUTCMonth() + 1)}/${two(now.getUTCDate())}`;
+  return `${day}/[$LATEST]${randomBytes(16).toString('hex')}`;
+}
+
+/** `Root=1-<8 hex seconds>-<24 hex>;Parent=<16 hex>;Sampled=0`: an X-Ray trace header, not sampled (no daemon here). */
+function traceHeader(now = Date.now()): string {
+  const seconds = Math.floor(now / 1000)
+    .toString(16)
+    .padStart(8, '0');
+  return `Root=1-${seconds}-${randomBytes(12).toString('hex')};Parent=${randomBytes(8).toString('hex')};Sampled=0`;
 }
 
 /**
@@ -49,16 +82,25 @@ export class FunctionRuntime {
   readonly #waiting: ((container: Container) => void)[] = [];
   readonly #maxConcurrency: number;
   #inlineDir: string | undefined;
+  readonly #node: NodeBinary;
 
   public constructor(
     public readonly fn: FunctionModel,
     private readonly options: RuntimeOptions,
   ) {
     this.#maxConcurrency = options.maxConcurrency ?? 16;
+    this.#node = nodeBinaryFor(fn.runtime);
+  }
+
+  /** The Node.js it runs on. */
+  public get node(): NodeBinary {
+    return this.#node;
   }
 
   /** Invokes the function with `event`; resolves with its result or its error, never rejects. */
-  public async invoke(event: unknown, requestId: string = randomUUID()): Promise<InvocationResult> {
+  public async invoke(event: unknown, options: InvokeOptions = {}): Promise<InvocationResult> {
+    const requestId = options.requestId ?? randomUUID();
+    const version = options.version ?? '$LATEST';
     if (this.fn.unsupported) {
       process.stderr.write(
         `iam-m2m-local: ${this.fn.name} (${this.fn.functionName}) was invoked but cannot run locally: ${this.fn.unsupported}\n`,
@@ -71,8 +113,12 @@ export class FunctionRuntime {
     const container = await this.#acquire();
     const timeoutMs = this.fn.timeoutSeconds * 1000;
     const id = randomUUID();
+    const started = performance.now();
+    const cold = container.cold;
+    container.cold = false;
+    container.output = [];
     try {
-      return await new Promise<InvocationResult>((resolve) => {
+      const outcome = await new Promise<InvocationResult>((resolve) => {
         const finish = (outcome: InvocationResult) => {
           clearTimeout(timer);
           container.process.off('message', onMessage);
@@ -108,13 +154,32 @@ export class FunctionRuntime {
           id,
           requestId,
           event,
+          version,
+          traceId: traceHeader(),
           deadline: Date.now() + timeoutMs,
           invokedFunctionArn: this.fn.arn,
         });
       });
+      const durationMs = performance.now() - started;
+      const initMs = cold ? container.readyAt - container.startedAt : undefined;
+      return { ...outcome, log: this.#log(container, requestId, version, durationMs, initMs) };
     } finally {
       this.#release(container);
     }
+  }
+
+  /** The invocation's log as Lambda writes it to CloudWatch Logs. */
+  #log(container: Container, requestId: string, version: string, durationMs: number, initMs?: number): string {
+    const output = Buffer.concat(container.output).toString('utf8');
+    const report = [
+      `REPORT RequestId: ${requestId}`,
+      `Duration: ${durationMs.toFixed(2)} ms`,
+      `Billed Duration: ${Math.ceil(durationMs + (initMs ?? 0))} ms`,
+      `Memory Size: ${this.fn.memoryMb} MB`,
+      `Max Memory Used: ${Math.ceil(process.memoryUsage().rss / 1024 / 1024 / 4)} MB`,
+      ...(initMs === undefined ? [] : [`Init Duration: ${initMs.toFixed(2)} ms`]),
+    ].join('\t');
+    return `START RequestId: ${requestId} Version: ${version}\n${output}END RequestId: ${requestId}\n${report}\t\n`;
   }
 
   /** Stops every execution environment. */
@@ -160,31 +225,39 @@ export class FunctionRuntime {
   async #start(): Promise<Container> {
     const { fn } = this;
     const codeDir = this.#codeDir();
+    const startedAt = performance.now();
     const child = fork(RUNNER, [], {
       cwd: codeDir,
       env: {
         PATH: process.env.PATH,
         ...this.options.environment,
+        // The runtime environment Lambda defines (docs: "Defined runtime environment variables").
         LAMBDA_TASK_ROOT: codeDir,
         _HANDLER: fn.handler,
+        AWS_EXECUTION_ENV: `AWS_Lambda_${fn.runtime}`,
+        AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
         AWS_LAMBDA_FUNCTION_NAME: fn.functionName,
         AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
-        AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.functionName}`,
-        AWS_LAMBDA_LOG_STREAM_NAME: `local/[$LATEST]${randomUUID().replaceAll('-', '')}`,
+        AWS_LAMBDA_LOG_GROUP_NAME: fn.logGroupName,
+        AWS_LAMBDA_LOG_STREAM_NAME: logStreamName(),
         AWS_REGION: fn.region,
         AWS_DEFAULT_REGION: fn.region,
+        AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
+        LANG: 'en_US.UTF-8',
         TZ: ':UTC',
       },
-      stdio: [
-        'ignore',
-        this.options.output === 'ignore' ? 'ignore' : 2,
-        this.options.output === 'ignore' ? 'ignore' : 2,
-        'ipc',
-      ],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       execArgv: [],
+      execPath: this.#node.path,
     });
-    const container: Container = { process: child, busy: true };
+    const container: Container = { process: child, busy: true, output: [], cold: true, startedAt, readyAt: startedAt };
+    for (const stream of [child.stdout, child.stderr]) {
+      stream?.on('data', (chunk: Buffer) => {
+        if (container.busy) container.output.push(chunk);
+        if (this.options.output !== 'ignore') process.stderr.write(chunk);
+      });
+    }
     this.#containers.push(container);
     child.once('exit', () => {
       const index = this.#containers.indexOf(container);
@@ -194,6 +267,7 @@ export class FunctionRuntime {
       child.once('message', () => resolve());
       child.once('error', reject);
     });
+    container.readyAt = performance.now();
     return container;
   }
 }

@@ -304,13 +304,18 @@ const MISMATCH =
  * https://github.com/mhart/aws4/issues/110 and
  * https://github.com/postmanlabs/postman-app-support/issues/1663 (execute-api). The
  * canonical request holds the signed headers' values; `authorization` is never among them
- * here (a request that lists it gets the first sentence only), while a signed
- * `x-amz-security-token` is printed, as AWS prints it (aws4 #110 shows the token). Lambda
+ * here (a request that lists it gets the first sentence only). AWS prints a signed
+ * `x-amz-security-token` (aws4 #110 shows the token); we print `<redacted>` in its place, as
+ * a secret never reaches an error message here; the string to sign keeps the hash of the
+ * real canonical request, so a signer's own hash still compares. Lambda
  * answers the first sentence alone (a 192-byte body in https://github.com/erlcloud/erlcloud/issues/690,
  * the bare message in https://github.com/rusoto/rusoto/issues/1035).
  */
 function explainedMismatch(canonicalRequest: string, stringToSign: string): string {
-  return `${MISMATCH}\n\nThe Canonical String for this request should have been\n'${canonicalRequest}'\n\nThe String-to-Sign should have been\n'${stringToSign}'\n`;
+  const shown = canonicalRequest
+    .replace(/^x-amz-security-token:.*$/m, 'x-amz-security-token:<redacted>')
+    .replace(/(^|&)(X-Amz-Security-Token=)[^&\n]*/m, '$1$2<redacted>');
+  return `${MISMATCH}\n\nThe Canonical String for this request should have been\n'${shown}'\n\nThe String-to-Sign should have been\n'${stringToSign}'\n`;
 }
 
 /** Constant-time comparison of two strings (length leaks, content does not). */

@@ -262,19 +262,42 @@ describe('conditions', () => {
         resourcePolicy: resourcePolicy('Allow', rootOf('111111111111')),
       }).allowed,
     ).toBe(false);
-    expect(
-      evaluateAccess(request, {
+  });
+
+  // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html: AWS checks
+  // the account, then the role, then the session; each must be listed, a role ARN does not cover its sessions.
+  it.each([
+    [['arn:aws:iam::111111111111:root'], true],
+    [['arn:aws:iam::111111111111:root', 'arn:aws:iam::111111111111:role/requestor-role'], true],
+    [['arn:aws:sts::111111111111:assumed-role/requestor-role/requestor'], true],
+    [
+      [
+        'arn:aws:iam::111111111111:root',
+        'arn:aws:iam::111111111111:role/requestor-role',
+        'arn:aws:sts::111111111111:assumed-role/requestor-role/requestor',
+      ],
+      false,
+    ],
+  ])('Deny with NotPrincipal %j: denied %s', (listed, denied) => {
+    const decision = evaluateAccess(
+      {
+        principal: caller('111111111111'),
+        action: 'execute-api:Invoke',
+        resource: METHOD_ARN,
+        resourceAccountId: API_ACCOUNT,
+      },
+      {
         identityPolicies: identityPolicy('Allow'),
         resourcePolicy: {
-          Statement: {
-            Effect: 'Deny',
-            NotPrincipal: { AWS: 'arn:aws:iam::111111111111:root' },
-            Action: '*',
-            Resource: '*',
-          },
+          Statement: [
+            { Effect: 'Allow', Principal: { AWS: rootOf('111111111111') }, Action: '*', Resource: '*' },
+            { Effect: 'Deny', NotPrincipal: { AWS: listed }, Action: '*', Resource: '*' },
+          ],
         },
-      }).explicitDeny,
-    ).toBe(false);
+      },
+    );
+    expect(decision.explicitDeny).toBe(denied);
+    expect(decision.allowed).toBe(!denied);
   });
 
   it('policyProblems names what the evaluator cannot honour', () => {

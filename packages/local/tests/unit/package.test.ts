@@ -90,13 +90,13 @@ describe('the packed @iam-m2m/local installed into a fresh project', () => {
   beforeAll(() => {
     // Prepare: `pnpm pack` (its prepack builds dist), then an offline install: the package has no dependencies.
     const packs = mkdtempSync(join(tmpdir(), 'iam-m2m-pack-'));
-    execFileSync('pnpm', ['pack', '--pack-destination', packs], { cwd: packageRoot, stdio: 'ignore' });
+    execFileSync('pnpm', ['pack', '--pack-destination', packs], { cwd: packageRoot, stdio: 'pipe' });
     const [tarball] = readdirSync(packs).filter((name) => name.endsWith('.tgz'));
     project = mkdtempSync(join(tmpdir(), 'iam-m2m-user-project-'));
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'user-app', private: true, type: 'module' }));
     execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', join(packs, tarball ?? '')], {
       cwd: project,
-      stdio: 'ignore',
+      stdio: 'pipe',
     });
   }, 180_000);
 

@@ -20,6 +20,7 @@ describe('two accounts: API in 222222222222, requestor in 111111111111', () => {
     // Assess
     expect(started.state.apis[0]?.accountId).toBe('222222222222');
     expect(outcome).toEqual({
+      log: expect.stringMatching(/^START RequestId: /),
       ok: true,
       result: {
         without: { message: 'Missing Authentication Token' },

@@ -130,6 +130,31 @@ describe('what the server receives is what was signed', () => {
     });
   });
 
+  it.each([
+    // API Gateway answers a signature mismatch (https://github.com/apache/opendal-reqsign/issues/346).
+    ['execute-api', undefined, '/prod/orders'],
+    // "Lambda doesn't support unsigned payloads."
+    // (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-lambda.html)
+    ['lambda', 'lambda', '/2015-03-31/functions/f/invocations'],
+  ])('refuses unsignedPayload for %s before sending anything', async (service, option, path) => {
+    // Prepare
+    const unsigned = createIamClient({
+      credentials: testCredentials,
+      region: 'us-west-2',
+      service: option,
+      unsignedPayload: true,
+    });
+    const before = server.received.length;
+
+    // Act
+    const call = unsigned.post(`${server.origin}${path}`, { json: { id: 1 } });
+
+    // Assess
+    await expect(call).rejects.toThrow(IamClientConfigError);
+    await expect(call).rejects.toThrow(`\`unsignedPayload: true\` cannot sign for ${service} (${server.origin})`);
+    expect(server.received.length).toBe(before);
+  });
+
   it('signs with static credentials that have no session token', async () => {
     // Prepare
     const { sessionToken: _, ...longTerm } = testCredentials;

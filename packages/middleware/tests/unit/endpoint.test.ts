@@ -79,3 +79,62 @@ describe('resolveSigningScope', () => {
     expect(scope.region).toBe('us-east-1');
   });
 });
+
+describe('unsignedPayload where the service refuses it', () => {
+  it.each([
+    // API Gateway: a signature over UNSIGNED-PAYLOAD is a mismatch
+    // (https://github.com/aws/aws-sdk-js-v3/issues/308, https://github.com/apache/opendal-reqsign/issues/346).
+    [
+      'https://abc123.execute-api.eu-west-1.amazonaws.com/prod/',
+      {},
+      'execute-api',
+      'https://abc123.execute-api.eu-west-1.amazonaws.com',
+    ],
+    ['https://api.example.com/v1?token=x', { region: 'eu-west-1' }, 'execute-api', 'https://api.example.com'],
+    // "Lambda doesn't support unsigned payloads."
+    // (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-lambda.html)
+    ['https://xyz.lambda-url.us-west-2.on.aws/', {}, 'lambda', 'https://xyz.lambda-url.us-west-2.on.aws'],
+    [
+      'http://127.0.0.1:3000/2015-03-31/functions/f/invocations',
+      { region: 'us-east-1', service: 'lambda' },
+      'lambda',
+      'http://127.0.0.1:3000',
+    ],
+  ])('%s: an IamClientConfigError naming the option', (url, defaults, service, origin) => {
+    // Act
+    const resolve = () => resolveSigningScope(new URL(url), { ...defaults, unsignedPayload: true });
+
+    // Assess
+    expect(resolve).toThrow(IamClientConfigError);
+    expect(resolve).toThrow(`\`unsignedPayload: true\` cannot sign for ${service} (${origin}): `);
+    expect(resolve).toThrow('Remove the option; only services such as S3 and VPC Lattice accept an unsigned payload.');
+    expect(resolve).not.toThrow(/token=x/);
+  });
+
+  it.each([
+    ['VPC Lattice, by default', 'https://svc-0abc.7d67968.vpc-lattice-svcs.eu-central-1.on.aws/orders', {}],
+    [
+      'VPC Lattice, asked for',
+      'https://svc-0abc.7d67968.vpc-lattice-svcs.eu-central-1.on.aws/orders',
+      { unsignedPayload: true },
+    ],
+    [
+      'another service named in the options',
+      'https://bucket.example.com/key',
+      { region: 'eu-west-1', service: 's3', unsignedPayload: true },
+    ],
+  ])('%s: accepted', (_label, url, defaults) => {
+    // Act
+    const scope = resolveSigningScope(new URL(url), defaults);
+
+    // Assess
+    expect(scope.unsignedPayload).toBe(true);
+  });
+
+  it.each([['https://abc123.execute-api.eu-west-1.amazonaws.com/prod/'], ['https://xyz.lambda-url.us-west-2.on.aws/']])(
+    '%s: `unsignedPayload: false` is accepted',
+    (url) => {
+      expect(resolveSigningScope(new URL(url), { unsignedPayload: false }).unsignedPayload).toBe(false);
+    },
+  );
+});

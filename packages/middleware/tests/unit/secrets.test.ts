@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createIamClient } from '../../src/index.js';
+import { createIamClient, IamRequestError } from '../../src/index.js';
 import { secretsOf, testCredentials } from '../helpers/credentials.js';
 import { type Loopback, type Responder, startLoopback } from '../helpers/loopback.js';
 
@@ -82,6 +82,41 @@ describe('secrets never reach a log line or an error', () => {
       ]),
     ].join('\n');
     for (const secret of forbidden) expect(everything).not.toContain(secret);
+  });
+
+  it("redacts the session token API Gateway echoes in a wrong signature's canonical request (https://github.com/mhart/aws4/issues/110)", async () => {
+    // Prepare: the answer API Gateway gives, built from what this client sent.
+    server = await startLoopback((request, response) => {
+      const token = String(request.headers['x-amz-security-token']);
+      const message = `The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.\n\nThe Canonical String for this request should have been\n'GET\n/prod/\nX-Amz-Security-Token=${encodeURIComponent(token)}\nhost:${request.headers.host}\nx-amz-date:${request.headers['x-amz-date']}\nx-amz-security-token:${token}\n\nhost;x-amz-date;x-amz-security-token\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'\n\nThe String-to-Sign should have been\n'AWS4-HMAC-SHA256\n20260101T000000Z\n20260101/us-east-1/execute-api/aws4_request\n${'0'.repeat(64)}'\n`;
+      response
+        .writeHead(403, { 'x-amzn-errortype': 'InvalidSignatureException', 'content-type': 'application/json' })
+        .end(JSON.stringify({ message }));
+    });
+    const client = createIamClient({ credentials: testCredentials, region: 'us-east-1', maxAttempts: 1 });
+
+    // Act
+    const error = await client.json({ url: `${server.origin}/prod/` }).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+
+    // Assess: the message stays AWS's, the token is gone (booleans only: a failure prints no token).
+    expect(error).toBeInstanceOf(IamRequestError);
+    const { serviceMessage } = error as IamRequestError;
+    expect(serviceMessage?.includes('\nx-amz-security-token:<redacted>\n')).toBe(true);
+    expect(serviceMessage?.includes('\nX-Amz-Security-Token=<redacted>\n')).toBe(true);
+    expect(serviceMessage?.startsWith('The request signature we calculated does not match')).toBe(true);
+    const everything = [
+      String(error),
+      (error as Error).stack,
+      inspect(error, { depth: 5 }),
+      JSON.stringify(error),
+    ].join('\n');
+    const leaked = [testCredentials.sessionToken, encodeURIComponent(testCredentials.sessionToken)].filter((secret) =>
+      everything.includes(secret),
+    );
+    expect(leaked.length).toBe(0);
   });
 
   it('logs one debug line per attempt with method, host, path, status, attempt and ms', async () => {
