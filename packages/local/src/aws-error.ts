@@ -1,10 +1,20 @@
+/** How an error's body is written: AWS's services and their gateway responses differ. */
+export interface ErrorShape {
+  /** The body for a message. @default `{"message":…}` */
+  body?: (message: string) => string;
+  /** @default 'application/json' */
+  contentType?: string;
+}
+
 /**
- * An error AWS would answer with: HTTP status, `x-amzn-ErrorType` and message. Every
- * part of the local stack throws these; the servers turn them into responses.
+ * An error AWS would answer with: HTTP status, `x-amzn-ErrorType` (none when `type` is empty)
+ * and message, in the body shape of the service that answers. Every part of the local stack
+ * throws these; the servers turn them into responses.
  *
  * @example
  * ```ts
  * throw new AwsError(403, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
+ * throw new AwsError(404, 'ResourceNotFoundException', 'Function not found: …', LAMBDA_ERROR);
  * ```
  */
 export class AwsError extends Error {
@@ -12,11 +22,29 @@ export class AwsError extends Error {
     public readonly status: number,
     public readonly type: string,
     message: string,
+    public readonly shape: ErrorShape = {},
   ) {
     super(message);
     this.name = 'AwsError';
   }
+
+  /** The body AWS would send. */
+  public get body(): string {
+    return this.shape.body?.(this.message) ?? JSON.stringify({ message: this.message });
+  }
 }
+
+/** API Gateway's IAM authorization denials: `{"Message":…}`, capital M. */
+export const CAPITAL_MESSAGE: ErrorShape = { body: (message) => JSON.stringify({ Message: message }) };
+
+/** The Lambda API's own errors: `{"Type":"User","Message":…}`. */
+export const LAMBDA_ERROR: ErrorShape = { body: (message) => JSON.stringify({ Type: 'User', Message: message }) };
+
+/** API Gateway's answers for integration failures, written as AWS writes them: `{"message": "…"}`. */
+export const GATEWAY_MESSAGE: ErrorShape = { body: (message) => `{"message": ${JSON.stringify(message)}}` };
+
+/** API Gateway's front end, before any API: plain text, as AWS answers oversized requests. */
+export const PLAIN_TEXT: ErrorShape = { body: (message) => message, contentType: 'text; charset=utf-8' };
 
 export const missingAuthenticationToken = (): AwsError =>
   new AwsError(403, 'MissingAuthenticationTokenException', 'Missing Authentication Token');

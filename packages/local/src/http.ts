@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { AwsError } from './aws-error.js';
+import { AwsError, PLAIN_TEXT } from './aws-error.js';
 import type { LocalResponse } from './gateway/event.js';
 import type { GatewayRequest } from './gateway/rest-api.js';
 
@@ -31,12 +31,16 @@ export async function listen(port: number, handle: RequestHandler, now: () => Da
   });
   // Requests Node cannot parse still get an AWS-shaped answer, then the connection closes.
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
-    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
-    const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
-    const body = JSON.stringify({ message: tooLarge ? 'Request Header Fields Too Large' : 'Bad Request' });
     if (!socket.writable) return socket.destroy();
+    if (error.code === 'HPE_HEADER_OVERFLOW') {
+      const body = headersTooLarge().body;
+      return socket.end(
+        `HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: ${PLAIN_TEXT.contentType}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    }
+    const body = JSON.stringify({ message: 'Bad Request' });
     socket.end(
-      `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nx-amzn-ErrorType: BadRequestException\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nx-amzn-ErrorType: BadRequestException\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
     );
   });
   await new Promise<void>((resolve, reject) => {
@@ -64,17 +68,17 @@ async function serve(req: IncomingMessage, res: ServerResponse, handle: RequestH
     if (!(error instanceof AwsError)) throw error;
     response = errorResponse(error);
   }
-  // Every AWS answer carries a request id, errors included: it is what support asks for.
-  response.headers['x-amzn-requestid'] ??= randomUUID();
+  // Every AWS answer carries a request id, errors included: it is what support asks for
+  // (but the plain-text answers of API Gateway's front end, which come before any API).
+  if (response.headers['content-type'] !== PLAIN_TEXT.contentType)
+    response.headers['x-amzn-requestid'] ??= randomUUID();
   send(res, response, now());
 }
 
 function errorResponse(error: AwsError): LocalResponse {
-  return {
-    status: error.status,
-    headers: { 'content-type': 'application/json', 'x-amzn-errortype': error.type },
-    body: JSON.stringify({ message: error.message }),
-  };
+  const headers: Record<string, string> = { 'content-type': error.shape.contentType ?? 'application/json' };
+  if (error.type) headers['x-amzn-errortype'] = error.type;
+  return { status: error.status, headers, body: error.body };
 }
 
 /** Writes a response; `date` is the server's clock, which clients correct their skew from. */
@@ -88,17 +92,33 @@ function send(res: ServerResponse, response: LocalResponse, date: Date): void {
   res.end(body);
 }
 
+/**
+ * API Gateway's answer to a body over 10 MB: plain text, no error type, no request id
+ * (https://github.com/koki-develop/lgtm-generator/issues/10 shows AWS's answer).
+ */
+const bodyTooLarge = () => new AwsError(413, '', `HTTP content length exceeded ${MAX_BODY_BYTES} bytes.`, PLAIN_TEXT);
+
+/**
+ * API Gateway's answer to a request line and headers over 10,240 bytes: 431, plain text
+ * (https://ntsblog.homedev.com.au/index.php/2021/03/09/aws-api-gateway-http-header-is-larger-than-10240-bytes/).
+ */
+export const headersTooLarge = () =>
+  new AwsError(431, '', `HTTP header is larger than ${MAX_HEADER_BYTES} bytes.`, PLAIN_TEXT);
+
+/** API Gateway's quota: "Total combined size of request line and header values", 10,240 bytes. */
+export const MAX_HEADER_BYTES = 10_240;
+
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limit) {
     req.resume();
-    throw new AwsError(413, 'RequestTooLongException', 'Request Too Long');
+    throw bodyTooLarge();
   }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > limit) throw new AwsError(413, 'RequestTooLongException', 'Request Too Long');
+    if (size > limit) throw bodyTooLarge();
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);

@@ -32,6 +32,11 @@ export interface LocalStackOptions {
   defaultAccountId?: string;
   /** The servers' clock (tests move it). @default the system clock */
   now?: () => Date;
+  /**
+   * The AWS Organizations id of every account of the assembly (`aws:PrincipalOrgID`); the
+   * outsider's account is never in it. @default none
+   */
+  organizationId?: string;
   /** Where warnings go, one line each (what is served with a difference from AWS). @default stderr */
   warn?: (line: string) => void;
 }
@@ -204,6 +209,10 @@ export class LocalStack {
       const name = index === 0 ? 'operator' : `operator-${account}`;
       this.identities.add(extraIdentity(name, account, { Effect: 'Allow', Action: '*', Resource: '*' }));
     });
+    const { organizationId } = this.options;
+    for (const identity of this.identities.all())
+      if (organizationId && identity.principal.accountId !== OUTSIDER_ACCOUNT)
+        identity.principal.orgId = organizationId;
   }
 
   /** One warning per runtime whose Node.js major is not at hand, naming both majors and how to get it. */

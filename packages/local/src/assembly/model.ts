@@ -71,6 +71,8 @@ export interface MethodModel {
   authorizationType: string;
   /** ARN of the function of an `AWS_PROXY` integration. */
   functionArn?: string | undefined;
+  /** The integration's timeout (`TimeoutInMillis`, 29 s by default). */
+  timeoutMs: number;
 }
 
 /** A REST API with its stage and methods. */

@@ -386,7 +386,7 @@ export const READERS: Record<string, Reader> = {
       const resourceId = String(stack.attempt(`${id}.ResourceId`, () => resolve(p.ResourceId, scope)));
       const resourcePath = paths.get(resourceId);
       const integration = stack.attempt(`${id}.Integration`, () => resolve(p.Integration, scope)) as
-        | { Type?: string; Uri?: string }
+        | { Type?: string; Uri?: string; TimeoutInMillis?: number }
         | undefined;
       if (resourcePath === undefined) continue;
       const authorizationType = String(p.AuthorizationType ?? 'NONE');
@@ -404,6 +404,7 @@ export const READERS: Record<string, Reader> = {
           integration?.Type === 'AWS_PROXY'
             ? /functions\/(.+)\/invocations$/.exec(integration.Uri ?? '')?.[1]
             : undefined,
+        timeoutMs: Number(integration?.TimeoutInMillis ?? 29_000),
       });
     }
     const [stage] = members('AWS::ApiGateway::Stage');

@@ -7,7 +7,7 @@ import { fail, failFor } from './fail.js';
 const PARENT_CHECK_MS = 250;
 
 /**
- * `iam-m2m-local serve --assembly <cdk.out> --port <P> --state <file> [--account <12 digits>]`:
+ * `iam-m2m-local serve --assembly <cdk.out> --port <P> --state <file> [--account <12 digits>] [--org <o-…>]`:
  * serves the assembly until SIGTERM or SIGINT, or until the process that started it is gone
  * (a package manager killed between the user and this process does not pass signals on).
  */
@@ -19,6 +19,7 @@ export async function serve(args: string[]): Promise<void> {
       state: { type: 'string' },
       assembly: { type: 'string', default: 'cdk.out' },
       account: { type: 'string' },
+      org: { type: 'string' },
     },
   });
   const port = Number(values.port ?? '0');
@@ -28,7 +29,12 @@ export async function serve(args: string[]): Promise<void> {
     fail('--state <file> is required: the state file is written there once the stack accepts requests');
   if (values.account !== undefined && !/^\d{12}$/.test(values.account))
     fail(`--account must be 12 digits (an AWS account id), got ${JSON.stringify(values.account)}`);
+  if (values.org !== undefined && !/^o-[a-z0-9]{10,32}$/.test(values.org))
+    fail(
+      `--org must be an AWS Organizations id (o-, then 10 to 32 lowercase letters or digits), got ${JSON.stringify(values.org)}`,
+    );
   const stack = await LocalStack.start({
+    organizationId: values.org,
     assemblyDir: resolve(values.assembly),
     port,
     defaultAccountId: values.account,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RestApiModel } from '../assembly/model.js';
-import { AwsError, missingAuthenticationToken } from '../aws-error.js';
+import { AwsError, CAPITAL_MESSAGE, GATEWAY_MESSAGE, missingAuthenticationToken } from '../aws-error.js';
+import { headersTooLarge, MAX_HEADER_BYTES } from '../http.js';
 import { requestContext } from '../iam/context-keys.js';
 import { evaluateAccess } from '../iam/evaluate.js';
 import type { Identity, IdentityStore } from '../iam/identities.js';
@@ -25,7 +26,17 @@ export interface GatewayRequest extends ReceivedRequest {
   sourceIp: string;
 }
 
-const internalError = () => new AwsError(502, 'InternalServerErrorException', 'Internal server error');
+const internalError = () => new AwsError(502, 'InternalServerErrorException', 'Internal server error', GATEWAY_MESSAGE);
+
+/** Lambda's synchronous payload limits: the event, and the result (100 bytes more, as Lambda counts). */
+const MAX_EVENT_BYTES = 6 * 1024 * 1024;
+const MAX_RESULT_BYTES = MAX_EVENT_BYTES + 100;
+
+/** IAM authorization's limit on a method ARN (API Gateway quotas: "414 Request URI too long" past it). */
+const MAX_METHOD_ARN = 1600;
+
+/** `arn:aws:execute-api:<region>:********1234:…`: AWS masks the API's account in denials. */
+const maskAccount = (arn: string) => arn.replace(/^(arn:[^:]+:execute-api:[^:]*:)\d{8}(\d{4}:)/, '$1********$2');
 
 /** `execute-api:/prod/GET/x` (resource policy short form) → the full ARN of this API. */
 export function expandShortForms(policy: PolicyDocument, apiArn: string): PolicyDocument {
@@ -63,6 +74,9 @@ export async function handleRestApiRequest(
   context: GatewayContext,
 ): Promise<LocalResponse> {
   const requestId = randomUUID();
+  const requestLine = `${request.method} ${request.target} HTTP/1.1`;
+  const headerBytes = request.headers.reduce((sum, [, value]) => sum + Buffer.byteLength(value), 0);
+  if (Buffer.byteLength(requestLine) + headerBytes > MAX_HEADER_BYTES) throw headersTooLarge();
   const q = stagePath.indexOf('?');
   const wirePath = q === -1 ? stagePath : stagePath.slice(0, q);
   const stagePrefix = `/${api.stageName}`;
@@ -80,6 +94,8 @@ export async function handleRestApiRequest(
 
   const apiArn = `arn:aws:execute-api:${api.region}:${api.accountId}:${api.restApiId}`;
   const methodArn = `${apiArn}/${api.stageName}/${request.method}/${path.slice(1)}`;
+  if (route.method.authorizationType === 'AWS_IAM' && methodArn.length > MAX_METHOD_ARN)
+    throw new AwsError(414, '', 'Request-URI Too Long');
   let caller: Identity | undefined;
   if (route.method.authorizationType === 'AWS_IAM') {
     caller = verifySignature(request, {
@@ -112,7 +128,8 @@ export async function handleRestApiRequest(
       throw new AwsError(
         403,
         'AccessDeniedException',
-        `User: ${who.principal.arn} is not authorized to perform: execute-api:Invoke on resource: ${methodArn}${suffix}`,
+        `User: ${who.principal.arn} is not authorized to perform: execute-api:Invoke on resource: ${maskAccount(methodArn)}${suffix}`,
+        CAPITAL_MESSAGE,
       );
     }
   }
@@ -129,7 +146,7 @@ export async function handleRestApiRequest(
   );
   if (!runtime || !permitted) {
     // API Gateway logs "Invalid permissions on Lambda function" and answers 500.
-    throw new AwsError(500, 'InternalServerErrorException', 'Internal server error');
+    throw new AwsError(500, 'InternalServerErrorException', 'Internal server error', GATEWAY_MESSAGE);
   }
   const event = restProxyEvent({
     api,
@@ -146,9 +163,19 @@ export async function handleRestApiRequest(
     requestId,
     now: context.now?.() ?? new Date(),
   });
-  // The integration runs under a Lambda request id of its own, as on AWS.
-  const outcome = await runtime.invoke(event);
-  const response = outcome.ok ? toProxyResponse(outcome.result) : undefined;
+  if (Buffer.byteLength(JSON.stringify(event)) > MAX_EVENT_BYTES) {
+    throw new AwsError(413, 'BadRequestException', 'Request Too Long', GATEWAY_MESSAGE);
+  }
+  // The integration runs under a Lambda request id of its own, as on AWS, within the
+  // integration's timeout (29 s unless the method says otherwise).
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), route.method.timeoutMs);
+  });
+  const outcome = await Promise.race([runtime.invoke(event), timedOut]).finally(() => clearTimeout(timer));
+  if (outcome === 'timeout') throw new AwsError(504, '', 'Endpoint request timed out', GATEWAY_MESSAGE);
+  const tooLarge = outcome.ok && Buffer.byteLength(JSON.stringify(outcome.result ?? null)) > MAX_RESULT_BYTES;
+  const response = outcome.ok && !tooLarge ? toProxyResponse(outcome.result) : undefined;
   if (!response) throw internalError();
   response.headers['x-amzn-requestid'] = requestId;
   return response;

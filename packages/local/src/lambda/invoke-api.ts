@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AwsError } from '../aws-error.js';
+import { AwsError, CAPITAL_MESSAGE, LAMBDA_ERROR } from '../aws-error.js';
 import type { LocalResponse } from '../gateway/event.js';
 import type { GatewayContext } from '../gateway/rest-api.js';
 import { requestContext } from '../iam/context-keys.js';
@@ -7,8 +7,10 @@ import { evaluateAccess } from '../iam/evaluate.js';
 import { type ReceivedRequest, verifySignature } from '../sigv4/verify.js';
 import type { FunctionRuntime } from './runtime.js';
 
-/** Lambda's synchronous payload limit, request and response. */
+/** Lambda's synchronous request payload limit. */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+/** Lambda's response payload limit: 100 bytes more than the request's, as Lambda counts. */
+export const MAX_RESPONSE_BYTES = MAX_PAYLOAD_BYTES + 100;
 /** Lambda's asynchronous (`Event`) payload limit. */
 export const MAX_EVENT_PAYLOAD_BYTES = 1024 * 1024;
 
@@ -53,7 +55,7 @@ export async function handleInvoke(
       : name.startsWith('arn:')
         ? name
         : `arn:aws:lambda:${context.region}:${caller.principal.accountId}:function:${name}`;
-    throw new AwsError(404, 'ResourceNotFoundException', `Function not found: ${arn}`);
+    throw new AwsError(404, 'ResourceNotFoundException', `Function not found: ${arn}`, LAMBDA_ERROR);
   }
   const { runtime } = found;
   const { fn } = runtime;
@@ -76,23 +78,36 @@ export async function handleInvoke(
     },
   );
   if (!decision.allowed) {
+    // IAM's wording names the kind of policy that decided.
+    const why = decision.explicitDeny
+      ? ` with an explicit deny in ${decision.identity === 'deny' ? 'an identity' : 'a resource'}-based policy`
+      : ` because no ${decision.identity === 'allow' ? 'resource' : 'identity'}-based policy allows the lambda:InvokeFunction action`;
     throw new AwsError(
       403,
       'AccessDeniedException',
-      `User: ${caller.principal.arn} is not authorized to perform: lambda:InvokeFunction on resource: ${fn.arn}${decision.explicitDeny ? ' with an explicit deny' : ''}`,
+      `User: ${caller.principal.arn} is not authorized to perform: lambda:InvokeFunction on resource: ${fn.arn}${why}`,
+      CAPITAL_MESSAGE,
     );
   }
   const header = (wanted: string) => request.headers.find(([h]) => h.toLowerCase() === wanted)?.[1];
   const type = header('x-amz-invocation-type') ?? 'RequestResponse';
   if (type !== 'RequestResponse' && type !== 'Event' && type !== 'DryRun') {
-    throw new AwsError(400, 'InvalidParameterValueException', `Unsupported invocation type: ${type}`);
+    throw new AwsError(400, 'InvalidParameterValueException', `Unsupported invocation type: ${type}`, LAMBDA_ERROR);
   }
-  const limit = type === 'Event' ? MAX_EVENT_PAYLOAD_BYTES : MAX_PAYLOAD_BYTES;
-  if (request.body.length > limit) {
+  if (type === 'Event' && request.body.length > MAX_EVENT_PAYLOAD_BYTES) {
     throw new AwsError(
       413,
       'RequestEntityTooLargeException',
-      `Request must be smaller than ${limit} bytes for the InvokeFunction operation`,
+      `${request.body.length} byte payload is too large for the Event invocation type (limit ${MAX_EVENT_PAYLOAD_BYTES} bytes)`,
+      LAMBDA_ERROR,
+    );
+  }
+  if (request.body.length > MAX_PAYLOAD_BYTES) {
+    throw new AwsError(
+      413,
+      'RequestEntityTooLargeException',
+      `Request must be smaller than ${MAX_PAYLOAD_BYTES} bytes for the InvokeFunction operation`,
+      LAMBDA_ERROR,
     );
   }
   let event: unknown = {};
@@ -105,6 +120,7 @@ export async function handleInvoke(
         400,
         'InvalidRequestContentException',
         `Could not parse request body into json: ${(error as Error).message}`,
+        LAMBDA_ERROR,
       );
     }
   }
@@ -117,7 +133,7 @@ export async function handleInvoke(
   }
   const outcome = await runtime.invoke(event, { requestId, version });
   if (!outcome.ok && outcome.error.errorType === 'Runtime.Unsupported') {
-    throw new AwsError(502, 'ServiceException', outcome.error.errorMessage);
+    throw new AwsError(502, 'ServiceException', outcome.error.errorMessage, LAMBDA_ERROR);
   }
   const headers: Record<string, string> = { ...base, 'content-type': 'application/json' };
   if (header('x-amz-log-type') === 'Tail' && outcome.log !== undefined) {
@@ -125,9 +141,9 @@ export async function handleInvoke(
     headers['x-amz-log-result'] = Buffer.from(outcome.log, 'utf8').subarray(-4096).toString('base64');
   }
   let body = outcome.ok ? JSON.stringify(outcome.result) : JSON.stringify(outcome.error);
-  if (outcome.ok && Buffer.byteLength(body) > MAX_PAYLOAD_BYTES) {
+  if (outcome.ok && Buffer.byteLength(body) > MAX_RESPONSE_BYTES) {
     body = JSON.stringify({
-      errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_PAYLOAD_BYTES} bytes).`,
+      errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
       errorType: 'Function.ResponseSizeTooLarge',
     });
     return { status: 200, headers: { ...headers, 'x-amz-function-error': 'Unhandled' }, body };

@@ -52,11 +52,24 @@ export function editedAssembly(
   return copy;
 }
 
-/** An AWS-shaped error answer: status, error type header and message. */
+/**
+ * An AWS-shaped error answer: status, error type header and message (`message` or `Message`
+ * in a JSON body, as each AWS service writes it; the text of a plain-text answer).
+ */
 export async function awsError(response: Response): Promise<{ status: number; type: string | null; message: string }> {
-  const body = (await response.json()) as { message?: string };
-  return { status: response.status, type: response.headers.get('x-amzn-errortype'), message: body.message ?? '' };
+  const text = await response.text();
+  let message = text;
+  try {
+    const body = JSON.parse(text) as { message?: string; Message?: string };
+    message = body.message ?? body.Message ?? '';
+  } catch {
+    // plain text, as API Gateway's front end answers oversized requests
+  }
+  return { status: response.status, type: response.headers.get('x-amzn-errortype'), message };
 }
+
+/** A method ARN as AWS shows it in a denial: the API's account masked but its last four digits. */
+export const maskedAccount = (accountId: string): string => `********${accountId.slice(-4)}`;
 
 /**
  * The fast-check seed: fixed by default so CI is reproducible; `FC_SEED=<n>` replays a run,

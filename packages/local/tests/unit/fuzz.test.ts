@@ -113,7 +113,11 @@ describe('fuzzing the gateway over raw HTTP (fast-check)', () => {
         if (answer.status === 0) return; // closed connection
         expect(answer.status).toBeGreaterThanOrEqual(400);
         expect(answer.status).toBeLessThan(500);
-        if (raw.method !== 'HEAD') {
+        if (raw.method === 'HEAD') return;
+        if (answer.status === 431) {
+          // API Gateway's front end: plain text, no error type.
+          expect(answer.body).toBe('HTTP header is larger than 10240 bytes.');
+        } else {
           expect(answer.type).toMatch(/Exception$/);
           expect(JSON.parse(answer.body)).toEqual({ message: expect.any(String) });
         }

@@ -7,7 +7,7 @@ import { createSignedFetcher } from 'aws-sigv4-fetch';
 import aws4 from 'aws4';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { LocalStack, LocalState } from '../../src/stack.js';
-import { awsEnvironment, awsError, clientFor, principal, startStack } from '../helpers/stack.js';
+import { awsEnvironment, awsError, clientFor, maskedAccount, principal, startStack } from '../helpers/stack.js';
 
 // Async only: a synchronous child would block the event loop this process serves on.
 const run = promisify(execFile);
@@ -56,7 +56,7 @@ describe('API Gateway REST with AWS_IAM, one account', () => {
     expect(await awsError(response)).toEqual({
       status: 403,
       type: 'AccessDeniedException',
-      message: `User: ${principal(state, 'outsider').arn} is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:us-east-1:${api?.accountId}:${api?.restApiId}/prod/GET/`,
+      message: `User: ${principal(state, 'outsider').arn} is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:us-east-1:${maskedAccount(api?.accountId ?? '')}:${api?.restApiId}/prod/GET/`,
     });
   });
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import type { LocalStack } from '../../src/stack.js';
-import { awsError, clientFor, editedAssembly, principal, startStack } from '../helpers/stack.js';
+import { awsError, clientFor, editedAssembly, maskedAccount, principal, startStack } from '../helpers/stack.js';
 
 let stack: LocalStack | undefined;
 afterEach(async () => {
@@ -67,11 +67,12 @@ describe('two accounts: API in 222222222222, requestor in 111111111111', () => {
     expect(await awsError(response)).toEqual({
       status: 403,
       type: 'AccessDeniedException',
-      message: `User: ${principal(started.state, 'requestor').arn} is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:us-east-1:222222222222:${api?.restApiId}/prod/GET/`,
+      message: `User: ${principal(started.state, 'requestor').arn} is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:us-east-1:${maskedAccount('222222222222')}:${api?.restApiId}/prod/GET/`,
     });
     expect(outcome).toMatchObject({
       ok: true,
-      result: { with: { message: expect.stringContaining('is not authorized') } },
+      // API Gateway's IAM denials say `Message`, capital M, as the requestor shows them.
+      result: { with: { Message: expect.stringContaining('is not authorized') } },
     });
   });
 });
