@@ -1,6 +1,7 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { stableId, UPPER } from './assembly/ids.js';
 import {
   AssemblyError,
   type CloudAssemblyModel,
@@ -12,9 +13,10 @@ import { missingAuthenticationToken } from './aws-error.js';
 import type { LocalResponse } from './gateway/event.js';
 import { type GatewayRequest, handleRestApiRequest } from './gateway/rest-api.js';
 import { listen } from './http.js';
-import { type Identity, IdentityStore, mintCredentials, roleSession } from './iam/identities.js';
+import { type Identity, IdentityStore, roleSession } from './iam/identities.js';
 import { awsManagedPolicy } from './iam/managed-policies.js';
-import { policyProblems } from './iam/policy.js';
+import { type PolicyStatement, policyProblems } from './iam/policy.js';
+import { defaultSeedFile, projectSeed } from './iam/seed.js';
 import { handleInvoke } from './lambda/invoke-api.js';
 import { installHint, nodeBinaryFor } from './lambda/node-binary.js';
 import { FunctionRuntime } from './lambda/runtime.js';
@@ -37,6 +39,13 @@ export interface LocalStackOptions {
    * outsider's account is never in it. @default none
    */
   organizationId?: string;
+  /**
+   * The project's secret seed, from which every principal's credentials are derived (the same
+   * on every start). @default `.iam-m2m-local/seed` beside the assembly folder, made when missing
+   */
+  seedFile?: string;
+  /** Start with a new seed, so every principal gets new credentials. @default false */
+  fresh?: boolean;
   /** Where warnings go, one line each (what is served with a difference from AWS). @default stderr */
   warn?: (line: string) => void;
 }
@@ -85,6 +94,7 @@ export class LocalStack {
     readonly model: CloudAssemblyModel,
     private readonly options: LocalStackOptions,
     private readonly warn: (line: string) => void,
+    private readonly seed: Buffer,
   ) {
     this.identities = new IdentityStore(options.now);
   }
@@ -102,7 +112,8 @@ export class LocalStack {
     const problems = model.roles.flatMap((role) => role.policies.flatMap(policyProblems));
     if (problems.length > 0) throw new AssemblyError(options.assemblyDir, problems);
     for (const line of model.warnings) warn(line);
-    const stack = new LocalStack(model, options, warn);
+    const seed = projectSeed(options.seedFile ?? defaultSeedFile(options.assemblyDir), options.fresh);
+    const stack = new LocalStack(model, options, warn, seed);
     stack.#server = await listen(options.port ?? 0, (request) => stack.#route(request), stack.#now);
     stack.#origin = `http://127.0.0.1:${(stack.#server.address() as AddressInfo).port}`;
     stack.#prepare();
@@ -178,7 +189,7 @@ export class LocalStack {
   #prepare(): void {
     const { model } = this;
     for (const fn of model.functions) {
-      const session = this.identities.add(roleSession(fn.name, fn.role, fn.functionName));
+      const session = this.identities.add(roleSession(fn.name, fn.role, fn.functionName, this.seed));
       this.runtimes.set(
         fn.arn,
         new FunctionRuntime(fn, {
@@ -193,10 +204,15 @@ export class LocalStack {
       if (model.functions.some((fn) => fn.role === role)) continue;
       const name = taken.has(role.name) ? `${role.stackName}/${role.logicalId}` : role.name;
       taken.add(name);
-      this.identities.add(roleSession(name, role, name.replaceAll('/', '-').slice(0, 64)));
+      this.identities.add(roleSession(name, role, name.replaceAll('/', '-').slice(0, 64), this.seed));
     }
     this.identities.add(
-      extraIdentity('outsider', OUTSIDER_ACCOUNT, { Effect: 'Allow', Action: 'execute-api:Invoke', Resource: '*' }),
+      extraIdentity(
+        'outsider',
+        OUTSIDER_ACCOUNT,
+        { Effect: 'Allow', Action: 'execute-api:Invoke', Resource: '*' },
+        this.seed,
+      ),
     );
     const home = model.functions.find((fn) => fn.name === 'requestor')?.accountId;
     const accounts = new Set([
@@ -207,7 +223,7 @@ export class LocalStack {
     if (accounts.size === 0) accounts.add(this.options.defaultAccountId ?? '000000000000');
     [...accounts].forEach((account, index) => {
       const name = index === 0 ? 'operator' : `operator-${account}`;
-      this.identities.add(extraIdentity(name, account, { Effect: 'Allow', Action: '*', Resource: '*' }));
+      this.identities.add(extraIdentity(name, account, { Effect: 'Allow', Action: '*', Resource: '*' }, this.seed));
     });
     const { organizationId } = this.options;
     for (const identity of this.identities.all())
@@ -281,18 +297,14 @@ function attachManagedPolicies(model: CloudAssemblyModel): void {
   }
 }
 
-function extraIdentity(name: string, accountId: string, statement: Record<string, string>): Identity {
-  const roleId = `AROA${mintCredentials().accessKeyId.slice(4, 21)}`;
-  return {
-    name,
-    principal: {
-      arn: `arn:aws:sts::${accountId}:assumed-role/${name}/${name}`,
-      accountId,
-      entityArn: `arn:aws:iam::${accountId}:role/${name}`,
-      userId: `${roleId}:${name}`,
-    },
-    userId: `${roleId}:${name}`,
-    credentials: mintCredentials(),
-    policies: [{ Statement: { ...statement, Effect: 'Allow' } as never }],
+/** A caller that no stack defines (`outsider`, `operator`): a session of a role with one statement. */
+function extraIdentity(name: string, accountId: string, statement: PolicyStatement, seed: Buffer): Identity {
+  const role = {
+    accountId,
+    roleName: name,
+    arn: `arn:aws:iam::${accountId}:role/${name}`,
+    roleId: `AROA${stableId(`extra/${accountId}/${name}`, 17, UPPER)}`,
+    policies: [{ name, document: { Version: '2012-10-17', Statement: [statement] } }],
   };
+  return roleSession(name, role, name, seed);
 }

@@ -11,6 +11,8 @@ export interface StackArtifact {
   templateFile: string;
   /** The folder of the (nested) assembly holding it: asset paths are relative to it. */
   assemblyDir: string;
+  /** The CDK Stages holding it, outermost first (`Prod/Callers`); empty at the top level. */
+  stagePath: string;
   /** From `aws://<account>/<region>`; undefined when environment-agnostic. */
   accountId: string | undefined;
   region: string | undefined;
@@ -22,7 +24,7 @@ interface ManifestArtifact {
   type: string;
   environment?: string;
   displayName?: string;
-  properties?: { templateFile?: string; stackName?: string; directoryName?: string };
+  properties?: { templateFile?: string; stackName?: string; directoryName?: string; displayName?: string };
   dependencies?: string[];
 }
 
@@ -49,7 +51,7 @@ export class MissingAssemblyError extends Error {
  */
 export function listStacks(dir: string): StackArtifact[] {
   const stacks: StackArtifact[] = [];
-  collect(dir, '', stacks);
+  collect(dir, '', '', stacks);
   return stacks;
 }
 
@@ -72,13 +74,16 @@ export function deploymentOrder(stacks: StackArtifact[], after: (stack: StackArt
   return done;
 }
 
-function collect(dir: string, prefix: string, stacks: StackArtifact[]) {
+function collect(dir: string, prefix: string, stagePath: string, stacks: StackArtifact[]) {
   const manifestFile = join(dir, 'manifest.json');
   if (!existsSync(manifestFile)) throw new MissingAssemblyError(dir);
   const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as { artifacts?: Record<string, ManifestArtifact> };
   for (const [id, artifact] of Object.entries(manifest.artifacts ?? {})) {
     if (artifact.type === 'cdk:cloud-assembly' && artifact.properties?.directoryName) {
-      collect(join(dir, artifact.properties.directoryName), `${prefix}${id}/`, stacks);
+      // displayName is the Stage's full path (`Prod/Callers`).
+      const stage =
+        artifact.properties.displayName ?? `${stagePath ? `${stagePath}/` : ''}${id.replace(/^assembly-/, '')}`;
+      collect(join(dir, artifact.properties.directoryName), `${prefix}${id}/`, stage, stacks);
     }
     if (artifact.type !== 'aws:cloudformation:stack') continue;
     const [, account, region] = ENVIRONMENT.exec(artifact.environment ?? '') ?? [];
@@ -87,6 +92,7 @@ function collect(dir: string, prefix: string, stacks: StackArtifact[]) {
       stackName: artifact.properties?.stackName ?? id,
       templateFile: join(dir, artifact.properties?.templateFile ?? `${id}.template.json`),
       assemblyDir: dir,
+      stagePath,
       accountId: account && account !== 'unknown-account' ? account : undefined,
       region: region && region !== 'unknown-region' ? region : undefined,
       dependencies: (artifact.dependencies ?? []).map((dependency) => `${prefix}${dependency}`),

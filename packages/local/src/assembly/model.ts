@@ -149,6 +149,7 @@ export function readCloudAssembly(dir: string, options: ReadOptions = {}): Cloud
     permissions: [],
     functions: [],
     qualifiers: [],
+    places: new Map(),
   };
   const outputs = new Map<string, Record<string, string>>();
   const exports = new Map<string, string>();
@@ -226,6 +227,12 @@ export function readCloudAssembly(dir: string, options: ReadOptions = {}): Cloud
   }
 
   linkApp(app);
+  if (app.problems.length === 0 && app.model.functions.length === 0 && app.model.apis.length === 0) {
+    const stacks = [...templates.keys()].map((artifact) => artifact.stackName);
+    app.problems.push(
+      `nothing to serve: no Lambda function and no REST API in ${stacks.length === 0 ? 'the assembly (it has no stack)' : `its stacks (${stacks.join(', ')})`}`,
+    );
+  }
   if (app.problems.length > 0) throw new AssemblyError(dir, app.problems);
   return app.model;
 }

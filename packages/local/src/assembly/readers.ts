@@ -41,7 +41,9 @@ export interface AppBuilder {
   /** `AWS::Lambda::Permission` properties, resolved. */
   permissions: Record<string, unknown>[];
   /** Functions waiting for their role, permissions and qualifiers. */
-  functions: { fn: Omit<FunctionModel, 'role' | 'permissions' | 'qualifiers'>; roleArn: string }[];
+  functions: { fn: Omit<FunctionModel, 'role' | 'permissions' | 'qualifiers'>; roleArn: string; path: string }[];
+  /** Where each role and function is, to tell same-named ones apart: its Stage path and its construct path. */
+  places: Map<object, { stagePath: string; path: string }>;
   /** Versions and aliases: qualifier → the version it runs. */
   qualifiers: { functionArn: string; qualifier: string; version: string }[];
 }
@@ -266,6 +268,10 @@ export const READERS: Record<string, Reader> = {
       );
     }
     app.model.roles.push(role);
+    app.places.set(role, {
+      stagePath: stack.artifact.stagePath,
+      path: constructPath(logicalId, resource, scope.stackName),
+    });
   },
   'AWS::IAM::ManagedPolicy': (logicalId, resource, stack, app) => {
     const { scope } = stack;
@@ -315,6 +321,7 @@ export const READERS: Record<string, Reader> = {
     const codeDir = codeFolder(resource, stack);
     app.functions.push({
       roleArn,
+      path: constructPath(logicalId, resource, scope.stackName),
       fn: {
         stackName: scope.stackName,
         logicalId,
@@ -334,7 +341,8 @@ export const READERS: Record<string, Reader> = {
         unsupported: unsupportedReason(props, codeDir, inline),
       },
     });
-    (app.functions.at(-1) as { path?: string }).path = constructPath(logicalId, resource, scope.stackName);
+    const entry = app.functions.at(-1);
+    if (entry) app.places.set(entry.fn, { stagePath: stack.artifact.stagePath, path: entry.path });
   },
   'AWS::Lambda::Version': (logicalId, _resource, stack, app) => {
     const arn = stack.scope.refs.get(logicalId) ?? '';
@@ -452,11 +460,23 @@ function permissionStatement(p: Record<string, unknown>, resource: string): Poli
   };
 }
 
-/** Makes names unique: same-named things take their construct path instead. */
-function uniqueNames<T extends { name: string }>(items: T[], qualified: (item: T) => string): void {
-  const counts = new Map<string, number>();
-  for (const item of items) counts.set(item.name, (counts.get(item.name) ?? 0) + 1);
-  for (const item of items) if ((counts.get(item.name) ?? 0) > 1) item.name = qualified(item);
+/**
+ * Makes names unique: same-named things in CDK Stages take their Stage path (`Prod/requestor`);
+ * those still alike, their construct path.
+ */
+function uniqueNames(items: { name: string }[], places: AppBuilder['places']): void {
+  const qualifiers = [
+    (item: { name: string }) => {
+      const stagePath = places.get(item)?.stagePath;
+      return stagePath ? `${stagePath}/${item.name}` : item.name;
+    },
+    (item: { name: string }) => places.get(item)?.path ?? item.name,
+  ];
+  for (const qualify of qualifiers) {
+    const counts = new Map<string, number>();
+    for (const item of items) counts.set(item.name, (counts.get(item.name) ?? 0) + 1);
+    for (const item of items) if ((counts.get(item.name) ?? 0) > 1) item.name = qualify(item);
+  }
 }
 
 /**
@@ -486,13 +506,10 @@ export function linkApp(app: AppBuilder): void {
       role.policies.push({ name: managed.source, document: managed.document });
     }
   }
-  uniqueNames(model.roles, (role) => `${role.stackName}/${role.logicalId}`);
-
-  const paths = new Map<object, string>();
-  for (const entry of app.functions) paths.set(entry.fn, (entry as { path?: string }).path ?? entry.fn.name);
+  uniqueNames(model.roles, app.places);
   uniqueNames(
     app.functions.map((entry) => entry.fn),
-    (fn) => paths.get(fn) ?? fn.name,
+    app.places,
   );
   for (const { fn, roleArn } of app.functions) {
     let role = model.roles.find((candidate) => candidate.arn === roleArn);

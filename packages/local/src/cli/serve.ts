@@ -7,7 +7,7 @@ import { fail, failFor } from './fail.js';
 const PARENT_CHECK_MS = 250;
 
 /**
- * `iam-m2m-local serve --assembly <cdk.out> --port <P> --state <file> [--account <12 digits>] [--org <o-…>]`:
+ * `iam-m2m-local serve --assembly <cdk.out> --port <P> --state <file> [--account <12 digits>] [--org <o-…>] [--fresh]`:
  * serves the assembly until SIGTERM or SIGINT, or until the process that started it is gone
  * (a package manager killed between the user and this process does not pass signals on).
  */
@@ -20,6 +20,7 @@ export async function serve(args: string[]): Promise<void> {
       assembly: { type: 'string', default: 'cdk.out' },
       account: { type: 'string' },
       org: { type: 'string' },
+      fresh: { type: 'boolean', default: false },
     },
   });
   const port = Number(values.port ?? '0');
@@ -35,6 +36,7 @@ export async function serve(args: string[]): Promise<void> {
     );
   const stack = await LocalStack.start({
     organizationId: values.org,
+    fresh: values.fresh,
     assemblyDir: resolve(values.assembly),
     port,
     defaultAccountId: values.account,
