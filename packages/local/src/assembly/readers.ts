@@ -432,10 +432,16 @@ export const READERS: Record<string, Reader> = {
   },
 };
 
-/** A permission's `FunctionName`: a name, a partial ARN or an ARN, with or without qualifier. */
-function namesFunction(value: unknown, fn: { functionName: string; arn: string }): boolean {
+/**
+ * The qualifier a permission's `FunctionName` names (a name, a partial ARN or an ARN, with or
+ * without a version or alias), `''` for the function itself; undefined when it names another function.
+ */
+function permissionQualifier(value: unknown, fn: { functionName: string; arn: string }): string | undefined {
   const text = String(value);
-  return text === fn.functionName || text === fn.arn || text.endsWith(`:function:${fn.functionName}`);
+  const bare = text.startsWith('arn:') ? text.split(':').slice(6).join(':') : (text.split(':function:').at(-1) ?? text);
+  if (text.startsWith('arn:') && !text.startsWith(`${fn.arn}`)) return undefined;
+  const [name, qualifier = ''] = bare.split(':');
+  return name === fn.functionName ? qualifier : undefined;
 }
 
 /** `AWS::Lambda::Permission` as a statement of the function's resource policy. */
@@ -540,9 +546,11 @@ export function linkApp(app: AppBuilder): void {
       ...fn,
       qualifiers,
       role,
-      permissions: app.permissions
-        .filter((p) => namesFunction(p.FunctionName, fn))
-        .map((p) => permissionStatement(p, fn.arn)),
+      // A permission on a version or alias applies to invocations of that qualified ARN only.
+      permissions: app.permissions.flatMap((p) => {
+        const qualifier = permissionQualifier(p.FunctionName, fn);
+        return qualifier === undefined ? [] : [permissionStatement(p, qualifier ? `${fn.arn}:${qualifier}` : fn.arn)];
+      }),
     });
   }
 }

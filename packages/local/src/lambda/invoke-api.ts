@@ -63,7 +63,9 @@ export async function handleInvoke(
     {
       principal: caller.principal,
       action: 'lambda:InvokeFunction',
-      resource: fn.arn,
+      // Invoke acts on the function, version or alias ARN that was called (Lambda's
+      // "Resources and conditions for Lambda actions"): a grant on `name` does not cover `name:live`.
+      resource: qualifier ? `${fn.arn}:${qualifier}` : fn.arn,
       resourceAccountId: fn.accountId,
       context: requestContext({
         now: context.now?.() ?? new Date(),
@@ -85,7 +87,7 @@ export async function handleInvoke(
     throw new AwsError(
       403,
       'AccessDeniedException',
-      `User: ${caller.principal.arn} is not authorized to perform: lambda:InvokeFunction on resource: ${fn.arn}${why}`,
+      `User: ${caller.principal.arn} is not authorized to perform: lambda:InvokeFunction on resource: ${qualifier ? `${fn.arn}:${qualifier}` : fn.arn}${why}`,
       CAPITAL_MESSAGE,
     );
   }

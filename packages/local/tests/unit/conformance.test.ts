@@ -68,6 +68,19 @@ function conformanceAssembly(): string {
         Name: 'live',
       },
     };
+    // hello-world's role may invoke the probe itself, not its versions or aliases.
+    resources.ProbeInvokers = {
+      Type: 'AWS::IAM::Policy',
+      Properties: {
+        PolicyName: 'InvokeProbe',
+        Roles: [{ Ref: helloRole }],
+        PolicyDocument: {
+          Statement: [
+            { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': ['Probe', 'Arn'] } },
+          ],
+        },
+      },
+    };
     resources.ProbePermission = {
       Type: 'AWS::Lambda::Permission',
       Properties: {
@@ -341,6 +354,18 @@ const rows: Row[] = [
       expect(answer.status).toBe(200);
       expect(answer.headers.get('x-amz-executed-version')).toBe('1');
       expect(json(answer).functionVersion).toBe('1');
+    },
+  },
+  {
+    behaviour: 'Invoke: a grant on the function ARN does not cover its aliases (Invoke acts on the ARN called)',
+    source: 'https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html',
+    run: async () => {
+      expect((await invoke('hello-world', probe.functionName, {})).status).toBe(200);
+      const alias = await invoke('hello-world', `${probe.functionName}:live`, {});
+      expect(alias).toMatchObject({ status: 403, type: 'AccessDeniedException' });
+      expect(json(alias).Message).toContain(
+        `on resource: arn:aws:lambda:us-east-1:${probe.accountId}:function:${probe.functionName}:live because`,
+      );
     },
   },
   {
