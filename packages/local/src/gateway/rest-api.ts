@@ -5,10 +5,9 @@ import { headersTooLarge, MAX_HEADER_BYTES } from '../http.js';
 import { requestContext } from '../iam/context-keys.js';
 import { evaluateAccess } from '../iam/evaluate.js';
 import type { Identity, IdentityStore } from '../iam/identities.js';
-import { arnMatch } from '../iam/match.js';
 import { asList, type PolicyDocument, statementsOf } from '../iam/policy.js';
 import type { FunctionRuntime } from '../lambda/runtime.js';
-import { parseQuery } from '../sigv4/canonical.js';
+import { parseQuery, percentDecode } from '../sigv4/canonical.js';
 import { type ReceivedRequest, verifySignature } from '../sigv4/verify.js';
 import { type LocalResponse, restProxyEvent, toProxyResponse } from './event.js';
 import { matchRoute } from './routes.js';
@@ -93,7 +92,10 @@ export async function handleRestApiRequest(
     throw new AwsError(401, 'UnauthorizedException', 'Unauthorized');
 
   const apiArn = `arn:aws:execute-api:${api.region}:${api.accountId}:${api.restApiId}`;
-  const methodArn = `${apiArn}/${api.stageName}/${request.method}/${path.slice(1)}`;
+  // The path as routing saw it (decoded, empty segments dropped): `/prod/%61dmin` and
+  // `/prod//admin/` reach `/admin`, so a policy on `/prod/GET/admin` must decide them too.
+  const routedPath = path.split('/').filter(Boolean).map(percentDecode).join('/');
+  const methodArn = `${apiArn}/${api.stageName}/${request.method}/${routedPath}`;
   if (route.method.authorizationType === 'AWS_IAM' && methodArn.length > MAX_METHOD_ARN)
     throw new AwsError(414, '', 'Request-URI Too Long');
   let caller: Identity | undefined;
@@ -134,16 +136,30 @@ export async function handleRestApiRequest(
     }
   }
 
-  const runtime = route.method.functionArn ? context.runtimes.get(route.method.functionArn) : undefined;
-  const permitted = runtime?.fn.permissions.some(
-    (statement) =>
-      asList((statement.Principal as Record<string, string | string[]> | undefined)?.Service).includes(
-        'apigateway.amazonaws.com',
-      ) &&
-      asList(statement.Condition?.ArnLike?.['aws:SourceArn'] as string | string[] | undefined).some((arn) =>
-        arnMatch(arn, methodArn),
-      ),
-  );
+  // The integration's function (an alias or version ARN runs that version), and whether its
+  // resource policy lets API Gateway invoke it for this method: Lambda decides that as for any caller.
+  const integrationArn = route.method.functionArn ?? '';
+  const runtime = context.runtimes.get(integrationArn.split(':').slice(0, 7).join(':'));
+  const qualifier = integrationArn.split(':')[7];
+  const version = runtime?.fn.qualifiers[qualifier ?? '$LATEST'];
+  const permitted =
+    runtime !== undefined &&
+    version !== undefined &&
+    evaluateAccess(
+      {
+        principal: {
+          arn: 'apigateway.amazonaws.com',
+          accountId: '',
+          entityArn: 'apigateway.amazonaws.com',
+          service: true,
+        },
+        action: 'lambda:InvokeFunction',
+        resource: integrationArn,
+        resourceAccountId: runtime.fn.accountId,
+        context: { 'aws:SourceArn': methodArn, 'aws:SourceAccount': api.accountId },
+      },
+      { identityPolicies: [], resourcePolicy: { Statement: runtime.fn.permissions } },
+    ).resource === 'allow';
   if (!runtime || !permitted) {
     // API Gateway logs "Invalid permissions on Lambda function" and answers 500.
     throw new AwsError(500, 'InternalServerErrorException', 'Internal server error', GATEWAY_MESSAGE);
@@ -172,7 +188,7 @@ export async function handleRestApiRequest(
   const timedOut = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), route.method.timeoutMs);
   });
-  const outcome = await Promise.race([runtime.invoke(event), timedOut]).finally(() => clearTimeout(timer));
+  const outcome = await Promise.race([runtime.invoke(event, { version }), timedOut]).finally(() => clearTimeout(timer));
   if (outcome === 'timeout') throw new AwsError(504, '', 'Endpoint request timed out', GATEWAY_MESSAGE);
   const tooLarge = outcome.ok && Buffer.byteLength(JSON.stringify(outcome.result ?? null)) > MAX_RESULT_BYTES;
   const response = outcome.ok && !tooLarge ? toProxyResponse(outcome.result) : undefined;

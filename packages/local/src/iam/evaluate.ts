@@ -43,6 +43,7 @@ const ACCOUNT_PRINCIPAL = /^(\d{12}|arn:aws[a-z-]*:iam::\d{12}:root)$/;
 function principalApplies(statement: PolicyStatement, principal: Principal): 'direct' | 'account' | undefined {
   if (statement.Principal !== undefined) {
     if (statement.Principal === '*') return 'direct';
+    if (principal.service) return asList(statement.Principal.Service).includes(principal.arn) ? 'direct' : undefined;
     const values = asList(statement.Principal.AWS).filter((value) => principalMatches(value, principal));
     if (values.length === 0) return undefined;
     return values.every((value) => ACCOUNT_PRINCIPAL.test(value)) ? 'account' : 'direct';
@@ -105,6 +106,7 @@ export function principalContext(principal: Principal): RequestContext {
     'aws:principalorgid': principal.orgId,
     'aws:principaltype': principal.arn.includes(':assumed-role/') ? 'AssumedRole' : 'User',
     'aws:userid': principal.userId,
+    'aws:principalisawsservice': principal.service ? 'true' : 'false',
   };
 }
 
@@ -121,7 +123,11 @@ export function principalContext(principal: Principal): RequestContext {
  * ```
  */
 export function evaluateAccess(request: AccessRequest, policies: AccessPolicies): AccessDecision {
-  const context = { ...principalContext(request.principal), ...lowerKeys(request.context ?? {}) };
+  const context = {
+    ...principalContext(request.principal),
+    'aws:resourceaccount': request.resourceAccountId,
+    ...lowerKeys(request.context ?? {}),
+  };
   const identity = verdictOf(policies.identityPolicies, request, context, false);
   const resource = policies.resourcePolicy ? verdictOf([policies.resourcePolicy], request, context, true) : 'silent';
   const explicitDeny = identity === 'deny' || resource === 'deny';

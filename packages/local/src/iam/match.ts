@@ -9,6 +9,8 @@ export interface Principal {
   orgId?: string | undefined;
   /** `aws:userid`: `<role id>:<session name>` for an assumed role. @default none */
   userId?: string | undefined;
+  /** An AWS service (`apigateway.amazonaws.com`, its `arn`): named by a policy's `Principal.Service`. */
+  service?: boolean | undefined;
 }
 
 const escapeRegExp = (text: string) => text.replace(/[.+^${}()|[\]\\]/g, '\\$&');

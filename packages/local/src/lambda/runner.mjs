@@ -84,13 +84,21 @@ process.on('message', async (message) => {
   currentRequestId = message.requestId;
   process.env._X_AMZN_TRACE_ID = message.traceId;
   process.env.AWS_LAMBDA_FUNCTION_VERSION = message.version;
+  let outcome;
   try {
     const handler = await loadHandler();
     const result = await handler(message.event, contextFor(message));
-    process.send({ id: message.id, ok: true, result: result === undefined ? null : result });
+    outcome = { id: message.id, ok: true, result: result === undefined ? null : result };
   } catch (error) {
-    process.send({ id: message.id, ok: false, error: errorOf(error) });
+    outcome = { id: message.id, ok: false, error: errorOf(error) };
   }
+  // The end of this invocation's output, on both streams, before the result: the log of an
+  // invocation (X-Amz-Log-Result) is then exactly its own output.
+  const marker = `\u0000iam-m2m-end:${message.id}\n`;
+  await Promise.all(
+    [process.stdout, process.stderr].map((stream) => new Promise((done) => stream.write(marker, done))),
+  );
+  process.send(outcome);
 });
 // The init phase: the handler's module loads before the first invocation (its errors surface there).
 loadHandler()

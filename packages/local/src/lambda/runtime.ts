@@ -44,6 +44,10 @@ interface Container {
   busy: boolean;
   /** Output of the invocation running, for its log. */
   output: Buffer[];
+  /** End markers seen (one per stream per invocation), by invocation id. */
+  ends: Map<string, number>;
+  /** Called when an end marker arrives. */
+  onEnd?: (() => void) | undefined;
   /** Not yet invoked: the next invocation is a cold start. */
   cold: boolean;
   startedAt: number;
@@ -51,6 +55,10 @@ interface Container {
 }
 
 const two = (n: number) => String(n).padStart(2, '0');
+
+// What the runner writes on stdout and stderr after each invocation's output.
+const END_MARK = '\u0000iam-m2m-end:';
+const END_MARKER = new RegExp(`${END_MARK}([0-9a-f-]+)\n`, 'g');
 
 /** `2026/11/25/[$LATEST]<32 hex>`, as Lambda names an execution environment's log stream. */
 function logStreamName(now = new Date()): string {
@@ -110,7 +118,19 @@ export class FunctionRuntime {
         error: { errorType: 'Runtime.Unsupported', errorMessage: `${this.fn.functionName}: ${this.fn.unsupported}` },
       };
     }
-    const container = await this.#acquire();
+    let container: Container;
+    try {
+      container = await this.#acquire();
+    } catch (error) {
+      // The execution environment died in its init phase (the module exited, say).
+      return {
+        ok: false,
+        error: {
+          errorType: 'Runtime.ExitError',
+          errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${(error as Error).message}`,
+        },
+      };
+    }
     const timeoutMs = this.fn.timeoutSeconds * 1000;
     const id = randomUUID();
     const started = performance.now();
@@ -161,11 +181,29 @@ export class FunctionRuntime {
         });
       });
       const durationMs = performance.now() - started;
+      if (outcome.ok || outcome.error.errorType !== 'Sandbox.Timedout') await this.#outputEnded(container, id);
       const initMs = cold ? container.readyAt - container.startedAt : undefined;
       return { ...outcome, log: this.#log(container, requestId, version, durationMs, initMs) };
     } finally {
       this.#release(container);
     }
+  }
+
+  /** Waits until both of the container's streams have carried the invocation's end marker (or a moment passed). */
+  async #outputEnded(container: Container, id: string): Promise<void> {
+    const ended = () => (container.ends.get(id) ?? 0) >= 2 || !container.process.connected;
+    if (!ended()) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1000);
+        container.onEnd = () => {
+          if (!ended()) return;
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    container.onEnd = undefined;
+    container.ends.delete(id);
   }
 
   /** The invocation's log as Lambda writes it to CloudWatch Logs. */
@@ -219,7 +257,7 @@ export class FunctionRuntime {
     container.process.kill('SIGKILL');
     this.#containers.splice(this.#containers.indexOf(container), 1);
     const next = this.#waiting.shift();
-    if (next) void this.#start().then(next);
+    if (next) void this.#start().then(next, () => this.#waiting.unshift(next));
   }
 
   async #start(): Promise<Container> {
@@ -251,11 +289,27 @@ export class FunctionRuntime {
       execArgv: [],
       execPath: this.#node.path,
     });
-    const container: Container = { process: child, busy: true, output: [], cold: true, startedAt, readyAt: startedAt };
+    const container: Container = {
+      process: child,
+      busy: true,
+      output: [],
+      ends: new Map(),
+      cold: true,
+      startedAt,
+      readyAt: startedAt,
+    };
     for (const stream of [child.stdout, child.stderr]) {
       stream?.on('data', (chunk: Buffer) => {
-        if (container.busy) container.output.push(chunk);
-        if (this.options.output !== 'ignore') process.stderr.write(chunk);
+        let text = chunk.toString('utf8');
+        if (text.includes(END_MARK)) {
+          text = text.replace(END_MARKER, (_marker, id: string) => {
+            container.ends.set(id, (container.ends.get(id) ?? 0) + 1);
+            return '';
+          });
+          container.onEnd?.();
+        }
+        if (container.busy) container.output.push(Buffer.from(text, 'utf8'));
+        if (this.options.output !== 'ignore') process.stderr.write(text);
       });
     }
     this.#containers.push(container);
@@ -266,6 +320,7 @@ export class FunctionRuntime {
     await new Promise<void>((resolve, reject) => {
       child.once('message', () => resolve());
       child.once('error', reject);
+      child.once('exit', (code, signal) => reject(new Error(signal ?? `exit status ${code}`)));
     });
     container.readyAt = performance.now();
     return container;
