@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { renameSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -109,7 +110,14 @@ export class LocalStack {
     const model = readCloudAssembly(options.assemblyDir, { defaultAccountId: options.defaultAccountId });
     const warn = options.warn ?? ((line: string) => process.stderr.write(`iam-m2m-local: warning: ${line}\n`));
     attachManagedPolicies(model);
-    const problems = model.roles.flatMap((role) => role.policies.flatMap(policyProblems));
+    const problems = [
+      ...model.roles.flatMap((role) => role.policies.flatMap(policyProblems)),
+      ...model.apis.flatMap((api) =>
+        api.policy
+          ? policyProblems({ name: `${api.stackName}/${api.logicalId} resource policy`, document: api.policy })
+          : [],
+      ),
+    ];
     if (problems.length > 0) throw new AssemblyError(options.assemblyDir, problems);
     for (const line of model.warnings) warn(line);
     const seed = projectSeed(options.seedFile ?? defaultSeedFile(options.assemblyDir), options.fresh);
@@ -170,8 +178,10 @@ export class LocalStack {
 
   /** Writes the state file atomically (readers never see half of it), readable by its owner only. */
   public writeState(file: string): void {
-    writeFileSync(`${file}.tmp`, `${JSON.stringify(this.state(), null, 2)}\n`, { mode: 0o600 });
-    renameSync(`${file}.tmp`, file);
+    // A new file of our own (never a leftover or a planted link), owner-only, then renamed in place.
+    const temporary = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+    writeFileSync(temporary, `${JSON.stringify(this.state(), null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+    renameSync(temporary, file);
   }
 
   /** Stops the server and every function. */

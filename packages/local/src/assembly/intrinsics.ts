@@ -15,7 +15,7 @@ export interface ResolutionScope {
   refs: Map<string, string>;
   /** `LogicalId.Attribute` → value of `Fn::GetAtt`. */
   attributes: Map<string, string>;
-  /** Exports of the stacks deployed before this one, by export name. @default none */
+  /** Exports of the stacks deployed before this one, by `<account>/<region>/<export name>`. @default none */
   exports?: Map<string, string>;
   /** The template's `Conditions` section. @default none */
   conditions?: Record<string, unknown>;
@@ -46,7 +46,8 @@ function ref(name: string, scope: ResolutionScope): string | typeof NO_VALUE {
   const pseudo = PSEUDO[name];
   if (pseudo) return pseudo(scope);
   const value = scope.refs.get(name);
-  if (value === undefined) throw new UnresolvedError(`Ref ${name} in ${scope.stackName}`);
+  if (value === undefined)
+    throw new UnresolvedError(`Ref ${name} in ${scope.stackName} (a parameter without a default, or no such resource)`);
   return value;
 }
 
@@ -71,7 +72,8 @@ function sub(argument: unknown, scope: ResolutionScope): string {
     if (name.startsWith('!')) return `\${${name.slice(1)}}`;
     if (name in values) return values[name] ?? '';
     if (name.includes('.')) return getAtt(name, scope);
-    return String(ref(name, scope));
+    const value = ref(name, scope);
+    return typeof value === 'string' ? value : '';
   });
 }
 
@@ -107,7 +109,8 @@ function findInMap(argument: unknown, scope: ResolutionScope): unknown {
 
 function importValue(argument: unknown, scope: ResolutionScope): string {
   const name = String(resolve(argument, scope));
-  const value = scope.exports?.get(name);
+  // Exports are per account and region: an import reads its own account's and region's.
+  const value = scope.exports?.get(`${scope.accountId}/${scope.region}/${name}`);
   if (value === undefined) {
     throw new UnresolvedError(
       `Fn::ImportValue ${name} in ${scope.stackName}: no stack of the assembly deployed before it exports that name`,
@@ -141,7 +144,10 @@ const FUNCTIONS: Record<string, (argument: unknown, scope: ResolutionScope) => u
   },
   'Fn::Equals': (argument, scope) => {
     const [a, b] = resolve(argument, scope) as [unknown, unknown];
-    return JSON.stringify(a) === JSON.stringify(b) || String(a) === String(b);
+    return (
+      JSON.stringify(a) === JSON.stringify(b) ||
+      (typeof a !== 'object' && typeof b !== 'object' && String(a) === String(b))
+    );
   },
   'Fn::Not': (argument, scope) => !booleanOf((argument as unknown[])[0], scope),
   'Fn::And': (argument, scope) => (argument as unknown[]).every((item) => booleanOf(item, scope)),

@@ -73,6 +73,8 @@ export interface MethodModel {
   functionArn?: string | undefined;
   /** The integration's timeout (`TimeoutInMillis`, 29 s by default). */
   timeoutMs: number;
+  /** `ApiKeyRequired`: API keys are not reproduced, so such a method refuses every call. */
+  apiKeyRequired: boolean;
 }
 
 /** A REST API with its stage and methods. */
@@ -177,8 +179,12 @@ export function readCloudAssembly(dir: string, options: ReadOptions = {}): Cloud
         try {
           return run();
         } catch (error) {
-          if (!(error instanceof UnresolvedError)) throw error;
-          app.problems.push(`${artifact.stackName} ${what}: ${error.message}; the local stack needs it resolved`);
+          // Anything a template holds that the reader cannot use is a line of the report, never a stack trace.
+          const reason =
+            error instanceof UnresolvedError
+              ? `${error.message}; the local stack needs it resolved`
+              : `not what CloudFormation expects here (${(error as Error).message})`;
+          app.problems.push(`${artifact.stackName} ${what}: ${reason}`);
           return undefined;
         }
       },
@@ -188,8 +194,12 @@ export function readCloudAssembly(dir: string, options: ReadOptions = {}): Cloud
       regionSet = true;
     }
     readParameters(stack, template, outputs);
+    for (const [logicalId, resource] of Object.entries(template.Resources ?? {}))
+      if (typeof resource?.Type !== 'string')
+        app.problems.push(`${artifact.stackName} ${logicalId}: a resource without a Type`);
     stack.resources = Object.entries(template.Resources ?? {}).filter(
       ([, resource]) =>
+        typeof resource?.Type === 'string' &&
         resource.Type !== 'AWS::CDK::Metadata' &&
         (resource.Condition === undefined ||
           stack.attempt(`condition ${resource.Condition}`, () =>
@@ -212,16 +222,18 @@ export function readCloudAssembly(dir: string, options: ReadOptions = {}): Cloud
     }
     const stackOutputs: Record<string, string> = {};
     for (const [name, output] of Object.entries(template.Outputs ?? {})) {
-      if (output.Condition !== undefined && !conditionHolds(output.Condition, stack.scope)) continue;
-      const value = stack.attempt(`output ${name}`, () => String(resolve(output.Value, stack.scope)));
+      const value = stack.attempt(`output ${name}`, () =>
+        output.Condition !== undefined && !conditionHolds(output.Condition, stack.scope)
+          ? undefined
+          : String(resolve(output.Value, stack.scope)),
+      );
       if (value === undefined) continue;
       stackOutputs[name] = value;
-      if (output.Export) {
-        const exportName = stack.attempt(`output ${name} export name`, () =>
-          String(resolve(output.Export?.Name, stack.scope)),
-        );
-        if (exportName !== undefined) exports.set(exportName, value);
-      }
+      const exportName =
+        output.Export &&
+        stack.attempt(`output ${name} export name`, () => String(resolve(output.Export?.Name, stack.scope)));
+      // Exports are per account and region, as CloudFormation keeps them.
+      if (exportName) exports.set(`${stack.scope.accountId}/${stack.scope.region}/${exportName}`, value);
     }
     outputs.set(artifact.stackName, stackOutputs);
   }
@@ -257,12 +269,7 @@ function readParameters(stack: StackInput, template: Template, outputs: Map<stri
       parameter.Default !== undefined && !String(parameter.Type).startsWith('AWS::SSM')
         ? String(parameter.Default)
         : (fromUpstream ?? (name === 'BootstrapVersion' ? '30' : undefined));
-    if (value === undefined) {
-      stack.attempt(`parameter ${name}`, () => {
-        throw new UnresolvedError(
-          `parameter ${name} (no default and no same-named output of a stack deployed before; give it a default)`,
-        );
-      });
-    } else stack.scope.refs.set(name, value);
+    // A parameter without a value is a problem only where something the stack reads refers to it.
+    if (value !== undefined) stack.scope.refs.set(name, value);
   }
 }

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import type { PolicyDocument, PolicyStatement } from '../iam/policy.js';
 import { stableId, UPPER } from './ids.js';
@@ -229,6 +230,8 @@ function unsupportedReason(
     return `runtime ${runtime || '(none)'} does not run locally (nodejs16.x to nodejs24.x do)`;
   if (codeDir === undefined && typeof inline !== 'string')
     return 'its code is not in the assembly (no aws:asset:path metadata, no inline ZipFile)';
+  if (codeDir !== undefined && !statSync(codeDir, { throwIfNoEntry: false })?.isDirectory())
+    return `its code asset ${codeDir} is not a folder (a zip file asset is not unpacked locally)`;
   return undefined;
 }
 
@@ -248,10 +251,13 @@ export const READERS: Record<string, Reader> = {
       policies: [],
       managedPolicyArns: [],
     };
-    for (const inline of (props.Policies ?? []) as { PolicyName: string; PolicyDocument: unknown }[]) {
-      const document = stack.attempt(`${logicalId} policy ${inline.PolicyName}`, () =>
-        resolve(inline.PolicyDocument, scope),
-      );
+    const inlines = stack.attempt(`${logicalId}.Policies`, () => {
+      const resolved = resolve(props.Policies ?? [], scope);
+      if (!Array.isArray(resolved)) throw new Error('Policies must be a list');
+      return resolved as { PolicyName: string; PolicyDocument: unknown }[];
+    });
+    for (const inline of inlines ?? []) {
+      const document = inline.PolicyDocument;
       if (document)
         role.policies.push({
           name: `${scope.stackName}/${logicalId}/${inline.PolicyName}`,
@@ -305,7 +311,21 @@ export const READERS: Record<string, Reader> = {
   },
   'AWS::Lambda::Function': (logicalId, resource, stack, app) => {
     const { scope } = stack;
-    const props = resource.Properties ?? {};
+    const raw = resource.Properties ?? {};
+    // The scalars it runs with, resolved (a Timeout may be a Ref to a parameter).
+    const scalars = stack.attempt(`${logicalId} Runtime/Handler/Timeout/MemorySize`, () =>
+      resolve(
+        {
+          Runtime: raw.Runtime,
+          Handler: raw.Handler,
+          Timeout: raw.Timeout,
+          MemorySize: raw.MemorySize,
+          PackageType: raw.PackageType,
+        },
+        scope,
+      ),
+    ) as Record<string, unknown> | undefined;
+    const props = { ...raw, ...scalars };
     const roleArn = stack.attempt(`${logicalId}.Role`, () => String(resolve(props.Role, scope)));
     const variables = stack.attempt(`${logicalId}.Environment`, () =>
       resolve((props.Environment as { Variables?: unknown } | undefined)?.Variables ?? {}, scope),
@@ -398,6 +418,11 @@ export const READERS: Record<string, Reader> = {
         | undefined;
       if (resourcePath === undefined) continue;
       const authorizationType = String(p.AuthorizationType ?? 'NONE');
+      if (p.ApiKeyRequired === true || p.ApiKeyRequired === 'true') {
+        app.model.warnings.push(
+          `${scope.stackName} ${id}: API keys are not reproduced locally; the method answers 403 Forbidden to every call`,
+        );
+      }
       if (authorizationType !== 'NONE' && authorizationType !== 'AWS_IAM') {
         app.model.warnings.push(
           `${scope.stackName} ${id}: ${authorizationType} authorization is not reproduced locally; the method answers 401 Unauthorized`,
@@ -413,11 +438,28 @@ export const READERS: Record<string, Reader> = {
             ? /functions\/(.+)\/invocations$/.exec(integration.Uri ?? '')?.[1]
             : undefined,
         timeoutMs: Number(integration?.TimeoutInMillis ?? 29_000),
+        apiKeyRequired: p.ApiKeyRequired === true || p.ApiKeyRequired === 'true',
       });
     }
     const [stage] = members('AWS::ApiGateway::Stage');
+    const [deployment] = members('AWS::ApiGateway::Deployment');
+    const deploymentStage = deployment?.[1].Properties?.StageName;
+    const stageName = stage
+      ? scope.refs.get(stage[0])
+      : deploymentStage !== undefined
+        ? stack.attempt(`${deployment?.[0]}.StageName`, () => String(resolve(deploymentStage, scope)))
+        : undefined;
+    if (stageName === undefined) {
+      app.model.warnings.push(`${scope.stackName} ${logicalId}: no stage, so no URL on AWS either: not served`);
+      return;
+    }
     const policy =
-      props.Policy === undefined ? undefined : stack.attempt(`${logicalId}.Policy`, () => resolve(props.Policy, scope));
+      props.Policy === undefined
+        ? undefined
+        : stack.attempt(`${logicalId}.Policy`, () => {
+            const resolved = resolve(props.Policy, scope);
+            return typeof resolved === 'string' ? JSON.parse(resolved) : resolved;
+          });
     if (props.Policy !== undefined && policy === undefined) return;
     app.model.apis.push({
       stackName: scope.stackName,
@@ -425,8 +467,8 @@ export const READERS: Record<string, Reader> = {
       restApiId,
       accountId: scope.accountId,
       region: scope.region,
-      stageName: stage ? (scope.refs.get(stage[0]) ?? 'prod') : 'prod',
-      policy: (typeof policy === 'string' ? JSON.parse(policy) : policy) as PolicyDocument | undefined,
+      stageName,
+      policy: policy as PolicyDocument | undefined,
       methods,
     });
   },
@@ -434,14 +476,24 @@ export const READERS: Record<string, Reader> = {
 
 /**
  * The qualifier a permission's `FunctionName` names (a name, a partial ARN or an ARN, with or
- * without a version or alias), `''` for the function itself; undefined when it names another function.
+ * without a version or alias), `''` for the function itself; undefined when it names another
+ * function. A name without account means the permission's own account.
  */
-function permissionQualifier(value: unknown, fn: { functionName: string; arn: string }): string | undefined {
-  const text = String(value);
-  const bare = text.startsWith('arn:') ? text.split(':').slice(6).join(':') : (text.split(':function:').at(-1) ?? text);
-  if (text.startsWith('arn:') && !text.startsWith(`${fn.arn}`)) return undefined;
-  const [name, qualifier = ''] = bare.split(':');
-  return name === fn.functionName ? qualifier : undefined;
+function permissionQualifier(p: Record<string, unknown>, fn: { functionName: string; arn: string; accountId: string }) {
+  const text = String(p.FunctionName);
+  const parts = text.split(':');
+  let account = String(p.accountId);
+  let rest = parts;
+  if (text.startsWith('arn:')) {
+    if (parts.slice(0, 7).join(':') !== fn.arn) return undefined;
+    return parts[7] ?? '';
+  }
+  if (parts[1] === 'function') {
+    account = parts[0] ?? '';
+    rest = parts.slice(2);
+  }
+  const [name, qualifier = ''] = rest;
+  return name === fn.functionName && account === fn.accountId ? qualifier : undefined;
 }
 
 /** `AWS::Lambda::Permission` as a statement of the function's resource policy. */
@@ -548,7 +600,7 @@ export function linkApp(app: AppBuilder): void {
       role,
       // A permission on a version or alias applies to invocations of that qualified ARN only.
       permissions: app.permissions.flatMap((p) => {
-        const qualifier = permissionQualifier(p.FunctionName, fn);
+        const qualifier = permissionQualifier(p, fn);
         return qualifier === undefined ? [] : [permissionStatement(p, qualifier ? `${fn.arn}:${qualifier}` : fn.arn)];
       }),
     });

@@ -1,3 +1,4 @@
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { MissingAssemblyError } from '../assembly/manifest.js';
 import { AssemblyError } from '../assembly/model.js';
 
@@ -17,5 +18,17 @@ export function failFor(error: unknown): never {
     process.exit(1);
   }
   if (error instanceof MissingAssemblyError) fail(error.message);
+  const { code, message } = error as NodeJS.ErrnoException;
+  if (code === 'EADDRINUSE') fail(`the port is in use (${message}): choose another, or --port 0 for any free one`);
+  if (code?.startsWith('ERR_PARSE_ARGS_')) fail(message);
   throw error;
+}
+
+/** `parseArgs`, an unknown or malformed option ending the command in one line. */
+export function parseArgsOrFail<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (error) {
+    return failFor(error);
+  }
 }

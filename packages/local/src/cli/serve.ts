@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { LocalStack } from '../stack.js';
-import { fail, failFor } from './fail.js';
+import { fail, failFor, parseArgsOrFail } from './fail.js';
 
 /** How often a served stack checks that whoever started it is still there. */
 const PARENT_CHECK_MS = 250;
@@ -12,7 +11,7 @@ const PARENT_CHECK_MS = 250;
  * (a package manager killed between the user and this process does not pass signals on).
  */
 export async function serve(args: string[]): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseArgsOrFail({
     args,
     options: {
       port: { type: 'string' },

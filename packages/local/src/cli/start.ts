@@ -1,8 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { LocalStack } from '../stack.js';
-import { fail, failFor } from './fail.js';
+import { fail, failFor, parseArgsOrFail } from './fail.js';
 
 // This repository's own app: `start` is the repository's quick start, not part of the package.
 const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -16,7 +15,7 @@ const TWO_ACCOUNTS = ['-c', 'apiAccount=222222222222', '-c', 'requestorAccount=1
  * it, invokes `requestor` once and prints its result as the last line.
  */
 export async function start(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { accounts: { type: 'string', default: 'one' } } });
+  const { values } = parseArgsOrFail({ args, options: { accounts: { type: 'string', default: 'one' } } });
   if (values.accounts !== 'one' && values.accounts !== 'two')
     fail(`--accounts must be one or two, got ${JSON.stringify(values.accounts)}`);
   const synthArgs = values.accounts === 'two' ? TWO_ACCOUNTS : [];

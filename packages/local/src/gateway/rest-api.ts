@@ -136,6 +136,10 @@ export async function handleRestApiRequest(
     }
   }
 
+  // After authorization, the API key: without a valid x-api-key API Gateway answers 403
+  // Forbidden; keys are not reproduced, so such a method fails closed.
+  if (route.method.apiKeyRequired) throw new AwsError(403, 'ForbiddenException', 'Forbidden');
+
   // The integration's function (an alias or version ARN runs that version), and whether its
   // resource policy lets API Gateway invoke it for this method: Lambda decides that as for any caller.
   const integrationArn = route.method.functionArn ?? '';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
 /** Where a project keeps its seed: `.iam-m2m-local/seed` beside its `cdk.out` (gitignore that folder). */
@@ -30,9 +30,17 @@ export function projectSeed(file: string, fresh = false): Buffer {
   }
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const seed = randomBytes(32);
+  const text = `${seed.toString('hex')}\n`;
+  if (fresh) {
+    // A new file of our own, owner-only, renamed over the old seed.
+    const temporary = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+    writeFileSync(temporary, text, { mode: 0o600, flag: 'wx' });
+    renameSync(temporary, file);
+    return seed;
+  }
   try {
     // Two stacks starting at once: the first seed written wins, and both use it.
-    writeFileSync(file, `${seed.toString('hex')}\n`, { mode: 0o600, flag: fresh ? 'w' : 'wx' });
+    writeFileSync(file, text, { mode: 0o600, flag: 'wx' });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     return projectSeed(file);

@@ -14,16 +14,25 @@ export const MAX_RESPONSE_BYTES = MAX_PAYLOAD_BYTES + 100;
 /** Lambda's asynchronous (`Event`) payload limit. */
 export const MAX_EVENT_PAYLOAD_BYTES = 1024 * 1024;
 
-/** A function by name, `name:qualifier`, partial (`account:function:name[:qualifier]`) or full ARN, and the qualifier named. */
+/**
+ * A function by name, `name:qualifier`, partial (`account:function:name[:qualifier]`) or full
+ * ARN, and the qualifier named; a name without account is the caller's account's.
+ */
 export function findFunction(
   runtimes: Iterable<FunctionRuntime>,
   name: string,
+  callerAccountId: string,
 ): { runtime: FunctionRuntime; qualifier: string | undefined } | undefined {
   const parts = name.split(':');
   const arn = name.startsWith('arn:') ? parts.slice(0, 7).join(':') : undefined;
-  const [functionName, qualifier] = arn ? [parts[6], parts[7]] : parts[1] === 'function' ? [parts[2], parts[3]] : parts;
+  const [account, functionName, qualifier] = arn
+    ? [parts[4], parts[6], parts[7]]
+    : parts[1] === 'function'
+      ? [parts[0], parts[2], parts[3]]
+      : [callerAccountId, parts[0], parts[1]];
   for (const runtime of runtimes) {
-    if (runtime.fn.functionName === functionName && (arn === undefined || runtime.fn.arn === arn))
+    const { fn } = runtime;
+    if (fn.functionName === functionName && fn.accountId === account && (arn === undefined || fn.arn === arn))
       return { runtime, qualifier };
   }
   return undefined;
@@ -46,7 +55,7 @@ export async function handleInvoke(
     now: context.now?.(),
   }).identity;
   const query = new URLSearchParams(request.target.split('?')[1] ?? '');
-  const found = findFunction(context.runtimes.values(), name);
+  const found = findFunction(context.runtimes.values(), name, caller.principal.accountId);
   const qualifier = found?.qualifier ?? query.get('Qualifier') ?? undefined;
   const version = found?.runtime.fn.qualifiers[qualifier ?? '$LATEST'];
   if (!found || version === undefined) {

@@ -104,7 +104,7 @@ function fromHeader(authorization: string, headers: HeaderLines, query: QueryPai
   const algorithm = space === -1 ? authorization : authorization.slice(0, space);
   // After the first word, AWS reads `key=value` pairs split at commas and white space, and
   // names the first one without `=` before it looks at the algorithm, echoing the whole
-  // header (the caller's own). Seen for `Bearer <token>` on API Gateway
+  // header (the caller's own; we redact it). Seen for `Bearer <token>` on API Gateway
   // (https://github.com/cowinapi/developer.cowin/issues/129,
   // https://github.com/AstronomyAPI/Samples/issues/20), for `Credential= <key id>/…`
   // (https://github.com/boto/boto3/issues/2280) and for a header value that repeats
@@ -114,8 +114,10 @@ function fromHeader(authorization: string, headers: HeaderLines, query: QueryPai
     if (pair === '') continue;
     const eq = pair.indexOf('=');
     if (eq === -1) {
+      // AWS echoes the pair and the header; an Authorization header never reaches an error
+      // message here (a Bearer token is a secret), so both are shown as `<redacted>`.
       throw incompleteSignature(
-        `'${pair}' not a valid key=value pair (missing equal-sign) in Authorization header: '${authorization}'.`,
+        `'<redacted>' not a valid key=value pair (missing equal-sign) in Authorization header: '${algorithm} <redacted>'.`,
       );
     }
     fields.set(pair.slice(0, eq), pair.slice(eq + 1));

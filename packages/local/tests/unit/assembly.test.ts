@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +7,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { type ResolutionScope, resolve, UnresolvedError } from '../../src/assembly/intrinsics.js';
 import { MissingAssemblyError } from '../../src/assembly/manifest.js';
 import { type AssemblyError, readCloudAssembly } from '../../src/assembly/model.js';
+import { findFunction } from '../../src/lambda/invoke-api.js';
 import { LocalStack, type LocalState } from '../../src/stack.js';
 import { clientFor, editedAssembly } from '../helpers/stack.js';
 
@@ -43,6 +44,11 @@ describe('intrinsic functions', () => {
   });
 
   // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference-conditions.html
+  it('Fn::Equals compares values, not their text: a list is not a comma-joined string', () => {
+    expect(resolve({ 'Fn::Equals': [['a', 'b'], 'a,b'] }, scope())).toBe(false);
+    expect(resolve({ 'Fn::Equals': [{ Ref: 'AWS::Region' }, 'eu-west-1'] }, scope())).toBe(true);
+  });
+
   it('conditions: Fn::If picks by Fn::Equals / Fn::Not / Fn::And / Fn::Or, and AWS::NoValue removes the property', () => {
     // Prepare
     const withConditions: ResolutionScope = {
@@ -69,10 +75,13 @@ describe('intrinsic functions', () => {
     expect(() => resolve({ 'Fn::If': ['Nope', 1, 2] }, withConditions)).toThrow('condition Nope in S (not defined)');
   });
 
-  it('Fn::ImportValue reads the exports of stacks deployed before, Fn::FindInMap the mappings', () => {
+  it('Fn::ImportValue reads the exports of stacks deployed before in its own account and region, Fn::FindInMap the mappings', () => {
     const linked: ResolutionScope = {
       ...scope(),
-      exports: new Map([['SharedApiArn', 'arn:aws:execute-api:eu-west-1:123456789012:abc/*']]),
+      exports: new Map([
+        ['123456789012/eu-west-1/SharedApiArn', 'arn:aws:execute-api:eu-west-1:123456789012:abc/*'],
+        ['999999999999/eu-west-1/Other', 'another account’s export'],
+      ]),
       mappings: { Regions: { 'eu-west-1': { Ami: 'ami-1' } } },
     };
     expect(resolve({ 'Fn::ImportValue': 'SharedApiArn' }, linked)).toBe(
@@ -232,5 +241,77 @@ describe('serve (CONTRACT.md)', () => {
       });
     expect(answer.status).toBe(403);
     expect(await exited).toBe(0);
+  });
+});
+
+describe('same-named functions in two accounts (review findings)', () => {
+  /** Two stacks, 111111111111 and 222222222222, each with a function physically named `worker`. */
+  function twoWorkers(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'iam-m2m-workers-'));
+    const stack = (account: string, withPermission: boolean) => ({
+      Resources: {
+        Role: {
+          Type: 'AWS::IAM::Role',
+          Properties: { AssumeRolePolicyDocument: { Statement: [] } },
+        },
+        Worker: {
+          Type: 'AWS::Lambda::Function',
+          Properties: {
+            FunctionName: 'worker',
+            Runtime: 'nodejs22.x',
+            Handler: 'index.handler',
+            Role: { 'Fn::GetAtt': ['Role', 'Arn'] },
+            Code: { ZipFile: 'exports.handler = async () => "ok";' },
+          },
+        },
+        ...(withPermission
+          ? {
+              Permission: {
+                Type: 'AWS::Lambda::Permission',
+                Properties: { Action: 'lambda:InvokeFunction', FunctionName: 'worker', Principal: account },
+              },
+            }
+          : {}),
+      },
+    });
+    const artifacts: Record<string, unknown> = {};
+    for (const [name, account, permission] of [
+      ['A', '111111111111', true],
+      ['B', '222222222222', false],
+    ] as const) {
+      writeFileSync(join(dir, `${name}.template.json`), JSON.stringify(stack(account, permission)));
+      artifacts[name] = {
+        type: 'aws:cloudformation:stack',
+        environment: `aws://${account}/us-east-1`,
+        properties: { templateFile: `${name}.template.json` },
+      };
+    }
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ version: '48.0.0', artifacts }));
+    return dir;
+  }
+
+  it('a permission naming a function by name belongs to the function of its own account', () => {
+    // Act
+    const { functions } = readCloudAssembly(twoWorkers());
+
+    // Assess
+    const permissions = Object.fromEntries(functions.map((fn) => [fn.accountId, fn.permissions.length]));
+    expect(permissions).toEqual({ '111111111111': 1, '222222222222': 0 });
+  });
+
+  it('the Invoke API reads a bare name in the caller’s own account', async () => {
+    // Prepare
+    const stack = await LocalStack.start({ assemblyDir: twoWorkers(), functionOutput: 'ignore', warn: () => {} });
+    try {
+      // Act
+      const found = findFunction(stack.runtimes.values(), 'worker', '222222222222');
+      const partial = findFunction(stack.runtimes.values(), '111111111111:function:worker', '222222222222');
+
+      // Assess
+      expect(found?.runtime.fn.arn).toBe('arn:aws:lambda:us-east-1:222222222222:function:worker');
+      expect(partial?.runtime.fn.arn).toBe('arn:aws:lambda:us-east-1:111111111111:function:worker');
+    } finally {
+      await stack.close();
+    }
   });
 });

@@ -91,6 +91,8 @@ function conformanceAssembly(): string {
       },
     };
     for (const resource of Object.values(resources)) {
+      if (resource.Type === 'AWS::ApiGateway::Method' && resource.Properties.HttpMethod === 'GET')
+        resource.Properties.ApiKeyRequired = true;
       if (resource.Type === 'AWS::ApiGateway::Method' && resource.Properties.HttpMethod === 'ANY') {
         resource.Properties.Integration = {
           Type: 'AWS_PROXY',
@@ -111,13 +113,22 @@ function conformanceAssembly(): string {
       Resource: execute(path),
       ...extra,
     });
+    const allowHello = (path: string, condition: Record<string, unknown>) => ({
+      Effect: 'Allow',
+      Principal: { AWS: { 'Fn::GetAtt': [helloRole, 'Arn'] } },
+      Action: 'execute-api:Invoke',
+      Resource: execute(path),
+      Condition: condition,
+    });
     policy.Statement.push(
       deny('*', { Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
       deny('*', { Condition: { StringLike: { 'aws:UserAgent': '*blocked-agent*' } } }),
       deny('*', { Condition: { StringNotEqualsIfExists: { 'aws:PrincipalOrgID': ORG } } }),
       deny('*', { Condition: { DateGreaterThan: { 'aws:CurrentTime': '2099-01-01T00:00:00Z' } } }),
       deny('GET/date-denied', { Condition: { DateGreaterThan: { 'aws:CurrentTime': '2000-01-01T00:00:00Z' } } }),
-      deny('GET/epoch-allowed', { Condition: { NumericLessThan: { 'aws:EpochTime': '946684800' } } }),
+      // hello-world's role has no execute-api grant of its own: these allows alone decide, by their keys.
+      allowHello('GET/secure-only', { Bool: { 'aws:SecureTransport': 'true' } }),
+      allowHello('GET/epoch-allowed', { NumericGreaterThan: { 'aws:EpochTime': '946684800' } }),
       deny('GET/any-value', { Condition: { 'ForAnyValue:StringLike': { 'aws:userid': ['AROA*:operator'] } } }),
       deny('GET/referer', { Condition: { StringEquals: { 'aws:Referer': 'https://blocked.example/' } } }),
       {
@@ -307,6 +318,18 @@ const rows: Row[] = [
       });
     },
   },
+  {
+    behaviour:
+      'REST: a method that requires an API key answers 403 Forbidden after authorization (keys are not reproduced: it fails closed)',
+    source: 'https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-api-usage-plans.html',
+    run: async () => {
+      const answer = await signed('operator', '');
+      expect(answer).toMatchObject({ status: 403, type: 'ForbiddenException', text: '{"message":"Forbidden"}' });
+      expect(warnings).toContainEqual(
+        expect.stringMatching(/: API keys are not reproduced locally; the method answers 403 Forbidden/),
+      );
+    },
+  },
   // ——— Error bodies ———
   {
     behaviour: 'REST: AccessDenied says "Message" and masks the API account but its last four digits',
@@ -442,13 +465,15 @@ const rows: Row[] = [
   },
   // ——— Policies ———
   {
-    behaviour: 'Policies: aws:SecureTransport is true (a Deny on false never applies), aws:CurrentTime dates compare',
+    behaviour: 'Policies: aws:SecureTransport is true, aws:EpochTime and aws:CurrentTime compare (Numeric*, Date*)',
     source:
       'https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-resource-policies-aws-condition-keys.html',
     run: async () => {
       expect((await signed('operator', 'echo')).status).toBe(200);
+      expect((await signed('hello-world', 'secure-only')).status).toBe(200);
+      expect((await signed('hello-world', 'epoch-allowed')).status).toBe(200);
+      expect((await signed('hello-world', 'echo')).status).toBe(403);
       expect(await signed('operator', 'date-denied')).toMatchObject({ status: 403, type: 'AccessDeniedException' });
-      expect((await signed('operator', 'epoch-allowed')).status).toBe(200);
     },
   },
   {
