@@ -304,6 +304,15 @@ function attachManagedPolicies(model: CloudAssemblyModel): void {
         );
     }
     role.managedPolicyArns = [];
+    if (role.boundaryArn && !role.boundary) {
+      const managed = awsManagedPolicy(role.boundaryArn);
+      // An unknown boundary allows nothing here: saying no is the safe side of not knowing.
+      role.boundary = { name: role.boundaryArn, document: managed?.document ?? { Statement: [] } };
+      if (!managed)
+        model.warnings.push(
+          `${role.stackName} ${role.logicalId}: permissions boundary ${role.boundaryArn} is not known locally; it allows nothing here`,
+        );
+    }
   }
 }
 

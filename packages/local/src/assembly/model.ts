@@ -28,6 +28,9 @@ export interface RoleModel {
   policies: NamedPolicy[];
   /** Managed policies the assembly does not define (AWS managed ones): the stack looks them up. */
   managedPolicyArns: string[];
+  /** `PermissionsBoundary`: its ARN, and its document once known (customer managed: read; AWS managed: the stack's). */
+  boundaryArn?: string | undefined;
+  boundary?: NamedPolicy | undefined;
 }
 
 /** A Lambda function of the assembly, with what it takes to run it. */

@@ -268,11 +268,10 @@ export const READERS: Record<string, Reader> = {
       strings(resolve(props.ManagedPolicyArns, scope)),
     );
     role.managedPolicyArns = managed ?? [];
-    if (props.PermissionsBoundary !== undefined) {
-      app.model.warnings.push(
-        `${scope.stackName} ${logicalId}: its permissions boundary is not evaluated locally (what it forbids is allowed here)`,
+    if (props.PermissionsBoundary !== undefined)
+      role.boundaryArn = stack.attempt(`${logicalId}.PermissionsBoundary`, () =>
+        String(resolve(props.PermissionsBoundary, scope)),
       );
-    }
     app.model.roles.push(role);
     app.places.set(role, {
       stagePath: stack.artifact.stagePath,
@@ -554,6 +553,10 @@ export function linkApp(app: AppBuilder): void {
           `${attachment.source}: attached to role ${roleName}, which is not in this assembly: ignored`,
         );
     }
+  }
+  for (const role of model.roles) {
+    const managed = role.boundaryArn ? app.managedPolicies.get(role.boundaryArn) : undefined;
+    if (managed) role.boundary = { name: managed.source, document: managed.document };
   }
   for (const [arn, managed] of app.managedPolicies) {
     for (const roleName of managed.roleNames)

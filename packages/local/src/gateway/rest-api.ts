@@ -122,7 +122,11 @@ export async function handleRestApiRequest(
           region: api.region,
         }),
       },
-      { identityPolicies: who.policies, resourcePolicy: api.policy && expandShortForms(api.policy, apiArn) },
+      {
+        identityPolicies: who.policies,
+        permissionsBoundary: who.boundary,
+        resourcePolicy: api.policy && expandShortForms(api.policy, apiArn),
+      },
     );
     const allowed = caller ? decision.allowed : decision.resource === 'allow';
     if (!allowed) {

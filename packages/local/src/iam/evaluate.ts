@@ -27,6 +27,8 @@ export interface AccessPolicies {
   identityPolicies: PolicyDocument[];
   /** The resource's policy (a RestApi policy, a function's permissions); undefined when it has none. */
   resourcePolicy?: PolicyDocument | undefined;
+  /** The caller's permissions boundary; undefined when it has none. */
+  permissionsBoundary?: PolicyDocument | undefined;
 }
 
 /** The decision, and whether a Deny statement made it. */
@@ -74,11 +76,56 @@ function statementApplies(
   const action = (pattern: string) => wildcardMatch(pattern, request.action, true);
   if (statement.Action !== undefined && !asList(statement.Action).some(action)) return false;
   if (statement.NotAction !== undefined && asList(statement.NotAction).some(action)) return false;
-  const resource = (pattern: string) => arnMatch(pattern, request.resource);
+  const resource = (pattern: string) => {
+    const concrete = withVariables(pattern, context);
+    return concrete !== undefined && arnMatch(concrete, request.resource);
+  };
   if (statement.Resource !== undefined && !asList(statement.Resource).some(resource)) return false;
   if (statement.NotResource !== undefined && asList(statement.NotResource).some(resource)) return false;
   if (statement.Resource === undefined && statement.NotResource === undefined && !resourcePolicy) return false;
-  return conditionsHold(statement.Condition, context);
+  return conditionsHold(conditionWithVariables(statement.Condition, context), context);
+}
+
+/**
+ * A policy string with its variables replaced (`${aws:PrincipalAccount}`, `${aws:userid}`,
+ * `${aws:username, 'default'}`; `${*}`, `${?}`, `${$}` for the characters): undefined when a
+ * variable has no value and no default, as then the element does not match
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html).
+ */
+function withVariables(text: string, context: RequestContext): string | undefined {
+  if (!text.includes('${')) return text;
+  let missing = false;
+  const replaced = text.replace(/\$\{([^}]+)\}/g, (_match, inner: string) => {
+    if (inner === '*' || inner === '?' || inner === '$') return inner;
+    const [key = '', fallback] = inner.split(/\s*,\s*/);
+    const value = context[key.trim().toLowerCase()];
+    const chosen = Array.isArray(value) ? value[0] : value;
+    if (chosen !== undefined) return chosen;
+    const quoted = /^'(.*)'$/.exec(fallback ?? '');
+    if (quoted) return quoted[1] ?? '';
+    missing = true;
+    return '';
+  });
+  return missing ? undefined : replaced;
+}
+
+function conditionWithVariables(
+  condition: PolicyStatement['Condition'],
+  context: RequestContext,
+): PolicyStatement['Condition'] {
+  if (!condition || !JSON.stringify(condition).includes('${')) return condition;
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [operator, keys] of Object.entries(condition)) {
+    out[operator] = {};
+    for (const [key, value] of Object.entries(keys)) {
+      // A value whose variable has none matches nothing: a string no request value equals.
+      const substitute = (item: unknown) => withVariables(String(item), context) ?? '\u0000no value';
+      (out[operator] as Record<string, unknown>)[key] = Array.isArray(value)
+        ? value.map(substitute)
+        : substitute(value);
+    }
+  }
+  return out;
 }
 
 function verdictOf(
@@ -128,11 +175,18 @@ export function evaluateAccess(request: AccessRequest, policies: AccessPolicies)
     'aws:resourceaccount': request.resourceAccountId,
     ...lowerKeys(request.context ?? {}),
   };
-  const identity = verdictOf(policies.identityPolicies, request, context, false);
+  const granted = verdictOf(policies.identityPolicies, request, context, false);
   const resource = policies.resourcePolicy ? verdictOf([policies.resourcePolicy], request, context, true) : 'silent';
+  // A permissions boundary caps what the identity's own policies grant, and its Deny is a deny.
+  // (Conservative: AWS lets a resource policy naming the session ARN bypass the boundary.)
+  const boundary = policies.permissionsBoundary
+    ? verdictOf([policies.permissionsBoundary], request, context, false)
+    : 'allow';
+  const identity: Verdict =
+    granted === 'deny' || boundary === 'deny' ? 'deny' : boundary === 'allow' ? granted : 'silent';
   const explicitDeny = identity === 'deny' || resource === 'deny';
   const sameAccount = request.principal.accountId === request.resourceAccountId;
-  const resourceAllows = resource === 'allow' || (!sameAccount && resource === 'delegated');
+  const resourceAllows = boundary === 'allow' && (resource === 'allow' || (!sameAccount && resource === 'delegated'));
   const allowed =
     !explicitDeny && (sameAccount ? identity === 'allow' || resourceAllows : identity === 'allow' && resourceAllows);
   return { allowed, explicitDeny, identity, resource };

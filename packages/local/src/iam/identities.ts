@@ -21,6 +21,8 @@ export interface Identity {
   userId: string;
   credentials: LocalCredentials;
   policies: PolicyDocument[];
+  /** Its permissions boundary: what its policies may grant at most. @default none */
+  boundary?: PolicyDocument | undefined;
 }
 
 const KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -43,6 +45,8 @@ export interface SessionRole {
   arn: string;
   roleId: string;
   policies: NamedPolicy[];
+  /** The role's permissions boundary, when it has one. */
+  boundary?: NamedPolicy | undefined;
 }
 
 /**
@@ -80,6 +84,7 @@ export function roleSession(name: string, role: SessionRole, sessionName: string
     userId: `${role.roleId}:${sessionName}`,
     credentials: seed ? deriveCredentials(seed, arn) : mintCredentials(),
     policies: role.policies.map((policy) => policy.document),
+    boundary: role.boundary?.document,
   };
 }
 

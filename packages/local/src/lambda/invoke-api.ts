@@ -85,6 +85,7 @@ export async function handleInvoke(
     },
     {
       identityPolicies: caller.policies,
+      permissionsBoundary: caller.boundary,
       resourcePolicy: fn.permissions.length > 0 ? { Statement: fn.permissions } : undefined,
     },
   );

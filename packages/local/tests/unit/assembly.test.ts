@@ -315,3 +315,30 @@ describe('same-named functions in two accounts (review findings)', () => {
     }
   });
 });
+
+describe('permissions boundaries from the assembly (what PermissionsBoundary.of(scope).apply emits)', () => {
+  it('a customer managed boundary that does not allow execute-api denies the requestor what its own policy grants', async () => {
+    // Prepare: a boundary allowing logs only, on the requestor's role.
+    const assembly = editedAssembly(inject('oneAccount'), 'IamM2m', (template) => {
+      template.Resources.Boundary = {
+        Type: 'AWS::IAM::ManagedPolicy',
+        Properties: { PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'logs:*', Resource: '*' }] } },
+      };
+      const [, role] = Object.entries(template.Resources).find(([id]) => /^RequestorRole[0-9A-F]{8}$/.test(id)) ?? [];
+      if (!role) throw new Error('no requestor role in the fixture');
+      role.Properties.PermissionsBoundary = { Ref: 'Boundary' };
+    });
+    const stack = await LocalStack.start({ assemblyDir: assembly, functionOutput: 'ignore', warn: () => {} });
+    try {
+      // Act
+      const state = stack.state();
+      const response = await clientFor(state, 'requestor').get(state.apis[0]?.url ?? '');
+
+      // Assess: without the boundary this call is a 200 (gateway tests).
+      expect(response.status).toBe(403);
+      expect(response.headers.get('x-amzn-errortype')).toBe('AccessDeniedException');
+    } finally {
+      await stack.close();
+    }
+  });
+});

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: IAM policy variables (${aws:…}), not JS templates
 import { describe, expect, it } from 'vitest';
 import { conditionsHold } from '../../src/iam/conditions.js';
 import { evaluateAccess } from '../../src/iam/evaluate.js';
@@ -316,5 +317,69 @@ describe('conditions', () => {
       'RequestorPolicy statement 1: Effect must be Allow or Deny',
       'RequestorPolicy statement 1: no Action or NotAction',
     ]);
+  });
+});
+
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html
+describe('policy variables', () => {
+  const request = {
+    principal: { ...caller('111111111111'), userId: 'AROAEXAMPLE:requestor' },
+    action: 'execute-api:Invoke',
+    resource: METHOD_ARN,
+    resourceAccountId: API_ACCOUNT,
+  };
+  const allowOn = (resource: string, condition?: Record<string, Record<string, unknown>>) => [
+    {
+      Statement: {
+        Effect: 'Allow' as const,
+        Action: '*',
+        Resource: resource,
+        ...(condition ? { Condition: condition } : {}),
+      },
+    },
+  ];
+
+  it.each([
+    ['${aws:ResourceAccount} in Resource', allowOn('arn:aws:execute-api:us-east-1:${aws:ResourceAccount}:*'), true],
+    [
+      '${aws:PrincipalAccount} in Resource (another account)',
+      allowOn('arn:aws:execute-api:us-east-1:${aws:PrincipalAccount}:*'),
+      false,
+    ],
+    ['${aws:username} has no value for a role: no match', allowOn('arn:aws:execute-api:*:*:${aws:username}/*'), false],
+    [
+      "a default: ${aws:username, 'abc123defg'}",
+      allowOn("arn:aws:execute-api:*:*:${aws:username, 'abc123defg'}/*"),
+      true,
+    ],
+    ['${aws:userid} in a condition value', allowOn('*', { StringEquals: { 'aws:userid': '${aws:userid}' } }), true],
+  ])('%s → allowed %s', (_name, identityPolicies, allowed) => {
+    const decision = evaluateAccess(request, {
+      identityPolicies,
+      resourcePolicy: resourcePolicy('Allow', rootOf('111111111111')),
+    });
+    expect(decision.allowed).toBe(allowed);
+  });
+});
+
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
+describe('permissions boundaries', () => {
+  const request = {
+    principal: caller('222222222222'),
+    action: 'execute-api:Invoke',
+    resource: METHOD_ARN,
+    resourceAccountId: API_ACCOUNT,
+  };
+  const boundary = (action: string, effect: 'Allow' | 'Deny' = 'Allow') => ({
+    Statement: { Effect: effect, Action: action, Resource: '*' },
+  });
+
+  it.each([
+    ['a boundary that allows the action keeps the identity allow', boundary('execute-api:*'), true, false],
+    ['a boundary silent on the action caps the identity allow', boundary('logs:*'), false, false],
+    ['a boundary that denies is an explicit deny', boundary('execute-api:Invoke', 'Deny'), false, true],
+  ])('%s', (_name, permissionsBoundary, allowed, explicitDeny) => {
+    const decision = evaluateAccess(request, { identityPolicies: identityPolicy('Allow'), permissionsBoundary });
+    expect({ allowed: decision.allowed, explicitDeny: decision.explicitDeny }).toEqual({ allowed, explicitDeny });
   });
 });
