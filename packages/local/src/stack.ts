@@ -16,6 +16,7 @@ import { type GatewayRequest, handleRestApiRequest } from './gateway/rest-api.js
 import { listen } from './http.js';
 import { type Identity, IdentityStore, roleSession } from './iam/identities.js';
 import { awsManagedPolicy } from './iam/managed-policies.js';
+import { membership, type Organization } from './iam/organization.js';
 import { type PolicyStatement, policyProblems } from './iam/policy.js';
 import { defaultSeedFile, projectSeed } from './iam/seed.js';
 import { handleInvoke } from './lambda/invoke-api.js';
@@ -40,6 +41,11 @@ export interface LocalStackOptions {
    * outsider's account is never in it. @default none
    */
   organizationId?: string;
+  /**
+   * The organization in full (`serve --organization <file>`): its accounts' OU paths for
+   * `aws:PrincipalOrgPaths` and its service control policies, evaluated for member accounts. @default none
+   */
+  organization?: Organization;
   /**
    * The project's secret seed, from which every principal's credentials are derived (the same
    * on every start). @default `.iam-m2m-local/seed` beside the assembly folder, made when missing
@@ -235,10 +241,17 @@ export class LocalStack {
       const name = index === 0 ? 'operator' : `operator-${account}`;
       this.identities.add(extraIdentity(name, account, { Effect: 'Allow', Action: '*', Resource: '*' }, this.seed));
     });
-    const { organizationId } = this.options;
-    for (const identity of this.identities.all())
-      if (organizationId && identity.principal.accountId !== OUTSIDER_ACCOUNT)
-        identity.principal.orgId = organizationId;
+    const { organizationId, organization } = this.options;
+    for (const identity of this.identities.all()) {
+      const { principal } = identity;
+      if (principal.accountId === OUTSIDER_ACCOUNT) continue;
+      if (organizationId) principal.orgId = organizationId;
+      const member = organization && membership(organization, principal.accountId);
+      if (!member) continue;
+      principal.orgId = member.orgId;
+      principal.orgPaths = [member.orgPath];
+      identity.scps = member.scpLevels;
+    }
   }
 
   /** One warning per runtime whose Node.js major is not at hand, naming both majors and how to get it. */

@@ -28,6 +28,8 @@ export interface RoleModel {
   policies: NamedPolicy[];
   /** Managed policies the assembly does not define (AWS managed ones): the stack looks them up. */
   managedPolicyArns: string[];
+  /** Its `Tags` (`aws:PrincipalTag/<key>` of its sessions). */
+  tags: Record<string, string>;
   /** `PermissionsBoundary`: its ARN, and its document once known (customer managed: read; AWS managed: the stack's). */
   boundaryArn?: string | undefined;
   boundary?: NamedPolicy | undefined;

@@ -250,7 +250,12 @@ export const READERS: Record<string, Reader> = {
       roleId: scope.attributes.get(`${logicalId}.RoleId`) ?? '',
       policies: [],
       managedPolicyArns: [],
+      tags: {},
     };
+    const tags = stack.attempt(`${logicalId}.Tags`, () => resolve(props.Tags ?? [], scope)) as
+      | { Key: string; Value: string }[]
+      | undefined;
+    for (const tag of Array.isArray(tags) ? tags : []) role.tags[String(tag.Key)] = String(tag.Value);
     const inlines = stack.attempt(`${logicalId}.Policies`, () => {
       const resolved = resolve(props.Policies ?? [], scope);
       if (!Array.isArray(resolved)) throw new Error('Policies must be a list');
@@ -589,6 +594,7 @@ export function linkApp(app: AppBuilder): void {
         roleId: `AROA${stableId(roleArn, 17, UPPER)}`,
         policies: [],
         managedPolicyArns: [],
+        tags: {},
       };
     }
     if (fn.unsupported)

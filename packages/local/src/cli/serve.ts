@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { readOrganization } from '../iam/organization.js';
 import { LocalStack } from '../stack.js';
 import { fail, failFor, parseArgsOrFail } from './fail.js';
 
@@ -6,7 +7,7 @@ import { fail, failFor, parseArgsOrFail } from './fail.js';
 const PARENT_CHECK_MS = 250;
 
 /**
- * `iam-m2m-local serve --assembly <cdk.out> --port <P> --state <file> [--account <12 digits>] [--org <o-…>] [--fresh]`:
+ * `iam-m2m-local serve --assembly <cdk.out> --port <P> --state <file> [--account <12 digits>] [--org <o-…>] [--organization <file>] [--fresh]`:
  * serves the assembly until SIGTERM or SIGINT, or until the process that started it is gone
  * (a package manager killed between the user and this process does not pass signals on).
  */
@@ -19,6 +20,7 @@ export async function serve(args: string[]): Promise<void> {
       assembly: { type: 'string', default: 'cdk.out' },
       account: { type: 'string' },
       org: { type: 'string' },
+      organization: { type: 'string' },
       fresh: { type: 'boolean', default: false },
     },
   });
@@ -35,6 +37,7 @@ export async function serve(args: string[]): Promise<void> {
     );
   const stack = await LocalStack.start({
     organizationId: values.org,
+    organization: values.organization === undefined ? undefined : readOrganizationOrFail(values.organization),
     fresh: values.fresh,
     assemblyDir: resolve(values.assembly),
     port,
@@ -54,4 +57,13 @@ export async function serve(args: string[]): Promise<void> {
   setInterval(() => {
     if (process.ppid !== parent) stop();
   }, PARENT_CHECK_MS).unref();
+}
+
+function readOrganizationOrFail(file: string) {
+  try {
+    return readOrganization(file);
+  } catch (error) {
+    for (const line of (error as Error).message.split('\n')) process.stderr.write(`iam-m2m-local: ${line}\n`);
+    process.exit(1);
+  }
 }

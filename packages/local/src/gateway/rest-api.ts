@@ -125,6 +125,7 @@ export async function handleRestApiRequest(
       {
         identityPolicies: who.policies,
         permissionsBoundary: who.boundary,
+        serviceControlPolicies: who.scps,
         resourcePolicy: api.policy && expandShortForms(api.policy, apiArn),
       },
     );

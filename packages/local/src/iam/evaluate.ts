@@ -29,6 +29,8 @@ export interface AccessPolicies {
   resourcePolicy?: PolicyDocument | undefined;
   /** The caller's permissions boundary; undefined when it has none. */
   permissionsBoundary?: PolicyDocument | undefined;
+  /** The service control policies over the caller's account, per level (root, OUs, account). @default none */
+  serviceControlPolicies?: PolicyDocument[][] | undefined;
 }
 
 /** The decision, and whether a Deny statement made it. */
@@ -145,15 +147,31 @@ function verdictOf(
   return verdict;
 }
 
+/** Whether a resource policy allows the caller by naming its session ARN exactly (a boundary does not cap that). */
+function allowsSession(document: PolicyDocument, request: AccessRequest, context: RequestContext): boolean {
+  return statementsOf(document).some(
+    (statement) =>
+      statement.Effect === 'Allow' &&
+      typeof statement.Principal === 'object' &&
+      asList(statement.Principal.AWS).includes(request.principal.arn) &&
+      statementApplies(statement, request, context, true),
+  );
+}
+
 /** The request context keys IAM derives from the caller (`aws:PrincipalArn`, `aws:userid`…). */
 export function principalContext(principal: Principal): RequestContext {
   return {
     'aws:principalaccount': principal.accountId,
     'aws:principalarn': principal.entityArn,
     'aws:principalorgid': principal.orgId,
+    'aws:principalorgpaths': principal.orgPaths,
     'aws:principaltype': principal.arn.includes(':assumed-role/') ? 'AssumedRole' : 'User',
     'aws:userid': principal.userId,
     'aws:principalisawsservice': principal.service ? 'true' : 'false',
+    'aws:viaawsservice': 'false',
+    ...Object.fromEntries(
+      Object.entries(principal.tags ?? {}).map(([key, value]) => [`aws:principaltag/${key.toLowerCase()}`, value]),
+    ),
   };
 }
 
@@ -184,11 +202,25 @@ export function evaluateAccess(request: AccessRequest, policies: AccessPolicies)
     : 'allow';
   const identity: Verdict =
     granted === 'deny' || boundary === 'deny' ? 'deny' : boundary === 'allow' ? granted : 'silent';
-  const explicitDeny = identity === 'deny' || resource === 'deny';
+  // SCPs: every level with policies attached must allow, and a Deny at any level denies
+  // (AWS Organizations, "SCP evaluation"); they cap resource-policy grants as well.
+  const scps = (policies.serviceControlPolicies ?? [])
+    .filter((level) => level.length > 0)
+    .map((level) => verdictOf(level, request, context, false));
+  const scpAllows = scps.every((verdict) => verdict === 'allow');
+  const explicitDeny = identity === 'deny' || resource === 'deny' || scps.includes('deny');
   const sameAccount = request.principal.accountId === request.resourceAccountId;
-  const resourceAllows = boundary === 'allow' && (resource === 'allow' || (!sameAccount && resource === 'delegated'));
+  const resourceAllows = resource === 'allow' || (!sameAccount && resource === 'delegated');
+  // In one account a resource policy's allow is capped by the boundary too, unless it names the
+  // session ARN itself (IAM "Permissions boundaries": resource-based policies and role sessions).
+  const sameAccountResourceAllows =
+    resource === 'allow' &&
+    (boundary === 'allow' ||
+      (policies.resourcePolicy !== undefined && allowsSession(policies.resourcePolicy, request, context)));
   const allowed =
-    !explicitDeny && (sameAccount ? identity === 'allow' || resourceAllows : identity === 'allow' && resourceAllows);
+    !explicitDeny &&
+    scpAllows &&
+    (sameAccount ? identity === 'allow' || sameAccountResourceAllows : identity === 'allow' && resourceAllows);
   return { allowed, explicitDeny, identity, resource };
 }
 

@@ -23,6 +23,8 @@ export interface Identity {
   policies: PolicyDocument[];
   /** Its permissions boundary: what its policies may grant at most. @default none */
   boundary?: PolicyDocument | undefined;
+  /** The service control policies over its account, per level. @default none */
+  scps?: PolicyDocument[][] | undefined;
 }
 
 const KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -47,6 +49,8 @@ export interface SessionRole {
   policies: NamedPolicy[];
   /** The role's permissions boundary, when it has one. */
   boundary?: NamedPolicy | undefined;
+  /** The role's tags: its sessions' `aws:PrincipalTag/<key>`. */
+  tags?: Record<string, string> | undefined;
 }
 
 /**
@@ -80,6 +84,7 @@ export function roleSession(name: string, role: SessionRole, sessionName: string
       accountId: role.accountId,
       entityArn: role.arn,
       userId: `${role.roleId}:${sessionName}`,
+      tags: role.tags,
     },
     userId: `${role.roleId}:${sessionName}`,
     credentials: seed ? deriveCredentials(seed, arn) : mintCredentials(),

@@ -9,6 +9,10 @@ export interface Principal {
   orgId?: string | undefined;
   /** `aws:userid`: `<role id>:<session name>` for an assumed role. @default none */
   userId?: string | undefined;
+  /** `aws:PrincipalOrgPaths` (`o-…/r-…/ou-…/`). @default none */
+  orgPaths?: string[] | undefined;
+  /** Tags of the role or user (`aws:PrincipalTag/<key>`). @default none */
+  tags?: Record<string, string> | undefined;
   /** An AWS service (`apigateway.amazonaws.com`, its `arn`): named by a policy's `Principal.Service`. */
   service?: boolean | undefined;
 }

@@ -86,6 +86,7 @@ export async function handleInvoke(
     {
       identityPolicies: caller.policies,
       permissionsBoundary: caller.boundary,
+      serviceControlPolicies: caller.scps,
       resourcePolicy: fn.permissions.length > 0 ? { Statement: fn.permissions } : undefined,
     },
   );
