@@ -235,6 +235,25 @@ function unsupportedReason(
   return undefined;
 }
 
+/** A policy resource (`AWS::IAM::Policy`, `AWS::IAM::ManagedPolicy`): its document and the roles it names. */
+function policyAttachment(
+  logicalId: string,
+  resource: TemplateResource,
+  stack: StackInput,
+): PolicyAttachment | undefined {
+  const { scope } = stack;
+  const props = resource.Properties ?? {};
+  const document = stack.attempt(`${logicalId}.PolicyDocument`, () => resolve(props.PolicyDocument, scope));
+  const roleNames = stack.attempt(`${logicalId}.Roles`, () => strings(resolve(props.Roles, scope)));
+  if (!document || !roleNames) return undefined;
+  return {
+    source: `${scope.stackName}/${logicalId}`,
+    accountId: scope.accountId,
+    roleNames,
+    document: document as PolicyDocument,
+  };
+}
+
 /** Readers of the types the local stack serves, in the order they run for each stack. */
 export const READERS: Record<string, Reader> = {
   'AWS::IAM::Role': (logicalId, resource, stack, app) => {
@@ -284,30 +303,12 @@ export const READERS: Record<string, Reader> = {
     });
   },
   'AWS::IAM::ManagedPolicy': (logicalId, resource, stack, app) => {
-    const { scope } = stack;
-    const props = resource.Properties ?? {};
-    const document = stack.attempt(`${logicalId}.PolicyDocument`, () => resolve(props.PolicyDocument, scope));
-    const roleNames = stack.attempt(`${logicalId}.Roles`, () => strings(resolve(props.Roles, scope)));
-    if (!document || !roleNames) return;
-    app.managedPolicies.set(scope.refs.get(logicalId) ?? '', {
-      source: `${scope.stackName}/${logicalId}`,
-      accountId: scope.accountId,
-      roleNames,
-      document: document as PolicyDocument,
-    });
+    const attachment = policyAttachment(logicalId, resource, stack);
+    if (attachment) app.managedPolicies.set(stack.scope.refs.get(logicalId) ?? '', attachment);
   },
   'AWS::IAM::Policy': (logicalId, resource, stack, app) => {
-    const { scope } = stack;
-    const props = resource.Properties ?? {};
-    const document = stack.attempt(`${logicalId}.PolicyDocument`, () => resolve(props.PolicyDocument, scope));
-    const roleNames = stack.attempt(`${logicalId}.Roles`, () => strings(resolve(props.Roles, scope)));
-    if (!document || !roleNames) return;
-    app.attachments.push({
-      source: `${scope.stackName}/${logicalId}`,
-      accountId: scope.accountId,
-      roleNames,
-      document: document as PolicyDocument,
-    });
+    const attachment = policyAttachment(logicalId, resource, stack);
+    if (attachment) app.attachments.push(attachment);
   },
   'AWS::Lambda::Permission': (logicalId, resource, stack, app) => {
     const props = stack.attempt(logicalId, () => resolve(resource.Properties ?? {}, stack.scope));
