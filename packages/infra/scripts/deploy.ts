@@ -1,17 +1,24 @@
 // pnpm --filter infra run deploy [-- -c apiAccount=… -c requestorAccount=… -c region=…]
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readConfig } from '../src/config.js';
+import { type AppConfig, readConfig } from '../src/config.js';
 import { OUTPUTS, STACK_NAMES } from '../src/stacks.js';
 import { requireCredentials } from './aws-credentials.js';
-import { cdk, contextArgs, infraDir, userArgs } from './cdk.js';
+import { cdk, infraDir, userArgs } from './cdk.js';
+import { appContext } from './context.js';
 
 // Before anything else: no credentials, one line, exit 1 (no synth, no bundling).
 requireCredentials('deploy');
 
 const args = userArgs();
-const context = contextArgs(args);
-const config = readConfig({ tryGetContext: (key: string) => context[key] });
+const context = appContext(args);
+let config: AppConfig;
+try {
+  config = readConfig({ tryGetContext: (key: string) => context[key] });
+} catch (error) {
+  process.stderr.write(`deploy: ${(error as Error).message}\n`);
+  process.exit(1);
+}
 const common = ['deploy', '--require-approval', 'never', ...args];
 
 if (config.layout === 'one') {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findCredentialSource } from '../../scripts/aws-credentials.js';
 import { contextArgs, infraDir } from '../../scripts/cdk.js';
+import { appContext } from '../../scripts/context.js';
 
 const emptyHome = () => mkdtempSync(join(tmpdir(), 'iam-m2m-home-'));
 
@@ -71,5 +72,49 @@ describe('context arguments', () => {
       region: 'eu-west-1',
       requestorAccount: '2',
     });
+  });
+});
+
+describe('context: one source of truth for the app and the scripts', () => {
+  it('cdk.json, then cdk.context.json, then -c (the last wins), as the CDK CLI reads them', () => {
+    // Prepare: the README offers cdk.json; deploy used to read -c only ("No stacks match IamM2m").
+    const dir = mkdtempSync(join(tmpdir(), 'iam-m2m-context-'));
+    writeFileSync(
+      join(dir, 'cdk.json'),
+      JSON.stringify({ context: { apiAccount: '222222222222', region: 'eu-west-1' } }),
+    );
+    writeFileSync(join(dir, 'cdk.context.json'), JSON.stringify({ region: 'eu-central-1' }));
+
+    // Act
+    const context = appContext(['-c', 'requestorAccount=111111111111'], dir);
+
+    // Assess
+    expect(context).toMatchObject({
+      apiAccount: '222222222222',
+      region: 'eu-central-1',
+      requestorAccount: '111111111111',
+    });
+  });
+
+  it.each([
+    [
+      ['-c', 'apiAccount=abc', '-c', 'requestorAccount=111111111111'],
+      'deploy: Context apiAccount must be a 12-digit AWS account id, got "abc".',
+    ],
+    [
+      ['-c', 'region=xx-nowhere-1'],
+      'deploy: Context region must be an AWS Region such as eu-west-1, got "xx-nowhere-1".',
+    ],
+    [
+      ['-c', 'requestorAccount=111111111111'],
+      'deploy: Context requestorAccount is set but apiAccount is not: give both (the same account twice for one stack in it), or neither.',
+    ],
+  ])('deploy %j: one line, exit 1, before any synth (no stack trace)', (args, line) => {
+    // Act: credentials present (they are never used: it stops first).
+    const result = runScript('deploy.ts', args, { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'example' });
+
+    // Assess
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(`${line}\n`);
   });
 });

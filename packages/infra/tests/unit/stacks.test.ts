@@ -10,7 +10,7 @@ describe('configuration from context', () => {
   it.each([
     [{}, { layout: 'one', account: undefined, region: undefined }],
     [
-      { apiAccount: '222222222222', region: 'eu-west-1' },
+      { apiAccount: '222222222222', requestorAccount: '222222222222', region: 'eu-west-1' },
       { layout: 'one', account: '222222222222', region: 'eu-west-1' },
     ],
     [
@@ -23,9 +23,26 @@ describe('configuration from context', () => {
   });
 
   it.each([
-    [{ apiAccount: '1234' }, 'Context apiAccount must be a 12-digit AWS account id, got "1234".'],
-    [{ requestorAccount: 'abc' }, 'Context requestorAccount must be a 12-digit AWS account id, got "abc".'],
-    [{ region: 'mars-1' }, 'Context region must be an AWS region such as eu-west-1, got "mars-1".'],
+    [
+      { apiAccount: '1234', requestorAccount: '111111111111' },
+      'Context apiAccount must be a 12-digit AWS account id, got "1234".',
+    ],
+    [
+      { apiAccount: '222222222222', requestorAccount: 'abc' },
+      'Context requestorAccount must be a 12-digit AWS account id, got "abc".',
+    ],
+    [{ region: 'mars-1' }, 'Context region must be an AWS Region such as eu-west-1, got "mars-1".'],
+    // The shape of a region is not enough: only AWS's Regions are.
+    [{ region: 'xx-nowhere-1' }, 'Context region must be an AWS Region such as eu-west-1, got "xx-nowhere-1".'],
+    // One account alone used to deploy the whole one-account stack into it, silently.
+    [
+      { requestorAccount: '111111111111' },
+      'Context requestorAccount is set but apiAccount is not: give both (the same account twice for one stack in it), or neither.',
+    ],
+    [
+      { apiAccount: '222222222222', region: 'eu-west-1' },
+      'Context apiAccount is set but requestorAccount is not: give both (the same account twice for one stack in it), or neither.',
+    ],
     [
       { apiAccount: '222222222222', requestorAccount: '111111111111' },
       'Context region is required with two accounts (e.g. -c region=eu-west-1).',

@@ -1,0 +1,33 @@
+// `pnpm --filter infra run rehearse`: the real deploy script, bootstrap and destroy against a
+// throwaway moto_server (AWS itself cannot run here), one account then two.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { infraDir } from '../../scripts/cdk.js';
+
+const motoPresent = spawnSync('moto_server', ['--help'], { stdio: 'ignore' }).status === 0;
+
+describe('rehearsal of deploy on moto_server', () => {
+  it.runIf(motoPresent)(
+    motoPresent
+      ? 'deploys, checks and destroys both layouts, one summary line last, exit 0'
+      : 'SKIPPED: moto_server is not installed',
+    () => {
+      // Act
+      const result = spawnSync(process.execPath, ['--import', 'tsx', join('scripts', 'rehearse.ts')], {
+        cwd: infraDir,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, HOME: process.env.HOME },
+        timeout: 540_000,
+      });
+
+      // Assess
+      expect(result.stderr.split('\n').filter((line) => line.startsWith('rehearse:'))).toEqual([]);
+      expect(result.status).toBe(0);
+      expect(result.stdout.trim().split('\n').at(-1)).toMatch(
+        /^rehearse: one account held, two accounts held: deployed, checked and destroyed on moto_server \(http:\/\/localhost:\d+\)$/,
+      );
+    },
+    600_000,
+  );
+});
