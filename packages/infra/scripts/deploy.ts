@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { type AppConfig, readConfig } from '../src/config.js';
 import { OUTPUTS, STACK_NAMES } from '../src/stacks.js';
 import { requireCredentials } from './aws-credentials.js';
+import { callerAccount } from './caller.js';
 import { cdk, infraDir, userArgs } from './cdk.js';
 import { appContext } from './context.js';
 
@@ -19,6 +20,8 @@ try {
   process.stderr.write(`deploy: ${(error as Error).message}\n`);
   process.exit(1);
 }
+// Refused or expired credentials: one line now, not CDK's generic message after a synth.
+await callerAccount('deploy');
 const common = ['deploy', '--require-approval', 'never', ...args];
 
 if (config.layout === 'one') {

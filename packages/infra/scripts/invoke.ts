@@ -1,9 +1,12 @@
 // pnpm --filter infra run invoke -- <requestor|hello-world> [--payload '{"path":"/echo/x"}']
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { type AppConfig, readConfig } from '../src/config.js';
 import { OUTPUTS, STACK_NAMES } from '../src/stacks.js';
 import { requireCredentials } from './aws-credentials.js';
+import { callerAccount } from './caller.js';
 import { userArgs } from './cdk.js';
+import { appContext } from './context.js';
 
 const FUNCTIONS = { requestor: OUTPUTS.requestor, 'hello-world': OUTPUTS.helloWorld } as const;
 type FunctionKey = keyof typeof FUNCTIONS;
@@ -26,28 +29,60 @@ try {
 }
 requireCredentials('invoke');
 
-/** The deployed function's physical name, from the outputs of whichever stack holds it. */
-async function physicalName(key: FunctionKey): Promise<string> {
+/** Where each function lives: in two accounts, hello-world with the API, requestor in its own. */
+function homeOf(key: FunctionKey): { stacks: string[]; account?: string; role?: string } {
+  let config: AppConfig;
+  try {
+    config = readConfig({ tryGetContext: (k: string) => appContext(args)[k] });
+  } catch (error) {
+    process.stderr.write(`invoke: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+  if (config.layout === 'one') return { stacks: [STACK_NAMES.one] };
+  return key === 'hello-world'
+    ? { stacks: [STACK_NAMES.api], account: config.apiAccount, role: "the API's" }
+    : { stacks: [STACK_NAMES.requestor], account: config.requestorAccount, role: "the requestor's" };
+}
+
+/** The deployed function's physical name, from its stack's outputs; AWS's own errors shown as they are. */
+async function physicalName(key: FunctionKey, stacks: string[]): Promise<string> {
   const cloudFormation = new CloudFormationClient({});
-  for (const stackName of [STACK_NAMES.one, STACK_NAMES.requestor, STACK_NAMES.api]) {
-    const result = await cloudFormation
-      .send(new DescribeStacksCommand({ StackName: stackName }))
-      .catch(() => undefined);
-    const output = result?.Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === FUNCTIONS[key]);
-    if (output?.OutputValue) return output.OutputValue;
+  for (const stackName of stacks) {
+    try {
+      const result = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
+      const output = result.Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === FUNCTIONS[key]);
+      if (output?.OutputValue) return output.OutputValue;
+    } catch (error) {
+      const { name: code, message } = error as Error;
+      // "Stack with id X does not exist": not deployed (here); anything else is AWS's answer to show.
+      if (!(code === 'ValidationError' && /does not exist/.test(message))) throw error;
+    }
   }
   throw new Error(
-    `invoke: no deployed stack has the output ${FUNCTIONS[key]}; run pnpm --filter infra run deploy first.`,
+    `no deployed stack (${stacks.join(', ')}) has the output ${FUNCTIONS[key]}; run pnpm --filter infra run deploy first`,
   );
 }
 
-const functionName = await physicalName(name as FunctionKey);
-const result = await new LambdaClient({}).send(
-  new InvokeCommand({ FunctionName: functionName, Payload: new TextEncoder().encode(payload) }),
-);
-const text = new TextDecoder().decode(result.Payload);
-process.stdout.write(`${text}\n`);
-if (result.FunctionError) {
-  process.stderr.write(`invoke: ${functionName} failed (${result.FunctionError}).\n`);
+try {
+  const home = homeOf(name as FunctionKey);
+  const account = await callerAccount('invoke');
+  if (home.account && account !== home.account) {
+    throw new Error(
+      `${name} is in account ${home.account} (${home.role}); these credentials are of ${account}: use that account's profile (AWS_PROFILE) or keys`,
+    );
+  }
+  const functionName = await physicalName(name as FunctionKey, home.stacks);
+  const result = await new LambdaClient({}).send(
+    new InvokeCommand({ FunctionName: functionName, Payload: new TextEncoder().encode(payload) }),
+  );
+  const text = new TextDecoder().decode(result.Payload);
+  process.stdout.write(`${text}\n`);
+  if (result.FunctionError) {
+    process.stderr.write(`invoke: ${functionName} failed (${result.FunctionError}).\n`);
+    process.exit(1);
+  }
+} catch (error) {
+  const { name: code, message } = error as Error;
+  process.stderr.write(`invoke: ${code === 'Error' ? '' : `${code}: `}${message}\n`);
   process.exit(1);
 }

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,5 +116,125 @@ describe('context: one source of truth for the app and the scripts', () => {
     // Assess
     expect(result.status).toBe(1);
     expect(result.stderr).toBe(`${line}\n`);
+  });
+});
+
+/** A stand-in for STS that refuses every call with `code` (AWS itself cannot run here). */
+async function refusingSts(code: string, message: string): Promise<{ url: string; close: () => void }> {
+  const { createServer } = await import('node:http');
+  const server = createServer((_req, res) => {
+    res.writeHead(403, { 'content-type': 'text/xml' });
+    res.end(
+      `<ErrorResponse><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>r</RequestId></ErrorResponse>`,
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}`, close: () => server.close() };
+}
+
+describe('credentials AWS refuses (STS mocked: AWS itself cannot run here)', () => {
+  it.each([
+    [
+      'ExpiredToken',
+      'The security token included in the request is expired',
+      'have expired (aws sso login, or fresh keys)',
+    ],
+    [
+      'InvalidClientTokenId',
+      'The security token included in the request is invalid.',
+      'are not valid: the access key id is unknown to AWS',
+    ],
+  ])('%s: deploy says so in one line, before any synth', async (code, message, why) => {
+    // Prepare
+    const sts = await refusingSts(code, message);
+    try {
+      // Act
+      const result = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', join('scripts', 'deploy.ts')], {
+          cwd: infraDir,
+          env: {
+            PATH: process.env.PATH,
+            HOME: emptyHome(),
+            AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+            AWS_SECRET_ACCESS_KEY: 'example',
+            AWS_REGION: 'us-east-1',
+            AWS_ENDPOINT_URL_STS: sts.url,
+            NODE_NO_WARNINGS: '1',
+          },
+        });
+        let stderr = '';
+        child.stderr.on('data', (chunk) => {
+          stderr += chunk;
+        });
+        child.once('exit', (status) => resolve({ status, stderr }));
+      });
+
+      // Assess
+      expect(result.status).toBe(1);
+      expect(result.stderr).toBe(`deploy: the AWS credentials from AWS_ACCESS_KEY_ID ${why}.\n`);
+    } finally {
+      sts.close();
+    }
+  });
+});
+
+describe('invoke in two accounts (STS mocked: AWS itself cannot run here)', () => {
+  it('names the account whose credentials it needs, in one line', async () => {
+    // Prepare: STS says these credentials are of a third account.
+    const { createServer } = await import('node:http');
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/xml' });
+      res.end(
+        '<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::333333333333:user/dev</Arn><UserId>AIDA</UserId><Account>333333333333</Account></GetCallerIdentityResult></GetCallerIdentityResponse>',
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    try {
+      // Act
+      const result = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
+        const child = spawn(
+          process.execPath,
+          [
+            '--import',
+            'tsx',
+            join('scripts', 'invoke.ts'),
+            'hello-world',
+            '-c',
+            'apiAccount=222222222222',
+            '-c',
+            'requestorAccount=111111111111',
+            '-c',
+            'region=us-east-1',
+          ],
+          {
+            cwd: infraDir,
+            env: {
+              PATH: process.env.PATH,
+              HOME: emptyHome(),
+              AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+              AWS_SECRET_ACCESS_KEY: 'example',
+              AWS_REGION: 'us-east-1',
+              AWS_ENDPOINT_URL_STS: `http://127.0.0.1:${port}`,
+              NODE_NO_WARNINGS: '1',
+            },
+          },
+        );
+        let stderr = '';
+        child.stderr.on('data', (chunk) => {
+          stderr += chunk;
+        });
+        child.once('exit', (status) => resolve({ status, stderr }));
+      });
+
+      // Assess
+      expect(result.status).toBe(1);
+      expect(result.stderr).toBe(
+        "invoke: hello-world is in account 222222222222 (the API's); these credentials are of 333333333333: use that account's profile (AWS_PROFILE) or keys\n",
+      );
+    } finally {
+      server.close();
+    }
   });
 });

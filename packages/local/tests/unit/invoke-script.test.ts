@@ -56,6 +56,7 @@ describe.skipIf(!motoPresent)(
         env: {
           ...awsEnvironment(operator, state.region),
           AWS_ENDPOINT_URL_CLOUDFORMATION: moto.url,
+          AWS_ENDPOINT_URL_STS: moto.url,
           AWS_ENDPOINT_URL_LAMBDA: state.lambdaEndpoint,
         },
       });
