@@ -40,8 +40,14 @@ function findRepoRoot(): string {
   return dir;
 }
 
-/** `../shared/sigv4-test-suite` beside the repo, or `SIGV4_TEST_SUITE`. */
-export const suiteDir = process.env.SIGV4_TEST_SUITE ?? resolve(findRepoRoot(), '..', 'shared', 'sigv4-test-suite');
+/**
+ * The official AWS SigV4 test suite, vendored with its LICENSE and NOTICE (Apache-2.0) in
+ * `packages/middleware/tests/fixtures/sigv4-test-suite`, so every clone runs it; `SIGV4_TEST_SUITE`
+ * names another copy.
+ */
+export const suiteDir =
+  process.env.SIGV4_TEST_SUITE ??
+  resolve(findRepoRoot(), 'packages', 'middleware', 'tests', 'fixtures', 'sigv4-test-suite');
 export const suitePresent = existsSync(suiteDir);
 
 function parseRequest(text: string): ParsedRequest {
