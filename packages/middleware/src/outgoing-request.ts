@@ -116,8 +116,29 @@ function toQuery(url: URL, extra: QueryInput | undefined): QueryMap {
       if (item !== undefined && item !== null) addQuery(query, name, String(item));
     }
   }
+  for (const name of Object.keys(query)) {
+    // The signer leaves X-Amz-Signature out of what it signs, and AWS reads these as a presigned
+    // request's own: sent along, the signature could never match.
+    if (PRESIGNING_PARAMETERS.has(name.toLowerCase())) {
+      throw new IamClientConfigError(
+        `Query parameter ${JSON.stringify(name)} is reserved for presigned requests (SigV4 adds its own): remove it from \`url\` or \`query\`.`,
+      );
+    }
+  }
   return query;
 }
+
+const PRESIGNING_PARAMETERS = new Set(
+  [
+    'X-Amz-Signature',
+    'X-Amz-Algorithm',
+    'X-Amz-Credential',
+    'X-Amz-Date',
+    'X-Amz-SignedHeaders',
+    'X-Amz-Security-Token',
+    'X-Amz-Expires',
+  ].map((name) => name.toLowerCase()),
+);
 
 function toHeaders(input: HeadersInput | undefined): Record<string, string> {
   const headers: Record<string, string> = {};

@@ -206,6 +206,15 @@ describe('what the server receives is what was signed', () => {
     [{ url: 'https://example.com/', headers: { 'x-a': 'evil\r\nx-b: 1' } }, /Header "x-a" has a CR, LF or NUL/],
     [{ url: 'https://example.com/', timeoutMs: -1 }, /`timeoutMs` must be a finite number ≥ 0, got -1/],
     [{ url: 'https://example.com/', maxAttempts: 0 }, /`maxAttempts` must be a whole number from 1 to 10, got 0/],
+    // The signer leaves X-Amz-Signature (any case) out of what it signs; AWS reads these as a presigned request's.
+    [
+      { url: 'https://example.com/?x-amz-signature=abc' },
+      /Query parameter "x-amz-signature" is reserved for presigned requests/,
+    ],
+    [
+      { url: 'https://example.com/', query: { 'X-Amz-Credential': 'a' } },
+      /Query parameter "X-Amz-Credential" is reserved/,
+    ],
   ])('rejects bad input %j with a clear IamClientConfigError', async (options, message) => {
     // Act
     const call = client.request(options as never);
