@@ -1,5 +1,5 @@
 import { conditionsHold, type RequestContext } from './conditions.js';
-import { arnMatch, type Principal, principalMatches, wildcardMatch } from './match.js';
+import { arnMatch, LITERAL_QUESTION, LITERAL_STAR, type Principal, principalMatches, wildcardMatch } from './match.js';
 import { asList, type PolicyDocument, type PolicyStatement, statementsOf } from './policy.js';
 
 /**
@@ -98,7 +98,9 @@ function withVariables(text: string, context: RequestContext): string | undefine
   if (!text.includes('${')) return text;
   let missing = false;
   const replaced = text.replace(/\$\{([^}]+)\}/g, (_match, inner: string) => {
-    if (inner === '*' || inner === '?' || inner === '$') return inner;
+    if (inner === '*') return LITERAL_STAR;
+    if (inner === '?') return LITERAL_QUESTION;
+    if (inner === '$') return '$';
     const [key = '', fallback] = inner.split(/\s*,\s*/);
     const value = context[key.trim().toLowerCase()];
     const chosen = Array.isArray(value) ? value[0] : value;

@@ -19,10 +19,18 @@ export interface Principal {
 
 const escapeRegExp = (text: string) => text.replace(/[.+^${}()|[\]\\]/g, '\\$&');
 
+/** What the policy variables `${*}` and `${?}` become: the characters themselves, not wildcards. */
+export const LITERAL_STAR = '\uE000';
+export const LITERAL_QUESTION = '\uE001';
+
 /** IAM wildcard match: `*` any run of characters, `?` any one character. */
 export function wildcardMatch(pattern: string, value: string, ignoreCase = false): boolean {
   if (pattern === '*') return true;
-  const source = `^${escapeRegExp(pattern).replace(/\*/g, '.*').replace(/\?/g, '.')}$`;
+  const source = `^${escapeRegExp(pattern)
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.')
+    .replaceAll(LITERAL_STAR, '\\*')
+    .replaceAll(LITERAL_QUESTION, '\\?')}$`;
   return new RegExp(source, ignoreCase ? 'is' : 's').test(value);
 }
 

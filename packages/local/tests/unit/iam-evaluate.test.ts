@@ -352,6 +352,10 @@ describe('policy variables', () => {
       allowOn("arn:aws:execute-api:*:*:${aws:username, 'abc123defg'}/*"),
       true,
     ],
+    // ${$} is a literal $: the pattern names an API id with a $ in it, not ours.
+    ['an escape: ${$} is a literal "$"', allowOn('arn:aws:execute-api:*:*:abc${$}/*'), false],
+    // ${*} is a literal *, not a wildcard: it names an API whose id is "*", not ours.
+    ['an escape: ${*} is a literal "*", not a wildcard', allowOn('arn:aws:execute-api:*:*:${*}/*'), false],
     ['${aws:userid} in a condition value', allowOn('*', { StringEquals: { 'aws:userid': '${aws:userid}' } }), true],
   ])('%s → allowed %s', (_name, identityPolicies, allowed) => {
     const decision = evaluateAccess(request, {
