@@ -1,4 +1,6 @@
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { FIXTURE_APPS, type FixtureApp, synthFixture, synthInfra } from './synth.js';
 
@@ -10,6 +12,8 @@ declare module 'vitest' {
     twoAccounts: string;
     /** Cloud assemblies of the fixture apps, by app. */
     fixtures: Record<FixtureApp, string>;
+    /** A folder for the run's scratch copies (edited assemblies), removed at the end. */
+    scratchRoot: string;
   }
 }
 
@@ -29,7 +33,10 @@ export default async function setup(project: TestProject) {
       string
     >,
   );
+  const scratchRoot = mkdtempSync(join(tmpdir(), 'iam-m2m-scratch-'));
+  project.provide('scratchRoot', scratchRoot);
   return () => {
+    rmSync(scratchRoot, { recursive: true, force: true });
     for (const dir of [oneAccount, twoAccounts, ...fixtures]) rmSync(dir as string, { recursive: true, force: true });
   };
 }

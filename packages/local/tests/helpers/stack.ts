@@ -1,7 +1,7 @@
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createIamClient } from '@iam-m2m/middleware';
+import { inject } from 'vitest';
 import { LocalStack, type LocalState } from '../../src/stack.js';
 
 export type Principal = LocalState['principals'][number];
@@ -43,7 +43,8 @@ export function editedAssembly(
   stackName: string,
   edit: (template: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> }) => void,
 ): string {
-  const copy = mkdtempSync(join(tmpdir(), 'iam-m2m-edited-'));
+  // Under the run's scratch folder, which the global teardown removes: copies are megabytes each.
+  const copy = mkdtempSync(join(inject('scratchRoot'), 'edited-'));
   cpSync(assemblyDir, copy, { recursive: true });
   const file = join(copy, `${stackName}.template.json`);
   const template = JSON.parse(readFileSync(file, 'utf8'));
