@@ -15,15 +15,24 @@ const REFUSALS: Record<string, string> = {
  * Who the credentials are (STS GetCallerIdentity), checked before any synth: refused or
  * expired credentials end the command with one line naming where they came from.
  */
-export async function callerAccount(command: string): Promise<string> {
+export async function callerAccount(command: string, region?: string): Promise<string | undefined> {
   try {
-    const { Account } = await new STSClient({}).send(new GetCallerIdentityCommand({}));
-    return Account ?? '';
+    // CDK falls back to us-east-1 when nothing names a region; so does this check.
+    const sts = new STSClient({
+      region: region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    });
+    const { Account } = await sts.send(new GetCallerIdentityCommand({}));
+    return Account;
   } catch (error) {
     const { name, message } = error as Error;
     const source = findCredentialSource() ?? 'the environment';
-    const why = REFUSALS[name] ?? `were refused (${name}: ${message})`;
-    process.stderr.write(`${command}: the AWS credentials from ${source} ${why}.\n`);
-    process.exit(1);
+    const why = REFUSALS[name];
+    if (why) {
+      process.stderr.write(`${command}: the AWS credentials from ${source} ${why}.\n`);
+      process.exit(1);
+    }
+    // Not a refusal (an MFA prompt, a proxy, no network to STS): let the CDK CLI try as it would.
+    process.stderr.write(`${command}: could not ask STS who the credentials are (${name}: ${message}); going on.\n`);
+    return undefined;
   }
 }

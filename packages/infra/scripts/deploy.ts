@@ -21,7 +21,7 @@ try {
   process.exit(1);
 }
 // Refused or expired credentials: one line now, not CDK's generic message after a synth.
-await callerAccount('deploy');
+await callerAccount('deploy', config.region);
 const common = ['deploy', '--require-approval', 'never', ...args];
 
 if (config.layout === 'one') {

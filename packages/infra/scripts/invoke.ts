@@ -30,7 +30,7 @@ try {
 requireCredentials('invoke');
 
 /** Where each function lives: in two accounts, hello-world with the API, requestor in its own. */
-function homeOf(key: FunctionKey): { stacks: string[]; account?: string; role?: string } {
+function homeOf(key: FunctionKey): { stacks: string[]; account?: string; role?: string; region?: string | undefined } {
   let config: AppConfig;
   try {
     config = readConfig({ tryGetContext: (k: string) => appContext(args)[k] });
@@ -38,15 +38,22 @@ function homeOf(key: FunctionKey): { stacks: string[]; account?: string; role?: 
     process.stderr.write(`invoke: ${(error as Error).message}\n`);
     process.exit(1);
   }
-  if (config.layout === 'one') return { stacks: [STACK_NAMES.one] };
+  // Without context the layout is unknown: look in every stack, as before.
+  if (config.layout === 'one')
+    return { stacks: [STACK_NAMES.one, STACK_NAMES.requestor, STACK_NAMES.api], region: config.region };
   return key === 'hello-world'
-    ? { stacks: [STACK_NAMES.api], account: config.apiAccount, role: "the API's" }
-    : { stacks: [STACK_NAMES.requestor], account: config.requestorAccount, role: "the requestor's" };
+    ? { stacks: [STACK_NAMES.api], account: config.apiAccount, role: "the API's", region: config.region }
+    : {
+        stacks: [STACK_NAMES.requestor],
+        account: config.requestorAccount,
+        role: "the requestor's",
+        region: config.region,
+      };
 }
 
 /** The deployed function's physical name, from its stack's outputs; AWS's own errors shown as they are. */
-async function physicalName(key: FunctionKey, stacks: string[]): Promise<string> {
-  const cloudFormation = new CloudFormationClient({});
+async function physicalName(key: FunctionKey, stacks: string[], region?: string): Promise<string> {
+  const cloudFormation = new CloudFormationClient(region ? { region } : {});
   for (const stackName of stacks) {
     try {
       const result = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
@@ -65,14 +72,14 @@ async function physicalName(key: FunctionKey, stacks: string[]): Promise<string>
 
 try {
   const home = homeOf(name as FunctionKey);
-  const account = await callerAccount('invoke');
-  if (home.account && account !== home.account) {
+  const account = await callerAccount('invoke', home.region);
+  if (home.account && account !== undefined && account !== home.account) {
     throw new Error(
       `${name} is in account ${home.account} (${home.role}); these credentials are of ${account}: use that account's profile (AWS_PROFILE) or keys`,
     );
   }
-  const functionName = await physicalName(name as FunctionKey, home.stacks);
-  const result = await new LambdaClient({}).send(
+  const functionName = await physicalName(name as FunctionKey, home.stacks, home.region);
+  const result = await new LambdaClient(home.region ? { region: home.region } : {}).send(
     new InvokeCommand({ FunctionName: functionName, Payload: new TextEncoder().encode(payload) }),
   );
   const text = new TextDecoder().decode(result.Payload);

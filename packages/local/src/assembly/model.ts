@@ -216,17 +216,23 @@ export function readCloudAssembly(dir: string, options: ReadOptions = {}): Cloud
     );
     for (const [logicalId, resource] of naming) {
       const namer = NAMERS[resource.Type] ?? NAMERS.default;
-      const { ref, attributes } = namer?.(logicalId, resource, stack) ?? { ref: logicalId };
+      const { ref, attributes } = stack.attempt(logicalId, () => namer?.(logicalId, resource, stack)) ?? {
+        ref: logicalId,
+      };
       stack.scope.refs.set(logicalId, ref);
       for (const [name, value] of Object.entries(attributes ?? {}))
         stack.scope.attributes.set(`${logicalId}.${name}`, value);
     }
     for (const [type, read] of Object.entries(READERS)) {
       for (const [logicalId, resource] of stack.resources.filter(([, r]) => r.Type === type))
-        read(logicalId, resource, stack, app);
+        stack.attempt(logicalId, () => read(logicalId, resource, stack, app));
     }
     const stackOutputs: Record<string, string> = {};
     for (const [name, output] of Object.entries(template.Outputs ?? {})) {
+      if (output === null || typeof output !== 'object') {
+        app.problems.push(`${artifact.stackName} output ${name}: not an object`);
+        continue;
+      }
       const value = stack.attempt(`output ${name}`, () =>
         output.Condition !== undefined && !conditionHolds(output.Condition, stack.scope)
           ? undefined
@@ -269,6 +275,7 @@ function importedFrom(templates: Map<StackArtifact, Template>): (stack: StackArt
 function readParameters(stack: StackInput, template: Template, outputs: Map<string, Record<string, string>>): void {
   const upstream = [...outputs.values()];
   for (const [name, parameter] of Object.entries(template.Parameters ?? {})) {
+    if (parameter === null || typeof parameter !== 'object') continue;
     const fromUpstream = upstream.map((values) => values[name]).find((value) => value !== undefined);
     const value =
       parameter.Default !== undefined && !String(parameter.Type).startsWith('AWS::SSM')

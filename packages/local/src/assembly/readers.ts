@@ -274,13 +274,14 @@ export const READERS: Record<string, Reader> = {
     const tags = stack.attempt(`${logicalId}.Tags`, () => resolve(props.Tags ?? [], scope)) as
       | { Key: string; Value: string }[]
       | undefined;
-    for (const tag of Array.isArray(tags) ? tags : []) role.tags[String(tag.Key)] = String(tag.Value);
+    for (const tag of Array.isArray(tags) ? tags : [])
+      if (tag?.Key !== undefined) role.tags[String(tag.Key)] = String(tag.Value);
     const inlines = stack.attempt(`${logicalId}.Policies`, () => {
       const resolved = resolve(props.Policies ?? [], scope);
       if (!Array.isArray(resolved)) throw new Error('Policies must be a list');
       return resolved as { PolicyName: string; PolicyDocument: unknown }[];
     });
-    for (const inline of inlines ?? []) {
+    for (const inline of (inlines ?? []).filter((item) => item !== null && typeof item === 'object')) {
       const document = inline.PolicyDocument;
       if (document)
         role.policies.push({
@@ -422,8 +423,12 @@ export const READERS: Record<string, Reader> = {
         | { Type?: string; Uri?: string; TimeoutInMillis?: number }
         | undefined;
       if (resourcePath === undefined) continue;
-      const authorizationType = String(p.AuthorizationType ?? 'NONE');
-      if (p.ApiKeyRequired === true || p.ApiKeyRequired === 'true') {
+      const authorizationType = String(
+        stack.attempt(`${id}.AuthorizationType`, () => resolve(p.AuthorizationType, scope)) ?? 'NONE',
+      );
+      const keyRequired = stack.attempt(`${id}.ApiKeyRequired`, () => resolve(p.ApiKeyRequired ?? false, scope));
+      const apiKeyRequired = keyRequired === true || keyRequired === 'true' || keyRequired === undefined;
+      if (apiKeyRequired) {
         app.model.warnings.push(
           `${scope.stackName} ${id}: API keys are not reproduced locally; the method answers 403 Forbidden to every call`,
         );
@@ -443,7 +448,7 @@ export const READERS: Record<string, Reader> = {
             ? /functions\/(.+)\/invocations$/.exec(integration.Uri ?? '')?.[1]
             : undefined,
         timeoutMs: Number(integration?.TimeoutInMillis ?? 29_000),
-        apiKeyRequired: p.ApiKeyRequired === true || p.ApiKeyRequired === 'true',
+        apiKeyRequired,
       });
     }
     const [stage] = members('AWS::ApiGateway::Stage');

@@ -150,7 +150,8 @@ export async function handleRestApiRequest(
   const integrationArn = route.method.functionArn ?? '';
   const runtime = context.runtimes.get(integrationArn.split(':').slice(0, 7).join(':'));
   const qualifier = integrationArn.split(':')[7];
-  const version = runtime?.fn.qualifiers[qualifier ?? '$LATEST'];
+  const qualifiers = runtime?.fn.qualifiers ?? {};
+  const version = Object.hasOwn(qualifiers, qualifier ?? '$LATEST') ? qualifiers[qualifier ?? '$LATEST'] : undefined;
   const permitted =
     runtime !== undefined &&
     version !== undefined &&

@@ -78,14 +78,17 @@ function statementApplies(
   const action = (pattern: string) => wildcardMatch(pattern, request.action, true);
   if (statement.Action !== undefined && !asList(statement.Action).some(action)) return false;
   if (statement.NotAction !== undefined && asList(statement.NotAction).some(action)) return false;
-  const resource = (pattern: string) => {
-    const concrete = withVariables(pattern, context);
-    return concrete !== undefined && arnMatch(concrete, request.resource);
-  };
-  if (statement.Resource !== undefined && !asList(statement.Resource).some(resource)) return false;
-  if (statement.NotResource !== undefined && asList(statement.NotResource).some(resource)) return false;
+  // A variable without a value makes the whole statement not apply, Allow or Deny, in any element.
+  const resources = asList(statement.Resource).map((pattern) => withVariables(pattern, context));
+  const notResources = asList(statement.NotResource).map((pattern) => withVariables(pattern, context));
+  const condition = conditionWithVariables(statement.Condition, context);
+  if ([...resources, ...notResources].includes(undefined) || condition === undefined) return false;
+  const conditions = condition ?? undefined;
+  const resource = (pattern: string | undefined) => arnMatch(pattern ?? '', request.resource);
+  if (statement.Resource !== undefined && !resources.some(resource)) return false;
+  if (statement.NotResource !== undefined && notResources.some(resource)) return false;
   if (statement.Resource === undefined && statement.NotResource === undefined && !resourcePolicy) return false;
-  return conditionsHold(conditionWithVariables(statement.Condition, context), context);
+  return conditionsHold(conditions, context);
 }
 
 /**
@@ -103,7 +106,8 @@ function withVariables(text: string, context: RequestContext): string | undefine
     if (inner === '$') return '$';
     const [key = '', fallback] = inner.split(/\s*,\s*/);
     const value = context[key.trim().toLowerCase()];
-    const chosen = Array.isArray(value) ? value[0] : value;
+    // A multivalued key cannot be a policy variable: it resolves to nothing.
+    const chosen = Array.isArray(value) ? undefined : value;
     if (chosen !== undefined) return chosen;
     const quoted = /^'(.*)'$/.exec(fallback ?? '');
     if (quoted) return quoted[1] ?? '';
@@ -113,23 +117,32 @@ function withVariables(text: string, context: RequestContext): string | undefine
   return missing ? undefined : replaced;
 }
 
+/**
+ * A condition with its variables replaced; undefined when one has no value. `${*}` and `${?}`
+ * are wildcards' literal characters for the `*Like` and `Arn*` operators, plain characters for the others.
+ */
 function conditionWithVariables(
   condition: PolicyStatement['Condition'],
   context: RequestContext,
-): PolicyStatement['Condition'] {
-  if (!condition || !JSON.stringify(condition).includes('${')) return condition;
+): PolicyStatement['Condition'] | undefined | null {
+  if (!condition || !JSON.stringify(condition).includes('${')) return condition ?? null;
   const out: Record<string, Record<string, unknown>> = {};
+  let unresolved = false;
   for (const [operator, keys] of Object.entries(condition)) {
+    const patterned = /Like|^(ForA\w+:)?Arn/.test(operator);
     out[operator] = {};
     for (const [key, value] of Object.entries(keys)) {
-      // A value whose variable has none matches nothing: a string no request value equals.
-      const substitute = (item: unknown) => withVariables(String(item), context) ?? '\u0000no value';
+      const substitute = (item: unknown) => {
+        const text = withVariables(String(item), context);
+        if (text === undefined) unresolved = true;
+        return patterned ? text : text?.replaceAll(LITERAL_STAR, '*').replaceAll(LITERAL_QUESTION, '?');
+      };
       (out[operator] as Record<string, unknown>)[key] = Array.isArray(value)
         ? value.map(substitute)
         : substitute(value);
     }
   }
-  return out;
+  return unresolved ? undefined : out;
 }
 
 function verdictOf(

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { PolicyDocument } from './policy.js';
+import { type PolicyDocument, policyProblems } from './policy.js';
 
 /**
  * An AWS Organization, as `serve --organization <file>` describes it:
@@ -47,9 +47,23 @@ export function readOrganization(file: string): Organization {
         `organization file ${file}: accounts.${account} must map 12 digits to a path such as r-ab12/ou-ab12-11111111`,
       );
   }
+  // Targets are the root, an OU on an account's path, or a listed account; documents are checked
+  // as any policy is (a malformed SCP fails open otherwise).
+  const known = new Set([
+    ...Object.keys(org.accounts ?? {}),
+    ...Object.values(org.accounts ?? {}).flatMap((path) => String(path).split('/')),
+  ]);
   for (const [index, policy] of (org.policies ?? []).entries()) {
-    if (!Array.isArray(policy.targets) || typeof policy.document !== 'object' || policy.document === null)
-      problems.push(`organization file ${file}: policies[${index}] needs "targets" (a list) and "document" (a policy)`);
+    const where = `organization file ${file}: policies[${index}]`;
+    if (!Array.isArray(policy.targets) || typeof policy.document !== 'object' || policy.document === null) {
+      problems.push(`${where} needs "targets" (a list) and "document" (a policy)`);
+      continue;
+    }
+    for (const target of policy.targets)
+      if (typeof target !== 'string' || !known.has(target))
+        problems.push(`${where}: target ${JSON.stringify(target)} is not the root, an OU or an account of "accounts"`);
+    for (const problem of policyProblems({ name: policy.name ?? `policies[${index}]`, document: policy.document }))
+      problems.push(`${where}: ${problem}`);
   }
   if (problems.length > 0) throw new Error(problems.join('\n'));
   return {

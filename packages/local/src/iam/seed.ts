@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
 /** Where a project keeps its seed: `.iam-m2m-local/seed` beside its `cdk.out` (gitignore that folder). */
@@ -31,7 +31,8 @@ export function projectSeed(file: string, fresh = false): Buffer {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const seed = randomBytes(32);
   const text = `${seed.toString('hex')}\n`;
-  if (fresh) {
+  if (fresh || existsSync(file)) {
+    // A new seed, or one replacing a file that holds no seed: written whole, then renamed.
     // A new file of our own, owner-only, renamed over the old seed.
     const temporary = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
     writeFileSync(temporary, text, { mode: 0o600, flag: 'wx' });

@@ -57,7 +57,8 @@ export async function handleInvoke(
   const query = new URLSearchParams(request.target.split('?')[1] ?? '');
   const found = findFunction(context.runtimes.values(), name, caller.principal.accountId);
   const qualifier = found?.qualifier ?? query.get('Qualifier') ?? undefined;
-  const version = found?.runtime.fn.qualifiers[qualifier ?? '$LATEST'];
+  const qualifiers = found?.runtime.fn.qualifiers ?? {};
+  const version = Object.hasOwn(qualifiers, qualifier ?? '$LATEST') ? qualifiers[qualifier ?? '$LATEST'] : undefined;
   if (!found || version === undefined) {
     const arn = found
       ? `${found.runtime.fn.arn}:${qualifier}`

@@ -3,6 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 import type { FunctionModel } from '../assembly/model.js';
 import { type NodeBinary, nodeBinaryFor } from './node-binary.js';
@@ -87,7 +88,7 @@ function traceHeader(now = Date.now()): string {
  */
 export class FunctionRuntime {
   readonly #containers: Container[] = [];
-  readonly #waiting: ((container: Container) => void)[] = [];
+  readonly #waiting: { resolve: (container: Container) => void; reject: (error: Error) => void }[] = [];
   readonly #maxConcurrency: number;
   #inlineDir: string | undefined;
   readonly #node: NodeBinary;
@@ -243,13 +244,13 @@ export class FunctionRuntime {
       return idle;
     }
     if (this.#containers.length < this.#maxConcurrency) return this.#start();
-    return new Promise((resolve) => this.#waiting.push(resolve));
+    return new Promise((resolve, reject) => this.#waiting.push({ resolve, reject }));
   }
 
   #release(container: Container): void {
     if (!this.#containers.includes(container)) return;
     const next = this.#waiting.shift();
-    if (next) next(container);
+    if (next) next.resolve(container);
     else container.busy = false;
   }
 
@@ -257,7 +258,8 @@ export class FunctionRuntime {
     container.process.kill('SIGKILL');
     this.#containers.splice(this.#containers.indexOf(container), 1);
     const next = this.#waiting.shift();
-    if (next) void this.#start().then(next, () => this.#waiting.unshift(next));
+    // Its replacement serves the next caller; if that one dies in its init phase, so does the call.
+    if (next) void this.#start().then(next.resolve, next.reject);
   }
 
   async #start(): Promise<Container> {
@@ -299,8 +301,16 @@ export class FunctionRuntime {
       readyAt: startedAt,
     };
     for (const stream of [child.stdout, child.stderr]) {
+      // One decoder per stream (a character may straddle chunks), and the end of a chunk that
+      // could be the start of a marker held back for the next one.
+      const decoder = new StringDecoder('utf8');
+      let pending = '';
+      const take = (text: string) => {
+        if (container.busy) container.output.push(Buffer.from(text, 'utf8'));
+        if (this.options.output !== 'ignore') process.stderr.write(text);
+      };
       stream?.on('data', (chunk: Buffer) => {
-        let text = chunk.toString('utf8');
+        let text = pending + decoder.write(chunk);
         if (text.includes(END_MARK)) {
           text = text.replace(END_MARKER, (_marker, id: string) => {
             container.ends.set(id, (container.ends.get(id) ?? 0) + 1);
@@ -308,9 +318,13 @@ export class FunctionRuntime {
           });
           container.onEnd?.();
         }
-        if (container.busy) container.output.push(Buffer.from(text, 'utf8'));
-        if (this.options.output !== 'ignore') process.stderr.write(text);
+        const last = text.lastIndexOf(END_MARK[0] as string);
+        const tail = last === -1 ? '' : text.slice(last);
+        const maybeMarker = !tail.includes('\n') && (END_MARK.startsWith(tail) || tail.startsWith(END_MARK));
+        pending = maybeMarker ? tail : '';
+        take(maybeMarker ? text.slice(0, last) : text);
       });
+      stream?.on('end', () => take(pending + decoder.end()));
     }
     this.#containers.push(container);
     child.once('exit', () => {

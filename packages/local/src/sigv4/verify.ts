@@ -99,6 +99,9 @@ interface AuthParts {
   query: QueryPairs;
 }
 
+/** Authorization schemes shown by name in a refusal; any other first word may be a secret. */
+const KNOWN_SCHEMES = new Set(['Bearer', 'Basic', 'Digest', 'AWS', 'AWS4-HMAC-SHA256', 'Authorization:']);
+
 function fromHeader(authorization: string, headers: HeaderLines, query: QueryPairs): AuthParts {
   const space = authorization.indexOf(' ');
   const algorithm = space === -1 ? authorization : authorization.slice(0, space);
@@ -117,7 +120,7 @@ function fromHeader(authorization: string, headers: HeaderLines, query: QueryPai
       // AWS echoes the pair and the header; an Authorization header never reaches an error
       // message here (a Bearer token is a secret), so both are shown as `<redacted>`.
       throw incompleteSignature(
-        `'<redacted>' not a valid key=value pair (missing equal-sign) in Authorization header: '${algorithm} <redacted>'.`,
+        `'<redacted>' not a valid key=value pair (missing equal-sign) in Authorization header: '${KNOWN_SCHEMES.has(algorithm) ? algorithm : '<redacted>'} <redacted>'.`,
       );
     }
     fields.set(pair.slice(0, eq), pair.slice(eq + 1));

@@ -400,6 +400,8 @@ const rows: Row[] = [
       expect(json(answer).Message).toBe(
         `Function not found: arn:aws:lambda:us-east-1:${probe.accountId}:function:${probe.functionName}:nope`,
       );
+      // A name an object has by birth (constructor, toString) is no qualifier either.
+      expect((await invoke('operator', `${probe.functionName}:constructor`, {})).status).toBe(404);
     },
   },
   {

@@ -356,6 +356,12 @@ describe('policy variables', () => {
     ['an escape: ${$} is a literal "$"', allowOn('arn:aws:execute-api:*:*:abc${$}/*'), false],
     // ${*} is a literal *, not a wildcard: it names an API whose id is "*", not ours.
     ['an escape: ${*} is a literal "*", not a wildcard', allowOn('arn:aws:execute-api:*:*:${*}/*'), false],
+    // No value makes the statement not apply, in NotResource as in Resource (else it would allow everything else).
+    [
+      '${aws:PrincipalTag/team} absent in NotResource',
+      [{ Statement: { Effect: 'Allow' as const, Action: '*', NotResource: 'arn:aws:s3:::${aws:PrincipalTag/team}' } }],
+      false,
+    ],
     ['${aws:userid} in a condition value', allowOn('*', { StringEquals: { 'aws:userid': '${aws:userid}' } }), true],
   ])('%s → allowed %s', (_name, identityPolicies, allowed) => {
     const decision = evaluateAccess(request, {

@@ -127,7 +127,7 @@ describe('IAM truth table over HTTP (abac fixture app)', () => {
 });
 
 describe('service control policies from an organization file (serve --organization)', () => {
-  it(`an SCP attached to the callers' OU denies a member account what its policies allow (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html)`, async () => {
+  it(`an SCP at the root denies a member account what its policies allow; the management account is exempt (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html)`, async () => {
     // Prepare
     const file = join(mkdtempSync(join(tmpdir(), 'iam-m2m-org-')), 'organization.json');
     writeFileSync(
@@ -139,7 +139,8 @@ describe('service control policies from an organization file (serve --organizati
         policies: [
           {
             name: 'NoApiCalls',
-            targets: ['ou-ab12-callers'],
+            // At the root: the member account is under it, the management account is exempt.
+            targets: ['r-ab12'],
             document: { Statement: [{ Effect: 'Deny', Action: 'execute-api:Invoke', Resource: '*' }] },
           },
           {

@@ -376,6 +376,11 @@ describe('an Authorization header that is not SigV4', () => {
       'Bearer tok',
       "'<redacted>' not a valid key=value pair (missing equal-sign) in Authorization header: 'Bearer <redacted>'.",
     ],
+    // A first word that is no known scheme may itself be a secret.
+    [
+      'sk_live_123 x',
+      "'<redacted>' not a valid key=value pair (missing equal-sign) in Authorization header: '<redacted> <redacted>'.",
+    ],
     [
       'Basic dXNlcjpwYXNz',
       "'<redacted>' not a valid key=value pair (missing equal-sign) in Authorization header: 'Basic <redacted>'.",
