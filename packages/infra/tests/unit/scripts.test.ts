@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -119,18 +120,42 @@ describe('context: one source of truth for the app and the scripts', () => {
   });
 });
 
-/** A stand-in for STS that refuses every call with `code` (AWS itself cannot run here). */
-async function refusingSts(code: string, message: string): Promise<{ url: string; close: () => void }> {
-  const { createServer } = await import('node:http');
+/** A stand-in for STS answering every call with `status` and `body` (AWS itself cannot run here). */
+async function fakeSts(status: number, body: string): Promise<{ url: string; close: () => void }> {
   const server = createServer((_req, res) => {
-    res.writeHead(403, { 'content-type': 'text/xml' });
-    res.end(
-      `<ErrorResponse><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>r</RequestId></ErrorResponse>`,
-    );
+    res.writeHead(status, { 'content-type': 'text/xml' });
+    res.end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
   return { url: `http://127.0.0.1:${port}`, close: () => server.close() };
+}
+
+/** Runs a script with test credentials and STS at `stsUrl`, without blocking this process (it serves STS). */
+function runScriptAgainst(
+  stsUrl: string,
+  script: string,
+  args: string[],
+): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join('scripts', script), ...args], {
+      cwd: infraDir,
+      env: {
+        PATH: process.env.PATH,
+        HOME: emptyHome(),
+        AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+        AWS_SECRET_ACCESS_KEY: 'example',
+        AWS_REGION: 'us-east-1',
+        AWS_ENDPOINT_URL_STS: stsUrl,
+        NODE_NO_WARNINGS: '1',
+      },
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.once('exit', (status) => resolve({ status, stderr }));
+  });
 }
 
 describe('credentials AWS refuses (STS mocked: AWS itself cannot run here)', () => {
@@ -147,28 +172,13 @@ describe('credentials AWS refuses (STS mocked: AWS itself cannot run here)', () 
     ],
   ])('%s: deploy says so in one line, before any synth', async (code, message, why) => {
     // Prepare
-    const sts = await refusingSts(code, message);
+    const sts = await fakeSts(
+      403,
+      `<ErrorResponse><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>r</RequestId></ErrorResponse>`,
+    );
     try {
       // Act
-      const result = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', join('scripts', 'deploy.ts')], {
-          cwd: infraDir,
-          env: {
-            PATH: process.env.PATH,
-            HOME: emptyHome(),
-            AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-            AWS_SECRET_ACCESS_KEY: 'example',
-            AWS_REGION: 'us-east-1',
-            AWS_ENDPOINT_URL_STS: sts.url,
-            NODE_NO_WARNINGS: '1',
-          },
-        });
-        let stderr = '';
-        child.stderr.on('data', (chunk) => {
-          stderr += chunk;
-        });
-        child.once('exit', (status) => resolve({ status, stderr }));
-      });
+      const result = await runScriptAgainst(sts.url, 'deploy.ts', []);
 
       // Assess
       expect(result.status).toBe(1);
@@ -182,51 +192,21 @@ describe('credentials AWS refuses (STS mocked: AWS itself cannot run here)', () 
 describe('invoke in two accounts (STS mocked: AWS itself cannot run here)', () => {
   it('names the account whose credentials it needs, in one line', async () => {
     // Prepare: STS says these credentials are of a third account.
-    const { createServer } = await import('node:http');
-    const server = createServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/xml' });
-      res.end(
-        '<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::333333333333:user/dev</Arn><UserId>AIDA</UserId><Account>333333333333</Account></GetCallerIdentityResult></GetCallerIdentityResponse>',
-      );
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as { port: number };
+    const sts = await fakeSts(
+      200,
+      '<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::333333333333:user/dev</Arn><UserId>AIDA</UserId><Account>333333333333</Account></GetCallerIdentityResult></GetCallerIdentityResponse>',
+    );
     try {
       // Act
-      const result = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
-        const child = spawn(
-          process.execPath,
-          [
-            '--import',
-            'tsx',
-            join('scripts', 'invoke.ts'),
-            'hello-world',
-            '-c',
-            'apiAccount=222222222222',
-            '-c',
-            'requestorAccount=111111111111',
-            '-c',
-            'region=us-east-1',
-          ],
-          {
-            cwd: infraDir,
-            env: {
-              PATH: process.env.PATH,
-              HOME: emptyHome(),
-              AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-              AWS_SECRET_ACCESS_KEY: 'example',
-              AWS_REGION: 'us-east-1',
-              AWS_ENDPOINT_URL_STS: `http://127.0.0.1:${port}`,
-              NODE_NO_WARNINGS: '1',
-            },
-          },
-        );
-        let stderr = '';
-        child.stderr.on('data', (chunk) => {
-          stderr += chunk;
-        });
-        child.once('exit', (status) => resolve({ status, stderr }));
-      });
+      const result = await runScriptAgainst(sts.url, 'invoke.ts', [
+        'hello-world',
+        '-c',
+        'apiAccount=222222222222',
+        '-c',
+        'requestorAccount=111111111111',
+        '-c',
+        'region=us-east-1',
+      ]);
 
       // Assess
       expect(result.status).toBe(1);
@@ -234,7 +214,7 @@ describe('invoke in two accounts (STS mocked: AWS itself cannot run here)', () =
         "invoke: hello-world is in account 222222222222 (the API's); these credentials are of 333333333333: use that account's profile (AWS_PROFILE) or keys\n",
       );
     } finally {
-      server.close();
+      sts.close();
     }
   });
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { NamedPolicy, PolicyDocument, PolicyStatement } from '../iam/policy.js';
 import { conditionHolds, resolve, UnresolvedError } from './intrinsics.js';
-import { deploymentOrder, listStacks, type StackArtifact } from './manifest.js';
+import { assetSources, deploymentOrder, listStacks, type StackArtifact } from './manifest.js';
 import {
   type AppBuilder,
   LATE_NAMERS,
@@ -160,6 +160,8 @@ export function readCloudAssembly(dir: string, options: ReadOptions = {}): Cloud
   };
   const outputs = new Map<string, Record<string, string>>();
   const exports = new Map<string, string>();
+  // The asset manifests of each (nested) assembly, read once, when a function has no asset metadata.
+  const assetsByDir = new Map<string, Map<string, string>>();
   let regionSet = false;
 
   const templates = new Map(
@@ -180,6 +182,11 @@ export function readCloudAssembly(dir: string, options: ReadOptions = {}): Cloud
         mappings: template.Mappings ?? {},
       },
       resources: [],
+      assets: () => {
+        const known = assetsByDir.get(artifact.assemblyDir) ?? assetSources(artifact.assemblyDir);
+        assetsByDir.set(artifact.assemblyDir, known);
+        return known;
+      },
       attempt: (what, run) => {
         try {
           return run();

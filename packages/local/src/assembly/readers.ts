@@ -1,9 +1,10 @@
 import { statSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import type { PolicyDocument, PolicyStatement } from '../iam/policy.js';
+import { namesFunction, parseFunctionReference } from './function-reference.js';
 import { stableId, UPPER } from './ids.js';
 import { partitionOf, type ResolutionScope, resolve } from './intrinsics.js';
-import { assetSources, type StackArtifact } from './manifest.js';
+import type { StackArtifact } from './manifest.js';
 import type { CloudAssemblyModel, FunctionModel, MethodModel, RoleModel } from './model.js';
 
 /** A resource of a template. */
@@ -20,6 +21,8 @@ export interface StackInput {
   scope: ResolutionScope;
   /** Its resources whose condition holds. */
   resources: [string, TemplateResource][];
+  /** The assembly folder's file assets by hash (`*.assets.json`), read on first use. */
+  assets: () => Map<string, string>;
   /** Runs `run`; an unresolvable reference becomes a problem of the report and `undefined`. */
   attempt: <T>(what: string, run: () => T) => T | undefined;
 }
@@ -177,9 +180,9 @@ export const NAMERS: Record<string, Namer> = {
 /** The unqualified ARN of the function a version, an alias or a permission names (by name or ARN). */
 function functionArn(resource: TemplateResource, stack: StackInput): string {
   const name = String(stack.attempt('FunctionName', () => resolve(resource.Properties?.FunctionName, stack.scope)));
-  if (name.startsWith('arn:')) return name.split(':').slice(0, 7).join(':');
-  const bare = name.includes(':function:') ? (name.split(':function:')[1] ?? '') : name;
-  return arnOf(stack, 'lambda', `function:${bare.split(':')[0]}`);
+  const reference = parseFunctionReference(name, stack.scope.accountId);
+  const region = reference.region ?? stack.scope.region;
+  return `arn:${partitionOf(region)}:lambda:${region}:${reference.account}:function:${reference.name}`;
 }
 
 /** Types whose names need other resources' names first. */
@@ -208,7 +211,7 @@ function codeFolder(resource: TemplateResource, stack: StackInput): string | und
   const key = (resource.Properties?.Code as { S3Key?: unknown } | undefined)?.S3Key;
   if (key === undefined) return undefined;
   const hash = /([0-9a-f]{64})\.zip$/.exec(String(stack.attempt('Code.S3Key', () => resolve(key, stack.scope))))?.[1];
-  return hash ? assetSources(assemblyDir).get(hash) : undefined;
+  return hash ? stack.assets().get(hash) : undefined;
 }
 
 const strings = (value: unknown): string[] =>
@@ -489,21 +492,12 @@ export const READERS: Record<string, Reader> = {
  * without a version or alias), `''` for the function itself; undefined when it names another
  * function. A name without account means the permission's own account.
  */
-function permissionQualifier(p: Record<string, unknown>, fn: { functionName: string; arn: string; accountId: string }) {
-  const text = String(p.FunctionName);
-  const parts = text.split(':');
-  let account = String(p.accountId);
-  let rest = parts;
-  if (text.startsWith('arn:')) {
-    if (parts.slice(0, 7).join(':') !== fn.arn) return undefined;
-    return parts[7] ?? '';
-  }
-  if (parts[1] === 'function') {
-    account = parts[0] ?? '';
-    rest = parts.slice(2);
-  }
-  const [name, qualifier = ''] = rest;
-  return name === fn.functionName && account === fn.accountId ? qualifier : undefined;
+function permissionQualifier(
+  p: Record<string, unknown>,
+  fn: { functionName: string; accountId: string; region: string },
+): string | undefined {
+  const reference = parseFunctionReference(String(p.FunctionName), String(p.accountId));
+  return namesFunction(reference, fn) ? (reference.qualifier ?? '') : undefined;
 }
 
 /** `AWS::Lambda::Permission` as a statement of the function's resource policy. */

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { versionOf } from '../assembly/function-reference.js';
 import type { RestApiModel } from '../assembly/model.js';
 import { AwsError, CAPITAL_MESSAGE, GATEWAY_MESSAGE, missingAuthenticationToken } from '../aws-error.js';
 import { headersTooLarge, MAX_HEADER_BYTES } from '../http.js';
@@ -149,9 +150,7 @@ export async function handleRestApiRequest(
   // resource policy lets API Gateway invoke it for this method: Lambda decides that as for any caller.
   const integrationArn = route.method.functionArn ?? '';
   const runtime = context.runtimes.get(integrationArn.split(':').slice(0, 7).join(':'));
-  const qualifier = integrationArn.split(':')[7];
-  const qualifiers = runtime?.fn.qualifiers ?? {};
-  const version = Object.hasOwn(qualifiers, qualifier ?? '$LATEST') ? qualifiers[qualifier ?? '$LATEST'] : undefined;
+  const version = runtime && versionOf(runtime.fn.qualifiers, integrationArn.split(':')[7]);
   const permitted =
     runtime !== undefined &&
     version !== undefined &&

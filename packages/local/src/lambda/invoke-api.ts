@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { namesFunction, parseFunctionReference, versionOf } from '../assembly/function-reference.js';
 import { AwsError, CAPITAL_MESSAGE, LAMBDA_ERROR } from '../aws-error.js';
 import type { LocalResponse } from '../gateway/event.js';
 import type { GatewayContext } from '../gateway/rest-api.js';
@@ -23,17 +24,9 @@ export function findFunction(
   name: string,
   callerAccountId: string,
 ): { runtime: FunctionRuntime; qualifier: string | undefined } | undefined {
-  const parts = name.split(':');
-  const arn = name.startsWith('arn:') ? parts.slice(0, 7).join(':') : undefined;
-  const [account, functionName, qualifier] = arn
-    ? [parts[4], parts[6], parts[7]]
-    : parts[1] === 'function'
-      ? [parts[0], parts[2], parts[3]]
-      : [callerAccountId, parts[0], parts[1]];
+  const reference = parseFunctionReference(name, callerAccountId);
   for (const runtime of runtimes) {
-    const { fn } = runtime;
-    if (fn.functionName === functionName && fn.accountId === account && (arn === undefined || fn.arn === arn))
-      return { runtime, qualifier };
+    if (namesFunction(reference, runtime.fn)) return { runtime, qualifier: reference.qualifier };
   }
   return undefined;
 }
@@ -57,8 +50,7 @@ export async function handleInvoke(
   const query = new URLSearchParams(request.target.split('?')[1] ?? '');
   const found = findFunction(context.runtimes.values(), name, caller.principal.accountId);
   const qualifier = found?.qualifier ?? query.get('Qualifier') ?? undefined;
-  const qualifiers = found?.runtime.fn.qualifiers ?? {};
-  const version = Object.hasOwn(qualifiers, qualifier ?? '$LATEST') ? qualifiers[qualifier ?? '$LATEST'] : undefined;
+  const version = found && versionOf(found.runtime.fn.qualifiers, qualifier);
   if (!found || version === undefined) {
     const arn = found
       ? `${found.runtime.fn.arn}:${qualifier}`

@@ -57,6 +57,15 @@ interface Container {
 
 const two = (n: number) => String(n).padStart(2, '0');
 
+/** Lambda's answer when the execution environment's process ends, in its init phase or an invocation. */
+const exited = (requestId: string, reason: string): InvocationResult => ({
+  ok: false,
+  error: {
+    errorType: 'Runtime.ExitError',
+    errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${reason}`,
+  },
+});
+
 // What the runner writes on stdout and stderr after each invocation's output.
 const END_MARK = '\u0000iam-m2m-end:';
 const END_MARKER = new RegExp(`${END_MARK}([0-9a-f-]+)\n`, 'g');
@@ -124,13 +133,7 @@ export class FunctionRuntime {
       container = await this.#acquire();
     } catch (error) {
       // The execution environment died in its init phase (the module exited, say).
-      return {
-        ok: false,
-        error: {
-          errorType: 'Runtime.ExitError',
-          errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${(error as Error).message}`,
-        },
-      };
+      return exited(requestId, (error as Error).message);
     }
     const timeoutMs = this.fn.timeoutSeconds * 1000;
     const id = randomUUID();
@@ -151,13 +154,7 @@ export class FunctionRuntime {
           finish(message.ok ? { ok: true, result: message.result } : { ok: false, error: message.error });
         };
         const onExit = (code: number | null, signal: string | null) =>
-          finish({
-            ok: false,
-            error: {
-              errorType: 'Runtime.ExitError',
-              errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${signal ?? `exit status ${code}`}`,
-            },
-          });
+          finish(exited(requestId, signal ?? `exit status ${code}`));
         const timer = setTimeout(() => {
           this.#discard(container);
           finish({

@@ -1,0 +1,42 @@
+/** A Lambda function as the Lambda API and CloudFormation name it. */
+export interface FunctionReference {
+  account: string;
+  /** Only an ARN names one. */
+  region?: string | undefined;
+  name: string;
+  /** A version or alias. */
+  qualifier?: string | undefined;
+}
+
+/**
+ * Reads a function reference in any of Lambda's forms: `name`, `name:qualifier`, a partial ARN
+ * (`account:function:name[:qualifier]`) or an ARN; a form without account is `defaultAccount`'s.
+ *
+ * @example
+ * ```ts
+ * parseFunctionReference('123456789012:function:worker:live', '000000000000');
+ * // { account: '123456789012', name: 'worker', qualifier: 'live' }
+ * ```
+ */
+export function parseFunctionReference(text: string, defaultAccount: string): FunctionReference {
+  const parts = text.split(':');
+  if (text.startsWith('arn:'))
+    return { region: parts[3], account: parts[4] ?? '', name: parts[6] ?? '', qualifier: parts[7] };
+  if (parts[1] === 'function') return { account: parts[0] ?? '', name: parts[2] ?? '', qualifier: parts[3] };
+  return { account: defaultAccount, name: parts[0] ?? '', qualifier: parts[1] };
+}
+
+/** Whether a reference names this function (any qualifier). */
+export const namesFunction = (
+  reference: FunctionReference,
+  fn: { functionName: string; accountId: string; region: string },
+): boolean =>
+  reference.name === fn.functionName &&
+  reference.account === fn.accountId &&
+  (reference.region === undefined || reference.region === fn.region);
+
+/** The version a qualifier runs (`$LATEST` when none), or undefined when the function has no such version or alias. */
+export const versionOf = (qualifiers: Record<string, string>, qualifier: string | undefined): string | undefined => {
+  const key = qualifier ?? '$LATEST';
+  return Object.hasOwn(qualifiers, key) ? qualifiers[key] : undefined;
+};
