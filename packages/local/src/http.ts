@@ -1,14 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { AwsError, PLAIN_TEXT } from './aws-error.js';
-import type { LocalResponse } from './gateway/event.js';
-import type { GatewayRequest } from './gateway/rest-api.js';
+import type { ReceivedRequest } from './sigv4/verify.js';
+
+/** A request at the local stack, with where it came from. */
+export interface LocalRequest extends ReceivedRequest {
+  sourceIp: string;
+}
+
+/** A response on its way out of the local stack. */
+export interface LocalResponse {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body: string | Buffer;
+}
 
 /** Request bodies API Gateway accepts. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 /** Serves one parsed request; throws {@link AwsError} for AWS-shaped refusals. */
-export type RequestHandler = (request: GatewayRequest) => Promise<LocalResponse>;
+export type RequestHandler = (request: LocalRequest) => Promise<LocalResponse>;
 
 /**
  * An HTTP server on 127.0.0.1 that answers as AWS endpoints do: every answer carries

@@ -11,17 +11,16 @@ import {
   readCloudAssembly,
 } from './assembly/model.js';
 import { missingAuthenticationToken } from './aws-error.js';
-import type { LocalResponse } from './gateway/event.js';
-import { type GatewayRequest, handleRestApiRequest } from './gateway/rest-api.js';
-import { listen } from './http.js';
+import { type LocalRequest, type LocalResponse, listen } from './http.js';
 import { type Identity, IdentityStore, roleSession } from './iam/identities.js';
 import { awsManagedPolicy } from './iam/managed-policies.js';
 import { membership, type Organization } from './iam/organization.js';
 import { type PolicyStatement, policyProblems } from './iam/policy.js';
 import { defaultSeedFile, projectSeed } from './iam/seed.js';
-import { handleInvoke } from './lambda/invoke-api.js';
 import { installHint, nodeBinaryFor } from './lambda/node-binary.js';
 import { FunctionRuntime } from './lambda/runtime.js';
+import { handleInvoke } from './services/lambda-api/invoke-api.js';
+import { handleRestApiRequest } from './services/rest-api/handler.js';
 import { percentDecode } from './sigv4/canonical.js';
 
 /** Options of {@link LocalStack.start}. */
@@ -288,7 +287,7 @@ export class LocalStack {
     };
   }
 
-  async #route(request: GatewayRequest): Promise<LocalResponse> {
+  async #route(request: LocalRequest): Promise<LocalResponse> {
     const path = request.target.split('?')[0] ?? '';
     const invoke = INVOKE_PATH.exec(path);
     const context = { identities: this.identities, runtimes: this.runtimes, now: this.options.now };

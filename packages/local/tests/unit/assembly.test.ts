@@ -7,7 +7,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { type ResolutionScope, resolve, UnresolvedError } from '../../src/assembly/intrinsics.js';
 import { MissingAssemblyError } from '../../src/assembly/manifest.js';
 import { type AssemblyError, readCloudAssembly } from '../../src/assembly/model.js';
-import { findFunction } from '../../src/lambda/invoke-api.js';
+import { findFunction } from '../../src/services/lambda-api/invoke-api.js';
 import { LocalStack, type LocalState } from '../../src/stack.js';
 import { clientFor, editedAssembly } from '../helpers/stack.js';
 

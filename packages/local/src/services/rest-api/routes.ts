@@ -1,5 +1,5 @@
-import type { MethodModel } from '../assembly/model.js';
-import { percentDecode } from '../sigv4/canonical.js';
+import type { MethodModel } from '../../assembly/model.js';
+import { percentDecode } from '../../sigv4/canonical.js';
 
 /** The method a request reaches, and its path parameters (decoded). */
 export interface RouteMatch {

@@ -1,30 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { versionOf } from '../assembly/function-reference.js';
-import type { RestApiModel } from '../assembly/model.js';
-import { AwsError, CAPITAL_MESSAGE, GATEWAY_MESSAGE, missingAuthenticationToken } from '../aws-error.js';
-import { headersTooLarge, MAX_HEADER_BYTES } from '../http.js';
-import { requestContext } from '../iam/context-keys.js';
-import { evaluateAccess } from '../iam/evaluate.js';
-import type { Identity, IdentityStore } from '../iam/identities.js';
-import { asList, type PolicyDocument, statementsOf } from '../iam/policy.js';
-import type { FunctionRuntime } from '../lambda/runtime.js';
-import { parseQuery, percentDecode } from '../sigv4/canonical.js';
-import { type ReceivedRequest, verifySignature } from '../sigv4/verify.js';
-import { type LocalResponse, restProxyEvent, toProxyResponse } from './event.js';
+import { versionOf } from '../../assembly/function-reference.js';
+import type { RestApiModel } from '../../assembly/model.js';
+import { AwsError, CAPITAL_MESSAGE, GATEWAY_MESSAGE, missingAuthenticationToken } from '../../aws-error.js';
+import { headersTooLarge, type LocalRequest, type LocalResponse, MAX_HEADER_BYTES } from '../../http.js';
+import { requestContext } from '../../iam/context-keys.js';
+import { evaluateAccess } from '../../iam/evaluate.js';
+import type { Identity } from '../../iam/identities.js';
+import { asList, type PolicyDocument, statementsOf } from '../../iam/policy.js';
+import { parseQuery, percentDecode } from '../../sigv4/canonical.js';
+import { verifySignature } from '../../sigv4/verify.js';
+import type { ServiceContext } from '../context.js';
+import { restProxyEvent, toProxyResponse } from './event.js';
 import { matchRoute } from './routes.js';
-
-/** What the gateway needs besides the API: who is who, and the functions to run. */
-export interface GatewayContext {
-  identities: IdentityStore;
-  /** By function ARN. */
-  runtimes: Map<string, FunctionRuntime>;
-  now?: () => Date;
-}
-
-/** A request at the gateway, with where it came from. */
-export interface GatewayRequest extends ReceivedRequest {
-  sourceIp: string;
-}
 
 const internalError = () => new AwsError(502, 'InternalServerErrorException', 'Internal server error', GATEWAY_MESSAGE);
 
@@ -69,9 +56,9 @@ const ANONYMOUS: Identity = {
  */
 export async function handleRestApiRequest(
   api: RestApiModel,
-  request: GatewayRequest,
+  request: LocalRequest,
   stagePath: string,
-  context: GatewayContext,
+  context: ServiceContext,
 ): Promise<LocalResponse> {
   const requestId = randomUUID();
   const requestLine = `${request.method} ${request.target} HTTP/1.1`;

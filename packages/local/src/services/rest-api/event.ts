@@ -1,14 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import type { RestApiModel } from '../assembly/model.js';
-import type { Identity } from '../iam/identities.js';
-import type { QueryPairs } from '../sigv4/canonical.js';
-
-/** A response on its way out of the local stack. */
-export interface LocalResponse {
-  status: number;
-  headers: Record<string, string | string[]>;
-  body: string | Buffer;
-}
+import type { RestApiModel } from '../../assembly/model.js';
+import type { LocalResponse } from '../../http.js';
+import type { Identity } from '../../iam/identities.js';
+import type { QueryPairs } from '../../sigv4/canonical.js';
 
 /** What the gateway knows of a request when it builds the integration's event. */
 export interface EventInput {

@@ -1,0 +1,10 @@
+import type { IdentityStore } from '../iam/identities.js';
+import type { FunctionRuntime } from '../lambda/runtime.js';
+
+/** What every service needs besides its own resource: who is who, the functions to run, the clock. */
+export interface ServiceContext {
+  identities: IdentityStore;
+  /** By unqualified function ARN. */
+  runtimes: Map<string, FunctionRuntime>;
+  now?: () => Date;
+}
