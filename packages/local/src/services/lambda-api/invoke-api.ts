@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { LocalResponse } from '../../http.js';
-import type { ServiceContext } from '../context.js';
 import { namesFunction, parseFunctionReference, versionOf } from '../../assembly/function-reference.js';
 import { AwsError, CAPITAL_MESSAGE, LAMBDA_ERROR } from '../../aws-error.js';
+import type { LocalResponse } from '../../http.js';
 import { requestContext } from '../../iam/context-keys.js';
 import { evaluateAccess } from '../../iam/evaluate.js';
-import { type ReceivedRequest, verifySignature } from '../../sigv4/verify.js';
 import type { FunctionRuntime } from '../../lambda/runtime.js';
+import { type ReceivedRequest, verifySignature } from '../../sigv4/verify.js';
+import type { ServiceContext } from '../context.js';
 
 /** Lambda's synchronous request payload limit. */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
