@@ -7,10 +7,13 @@ import {
   AssemblyError,
   type CloudAssemblyModel,
   type FunctionModel,
+  type FunctionUrlModel,
+  type HttpApiModel,
   type RestApiModel,
+  type RoleModel,
   readCloudAssembly,
 } from './assembly/model.js';
-import { missingAuthenticationToken } from './aws-error.js';
+import { AwsError, missingAuthenticationToken } from './aws-error.js';
 import { type LocalRequest, type LocalResponse, listen } from './http.js';
 import { type Identity, IdentityStore, roleSession } from './iam/identities.js';
 import { awsManagedPolicy } from './iam/managed-policies.js';
@@ -19,8 +22,11 @@ import { type PolicyStatement, policyProblems } from './iam/policy.js';
 import { defaultSeedFile, projectSeed } from './iam/seed.js';
 import { installHint, nodeBinaryFor } from './lambda/node-binary.js';
 import { FunctionRuntime } from './lambda/runtime.js';
+import { functionUrlForbidden, handleFunctionUrlRequest } from './services/function-url/handler.js';
+import { handleHttpApiRequest } from './services/http-api/handler.js';
 import { handleInvoke } from './services/lambda-api/invoke-api.js';
 import { handleRestApiRequest } from './services/rest-api/handler.js';
+import { handleSts } from './services/sts/handler.js';
 import { percentDecode } from './sigv4/canonical.js';
 
 /** Options of {@link LocalStack.start}. */
@@ -62,6 +68,10 @@ export interface LocalState {
   lambdaEndpoint: string;
   apis: { restApiId: string; accountId: string; stage: string; url: string }[];
   functions: { name: string; functionName: string; accountId: string }[];
+  /** Function URLs (AuthType AWS_IAM: SigV4 with the service `lambda`). */
+  functionUrls: { name: string; functionName: string; accountId: string; url: string }[];
+  /** HTTP APIs (payload 2.0, AWS_IAM routes). */
+  httpApis: { apiId: string; accountId: string; stage: string; url: string }[];
   principals: {
     name: string;
     arn: string;
@@ -76,7 +86,13 @@ export interface LocalState {
 export const OUTSIDER_ACCOUNT = '999999999999';
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
-const ALT_API_PATH = /^\/restapis\/([a-z0-9]+)(\/.*)$/;
+/** Local path forms of what AWS tells apart by host name: `/restapis/<id>/…`, `/httpapis/<id>/…`, `/lambda-url/<id>/…`. */
+const PREFIXED = /^\/(restapis|httpapis|lambda-url)\/([a-z0-9]+)(\/.*|\?.*)?$/;
+/** AWS host names: `<id>.execute-api.<region>.amazonaws.com`, `<id>.lambda-url.<region>.on.aws`, `sts[.<region>].amazonaws.com`. */
+const HOSTED = /^(?:([a-z0-9]+)\.(execute-api|lambda-url)\.|(sts)\.)/;
+/** The service of a SigV4 credential scope, in the Authorization header or a presigned query. */
+const SCOPE_SERVICE =
+  /Credential=[^/,&\s]+(?:\/|%2F)\d{8}(?:\/|%2F)[^/,&\s%]+(?:\/|%2F)([a-z0-9-]+)(?:\/|%2F)aws4_request/i;
 
 /**
  * The local stand-in for the AWS parts of the pattern, driven by any CDK cloud assembly: API
@@ -117,6 +133,11 @@ export class LocalStack {
     attachManagedPolicies(model);
     const problems = [
       ...model.roles.flatMap((role) => role.policies.flatMap(policyProblems)),
+      ...model.roles.flatMap((role) =>
+        role.trustPolicy
+          ? policyProblems({ name: `${role.stackName}/${role.logicalId} trust policy`, document: role.trustPolicy })
+          : [],
+      ),
       ...model.apis.flatMap((api) =>
         api.policy
           ? policyProblems({ name: `${api.stackName}/${api.logicalId} resource policy`, document: api.policy })
@@ -142,6 +163,16 @@ export class LocalStack {
   public apiUrl(api: RestApiModel): string {
     const first = this.model.apis[0] === api;
     return `${this.#origin}${first ? '' : `/restapis/${api.restApiId}`}/${api.stageName}/`;
+  }
+
+  /** A function URL as clients reach it locally: `<origin>/lambda-url/<url id>/`. */
+  public functionUrl(url: FunctionUrlModel): string {
+    return `${this.#origin}/lambda-url/${url.urlId}/`;
+  }
+
+  /** An HTTP API's stage as clients reach it locally: `<origin>/httpapis/<api id>/` (then the stage, unless `$default`). */
+  public httpApiUrl(api: HttpApiModel): string {
+    return `${this.#origin}/httpapis/${api.apiId}/${api.stageName === '$default' ? '' : `${api.stageName}/`}`;
   }
 
   /** The function of the given name (its construct id: `requestor`). */
@@ -170,7 +201,22 @@ export class LocalStack {
         functionName: fn.functionName,
         accountId: fn.accountId,
       })),
-      principals: this.identities.all().map((identity) => ({
+      functionUrls: this.model.functionUrls.map((url) => {
+        const fn = this.model.functions.find((candidate) => candidate.arn === url.functionArn);
+        return {
+          name: fn?.name ?? url.logicalId,
+          functionName: fn?.functionName ?? url.functionArn.split(':')[6] ?? '',
+          accountId: url.accountId,
+          url: this.functionUrl(url),
+        };
+      }),
+      httpApis: this.model.httpApis.map((api) => ({
+        apiId: api.apiId,
+        accountId: api.accountId,
+        stage: api.stageName,
+        url: this.httpApiUrl(api),
+      })),
+      principals: this.identities.listed().map((identity) => ({
         name: identity.name,
         arn: identity.principal.arn,
         accountId: identity.principal.accountId,
@@ -234,23 +280,27 @@ export class LocalStack {
       ...(home ? [home] : []),
       ...model.functions.map((fn) => fn.accountId),
       ...model.apis.map((api) => api.accountId),
+      ...model.httpApis.map((api) => api.accountId),
     ]);
     if (accounts.size === 0) accounts.add(this.options.defaultAccountId ?? '000000000000');
     [...accounts].forEach((account, index) => {
       const name = index === 0 ? 'operator' : `operator-${account}`;
       this.identities.add(extraIdentity(name, account, { Effect: 'Allow', Action: '*', Resource: '*' }, this.seed));
     });
+    for (const identity of this.identities.all()) this.#joinOrganization(identity);
+  }
+
+  /** The organization its account belongs to (`aws:PrincipalOrgID`, OU paths) and the SCPs over it. */
+  #joinOrganization(identity: Identity): void {
     const { organizationId, organization } = this.options;
-    for (const identity of this.identities.all()) {
-      const { principal } = identity;
-      if (principal.accountId === OUTSIDER_ACCOUNT) continue;
-      if (organizationId) principal.orgId = organizationId;
-      const member = organization && membership(organization, principal.accountId);
-      if (!member) continue;
-      principal.orgId = member.orgId;
-      principal.orgPaths = [member.orgPath];
-      identity.scps = member.scpLevels;
-    }
+    const { principal } = identity;
+    if (principal.accountId === OUTSIDER_ACCOUNT) return;
+    if (organizationId) principal.orgId = organizationId;
+    const member = organization && membership(organization, principal.accountId);
+    if (!member) return;
+    principal.orgId = member.orgId;
+    principal.orgPaths = [member.orgPath];
+    identity.scps = member.scpLevels;
   }
 
   /** One warning per runtime whose Node.js major is not at hand, naming both majors and how to get it. */
@@ -270,17 +320,29 @@ export class LocalStack {
 
   /** The function's environment: template variables (AWS API URLs made local) and its role's credentials. */
   #environment(fn: FunctionModel, session: Identity): Record<string, string> {
+    const remotes: [string, string][] = [
+      ...this.model.apis.map((api): [string, string] => [
+        `https://${api.restApiId}.execute-api.${api.region}.amazonaws.com/${api.stageName}`,
+        this.apiUrl(api).slice(0, -1),
+      ]),
+      ...this.model.httpApis.map((api): [string, string] => [
+        `https://${api.apiId}.execute-api.${api.region}.amazonaws.com`,
+        `${this.#origin}/httpapis/${api.apiId}`,
+      ]),
+      ...this.model.functionUrls.map((url): [string, string] => [
+        url.url.slice(0, -1),
+        this.functionUrl(url).slice(0, -1),
+      ]),
+    ];
     const variables: Record<string, string> = {};
     for (const [name, value] of Object.entries(fn.environment)) {
-      let local = value;
-      for (const api of this.model.apis) {
-        const remote = `https://${api.restApiId}.execute-api.${api.region}.amazonaws.com/${api.stageName}`;
-        local = local.replaceAll(remote, this.apiUrl(api).slice(0, -1));
-      }
-      variables[name] = local;
+      variables[name] = remotes.reduce((local, [remote, here]) => local.replaceAll(remote, here), value);
     }
     return {
       ...variables,
+      // The AWS SDK in the function reaches this stack's STS and Lambda API (Lambda's runtime ships the SDK).
+      AWS_ENDPOINT_URL_STS: this.#origin,
+      AWS_ENDPOINT_URL_LAMBDA: this.#origin,
       AWS_ACCESS_KEY_ID: session.credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: session.credentials.secretAccessKey,
       AWS_SESSION_TOKEN: session.credentials.sessionToken,
@@ -288,16 +350,54 @@ export class LocalStack {
   }
 
   async #route(request: LocalRequest): Promise<LocalResponse> {
-    const path = request.target.split('?')[0] ?? '';
-    const invoke = INVOKE_PATH.exec(path);
     const context = { identities: this.identities, runtimes: this.runtimes, now: this.options.now };
-    if (invoke && request.method === 'POST') {
-      return handleInvoke(request, percentDecode(invoke[1] ?? ''), { ...context, region: this.model.region });
+    const { model } = this;
+    const host = request.headers.find(([name]) => name.toLowerCase() === 'host')?.[1]?.toLowerCase() ?? '';
+    const hosted = HOSTED.exec(host);
+    const prefixed = hosted ? undefined : PREFIXED.exec(request.target);
+    const [kind, id, target] = hosted
+      ? [hosted[3] ?? hosted[2], hosted[1], request.target]
+      : prefixed
+        ? [prefixed[1], prefixed[2], prefixed[3] ?? '/']
+        : [undefined, undefined, request.target];
+    const path = target.startsWith('/') ? target : `/${target}`;
+    const authorization = request.headers.find(([name]) => name.toLowerCase() === 'authorization')?.[1];
+    const service = SCOPE_SERVICE.exec(authorization ?? request.target)?.[1];
+    if (kind === 'sts' || (!kind && service === 'sts' && request.target.split('?')[0] === '/')) {
+      return handleSts(request, {
+        ...context,
+        region: model.region,
+        roles: model.roles,
+        issueSession: (role, sessionName, expiration) => this.#issueSession(role, sessionName, expiration),
+      });
     }
-    const alternate = ALT_API_PATH.exec(request.target);
-    const api = alternate ? this.model.apis.find((a) => a.restApiId === alternate[1]) : this.model.apis[0];
+    if (kind === 'lambda-url') {
+      const url = model.functionUrls.find((candidate) => candidate.urlId === id);
+      // No such URL: AWS has no host of that name; answered as a denial, which says no as surely.
+      if (!url) throw functionUrlForbidden();
+      return handleFunctionUrlRequest(url, request, path, context);
+    }
+    if (kind === 'execute-api' || kind === 'httpapis') {
+      const httpApi = model.httpApis.find((candidate) => candidate.apiId === id);
+      if (httpApi) return handleHttpApiRequest(httpApi, request, path, context);
+      if (kind === 'httpapis') throw new AwsError(404, '', 'Not Found');
+    }
+    const invoke = kind ? null : INVOKE_PATH.exec(request.target.split('?')[0] ?? '');
+    if (invoke && request.method === 'POST') {
+      return handleInvoke(request, percentDecode(invoke[1] ?? ''), { ...context, region: model.region });
+    }
+    const api = kind ? model.apis.find((candidate) => candidate.restApiId === id) : model.apis[0];
     if (!api) throw missingAuthenticationToken();
-    return handleRestApiRequest(api, request, alternate ? (alternate[2] ?? '/') : request.target, context);
+    return handleRestApiRequest(api, request, path, context);
+  }
+
+  /** A session of `role` that the local STS hands out: new credentials, valid until `expiration`. */
+  #issueSession(role: RoleModel, sessionName: string, expiration: Date): Identity {
+    const session = roleSession(`${role.name}/${sessionName}`, role, sessionName);
+    session.credentials.expiration = expiration;
+    session.issued = true;
+    this.#joinOrganization(session);
+    return this.identities.add(session);
   }
 }
 

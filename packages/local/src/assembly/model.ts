@@ -33,6 +33,10 @@ export interface RoleModel {
   /** `PermissionsBoundary`: its ARN, and its document once known (customer managed: read; AWS managed: the stack's). */
   boundaryArn?: string | undefined;
   boundary?: NamedPolicy | undefined;
+  /** `AssumeRolePolicyDocument`: who may assume it (`sts:AssumeRole`). @default none: nobody */
+  trustPolicy?: PolicyDocument | undefined;
+  /** `MaxSessionDuration` in seconds. @default 3600 */
+  maxSessionSeconds?: number | undefined;
 }
 
 /** A Lambda function of the assembly, with what it takes to run it. */
@@ -94,12 +98,60 @@ export interface RestApiModel {
   methods: MethodModel[];
 }
 
+/** A Lambda function URL (`AWS::Lambda::Url`). */
+export interface FunctionUrlModel {
+  stackName: string;
+  logicalId: string;
+  /** The 32-character id of its host name, `<url id>.lambda-url.<region>.on.aws`. */
+  urlId: string;
+  /** `https://<url id>.lambda-url.<region>.on.aws/`, as `Fn::GetAtt <url>.FunctionUrl` gives it. */
+  url: string;
+  /** The unqualified ARN of its function. */
+  functionArn: string;
+  /** The alias it invokes (`Qualifier`). @default none: `$LATEST` */
+  qualifier?: string | undefined;
+  accountId: string;
+  region: string;
+  /** `AWS_IAM` (SigV4, service `lambda`) or `NONE`. */
+  authType: string;
+}
+
+/** A route of an HTTP API: `$default`, or `<METHOD> <path>` with `ANY` and `{proxy+}` allowed. */
+export interface HttpRouteModel {
+  routeKey: string;
+  /** `ANY`, a method, or `$default`. */
+  httpMethod: string;
+  /** The path template, `''` for `$default`. */
+  resourcePath: string;
+  authorizationType: string;
+  /** The function of its `AWS_PROXY` integration. */
+  functionArn?: string | undefined;
+  /** `2.0` or `1.0`. */
+  payloadFormatVersion: string;
+  /** The integration's timeout (`TimeoutInMillis`, 30 s by default for HTTP APIs). */
+  timeoutMs: number;
+}
+
+/** An API Gateway HTTP API (`AWS::ApiGatewayV2::Api`, protocol HTTP) with its stage and routes. */
+export interface HttpApiModel {
+  stackName: string;
+  logicalId: string;
+  apiId: string;
+  accountId: string;
+  region: string;
+  /** Its stage: `$default` (no path prefix) where it has one, else the first. */
+  stageName: string;
+  routes: HttpRouteModel[];
+}
+
 /** What the local stack runs, read from a cloud assembly. */
 export interface CloudAssemblyModel {
   region: string;
   roles: RoleModel[];
   functions: FunctionModel[];
   apis: RestApiModel[];
+  functionUrls: FunctionUrlModel[];
+  httpApis: HttpApiModel[];
   /** What is served with a difference from AWS, one line each (stack, logical id, what). */
   warnings: string[];
 }
@@ -149,7 +201,7 @@ interface Template {
 export function readCloudAssembly(dir: string, options: ReadOptions = {}): CloudAssemblyModel {
   const defaultRegion = options.defaultRegion ?? 'us-east-1';
   const app: AppBuilder = {
-    model: { region: defaultRegion, roles: [], functions: [], apis: [], warnings: [] },
+    model: { region: defaultRegion, roles: [], functions: [], apis: [], functionUrls: [], httpApis: [], warnings: [] },
     problems: [],
     attachments: [],
     managedPolicies: new Map(),
@@ -257,7 +309,12 @@ export function readCloudAssembly(dir: string, options: ReadOptions = {}): Cloud
   }
 
   linkApp(app);
-  if (app.problems.length === 0 && app.model.functions.length === 0 && app.model.apis.length === 0) {
+  if (
+    app.problems.length === 0 &&
+    app.model.functions.length === 0 &&
+    app.model.apis.length === 0 &&
+    app.model.httpApis.length === 0
+  ) {
     const stacks = [...templates.keys()].map((artifact) => artifact.stackName);
     app.problems.push(
       `nothing to serve: no Lambda function and no REST API in ${stacks.length === 0 ? 'the assembly (it has no stack)' : `its stacks (${stacks.join(', ')})`}`,

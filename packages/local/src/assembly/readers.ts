@@ -5,7 +5,7 @@ import { namesFunction, parseFunctionReference } from './function-reference.js';
 import { stableId, UPPER } from './ids.js';
 import { partitionOf, type ResolutionScope, resolve } from './intrinsics.js';
 import type { StackArtifact } from './manifest.js';
-import type { CloudAssemblyModel, FunctionModel, MethodModel, RoleModel } from './model.js';
+import type { CloudAssemblyModel, FunctionModel, HttpRouteModel, MethodModel, RoleModel } from './model.js';
 
 /** A resource of a template. */
 export interface TemplateResource {
@@ -136,6 +136,32 @@ export const NAMERS: Record<string, Namer> = {
   'AWS::ApiGateway::Stage': (logicalId, resource, stack) => ({
     ref: physicalName(logicalId, resource, stack, 'StageName'),
   }),
+  // Function URLs: `Ref` is the function's ARN; the host name's id is 32 lowercase letters and digits.
+  'AWS::Lambda::Url': (logicalId, resource, stack) => {
+    const target = functionArn(resource, stack, 'TargetFunctionArn');
+    const urlId = stableId(seed(stack, logicalId, 'function-url'), 32);
+    return {
+      ref: target,
+      attributes: { FunctionArn: target, FunctionUrl: `https://${urlId}.lambda-url.${stack.scope.region}.on.aws/` },
+    };
+  },
+  'AWS::ApiGatewayV2::Api': (logicalId, _resource, stack) => {
+    const apiId = stableId(seed(stack, logicalId, 'httpapi'), 10);
+    const endpoint = `https://${apiId}.execute-api.${stack.scope.region}.amazonaws.com`;
+    return { ref: apiId, attributes: { ApiId: apiId, ApiEndpoint: endpoint } };
+  },
+  'AWS::ApiGatewayV2::Integration': (logicalId, _resource, stack) => ({
+    ref: stableId(seed(stack, logicalId, 'integration'), 7),
+  }),
+  'AWS::ApiGatewayV2::Route': (logicalId, _resource, stack) => ({
+    ref: stableId(seed(stack, logicalId, 'route'), 7),
+  }),
+  'AWS::ApiGatewayV2::Authorizer': (logicalId, _resource, stack) => ({
+    ref: stableId(seed(stack, logicalId, 'authorizer'), 6),
+  }),
+  'AWS::ApiGatewayV2::Stage': (logicalId, resource, stack) => ({
+    ref: physicalName(logicalId, resource, stack, 'StageName', 128),
+  }),
   'AWS::Logs::LogGroup': (logicalId, resource, stack) => {
     const name = physicalName(logicalId, resource, stack, 'LogGroupName', 512);
     return { ref: name, attributes: { Arn: arnOf(stack, 'logs', `log-group:${name}:*`) } };
@@ -177,16 +203,16 @@ export const NAMERS: Record<string, Namer> = {
   },
 };
 
-/** The unqualified ARN of the function a version, an alias or a permission names (by name or ARN). */
-function functionArn(resource: TemplateResource, stack: StackInput): string {
-  const name = String(stack.attempt('FunctionName', () => resolve(resource.Properties?.FunctionName, stack.scope)));
+/** The unqualified ARN of the function a version, an alias, a permission or a URL names (by name or ARN). */
+function functionArn(resource: TemplateResource, stack: StackInput, property = 'FunctionName'): string {
+  const name = String(stack.attempt(property, () => resolve(resource.Properties?.[property], stack.scope)));
   const reference = parseFunctionReference(name, stack.scope.accountId);
   const region = reference.region ?? stack.scope.region;
   return `arn:${partitionOf(region)}:lambda:${region}:${reference.account}:function:${reference.name}`;
 }
 
 /** Types whose names need other resources' names first. */
-export const LATE_NAMERS = new Set(['AWS::Lambda::Version', 'AWS::Lambda::Alias']);
+export const LATE_NAMERS = new Set(['AWS::Lambda::Version', 'AWS::Lambda::Alias', 'AWS::Lambda::Url']);
 
 /** The construct id: the `aws:cdk:path` segment before `/Resource` (else the last one, else the logical id). */
 function constructId(logicalId: string, resource: TemplateResource): string {
@@ -296,6 +322,15 @@ export const READERS: Record<string, Reader> = {
       strings(resolve(props.ManagedPolicyArns, scope)),
     );
     role.managedPolicyArns = managed ?? [];
+    if (props.AssumeRolePolicyDocument !== undefined)
+      role.trustPolicy = stack.attempt(`${logicalId}.AssumeRolePolicyDocument`, () => {
+        const resolved = resolve(props.AssumeRolePolicyDocument, scope);
+        return (typeof resolved === 'string' ? JSON.parse(resolved) : resolved) as PolicyDocument;
+      });
+    if (props.MaxSessionDuration !== undefined)
+      role.maxSessionSeconds = Number(
+        stack.attempt(`${logicalId}.MaxSessionDuration`, () => resolve(props.MaxSessionDuration, scope)) ?? 3600,
+      );
     if (props.PermissionsBoundary !== undefined)
       role.boundaryArn = stack.attempt(`${logicalId}.PermissionsBoundary`, () =>
         String(resolve(props.PermissionsBoundary, scope)),
@@ -388,6 +423,102 @@ export const READERS: Record<string, Reader> = {
       functionArn: arn.slice(0, arn.lastIndexOf(':')),
       qualifier: arn.split(':').at(-1) ?? '',
       version,
+    });
+  },
+  'AWS::Lambda::Url': (logicalId, resource, stack, app) => {
+    const { scope } = stack;
+    const props = stack.attempt(logicalId, () =>
+      resolve({ AuthType: resource.Properties?.AuthType, Qualifier: resource.Properties?.Qualifier }, scope),
+    ) as { AuthType?: unknown; Qualifier?: unknown } | undefined;
+    if (!props) return;
+    const url = scope.attributes.get(`${logicalId}.FunctionUrl`) ?? '';
+    app.model.functionUrls.push({
+      stackName: scope.stackName,
+      logicalId,
+      urlId: new URL(url).hostname.split('.')[0] ?? '',
+      url,
+      functionArn: scope.refs.get(logicalId) ?? '',
+      qualifier: props.Qualifier === undefined ? undefined : String(props.Qualifier),
+      accountId: scope.accountId,
+      region: scope.region,
+      authType: String(props.AuthType ?? 'AWS_IAM'),
+    });
+  },
+  'AWS::ApiGatewayV2::Api': (logicalId, resource, stack, app) => {
+    const { scope } = stack;
+    const props = resource.Properties ?? {};
+    const where = `${scope.stackName} ${logicalId}`;
+    const protocol = stack.attempt(`${logicalId}.ProtocolType`, () => String(resolve(props.ProtocolType, scope)));
+    if (protocol !== 'HTTP') {
+      app.model.warnings.push(`${where}: a ${protocol ?? 'WEBSOCKET'} API is not served locally (HTTP APIs are)`);
+      return;
+    }
+    if (props.Body !== undefined || props.BodyS3Location !== undefined || props.Target !== undefined) {
+      app.problems.push(
+        `${where}: an HTTP API defined by an OpenAPI body or quick create (Target) is not served locally; define its routes and integrations in CDK`,
+      );
+      return;
+    }
+    const apiId = scope.refs.get(logicalId) ?? '';
+    const members = (type: string) =>
+      stack.resources.filter(
+        ([id, r]) =>
+          r.Type === type && stack.attempt(`${id}.ApiId`, () => resolve(r.Properties?.ApiId, scope)) === apiId,
+      );
+    const integrations = new Map<string, Record<string, unknown>>();
+    for (const [id, r] of members('AWS::ApiGatewayV2::Integration')) {
+      const p = stack.attempt(id, () => resolve(r.Properties ?? {}, scope)) as Record<string, unknown> | undefined;
+      if (p) integrations.set(scope.refs.get(id) ?? id, p);
+    }
+    const routes: HttpRouteModel[] = [];
+    for (const [id, r] of members('AWS::ApiGatewayV2::Route')) {
+      const p = stack.attempt(id, () =>
+        resolve(
+          {
+            RouteKey: r.Properties?.RouteKey,
+            AuthorizationType: r.Properties?.AuthorizationType,
+            Target: r.Properties?.Target,
+          },
+          scope,
+        ),
+      ) as { RouteKey?: unknown; AuthorizationType?: unknown; Target?: unknown } | undefined;
+      if (!p) continue;
+      const routeKey = String(p.RouteKey);
+      const [httpMethod = '', resourcePath = ''] = routeKey === '$default' ? ['$default', ''] : routeKey.split(' ');
+      const integration = integrations.get(String(p.Target ?? '').replace(/^integrations\//, ''));
+      const authorizationType = String(p.AuthorizationType ?? 'NONE');
+      if (authorizationType !== 'NONE' && authorizationType !== 'AWS_IAM')
+        app.model.warnings.push(
+          `${scope.stackName} ${id}: ${authorizationType} authorization is not reproduced locally; the route answers 401 Unauthorized`,
+        );
+      const uri = String(integration?.IntegrationUri ?? '');
+      routes.push({
+        routeKey,
+        httpMethod,
+        resourcePath,
+        authorizationType,
+        functionArn:
+          integration?.IntegrationType === 'AWS_PROXY'
+            ? (/functions\/(.+)\/invocations$/.exec(uri)?.[1] ?? (uri.includes(':lambda:') ? uri : undefined))
+            : undefined,
+        payloadFormatVersion: String(integration?.PayloadFormatVersion ?? '2.0'),
+        timeoutMs: Number(integration?.TimeoutInMillis ?? 30_000),
+      });
+    }
+    const stages = members('AWS::ApiGatewayV2::Stage').map(([id]) => scope.refs.get(id) ?? id);
+    const stageName = stages.includes('$default') ? '$default' : stages[0];
+    if (stageName === undefined) {
+      app.model.warnings.push(`${where}: no stage, so no URL on AWS either: not served`);
+      return;
+    }
+    app.model.httpApis.push({
+      stackName: scope.stackName,
+      logicalId,
+      apiId,
+      accountId: scope.accountId,
+      region: scope.region,
+      stageName,
+      routes,
     });
   },
   'AWS::ApiGateway::RestApi': (logicalId, resource, stack, app) => {
@@ -513,6 +644,9 @@ function permissionStatement(p: Record<string, unknown>, resource: string): Poli
       ...conditions.StringEquals,
       'lambda:FunctionUrlAuthType': String(p.FunctionUrlAuthType),
     };
+  // `InvokedViaFunctionUrl` (since October 2025): the permission covers calls through the function's URL only.
+  if (p.InvokedViaFunctionUrl === true || p.InvokedViaFunctionUrl === 'true')
+    conditions.Bool = { 'lambda:InvokedViaFunctionUrl': 'true' };
   return {
     Effect: 'Allow',
     Principal: principal === '*' ? '*' : { [/^\d{12}$|^arn:/.test(principal) ? 'AWS' : 'Service']: principal },

@@ -25,7 +25,18 @@ export interface Identity {
   boundary?: PolicyDocument | undefined;
   /** The service control policies over its account, per level. @default none */
   scps?: PolicyDocument[][] | undefined;
+  /** Issued by the local STS while running (not a principal of the state file). @default false */
+  issued?: boolean | undefined;
 }
+
+/** The caller of an unsigned request: no account, no policies. */
+export const ANONYMOUS: Identity = {
+  name: 'anonymous',
+  principal: { arn: 'anonymous', accountId: '', entityArn: 'anonymous' },
+  userId: '',
+  credentials: { accessKeyId: '', secretAccessKey: '', sessionToken: '' },
+  policies: [],
+};
 
 const KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 const random = (length: number, alphabet: string) =>
@@ -130,6 +141,11 @@ export class IdentityStore {
       identity: record.identity,
     };
   };
+
+  /** The identities of the state file: every one but the sessions the local STS issued. */
+  public listed(): Identity[] {
+    return this.all().filter((identity) => !identity.issued);
+  }
 
   /** Every identity, once each. */
   public all(): Identity[] {

@@ -3,12 +3,33 @@
 // `"type": "module"`, whatever a package.json above the folder on this machine says.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 let root = '';
+let nodePath = [];
 
 export function initialize(data) {
   root = data.root.endsWith(sep) ? data.root : `${data.root}${sep}`;
+  nodePath = (data.nodePath ?? '').split(':').filter(Boolean);
+}
+
+/**
+ * A bare specifier the code folder does not have (`@aws-sdk/client-sts`) is looked up in
+ * NODE_PATH's folders, for `import` as for `require`: Lambda's Node.js runtime provides the
+ * AWS SDK there (`/var/runtime/node_modules`) to both kinds of modules.
+ */
+export async function resolve(specifier, context, nextResolve) {
+  try {
+    return await nextResolve(specifier, context);
+  } catch (error) {
+    if (error?.code !== 'ERR_MODULE_NOT_FOUND' || /^[./]|^[a-z]+:/i.test(specifier)) throw error;
+    for (const dir of nodePath) {
+      try {
+        return await nextResolve(specifier, { ...context, parentURL: pathToFileURL(join(dir, 'noop.js')).href });
+      } catch {}
+    }
+    throw error;
+  }
 }
 
 /** The `type` of the nearest package.json from `dir` up, stopping before `stop`; undefined when none. */

@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
 
 const root = process.env.LAMBDA_TASK_ROOT ?? process.cwd();
-register('./runner-hooks.mjs', import.meta.url, { data: { root } });
+register('./runner-hooks.mjs', import.meta.url, { data: { root, nodePath: process.env.NODE_PATH } });
 // Lambda's Node.js runtime: `dir/module.path.to.fn` → folder `dir/`, module up to the first dot
 // of the last path segment, then the export path, each dot one property deeper.
 const handlerString = process.env._HANDLER ?? 'index.handler';

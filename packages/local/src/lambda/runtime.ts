@@ -1,8 +1,9 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 import type { FunctionModel } from '../assembly/model.js';
@@ -39,6 +40,20 @@ export interface RuntimeOptions {
 }
 
 const RUNNER = fileURLToPath(new URL('./runner.mjs', import.meta.url));
+
+/**
+ * Where the AWS SDK this package carries lives (`@aws-sdk/client-sts`, for the functions'
+ * assume-role calls to the local STS): the functions' NODE_PATH, as Lambda's Node.js runtime
+ * provides the SDK in `/var/runtime/node_modules`. Undefined when it is not installed.
+ */
+const SDK_NODE_MODULES = (() => {
+  try {
+    const entry = createRequire(import.meta.url).resolve('@aws-sdk/client-sts');
+    return entry.slice(0, entry.lastIndexOf(`${sep}node_modules${sep}`) + `${sep}node_modules`.length);
+  } catch {
+    return undefined;
+  }
+})();
 
 interface Container {
   process: ChildProcess;
@@ -283,6 +298,7 @@ export class FunctionRuntime {
         AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
         LANG: 'en_US.UTF-8',
         TZ: ':UTC',
+        ...(SDK_NODE_MODULES ? { NODE_PATH: SDK_NODE_MODULES } : {}),
       },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       execArgv: [],

@@ -66,6 +66,19 @@ export interface VerifiedRequest<TIdentity> {
   query: QueryPairs;
 }
 
+/**
+ * Runs a verification, answering a request that carries no signature at all with the
+ * service's own refusal (`MissingAuthenticationTokenException` is API Gateway REST's).
+ */
+export function withoutTokenAs<T>(refusal: () => AwsError, verify: () => T): T {
+  try {
+    return verify();
+  } catch (error) {
+    if (error instanceof AwsError && error.type === 'MissingAuthenticationTokenException') throw refusal();
+    throw error;
+  }
+}
+
 const SKEW_MS = 5 * 60_000;
 const ALGORITHM = 'AWS4-HMAC-SHA256';
 const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { namesFunction, parseFunctionReference, versionOf } from '../../assembly/function-reference.js';
 import { AwsError, CAPITAL_MESSAGE, LAMBDA_ERROR } from '../../aws-error.js';
 import type { LocalResponse } from '../../http.js';
+import { authorize, denialSuffix } from '../../iam/authorize.js';
 import { requestContext } from '../../iam/context-keys.js';
-import { evaluateAccess } from '../../iam/evaluate.js';
 import type { FunctionRuntime } from '../../lambda/runtime.js';
 import { type ReceivedRequest, verifySignature } from '../../sigv4/verify.js';
 import type { ServiceContext } from '../context.js';
@@ -61,37 +61,28 @@ export async function handleInvoke(
   }
   const { runtime } = found;
   const { fn } = runtime;
-  const decision = evaluateAccess(
-    {
-      principal: caller.principal,
-      action: 'lambda:InvokeFunction',
-      // Invoke acts on the function, version or alias ARN that was called (Lambda's
-      // "Resources and conditions for Lambda actions"): a grant on `name` does not cover `name:live`.
-      resource: qualifier ? `${fn.arn}:${qualifier}` : fn.arn,
-      resourceAccountId: fn.accountId,
-      context: requestContext({
-        now: context.now?.() ?? new Date(),
-        sourceIp: (request as { sourceIp?: string }).sourceIp ?? '127.0.0.1',
-        headers: request.headers,
-        region: context.region,
-      }),
-    },
-    {
-      identityPolicies: caller.policies,
-      permissionsBoundary: caller.boundary,
-      serviceControlPolicies: caller.scps,
-      resourcePolicy: fn.permissions.length > 0 ? { Statement: fn.permissions } : undefined,
-    },
-  );
+  // Invoke acts on the function, version or alias ARN that was called (Lambda's "Resources and
+  // conditions for Lambda actions"): a grant on `name` does not cover `name:live`.
+  const resource = qualifier ? `${fn.arn}:${qualifier}` : fn.arn;
+  const decision = authorize({
+    caller,
+    action: 'lambda:InvokeFunction',
+    resource,
+    resourceAccountId: fn.accountId,
+    resourcePolicy: fn.permissions.length > 0 ? { Statement: fn.permissions } : undefined,
+    context: requestContext({
+      now: context.now?.() ?? new Date(),
+      sourceIp: (request as { sourceIp?: string }).sourceIp ?? '127.0.0.1',
+      headers: request.headers,
+      region: context.region,
+    }),
+  });
   if (!decision.allowed) {
     // IAM's wording names the kind of policy that decided.
-    const why = decision.explicitDeny
-      ? ` with an explicit deny in ${decision.identity === 'deny' ? 'an identity' : 'a resource'}-based policy`
-      : ` because no ${decision.identity === 'allow' ? 'resource' : 'identity'}-based policy allows the lambda:InvokeFunction action`;
     throw new AwsError(
       403,
       'AccessDeniedException',
-      `User: ${caller.principal.arn} is not authorized to perform: lambda:InvokeFunction on resource: ${qualifier ? `${fn.arn}:${qualifier}` : fn.arn}${why}`,
+      `User: ${caller.principal.arn} is not authorized to perform: lambda:InvokeFunction on resource: ${resource}${denialSuffix(decision, 'lambda:InvokeFunction')}`,
       CAPITAL_MESSAGE,
     );
   }

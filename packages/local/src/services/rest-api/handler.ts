@@ -1,23 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { versionOf } from '../../assembly/function-reference.js';
 import type { RestApiModel } from '../../assembly/model.js';
 import { AwsError, CAPITAL_MESSAGE, GATEWAY_MESSAGE, missingAuthenticationToken } from '../../aws-error.js';
 import { headersTooLarge, type LocalRequest, type LocalResponse, MAX_HEADER_BYTES } from '../../http.js';
+import { authorize } from '../../iam/authorize.js';
 import { requestContext } from '../../iam/context-keys.js';
-import { evaluateAccess } from '../../iam/evaluate.js';
-import type { Identity } from '../../iam/identities.js';
+import { ANONYMOUS, type Identity } from '../../iam/identities.js';
 import { asList, type PolicyDocument, statementsOf } from '../../iam/policy.js';
 import { parseQuery, percentDecode } from '../../sigv4/canonical.js';
 import { verifySignature } from '../../sigv4/verify.js';
 import type { ServiceContext } from '../context.js';
+import { apiGatewayIntegration, invokeWithin, MAX_EVENT_BYTES, resultTooLarge } from '../integration.js';
 import { restProxyEvent, toProxyResponse } from './event.js';
 import { matchRoute } from './routes.js';
 
 const internalError = () => new AwsError(502, 'InternalServerErrorException', 'Internal server error', GATEWAY_MESSAGE);
-
-/** Lambda's synchronous payload limits: the event, and the result (100 bytes more, as Lambda counts). */
-const MAX_EVENT_BYTES = 6 * 1024 * 1024;
-const MAX_RESULT_BYTES = MAX_EVENT_BYTES + 100;
 
 /** IAM authorization's limit on a method ARN (API Gateway quotas: "414 Request URI too long" past it). */
 const MAX_METHOD_ARN = 1600;
@@ -38,14 +34,6 @@ export function expandShortForms(policy: PolicyDocument, apiArn: string): Policy
     })),
   };
 }
-
-const ANONYMOUS: Identity = {
-  name: 'anonymous',
-  principal: { arn: 'anonymous', accountId: '', entityArn: 'anonymous' },
-  userId: '',
-  credentials: { accessKeyId: '', secretAccessKey: '', sessionToken: '' },
-  policies: [],
-};
 
 /**
  * Serves one request to a REST API as API Gateway does: route (unknown → 403 Missing
@@ -97,26 +85,19 @@ export async function handleRestApiRequest(
   }
   if (caller || api.policy) {
     const who = caller ?? ANONYMOUS;
-    const decision = evaluateAccess(
-      {
-        principal: who.principal,
-        action: 'execute-api:Invoke',
-        resource: methodArn,
-        resourceAccountId: api.accountId,
-        context: requestContext({
-          now: context.now?.() ?? new Date(),
-          sourceIp: request.sourceIp,
-          headers: request.headers,
-          region: api.region,
-        }),
-      },
-      {
-        identityPolicies: who.policies,
-        permissionsBoundary: who.boundary,
-        serviceControlPolicies: who.scps,
-        resourcePolicy: api.policy && expandShortForms(api.policy, apiArn),
-      },
-    );
+    const decision = authorize({
+      caller: who,
+      action: 'execute-api:Invoke',
+      resource: methodArn,
+      resourceAccountId: api.accountId,
+      resourcePolicy: api.policy && expandShortForms(api.policy, apiArn),
+      context: requestContext({
+        now: context.now?.() ?? new Date(),
+        sourceIp: request.sourceIp,
+        headers: request.headers,
+        region: api.region,
+      }),
+    });
     const allowed = caller ? decision.allowed : decision.resource === 'allow';
     if (!allowed) {
       const suffix = decision.explicitDeny ? ' with an explicit deny' : '';
@@ -133,33 +114,7 @@ export async function handleRestApiRequest(
   // Forbidden; keys are not reproduced, so such a method fails closed.
   if (route.method.apiKeyRequired) throw new AwsError(403, 'ForbiddenException', 'Forbidden');
 
-  // The integration's function (an alias or version ARN runs that version), and whether its
-  // resource policy lets API Gateway invoke it for this method: Lambda decides that as for any caller.
-  const integrationArn = route.method.functionArn ?? '';
-  const runtime = context.runtimes.get(integrationArn.split(':').slice(0, 7).join(':'));
-  const version = runtime && versionOf(runtime.fn.qualifiers, integrationArn.split(':')[7]);
-  const permitted =
-    runtime !== undefined &&
-    version !== undefined &&
-    evaluateAccess(
-      {
-        principal: {
-          arn: 'apigateway.amazonaws.com',
-          accountId: '',
-          entityArn: 'apigateway.amazonaws.com',
-          service: true,
-        },
-        action: 'lambda:InvokeFunction',
-        resource: integrationArn,
-        resourceAccountId: runtime.fn.accountId,
-        context: { 'aws:SourceArn': methodArn, 'aws:SourceAccount': api.accountId },
-      },
-      { identityPolicies: [], resourcePolicy: { Statement: runtime.fn.permissions } },
-    ).resource === 'allow';
-  if (!runtime || !permitted) {
-    // API Gateway logs "Invalid permissions on Lambda function" and answers 500.
-    throw new AwsError(500, 'InternalServerErrorException', 'Internal server error', GATEWAY_MESSAGE);
-  }
+  const integration = apiGatewayIntegration(context, route.method.functionArn, methodArn, api.accountId);
   const event = restProxyEvent({
     api,
     resourceId: route.method.resourceId,
@@ -180,13 +135,9 @@ export async function handleRestApiRequest(
   }
   // The integration runs under a Lambda request id of its own, as on AWS, within the
   // integration's timeout (29 s unless the method says otherwise).
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), route.method.timeoutMs);
-  });
-  const outcome = await Promise.race([runtime.invoke(event, { version }), timedOut]).finally(() => clearTimeout(timer));
+  const outcome = await invokeWithin(integration, event, route.method.timeoutMs);
   if (outcome === 'timeout') throw new AwsError(504, '', 'Endpoint request timed out', GATEWAY_MESSAGE);
-  const tooLarge = outcome.ok && Buffer.byteLength(JSON.stringify(outcome.result ?? null)) > MAX_RESULT_BYTES;
+  const tooLarge = resultTooLarge(outcome);
   const response = outcome.ok && !tooLarge ? toProxyResponse(outcome.result) : undefined;
   if (!response) throw internalError();
   response.headers['x-amzn-requestid'] = requestId;

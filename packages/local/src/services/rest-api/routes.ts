@@ -1,9 +1,17 @@
 import type { MethodModel } from '../../assembly/model.js';
 import { percentDecode } from '../../sigv4/canonical.js';
 
+/** What routing needs of a REST method or an HTTP API route. */
+export interface Routable {
+  /** A method, or `ANY`. */
+  httpMethod: string;
+  /** The path template, e.g. `/{proxy+}`. */
+  resourcePath: string;
+}
+
 /** The method a request reaches, and its path parameters (decoded). */
-export interface RouteMatch {
-  method: MethodModel;
+export interface RouteMatch<T extends Routable = MethodModel> {
+  method: T;
   pathParameters: Record<string, string> | null;
 }
 
@@ -57,9 +65,13 @@ const compareScores = (a: number[], b: number[]): number => {
  * matchRoute(api.methods, 'POST', '/echo/a%20b'); // → ANY /{proxy+}, { proxy: 'echo/a b' }
  * ```
  */
-export function matchRoute(methods: MethodModel[], httpMethod: string, wirePath: string): RouteMatch | undefined {
+export function matchRoute<T extends Routable>(
+  methods: T[],
+  httpMethod: string,
+  wirePath: string,
+): RouteMatch<T> | undefined {
   const segments = wirePath.split('/').filter(Boolean);
-  let best: { method: MethodModel; score: number[]; params: Record<string, string> } | undefined;
+  let best: { method: T; score: number[]; params: Record<string, string> } | undefined;
   for (const method of methods) {
     if (method.httpMethod !== httpMethod && method.httpMethod !== 'ANY') continue;
     const match = matchPath(method.resourcePath, segments);

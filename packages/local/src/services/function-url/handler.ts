@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import type { FunctionUrlModel } from '../../assembly/model.js';
+import { AwsError, type ErrorShape } from '../../aws-error.js';
+import type { LocalRequest, LocalResponse } from '../../http.js';
+import { authorize } from '../../iam/authorize.js';
+import { requestContext } from '../../iam/context-keys.js';
+import { ANONYMOUS, type Identity } from '../../iam/identities.js';
+import { verifySignature, withoutTokenAs } from '../../sigv4/verify.js';
+import type { ServiceContext } from '../context.js';
+import { MAX_EVENT_BYTES, resultTooLarge } from '../integration.js';
+import { payloadV2Event, toV2Response } from '../payload-v2.js';
+
+/** Function URLs answer refusals as `{"Message":…}`. */
+const URL_MESSAGE: ErrorShape = { body: (message) => JSON.stringify({ Message: message }) };
+
+/**
+ * A denial (or no signature), as function URLs answer it today (seen in users' logs; the docs
+ * say only "403 Forbidden": https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html).
+ */
+export const functionUrlForbidden = () =>
+  new AwsError(
+    403,
+    'AccessDeniedException',
+    'Forbidden. For troubleshooting Function URL authorization issues, see: https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html',
+    URL_MESSAGE,
+  );
+/** A function error or a malformed result: 502 (https://github.com/awsdocs/aws-lambda-developer-guide/issues/430). */
+const internalError = () => new AwsError(502, '', 'Internal Server Error', URL_MESSAGE);
+
+/** The two permissions a call through a function URL needs (Lambda, since October 2025). */
+const PERMISSIONS = (authType: string) =>
+  [
+    { action: 'lambda:InvokeFunctionUrl', keys: { 'lambda:FunctionUrlAuthType': authType } },
+    { action: 'lambda:InvokeFunction', keys: { 'lambda:InvokedViaFunctionUrl': 'true' } },
+  ] as const;
+
+/**
+ * Serves one request to a Lambda function URL: SigV4 with the service `lambda` (AuthType
+ * `AWS_IAM`), then both `lambda:InvokeFunctionUrl` (condition key `lambda:FunctionUrlAuthType`)
+ * and `lambda:InvokeFunction` (`lambda:InvokedViaFunctionUrl`) decided by the caller's identity
+ * policies and the function's resource policy, a payload 2.0 event, and its response mapping.
+ * (https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html)
+ *
+ * @param target the path and query after the URL's host (or the local `/lambda-url/<id>` prefix).
+ */
+export async function handleFunctionUrlRequest(
+  url: FunctionUrlModel,
+  request: LocalRequest,
+  target: string,
+  context: ServiceContext,
+): Promise<LocalResponse> {
+  const now = context.now?.() ?? new Date();
+  let caller: Identity | undefined;
+  if (url.authType === 'AWS_IAM') {
+    caller = withoutTokenAs(functionUrlForbidden, () =>
+      verifySignature(request, { service: 'lambda', region: url.region, lookup: context.identities.lookup, now }),
+    ).identity;
+  }
+  const runtime = context.runtimes.get(url.functionArn);
+  const resource = url.qualifier ? `${url.functionArn}:${url.qualifier}` : url.functionArn;
+  const facts = requestContext({ now, sourceIp: request.sourceIp, headers: request.headers, region: url.region });
+  const resourcePolicy = runtime && { Statement: runtime.fn.permissions };
+  for (const { action, keys } of PERMISSIONS(url.authType)) {
+    const decision = authorize({
+      caller: caller ?? ANONYMOUS,
+      action,
+      resource,
+      resourceAccountId: url.accountId,
+      resourcePolicy,
+      context: { ...facts, ...keys },
+    });
+    // With AuthType NONE only the function's resource policy can allow (a public `*` statement).
+    if (!(caller ? decision.allowed : decision.resource === 'allow')) throw functionUrlForbidden();
+  }
+  const version = runtime?.fn.qualifiers[url.qualifier ?? '$LATEST'];
+  if (!runtime || version === undefined) throw internalError();
+  const q = target.indexOf('?');
+  const event = payloadV2Event({
+    routeKey: '$default',
+    rawPath: q === -1 ? target : target.slice(0, q),
+    rawQueryString: q === -1 ? '' : target.slice(q + 1),
+    method: request.method,
+    headers: request.headers,
+    body: Buffer.from(request.body),
+    caller,
+    sourceIp: request.sourceIp,
+    requestId: randomUUID(),
+    now,
+    accountId: url.accountId,
+    apiId: url.urlId,
+    domainName: new URL(url.url).hostname,
+    stage: '$default',
+  });
+  if (Buffer.byteLength(JSON.stringify(event)) > MAX_EVENT_BYTES)
+    throw new AwsError(
+      413,
+      'RequestEntityTooLargeException',
+      'Request must be smaller than 6291456 bytes',
+      URL_MESSAGE,
+    );
+  const outcome = await runtime.invoke(event, { version });
+  const response = outcome.ok && !resultTooLarge(outcome) ? toV2Response(outcome.result) : undefined;
+  if (!response) throw internalError();
+  return response;
+}

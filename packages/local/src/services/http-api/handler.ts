@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+import type { HttpApiModel, HttpRouteModel, RestApiModel } from '../../assembly/model.js';
+import { AwsError } from '../../aws-error.js';
+import type { LocalRequest, LocalResponse } from '../../http.js';
+import { authorize } from '../../iam/authorize.js';
+import { requestContext } from '../../iam/context-keys.js';
+import type { Identity } from '../../iam/identities.js';
+import { parseQuery } from '../../sigv4/canonical.js';
+import { verifySignature, withoutTokenAs } from '../../sigv4/verify.js';
+import type { ServiceContext } from '../context.js';
+import { apiGatewayIntegration, invokeWithin, MAX_EVENT_BYTES, resultTooLarge } from '../integration.js';
+import { payloadV2Event, toV2Response } from '../payload-v2.js';
+import { restProxyEvent, toProxyResponse } from '../rest-api/event.js';
+import { matchRoute } from '../rest-api/routes.js';
+
+const notFound = () => new AwsError(404, '', 'Not Found');
+const forbidden = () => new AwsError(403, '', 'Forbidden');
+const internalError = () => new AwsError(500, '', 'Internal Server Error');
+
+/** The route a request reaches: the most specific `<METHOD> <path>`, else `$default`. */
+function routeFor(api: HttpApiModel, method: string, path: string) {
+  const routes = api.routes.filter((route) => route.httpMethod !== '$default');
+  const match = matchRoute(routes, method, path);
+  if (match) return match;
+  const fallback = api.routes.find((route) => route.httpMethod === '$default');
+  return fallback && { method: fallback, pathParameters: null };
+}
+
+/**
+ * Serves one request to an HTTP API as API Gateway does: stage, route (`ANY`, `{proxy+}`,
+ * `$default`), AWS_IAM signature and identity-policy authorization (HTTP APIs have no
+ * resource policy: a caller from another account must assume a role of the API's account),
+ * Lambda permission, payload 2.0 (or 1.0) event and response mapping.
+ *
+ * @param target the path and query after the API's host (or the local `/httpapis/<id>` prefix).
+ */
+export async function handleHttpApiRequest(
+  api: HttpApiModel,
+  request: LocalRequest,
+  target: string,
+  context: ServiceContext,
+): Promise<LocalResponse> {
+  const now = context.now?.() ?? new Date();
+  const q = target.indexOf('?');
+  const rawPath = q === -1 ? target : target.slice(0, q);
+  const rawQueryString = q === -1 ? '' : target.slice(q + 1);
+  const stagePrefix = api.stageName === '$default' ? '' : `/${api.stageName}`;
+  if (stagePrefix && rawPath !== stagePrefix && !rawPath.startsWith(`${stagePrefix}/`)) throw notFound();
+  const path = rawPath.slice(stagePrefix.length) || '/';
+  const route = routeFor(api, request.method, path);
+  if (!route) throw notFound();
+  const { authorizationType } = route.method;
+  if (authorizationType !== 'NONE' && authorizationType !== 'AWS_IAM') throw new AwsError(401, '', 'Unauthorized');
+  // The ARN IAM authorizes: `<api>/<stage>/<METHOD>/<path>` with the request's own method and path.
+  const routeArn = `arn:aws:execute-api:${api.region}:${api.accountId}:${api.apiId}/${api.stageName}/${request.method}${path}`;
+  let caller: Identity | undefined;
+  if (authorizationType === 'AWS_IAM') {
+    // No signature at all: HTTP APIs answer 403 Forbidden, not REST's "Missing Authentication Token".
+    caller = withoutTokenAs(forbidden, () =>
+      verifySignature(request, { service: 'execute-api', region: api.region, lookup: context.identities.lookup, now }),
+    ).identity;
+    const decision = authorize({
+      caller,
+      action: 'execute-api:Invoke',
+      resource: routeArn,
+      resourceAccountId: api.accountId,
+      context: requestContext({ now, sourceIp: request.sourceIp, headers: request.headers, region: api.region }),
+    });
+    if (!decision.allowed) throw forbidden();
+  }
+  // The Lambda permission sees the route, not the request: `<api>/<stage>/ANY/{proxy+}`, `<api>/<stage>/$default`
+  // (CDK grants `<api>/*/*/{proxy+}`; https://github.com/aws/serverless-application-model/issues/1860).
+  const { routeKey } = route.method;
+  const sourceArn = `arn:aws:execute-api:${api.region}:${api.accountId}:${api.apiId}/${api.stageName}/${routeKey.replace(' ', '')}`;
+  const integration = apiGatewayIntegration(context, route.method.functionArn, sourceArn, api.accountId);
+  const requestId = randomUUID();
+  const event = eventFor(route.method, {
+    api,
+    request,
+    path,
+    rawPath,
+    rawQueryString,
+    pathParameters: route.pathParameters,
+    caller,
+    requestId,
+    now,
+  });
+  if (Buffer.byteLength(JSON.stringify(event)) > MAX_EVENT_BYTES)
+    throw new AwsError(413, '', 'Request Entity Too Large');
+  const outcome = await invokeWithin(integration, event, route.method.timeoutMs);
+  if (outcome === 'timeout') throw new AwsError(503, '', 'Service Unavailable');
+  const map = route.method.payloadFormatVersion === '1.0' ? toProxyResponse : toV2Response;
+  const response = outcome.ok && !resultTooLarge(outcome) ? map(outcome.result) : undefined;
+  if (!response) throw internalError();
+  response.headers['apigw-requestid'] = requestId;
+  return response;
+}
+
+interface EventFacts {
+  api: HttpApiModel;
+  request: LocalRequest;
+  path: string;
+  rawPath: string;
+  rawQueryString: string;
+  pathParameters: Record<string, string> | null;
+  caller: Identity | undefined;
+  requestId: string;
+  now: Date;
+}
+
+function eventFor(route: HttpRouteModel, facts: EventFacts): Record<string, unknown> {
+  const { api, request } = facts;
+  const domainName = `${api.apiId}.execute-api.${api.region}.amazonaws.com`;
+  if (route.payloadFormatVersion === '1.0') {
+    const restLike: RestApiModel = { ...api, restApiId: api.apiId, methods: [] };
+    return restProxyEvent({
+      api: restLike,
+      resourceId: '',
+      resourcePath: route.resourcePath || '$default',
+      path: facts.path,
+      httpMethod: request.method,
+      headers: request.headers,
+      query: parseQuery(facts.rawQueryString),
+      pathParameters: facts.pathParameters,
+      body: Buffer.from(request.body),
+      caller: facts.caller,
+      sourceIp: request.sourceIp,
+      requestId: facts.requestId,
+      now: facts.now,
+    });
+  }
+  return payloadV2Event({
+    routeKey: route.routeKey,
+    rawPath: facts.rawPath,
+    rawQueryString: facts.rawQueryString,
+    method: request.method,
+    headers: request.headers,
+    body: Buffer.from(request.body),
+    caller: facts.caller,
+    sourceIp: request.sourceIp,
+    requestId: facts.requestId,
+    now: facts.now,
+    accountId: api.accountId,
+    apiId: api.apiId,
+    domainName,
+    stage: api.stageName,
+    pathParameters: facts.pathParameters ?? undefined,
+  });
+}

@@ -1,0 +1,152 @@
+import type { LocalResponse } from '../http.js';
+import type { Identity } from '../iam/identities.js';
+import { requestTime } from './rest-api/event.js';
+
+/** What a Function URL or an HTTP API knows of a request when it builds the payload 2.0 event. */
+export interface V2EventInput {
+  /** `$default`, or the HTTP API route's key (`ANY /{proxy+}`). */
+  routeKey: string;
+  /** The path as the caller sent it, without the local prefix (`/lambda-url/<id>`), still encoded. */
+  rawPath: string;
+  /** The query as the caller sent it, without `?`. */
+  rawQueryString: string;
+  method: string;
+  headers: ReadonlyArray<readonly [string, string]>;
+  body: Buffer;
+  /** The verified caller; undefined for `NONE` auth. */
+  caller: Identity | undefined;
+  sourceIp: string;
+  requestId: string;
+  now: Date;
+  /** The account of the URL's function or of the API. */
+  accountId: string;
+  /** The URL id or the API id. */
+  apiId: string;
+  /** The host name the caller would have used on AWS. */
+  domainName: string;
+  stage: string;
+  /** HTTP APIs only (function URLs leave them out). @default absent */
+  pathParameters?: Record<string, string> | undefined;
+}
+
+/** Content types whose bodies reach the function as text; any other body is base64. */
+const TEXTUAL = /^(text\/|application\/(json|javascript|xml|x-www-form-urlencoded|yaml|x-yaml)\b|[^;]*\+(json|xml)\b)/i;
+
+/**
+ * The payload format 2.0 event Function URLs and HTTP APIs send: lowercase header names with
+ * repeated values joined by commas, `cookies` apart, repeated query values joined by commas,
+ * `requestContext.authorizer.iam` filled from the verified caller.
+ * (https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html#urls-payloads,
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html)
+ */
+export function payloadV2Event(input: V2EventInput): Record<string, unknown> {
+  const headers: Record<string, string> = {};
+  const cookies: string[] = [];
+  for (const [rawName, value] of input.headers) {
+    const name = rawName.toLowerCase();
+    if (name === 'cookie') cookies.push(...value.split(/;\s*/).filter(Boolean));
+    else headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
+  }
+  const query: Record<string, string> = {};
+  for (const part of input.rawQueryString.split('&').filter(Boolean)) {
+    const [name = '', value = ''] = part.split(/=(.*)/s).map((text) => decodeQueryPart(text));
+    query[name] = query[name] === undefined ? value : `${query[name]},${value}`;
+  }
+  const principal = input.caller?.principal;
+  const textual = TEXTUAL.test(headers['content-type'] ?? 'text/plain');
+  const event: Record<string, unknown> = {
+    version: '2.0',
+    routeKey: input.routeKey,
+    rawPath: input.rawPath,
+    rawQueryString: input.rawQueryString,
+    ...(cookies.length > 0 ? { cookies } : {}),
+    headers,
+    ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
+    requestContext: {
+      accountId: input.accountId,
+      apiId: input.apiId,
+      ...(input.caller && principal
+        ? {
+            authorizer: {
+              iam: {
+                accessKey: input.caller.credentials.accessKeyId,
+                accountId: principal.accountId,
+                callerId: input.caller.userId,
+                cognitoIdentity: null,
+                principalOrgId: principal.orgId ?? null,
+                userArn: principal.arn,
+                userId: input.caller.userId,
+              },
+            },
+          }
+        : {}),
+      domainName: input.domainName,
+      domainPrefix: input.domainName.split('.')[0],
+      http: {
+        method: input.method,
+        path: safeDecodePath(input.rawPath),
+        protocol: 'HTTP/1.1',
+        sourceIp: input.sourceIp,
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: input.requestId,
+      routeKey: input.routeKey,
+      stage: input.stage,
+      time: requestTime(input.now),
+      timeEpoch: input.now.getTime(),
+    },
+    ...(input.pathParameters ? { pathParameters: input.pathParameters } : {}),
+    ...(input.body.length > 0 ? { body: textual ? input.body.toString('utf8') : input.body.toString('base64') } : {}),
+    isBase64Encoded: input.body.length > 0 && !textual,
+  };
+  return event;
+}
+
+function decodeQueryPart(text: string): string {
+  try {
+    return decodeURIComponent(text.replaceAll('+', ' '));
+  } catch {
+    return text;
+  }
+}
+
+function safeDecodePath(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
+const SCALAR = new Set(['string', 'number', 'boolean']);
+
+/**
+ * Maps a function's payload 2.0 result to the HTTP response: an object with `statusCode` is a
+ * response (`headers`, `cookies`, `body`, `isBase64Encoded`); anything else is JSON with 200
+ * (a string too, serialized). Undefined when the result is a malformed response.
+ */
+export function toV2Response(result: unknown): LocalResponse | undefined {
+  const isResponse = result !== null && typeof result === 'object' && 'statusCode' in result;
+  if (!isResponse) {
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: result === undefined ? '' : JSON.stringify(result),
+    };
+  }
+  const { statusCode, headers, cookies, body, isBase64Encoded } = result as Record<string, unknown>;
+  const status = Number(statusCode);
+  if (!Number.isInteger(status) || status < 100 || status > 599) return undefined;
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries((headers ?? {}) as Record<string, unknown>)) {
+    if (!SCALAR.has(typeof value)) return undefined;
+    out[name.toLowerCase()] = String(value);
+  }
+  if (cookies !== undefined) {
+    if (!Array.isArray(cookies) || !cookies.every((cookie) => typeof cookie === 'string')) return undefined;
+    if (cookies.length > 0) out['set-cookie'] = cookies;
+  }
+  const text = body === undefined || body === null ? '' : typeof body === 'string' ? body : JSON.stringify(body);
+  out['content-type'] ??= 'application/json';
+  return { status, headers: out, body: isBase64Encoded === true ? Buffer.from(text, 'base64') : text };
+}
