@@ -1,102 +1,26 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ChecksumConstructor } from '@smithy/types';
-import {
-  type AssumeRoleOptions,
-  type Credentials,
-  type CredentialsProvider,
-  fromAssumeRole,
-  resolveCredentialsOption,
-} from './credentials.js';
-import { resolveSigningScope, type SigningScope } from './endpoint.js';
+import { errorTypeOf, messageOf, retryAfterMs } from './aws-answer.js';
+import { fromAssumeRole, resolveCredentialsOption } from './credentials.js';
+import { checkScopeOverrides, resolveSigningScope, type SigningScope } from './endpoint.js';
 import { IamClientConfigError, IamClientError, IamNetworkError, IamRequestError, IamTimeoutError } from './errors.js';
+import { fromFetchArguments } from './fetch-input.js';
+import {
+  attempts,
+  checkSigner,
+  type IamCallOptions,
+  type IamClientOptions,
+  type IamMethodOptions,
+  type IamRequestOptions,
+  type IamSignOptions,
+  nonNegative,
+} from './options.js';
 import { type OutgoingRequest, type OutgoingRequestInput, toOutgoingRequest } from './outgoing-request.js';
-import { RequestSigner } from './signing.js';
+import { RequestSigner, type Signer } from './signing.js';
 
-/** Where the client writes one debug line per attempt. Powertools Logger and `console` fit. */
-export interface IamClientLogger {
-  debug(message: string, attributes: Record<string, unknown>): void;
-}
-
-/** Options of {@link createIamClient} and `iamClient()`. */
-export interface IamClientOptions {
-  /** Region to sign for when the URL is not an AWS hostname. @default AWS_REGION */
-  region?: string;
-  /** SigV4 service when the URL is not an AWS hostname. @default 'execute-api' */
-  service?: string;
-  /**
-   * Sign `UNSIGNED-PAYLOAD` instead of the body hash. `true` for an `execute-api` or `lambda`
-   * target is an {@link IamClientConfigError}: API Gateway and Lambda refuse unsigned payloads.
-   * @default true for VPC Lattice URLs, else false
-   */
-  unsignedPayload?: boolean;
-  /** Static credentials or a provider (memoized, refreshed ~5 min before expiry). @default the Lambda environment */
-  credentials?: Credentials | CredentialsProvider;
-  /** Sign as this role, assumed with STS from `credentials`; for targets without a resource policy. @default none */
-  assumeRole?: AssumeRoleOptions;
-  /** Time budget of one call, retries included, in ms. @default 10000 */
-  timeoutMs?: number;
-  /** Attempts for retryable failures (network errors, 429, 502, 503, 504). @default 3 */
-  maxAttempts?: number;
-  /** Base of the exponential backoff (full jitter) in ms. @default 100 */
-  retryBaseDelayMs?: number;
-  /** Longest wait between attempts in ms, `Retry-After` included. @default 5000 */
-  retryMaxDelayMs?: number;
-  /** Stop this long before the Lambda's deadline so the handler can still answer. @default 250 */
-  deadlineMarginMs?: number;
-  /** Debug line per attempt: method, host, path, status, attempt, ms. @default no logging */
-  logger?: IamClientLogger;
-  /** Hash implementation, e.g. `Sha256` of `@aws-crypto/sha256-js` where `node:crypto` is missing. @default `NodeCryptoSha256` (node:crypto) */
-  sha256?: ChecksumConstructor;
-}
-
-/** One call of {@link IamClient.request}. */
-export interface IamRequestOptions extends OutgoingRequestInput {
-  /** Aborts the call; the abort reason is thrown. */
-  signal?: AbortSignal;
-  /** Time budget of this call, retries included, in ms. @default the client's `timeoutMs` */
-  timeoutMs?: number;
-  /** Attempts for retryable failures. @default the client's `maxAttempts` */
-  maxAttempts?: number;
-  /** Retry this POST or PATCH too: say so only when repeating it is harmless. @default false */
-  idempotent?: boolean;
-}
-
-/** Options of the method shortcuts (`get`, `post`, …): everything but `method` and `url`. */
-export type IamMethodOptions = Omit<IamRequestOptions, 'method' | 'url'>;
-
+const NO_OPTIONS: IamCallOptions = {};
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
 const SKEW_MESSAGE = /Signature expired|Signature not yet current/i;
-
-function nonNegative(value: number | undefined, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new IamClientConfigError(`\`${name}\` must be a finite number ≥ 0, got ${String(value)}.`);
-  }
-  return value;
-}
-
-function attempts(value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1 || value > 10) {
-    throw new IamClientConfigError(`\`maxAttempts\` must be a whole number from 1 to 10, got ${String(value)}.`);
-  }
-  return value;
-}
-
-/** Reads `Retry-After` (seconds or an HTTP date) in ms; undefined when absent or unreadable. */
-function retryAfterMs(response: Response): number | undefined {
-  const header = response.headers.get('retry-after');
-  if (header === null) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
-
-function errorTypeOf(response: Response): string | undefined {
-  return response.headers.get('x-amzn-errortype')?.split(':')[0] || undefined;
-}
 
 function describeCause(error: unknown): string {
   const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
@@ -151,6 +75,7 @@ export function bindRemainingTime(client: IamClient, remaining: () => number): v
 export class IamClient {
   readonly #options: IamClientOptions;
   readonly #signer: RequestSigner;
+  readonly #external: Signer | undefined;
   readonly #timeoutMs: number;
   readonly #maxAttempts: number;
   readonly #baseDelayMs: number;
@@ -165,9 +90,90 @@ export class IamClient {
     this.#baseDelayMs = nonNegative(options.retryBaseDelayMs, 'retryBaseDelayMs', 100);
     this.#maxDelayMs = nonNegative(options.retryMaxDelayMs, 'retryMaxDelayMs', 5_000);
     this.#marginMs = nonNegative(options.deadlineMarginMs, 'deadlineMarginMs', 250);
+    if (options.fetch !== undefined && typeof options.fetch !== 'function') {
+      throw new IamClientConfigError(`\`fetch\` must be a fetch function, got ${typeof options.fetch}.`);
+    }
+    this.#external = checkSigner(options);
     const base = resolveCredentialsOption(options.credentials);
     const credentials = options.assumeRole ? fromAssumeRole(options.assumeRole, base) : base;
     this.#signer = new RequestSigner({ credentials, sha256: options.sha256 });
+  }
+
+  /**
+   * Signs and sends a request: the global `fetch`'s exact type, so it can be handed to anything
+   * that takes a `fetch` (openapi-fetch, ky, graphql-request, generated SDKs). Same path as
+   * {@link IamClient.request}: retries re-signed, timeouts and the Lambda deadline, clock skew;
+   * a non-2xx answer is a `Response`, not a throw; redirects are not followed. The body
+   * (string, ArrayBuffer and views, Blob, URLSearchParams, FormData, a `Request`'s, or a
+   * `ReadableStream` up to `MAX_STREAMED_BODY_BYTES`, 10 MiB) is read once and sent as `fetch` would,
+   * Content-Type included. Bound: pass `client.fetch` around as it is.
+   *
+   * @throws {IamClientConfigError} bad input (naming `input`, `init.headers` or `init.body`), no region or no credentials.
+   * @throws {IamTimeoutError} the budget (`timeoutMs` or the Lambda deadline) ran out.
+   * @throws {IamNetworkError} no HTTP answer on the last attempt.
+   *
+   * @example
+   * ```ts
+   * import createClient from 'openapi-fetch';
+   * const api = createClient<paths>({ baseUrl: process.env.API_URL, fetch: context.iamClient.fetch });
+   * const response = await context.iamClient.fetch(`${process.env.API_URL}items`, { method: 'POST', body: JSON.stringify(item) });
+   * ```
+   */
+  public readonly fetch: typeof fetch = (input, init) => this.#fetch(input, init, NO_OPTIONS);
+
+  /**
+   * A `fetch` bound to per-call options: a signing host, another service or region, a budget.
+   * Hand it to a library as its `fetch`, or call it for one request.
+   *
+   * @throws {IamClientConfigError} when an option is malformed, or a scope option is given with a `signer`.
+   *
+   * @example
+   * ```ts
+   * // An API Gateway behind CloudFront: connect to CloudFront, sign for the API.
+   * const viaCdn = client.fetcher({ signingHost: 'abc123.execute-api.eu-west-1.amazonaws.com' });
+   * await viaCdn('https://d111111abcdef8.cloudfront.net/prod/items');
+   * await client.fetcher({ timeoutMs: 2_000, idempotent: true })(url, { method: 'POST', body });
+   * ```
+   */
+  public fetcher(options: IamCallOptions): typeof fetch {
+    this.#checkCallOptions(options);
+    return (input, init) => this.#fetch(input, init, options);
+  }
+
+  /**
+   * Signs a request without sending it, for axios, got, an interceptor or your own transport:
+   * a `Request` whose URL is the wire form that was signed and whose headers are the request's
+   * plus `host`, `x-amz-date`, `x-amz-content-sha256`, `x-amz-security-token` and
+   * `authorization`. Send that URL, those headers and the same body bytes. It has the shape of a
+   * {@link Signer}. A signature is good for five minutes and for one body: sign again for each
+   * attempt. Never log what it returns.
+   *
+   * @throws {IamClientConfigError} bad input, no region or no credentials.
+   *
+   * @example
+   * ```ts
+   * import axios from 'axios';
+   * const body = JSON.stringify({ item: 'book' });
+   * const signed = await client.sign(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+   * const { data } = await axios.post(signed.url, body, { headers: Object.fromEntries(signed.headers) });
+   * ```
+   */
+  public async sign(input: string | URL | Request, init?: RequestInit, options?: IamSignOptions): Promise<Request> {
+    const args = await fromFetchArguments(input, init);
+    const outgoing = toOutgoingRequest(args);
+    if (this.#external) {
+      this.#checkCallOptions(options ?? NO_OPTIONS);
+      return this.#external.sign(outgoing.wireUrl, externalInit(outgoing));
+    }
+    const scope = resolveSigningScope(outgoing.url, this.#options, options);
+    const headers = await this.#signer.sign(outgoing, scope, new Date(Date.now() + this.#clockOffsetMs));
+    return new Request(outgoing.wireUrl, {
+      method: outgoing.method,
+      headers,
+      body: outgoing.body,
+      redirect: 'manual',
+      signal: args.signal,
+    });
   }
 
   /** The offset, in ms, added to the local clock when signing, learnt from a skew error. */
@@ -190,7 +196,7 @@ export class IamClient {
    * ```
    */
   public async request(options: IamRequestOptions): Promise<Response> {
-    return this.#send(this.#prepare(options));
+    return this.#send(this.#prepare(options, options));
   }
 
   /**
@@ -204,7 +210,7 @@ export class IamClient {
    * ```
    */
   public async json<T = unknown>(options: IamRequestOptions): Promise<T> {
-    const call = this.#prepare(options);
+    const call = this.#prepare(options, options);
     const response = await this.#send(call);
     const text = await response.text();
     const { method, displayUrl } = call.outgoing;
@@ -260,8 +266,34 @@ export class IamClient {
     return this.request({ ...options, method: 'PATCH', url });
   }
 
-  #prepare(options: IamRequestOptions): Call {
-    const outgoing = toOutgoingRequest(options);
+  async #fetch(
+    input: string | URL | Request,
+    init: RequestInit | undefined,
+    options: IamCallOptions,
+  ): Promise<Response> {
+    const args = await fromFetchArguments(input, init);
+    return this.#send(this.#prepare(args, options));
+  }
+
+  /** Refuses malformed per-call options, and scope options a `signer` would ignore. */
+  #checkCallOptions(options: IamCallOptions): void {
+    if (this.#external) {
+      const given = (['service', 'region', 'signingHost'] as const).filter((name) => options[name] !== undefined);
+      if (given.length > 0) {
+        throw new IamClientConfigError(
+          `${given.map((name) => `\`${name}\``).join(', ')} cannot apply: the client's \`signer\` signs with its own scope.`,
+        );
+      }
+    } else checkScopeOverrides(options);
+    nonNegative(options.timeoutMs, 'timeoutMs', 0);
+    attempts(options.maxAttempts, 1);
+  }
+
+  #prepare(request: OutgoingRequestInput & { signal?: AbortSignal | undefined }, options: IamCallOptions): Call {
+    const outgoing = toOutgoingRequest(request);
+    let scope = EXTERNAL_SCOPE;
+    if (this.#external) this.#checkCallOptions(options);
+    else scope = resolveSigningScope(outgoing.url, this.#options, options);
     const own = nonNegative(options.timeoutMs, 'timeoutMs', this.#timeoutMs);
     const remaining = remainingTimeOf.get(this);
     const lambdaMs = remaining ? remaining() - this.#marginMs : Number.POSITIVE_INFINITY;
@@ -271,34 +303,39 @@ export class IamClient {
     const timeout = AbortSignal.timeout(budgetMs);
     return {
       outgoing,
-      scope: resolveSigningScope(outgoing.url, this.#options),
+      scope,
       maxAttempts: attempts(options.maxAttempts, this.#maxAttempts),
       retryable: options.idempotent === true || IDEMPOTENT_METHODS.has(outgoing.method),
       budgetMs,
       deadline: Date.now() + budgetMs,
       lambdaBound: lambdaMs < own,
-      callerSignal: options.signal,
+      callerSignal: request.signal,
       timeout,
-      signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout,
+      signal: request.signal ? AbortSignal.any([request.signal, timeout]) : timeout,
     };
   }
 
   async #send(call: Call): Promise<Response> {
     const { outgoing } = call;
+    const transport = this.#options.fetch ?? globalThis.fetch;
+    const external = this.#external;
     let skewCorrected = false;
     for (let attempt = 1; ; attempt++) {
-      const headers = await this.#signer.sign(outgoing, call.scope, new Date(Date.now() + this.#clockOffsetMs));
-      delete headers.host; // fetch sends the URL's host itself, the same value
+      let input: string | Request = outgoing.wireUrl;
+      let init: RequestInit;
+      if (external) {
+        input = await external.sign(outgoing.wireUrl, externalInit(outgoing));
+        init = { redirect: 'manual', signal: call.signal };
+      } else {
+        const headers = await this.#signer.sign(outgoing, call.scope, new Date(Date.now() + this.#clockOffsetMs));
+        // fetch sends the URL's host itself; with a signingHost, the front in between sets the signed one.
+        delete headers.host;
+        init = { method: outgoing.method, headers, body: outgoing.body, redirect: 'manual', signal: call.signal };
+      }
       const started = performance.now();
       let response: Response;
       try {
-        response = await fetch(outgoing.wireUrl, {
-          method: outgoing.method,
-          headers,
-          body: outgoing.body,
-          redirect: 'manual',
-          signal: call.signal,
-        });
+        response = await transport(input, init);
       } catch (error) {
         this.#log(outgoing, attempt, started, undefined, describeCause(error));
         throwIfAborted(call);
@@ -313,7 +350,12 @@ export class IamClient {
         continue;
       }
       this.#log(outgoing, attempt, started, response.status);
-      if (response.status === 403 && !skewCorrected && errorTypeOf(response) === 'InvalidSignatureException') {
+      if (
+        response.status === 403 &&
+        !skewCorrected &&
+        !external &&
+        errorTypeOf(response) === 'InvalidSignatureException'
+      ) {
         const text = await response.text();
         const serverDate = Date.parse(response.headers.get('date') ?? '');
         if (!SKEW_MESSAGE.test(text) || Number.isNaN(serverDate)) return new Response(text, response);
@@ -358,6 +400,14 @@ export class IamClient {
   }
 }
 
+// Never read: a `signer` holds its own scope.
+const EXTERNAL_SCOPE: SigningScope = { service: '', region: '', unsignedPayload: false };
+
+/** What a `signer` is given: the request in wire form, its headers copied (a signer may add to them). */
+function externalInit(outgoing: OutgoingRequest): RequestInit {
+  return { method: outgoing.method, headers: { ...outgoing.headers }, body: outgoing.body };
+}
+
 function throwIfAborted(call: Call): void {
   if (call.callerSignal?.aborted) throw call.callerSignal.reason;
   if (call.timeout.aborted) {
@@ -367,26 +417,6 @@ function throwIfAborted(call: Call): void {
       call.budgetMs,
     );
   }
-}
-
-/**
- * The session token as AWS echoes it: API Gateway's wrong-signature message prints the
- * canonical request it expected, signed `x-amz-security-token` header included
- * (https://github.com/mhart/aws4/issues/110), or `X-Amz-Security-Token` in a presigned query.
- */
-const ECHOED_TOKEN = /^(x-amz-security-token:).*$|((?:^|&)X-Amz-Security-Token=)[^&\s']*/gim;
-
-/** The service's message, the session token it may echo replaced by `<redacted>`. */
-function messageOf(text: string): string | undefined {
-  let message: string | undefined = text === '' ? undefined : text.slice(0, 256);
-  try {
-    const body = JSON.parse(text) as { message?: unknown; Message?: unknown };
-    const field = body.message ?? body.Message;
-    if (typeof field === 'string') message = field;
-  } catch {
-    // Not JSON: fall back to the text itself.
-  }
-  return message?.replace(ECHOED_TOKEN, (_match, header?: string, query?: string) => `${header ?? query}<redacted>`);
 }
 
 /**

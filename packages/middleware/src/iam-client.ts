@@ -1,6 +1,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { bindRemainingTime, createIamClient, type IamClient, type IamClientOptions } from './client.js';
+import { bindRemainingTime, createIamClient, type IamClient } from './client.js';
+import type { IamClientOptions } from './options.js';
 
 /** What `iamClient()` adds to the Lambda context (and to `request.internal`). */
 export type IamClientContext = {

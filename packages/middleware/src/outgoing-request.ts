@@ -21,6 +21,8 @@ export interface OutgoingRequestInput {
   headers?: HeadersInput | undefined;
   body?: BodyInput | undefined;
   json?: unknown;
+  /** Content type of `body` when `headers` has none: what `fetch` sends for a string, a Blob, URLSearchParams or FormData. */
+  contentType?: string | undefined;
 }
 
 /** A validated request in wire form: what is signed and what is sent are built from it. */
@@ -150,8 +152,9 @@ function toHeaders(input: HeadersInput | undefined): Record<string, string> {
       throw new IamClientConfigError(`Header name ${JSON.stringify(rawName)} is not a valid HTTP token.`);
     }
     if (RESERVED_HEADERS.has(name)) {
+      const hint = name === 'host' ? ' (to sign for another host, pass `signingHost`)' : '';
       throw new IamClientConfigError(
-        `Header ${JSON.stringify(rawName)} is set by the client or the transport; leave it out.`,
+        `Header ${JSON.stringify(rawName)} is set by the client or the transport; leave it out${hint}.`,
       );
     }
     const text = Array.isArray(value) ? value.join(',') : String(value);
@@ -225,6 +228,7 @@ export function toOutgoingRequest(input: OutgoingRequestInput): OutgoingRequest 
     .join('&');
   const headers = toHeaders(input.headers);
   const body = toBody(input, method, headers);
+  if (input.contentType !== undefined && body !== undefined) headers['content-type'] ??= input.contentType;
   return {
     method,
     protocol: url.protocol,

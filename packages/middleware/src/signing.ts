@@ -69,6 +69,23 @@ export class NodeCryptoSha256 implements Checksum {
   }
 }
 
+/**
+ * Anything that signs a web-standard request: the shape of Powertools' `SigV4Signer`
+ * (`@aws-lambda-powertools/signer`) and of `IamClient.sign`. Pass one as the client's
+ * `signer` option to sign with it instead of the client's own signer; the client calls it again
+ * for every attempt, so retries are re-signed.
+ *
+ * @example
+ * ```ts
+ * import { SigV4Signer } from '@aws-lambda-powertools/signer/sigv4';
+ * const client = createIamClient({ signer: new SigV4Signer({ service: 'execute-api' }) });
+ * ```
+ */
+export interface Signer {
+  /** Signs `input` (with `init` applied, as `new Request(input, init)` would) and returns the signed request; sends nothing. */
+  sign(input: string | URL | Request, init?: RequestInit): Promise<Request>;
+}
+
 /** Options of {@link RequestSigner}. */
 export interface RequestSignerOptions {
   credentials: CredentialsProvider;
@@ -104,15 +121,16 @@ export class RequestSigner {
   }
 
   /**
-   * Returns the headers to send: the request's own plus `host`, `x-amz-date`,
-   * `x-amz-content-sha256`, `x-amz-security-token` (with a session token) and `authorization`.
+   * Returns the headers to send: the request's own plus `host` (the scope's `host` if it has
+   * one), `x-amz-date`, `x-amz-content-sha256`, `x-amz-security-token` (with a session token)
+   * and `authorization`.
    */
   public async sign(
     request: SignableRequest,
     scope: SigningScope,
     signingDate: Date = new Date(),
   ): Promise<Record<string, string>> {
-    const host = request.port === undefined ? request.hostname : `${request.hostname}:${request.port}`;
+    const host = scope.host ?? (request.port === undefined ? request.hostname : `${request.hostname}:${request.port}`);
     const headers: Record<string, string> = { ...request.headers, host };
     if (scope.unsignedPayload) headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
     const signed = await this.#signer.sign(

@@ -138,3 +138,71 @@ describe('unsignedPayload where the service refuses it', () => {
     },
   );
 });
+
+describe('one call’s overrides', () => {
+  it('signingHost: the host signed, and service and region read from it, not from the URL', () => {
+    // Act
+    const scope = resolveSigningScope(
+      new URL('https://d111111abcdef8.cloudfront.net/prod/'),
+      { region: 'us-east-1' },
+      { signingHost: 'ABC123.execute-api.eu-west-1.amazonaws.com' },
+    );
+
+    // Assess
+    expect(scope).toEqual({
+      service: 'execute-api',
+      region: 'eu-west-1',
+      unsignedPayload: false,
+      host: 'abc123.execute-api.eu-west-1.amazonaws.com',
+    });
+  });
+
+  it('a signingHost that is not an AWS hostname keeps the port and takes the defaults', () => {
+    // Act
+    const scope = resolveSigningScope(
+      new URL('http://127.0.0.1:4000/'),
+      { region: 'eu-north-1' },
+      {
+        signingHost: 'api.internal.example:8443',
+      },
+    );
+
+    // Assess
+    expect(scope).toEqual({
+      service: 'execute-api',
+      region: 'eu-north-1',
+      unsignedPayload: false,
+      host: 'api.internal.example:8443',
+    });
+  });
+
+  it('region and service win over the URL', () => {
+    // Act
+    const scope = resolveSigningScope(
+      new URL('https://abc123.execute-api.eu-west-1.amazonaws.com/prod/'),
+      {},
+      { service: 'lambda', region: 'us-west-2' },
+    );
+
+    // Assess
+    expect(scope).toMatchObject({ service: 'lambda', region: 'us-west-2' });
+  });
+
+  it.each([
+    [{ signingHost: 'https://abc.example.com' }, 'not a URL: leave out the scheme'],
+    [{ signingHost: 'abc.example.com/prod' }, 'without a path, query or user info'],
+    [{ signingHost: 'a b' }, 'got characters a host name cannot have'],
+    [
+      { region: 'eu_west_1' },
+      '`region` must be lower-case letters, digits and dashes like eu-west-1, got "eu_west_1".',
+    ],
+    [{ service: 'Execute-API' }, '`service` must be lower-case letters, digits and dashes like execute-api'],
+  ])('%j: an IamClientConfigError', (overrides, message) => {
+    // Act
+    const resolve = () => resolveSigningScope(new URL('https://api.example.com/'), { region: 'eu-west-1' }, overrides);
+
+    // Assess
+    expect(resolve).toThrow(IamClientConfigError);
+    expect(resolve).toThrow(message);
+  });
+});

@@ -95,4 +95,31 @@ describe('iamClient() Middy middleware', () => {
     // Assess
     expect(status).toBe(200);
   });
+
+  it('context.iamClient.fetch works as a bare function (as libraries call it), signed, bound by the deadline', async () => {
+    // Prepare: 2 s left and a 1 s margin → about 1 s for the slow call.
+    lambdaEnvironment();
+    const handler = middy<{ path: string }>()
+      .use(iamClient({ timeoutMs: 60_000, deadlineMarginMs: 1_000 }))
+      .handler(async (event, context) => {
+        const { fetch: signedFetch } = context.iamClient;
+        const response = await signedFetch(`${server.origin}${event.path}`, { method: 'POST', body: '{"n":1}' });
+        return response.json();
+      });
+    const started = Date.now();
+
+    // Act
+    const body = await handler({ path: '/prod/' }, lambdaContext());
+    const slow = handler({ path: '/prod/slow' }, lambdaContext(2_000));
+
+    // Assess
+    expect(body).toEqual({ hello: 'world' });
+    expect(verifyReceived(server.received.at(-1) as never, testCredentials)).toMatchObject({
+      valid: true,
+      region: 'eu-central-1',
+    });
+    await expect(slow).rejects.toThrow(IamTimeoutError);
+    await expect(slow).rejects.toThrow(/remaining time/);
+    expect(Date.now() - started).toBeLessThan(2_500);
+  });
 });

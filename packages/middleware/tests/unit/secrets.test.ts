@@ -84,6 +84,75 @@ describe('secrets never reach a log line or an error', () => {
     for (const secret of forbidden) expect(everything).not.toContain(secret);
   });
 
+  it('the same across fetch(), fetcher(), sign() and a plugged-in signer', async () => {
+    // Prepare: a real Powertools Logger at DEBUG, its output captured.
+    server = await startLoopback(scenarios);
+    const lines: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    const logger = new Logger({ serviceName: 'requestor', logLevel: 'DEBUG' });
+    const client = createIamClient({ credentials: testCredentials, region: 'us-east-1', retryBaseDelayMs: 1, logger });
+    const viaSigner = createIamClient({ signer: client, retryBaseDelayMs: 1, logger });
+    const base = server.origin;
+    const errors: unknown[] = [];
+    const attempt = async (call: () => Promise<unknown>) => {
+      try {
+        await call();
+      } catch (error) {
+        errors.push(error);
+      }
+    };
+
+    // Act
+    await attempt(() => client.fetch(`${base}/prod/ok`));
+    await attempt(() => client.fetch(`${base}/prod/flaky`));
+    await attempt(() => client.fetch(new Request(`${base}/prod/denied`)));
+    await attempt(() => client.fetch(`${base}/prod/reset`));
+    await attempt(() => client.fetcher({ timeoutMs: 0 })(`${base}/prod/reset`));
+    await attempt(() => viaSigner.fetch(`${base}/prod/flaky`));
+    await attempt(() => viaSigner.fetch(`${base}/prod/reset`));
+    await attempt(() =>
+      client.fetch(`${base}/prod/ok`, { headers: { 'x-token': `${testCredentials.sessionToken}\n` } }),
+    );
+    await attempt(() =>
+      client.fetch(`${base}/prod/ok`, { headers: { authorization: testCredentials.secretAccessKey } }),
+    );
+    await attempt(() =>
+      client.sign(`${base}/prod/ok`, { headers: [['x-amz-security-token', testCredentials.sessionToken]] }),
+    );
+    await attempt(() => client.sign(`${base}/prod/ok`, {}, { signingHost: testCredentials.secretAccessKey }));
+    vi.restoreAllMocks();
+
+    // Assess: the scenarios did produce log lines and errors to look into.
+    expect(lines.filter((line) => line.includes('iam-m2m request')).length).toBeGreaterThanOrEqual(12);
+    expect(errors.map((error) => (error as Error).name)).toEqual([
+      'IamNetworkError',
+      'IamTimeoutError',
+      'IamNetworkError',
+      'IamClientConfigError',
+      'IamClientConfigError',
+      'IamClientConfigError',
+      'IamClientConfigError',
+    ]);
+    const signatures = server.received.map(
+      (r) => /Signature=([0-9a-f]{64})/.exec(String(r.headers.authorization))?.[1],
+    );
+    const forbidden = [...secretsOf(testCredentials), ...signatures.filter(Boolean), 'AWS4-HMAC-SHA256', 'Signature='];
+    const everything = [
+      ...lines,
+      ...errors.flatMap((error) => [
+        String(error),
+        (error as Error).stack,
+        inspect(error, { depth: 5 }),
+        JSON.stringify(error),
+      ]),
+    ].join('\n');
+    const leaked = forbidden.filter((secret) => secret !== undefined && everything.includes(secret));
+    expect(leaked.length).toBe(0);
+  });
+
   it("redacts the session token API Gateway echoes in a wrong signature's canonical request (https://github.com/mhart/aws4/issues/110)", async () => {
     // Prepare: the answer API Gateway gives, built from what this client sent.
     server = await startLoopback((request, response) => {
