@@ -2,11 +2,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AppConfig, readConfig } from '../src/config.js';
-import { OUTPUTS, STACK_NAMES } from '../src/stacks.js';
+import { STACK_NAMES } from '../src/stacks.js';
 import { requireCredentials } from './aws-credentials.js';
 import { callerAccount } from './caller.js';
 import { cdk, infraDir, userArgs } from './cdk.js';
 import { appContext } from './context.js';
+import { requestorParameterArgs } from './parameters.js';
 
 // Before anything else: no credentials, one line, exit 1 (no synth, no bundling).
 requireCredentials('deploy');
@@ -30,10 +31,12 @@ if (config.layout === 'one') {
   const outputsFile = join(infraDir, 'cdk.out', 'outputs-api.json');
   cdk([...common, STACK_NAMES.api, '--exclusively', '--outputs-file', outputsFile]);
   const outputs = JSON.parse(readFileSync(outputsFile, 'utf8')) as Record<string, Record<string, string>>;
-  const apiId = outputs[STACK_NAMES.api]?.[OUTPUTS.apiId];
-  if (!apiId) {
-    process.stderr.write(`deploy: ${STACK_NAMES.api} has no ${OUTPUTS.apiId} output in ${outputsFile}.\n`);
+  let parameters: string[];
+  try {
+    parameters = requestorParameterArgs(outputs[STACK_NAMES.api] ?? {}, outputsFile);
+  } catch (error) {
+    process.stderr.write(`deploy: ${(error as Error).message}\n`);
     process.exit(1);
   }
-  cdk([...common, STACK_NAMES.requestor, '--exclusively', '--parameters', `${STACK_NAMES.requestor}:ApiId=${apiId}`]);
+  cdk([...common, STACK_NAMES.requestor, '--exclusively', ...parameters]);
 }

@@ -38,7 +38,7 @@ export interface IamRestApiProps {
   throttlingBurstLimit?: number;
   /** Retention of the JSON access logs. @default one month */
   accessLogRetention?: RetentionDays;
-  /** Name of the REST API. @default the construct path */
+  /** Name of the REST API. @default 'Api' */
   restApiName?: string;
 }
 

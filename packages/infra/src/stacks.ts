@@ -1,7 +1,9 @@
-import { type App, CfnOutput, CfnParameter, Stack, type StackProps } from 'aws-cdk-lib';
+import { type App, Aws, CfnOutput, CfnParameter, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { AppConfig } from './config.js';
 import { HandlerFunction } from './handler-function.js';
+import { IamFunctionUrl } from './iam-function-url.js';
+import { IamHttpApi } from './iam-http-api.js';
 import { IamRestApi } from './iam-rest-api.js';
 import { RequestorFunction } from './requestor-function.js';
 
@@ -13,33 +15,92 @@ export const OUTPUTS = {
   apiId: 'ApiId',
   apiUrl: 'ApiUrl',
   helloWorld: 'HelloWorldFunctionName',
+  functionUrl: 'FunctionUrl',
+  httpApiId: 'HttpApiId',
+  httpApiUrl: 'HttpApiUrl',
+  httpApiCallerRole: 'HttpApiCallerRoleArn',
   requestor: 'RequestorFunctionName',
 } as const;
 
-function helloWorld(scope: Construct): HandlerFunction {
+/**
+ * What the requestor stack takes from the API stack, in two accounts: CloudFormation parameters
+ * named like the API stack's outputs, so the deploy script (and the local stack) pass each
+ * output to the parameter of the same name.
+ */
+export const REQUESTOR_PARAMETERS = {
+  [OUTPUTS.apiId]: { allowedPattern: '^[a-z0-9]{10}$', what: 'Id of the REST API' },
+  [OUTPUTS.functionUrl]: {
+    allowedPattern: '^https://[a-z0-9]+\\.lambda-url\\.[a-z0-9-]+\\.on\\.aws/$',
+    what: "URL of hello-world's function URL",
+  },
+  [OUTPUTS.helloWorld]: { allowedPattern: '^[a-zA-Z0-9_-]{1,64}$', what: 'Name of the hello-world function' },
+  [OUTPUTS.httpApiId]: { allowedPattern: '^[a-z0-9]{10}$', what: 'Id of the HTTP API' },
+  [OUTPUTS.httpApiCallerRole]: {
+    allowedPattern: '^arn:aws[a-z-]*:iam::\\d{12}:role/[\\w+=,.@/-]+$',
+    what: 'ARN of the role the requestor assumes to call the HTTP API',
+  },
+} as const;
+
+/**
+ * The requestor's execution role name in two accounts, derived from configuration so the API
+ * stack can name it before it exists (one per region: IAM names are global to an account).
+ */
+export const requestorRoleName = (region: string): string => `${STACK_NAMES.requestor}-${region}`;
+
+/** The three IAM-authorized targets in front of hello-world, and its outputs. */
+interface Targets {
+  hello: HandlerFunction;
+  api: IamRestApi;
+  functionUrl: IamFunctionUrl;
+  httpApi: IamHttpApi;
+}
+
+/** Trusted callers of the targets, in two accounts. @default none: the stack's own account only */
+interface TargetTrust {
+  requestorAccount: string;
+  requestorRoleArn: string;
+}
+
+function targets(scope: Construct, trust?: TargetTrust): Targets {
   const hello = new HandlerFunction(scope, 'HelloWorld', {
     handler: 'hello-world',
-    description: 'Integration of the IAM-authorized API: answers hello world with the verified caller',
+    description: 'Integration of the IAM-authorized targets: answers hello world with the verified caller',
   });
-  new CfnOutput(scope, OUTPUTS.helloWorld, { value: hello.function.functionName });
-  return hello;
-}
-
-function apiOutputs(scope: Construct, api: IamRestApi): void {
+  const handler = hello.function;
+  const trustedAccounts = trust ? [trust.requestorAccount] : undefined;
+  const api = new IamRestApi(scope, 'Api', { handler, trustedAccounts });
+  // Lambda refuses a permission for a role that does not exist yet (the requestor stack deploys
+  // after this one): the account is trusted, and its identity policy narrows it to the requestor.
+  const functionUrl = new IamFunctionUrl(scope, 'HelloWorldUrl', { handler, trustedAccounts });
+  const httpApi = new IamHttpApi(scope, 'HttpApi', {
+    handler,
+    trustedRoleArns: trust ? [trust.requestorRoleArn] : undefined,
+  });
+  new CfnOutput(scope, OUTPUTS.helloWorld, { value: handler.functionName });
   new CfnOutput(scope, OUTPUTS.apiId, { value: api.restApiId });
   new CfnOutput(scope, OUTPUTS.apiUrl, { value: api.url });
+  new CfnOutput(scope, OUTPUTS.functionUrl, { value: functionUrl.url });
+  new CfnOutput(scope, OUTPUTS.httpApiId, { value: httpApi.httpApiId });
+  new CfnOutput(scope, OUTPUTS.httpApiUrl, { value: httpApi.url });
+  if (httpApi.callerRole) new CfnOutput(scope, OUTPUTS.httpApiCallerRole, { value: httpApi.callerRole.roleArn });
+  return { hello, api, functionUrl, httpApi };
 }
 
-/** One account: the API, its integration and the requestor, in one stack. */
+/** One account: the three targets, their integration and the requestor, in one stack. */
 export class IamM2mStack extends Stack {
   public readonly api: IamRestApi;
+  public readonly functionUrl: IamFunctionUrl;
+  public readonly httpApi: IamHttpApi;
   public readonly requestor: RequestorFunction;
 
   public constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
-    this.api = new IamRestApi(this, 'Api', { handler: helloWorld(this).function });
-    apiOutputs(this, this.api);
-    this.requestor = new RequestorFunction(this, 'Requestor', { api: this.api });
+    ({ api: this.api, functionUrl: this.functionUrl, httpApi: this.httpApi } = targets(this));
+    this.requestor = new RequestorFunction(this, 'Requestor', {
+      api: this.api,
+      functionUrl: this.functionUrl,
+      httpApi: this.httpApi,
+    });
     new CfnOutput(this, OUTPUTS.requestor, { value: this.requestor.function.functionName });
   }
 }
@@ -48,19 +109,29 @@ export class IamM2mStack extends Stack {
 export interface ApiStackProps extends StackProps {
   /** The account whose principals call the API. */
   requestorAccount: string;
+  /** The requestor's execution role name (physical), trusted by the HTTP API's caller role. */
+  requestorRoleName: string;
 }
 
-/** Two accounts, the API side: the API trusts the requestor's account. */
+/**
+ * Two accounts, the API side: the REST API and the function URL trust the requestor's account;
+ * the HTTP API's caller role trusts exactly the requestor's role.
+ */
 export class ApiStack extends Stack {
   public readonly api: IamRestApi;
+  public readonly functionUrl: IamFunctionUrl;
+  public readonly httpApi: IamHttpApi;
 
   public constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
-    this.api = new IamRestApi(this, 'Api', {
-      handler: helloWorld(this).function,
-      trustedAccounts: [props.requestorAccount],
-    });
-    apiOutputs(this, this.api);
+    ({
+      api: this.api,
+      functionUrl: this.functionUrl,
+      httpApi: this.httpApi,
+    } = targets(this, {
+      requestorAccount: props.requestorAccount,
+      requestorRoleArn: `arn:${Aws.PARTITION}:iam::${props.requestorAccount}:role/${props.requestorRoleName}`,
+    }));
   }
 }
 
@@ -68,24 +139,38 @@ export class ApiStack extends Stack {
 export interface RequestorStackProps extends StackProps {
   /** The account of the API. */
   apiAccount: string;
+  /** Physical name of the requestor's execution role, the one the API stack trusts. */
+  requestorRoleName: string;
 }
 
 /**
- * Two accounts, the caller side. The API id is a parameter (`ApiId`): it exists only once
- * the API stack is deployed, and the deploy script passes it from that stack's outputs.
+ * Two accounts, the caller side. What exists only once the API stack is deployed comes in as
+ * parameters named like that stack's outputs ({@link REQUESTOR_PARAMETERS}); the deploy script
+ * passes them on.
  */
 export class RequestorStack extends Stack {
   public readonly requestor: RequestorFunction;
 
   public constructor(scope: Construct, id: string, props: RequestorStackProps) {
     super(scope, id, props);
-    const apiId = new CfnParameter(this, 'ApiId', {
-      type: 'String',
-      description: `Id of the REST API in account ${props.apiAccount} (output ${OUTPUTS.apiId} of ${STACK_NAMES.api})`,
-      allowedPattern: '^[a-z0-9]{10}$',
-    });
+    const parameter = (name: keyof typeof REQUESTOR_PARAMETERS): string =>
+      new CfnParameter(this, name, {
+        type: 'String',
+        description: `${REQUESTOR_PARAMETERS[name].what} in account ${props.apiAccount} (output ${name} of ${STACK_NAMES.api})`,
+        allowedPattern: REQUESTOR_PARAMETERS[name].allowedPattern,
+      }).valueAsString;
+    const region = this.region;
+    const [restApiId, functionUrl, helloWorld, httpApiId, callerRoleArn] = (
+      [OUTPUTS.apiId, OUTPUTS.functionUrl, OUTPUTS.helloWorld, OUTPUTS.httpApiId, OUTPUTS.httpApiCallerRole] as const
+    ).map(parameter) as [string, string, string, string, string];
     this.requestor = new RequestorFunction(this, 'Requestor', {
-      remoteApi: { account: props.apiAccount, region: this.region, restApiId: apiId.valueAsString },
+      remoteApi: { account: props.apiAccount, region, restApiId },
+      remoteFunctionUrl: {
+        url: functionUrl,
+        functionArn: `arn:${Aws.PARTITION}:lambda:${region}:${props.apiAccount}:function:${helloWorld}`,
+      },
+      remoteHttpApi: { region, httpApiId, callerRoleArn },
+      roleName: props.requestorRoleName,
     });
     new CfnOutput(this, OUTPUTS.requestor, { value: this.requestor.function.functionName });
   }
@@ -103,17 +188,25 @@ export class RequestorStack extends Stack {
 export function buildApp(app: App, config: AppConfig): Stack[] {
   if (config.layout === 'one') {
     const env = config.account || config.region ? { account: config.account, region: config.region } : undefined;
-    return [new IamM2mStack(app, STACK_NAMES.one, { env, description: 'iam-m2m: IAM-authorized API and its caller' })];
+    return [
+      new IamM2mStack(app, STACK_NAMES.one, {
+        env,
+        description: 'iam-m2m: IAM-authorized REST API, function URL and HTTP API, and their caller',
+      }),
+    ];
   }
+  const roleName = requestorRoleName(config.region);
   const api = new ApiStack(app, STACK_NAMES.api, {
     env: { account: config.apiAccount, region: config.region },
     requestorAccount: config.requestorAccount,
-    description: `iam-m2m: IAM-authorized API trusting account ${config.requestorAccount}`,
+    requestorRoleName: roleName,
+    description: `iam-m2m: IAM-authorized REST API, function URL and HTTP API trusting account ${config.requestorAccount}`,
   });
   const requestor = new RequestorStack(app, STACK_NAMES.requestor, {
     env: { account: config.requestorAccount, region: config.region },
     apiAccount: config.apiAccount,
-    description: `iam-m2m: caller of the API in account ${config.apiAccount}`,
+    requestorRoleName: roleName,
+    description: `iam-m2m: caller of the targets in account ${config.apiAccount}`,
   });
   requestor.addStackDependency(api);
   return [api, requestor];

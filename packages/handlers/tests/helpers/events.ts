@@ -1,4 +1,4 @@
-import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2WithIAMAuthorizer } from 'aws-lambda';
 
 export interface RestEventInput {
   method?: string;
@@ -66,6 +66,80 @@ export function restProxyEvent(input: RestEventInput = {}): APIGatewayProxyEvent
         userAgent: 'node',
         userArn,
       },
+    },
+  };
+}
+
+export interface PayloadV2EventInput {
+  /** Function URL (`$default` route key, `lambda-url` host) or HTTP API (`GET /`-style route key). @default 'functionUrl' */
+  target?: 'functionUrl' | 'httpApi';
+  method?: string;
+  /** Route key of an HTTP API. @default `GET /` for `/`, else `ANY /{proxy+}` */
+  routeKey?: string;
+  rawPath?: string;
+  rawQueryString?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  isBase64Encoded?: boolean;
+  accountId?: string;
+  userArn?: string;
+}
+
+/** Splits a raw query as API Gateway does for payload 2.0: decoded, repeated keys joined with commas. */
+function commaJoinedQuery(raw: string): Record<string, string> | undefined {
+  if (raw === '') return undefined;
+  const query: Record<string, string> = {};
+  for (const [name, value] of new URLSearchParams(raw.replaceAll('+', '%2B'))) {
+    query[name] = query[name] === undefined ? value : `${query[name]},${value}`;
+  }
+  return query;
+}
+
+/** A payload 2.0 event as a function URL or an HTTP API sends it for an IAM-authorized call. */
+export function payloadV2Event(input: PayloadV2EventInput = {}): APIGatewayProxyEventV2WithIAMAuthorizer {
+  const target = input.target ?? 'functionUrl';
+  const method = input.method ?? 'GET';
+  const rawPath = input.rawPath ?? '/';
+  const rawQueryString = input.rawQueryString ?? '';
+  const accountId = input.accountId ?? '111111111111';
+  const userArn = input.userArn ?? `arn:aws:sts::${accountId}:assumed-role/requestor-role/requestor`;
+  const domainName =
+    target === 'functionUrl'
+      ? 'abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on.aws'
+      : 'abc1234567.execute-api.us-east-1.amazonaws.com';
+  const routeKey =
+    target === 'functionUrl' ? '$default' : (input.routeKey ?? (rawPath === '/' ? 'GET /' : 'ANY /{proxy+}'));
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath,
+    rawQueryString,
+    headers: { host: domainName, ...input.headers },
+    queryStringParameters: commaJoinedQuery(rawQueryString),
+    ...(input.body === undefined ? {} : { body: input.body }),
+    isBase64Encoded: input.isBase64Encoded ?? false,
+    requestContext: {
+      accountId: target === 'functionUrl' ? 'anonymous' : '222222222222',
+      apiId: domainName.split('.')[0] ?? '',
+      authorizer: {
+        iam: {
+          accessKey: 'ASIAIOSFODNN7EXAMPLE',
+          accountId,
+          callerId: 'AROAEXAMPLEROLEID:requestor',
+          cognitoIdentity: null,
+          principalOrgId: 'o-aa111bb222',
+          userArn,
+          userId: 'AROAEXAMPLEROLEID:requestor',
+        },
+      },
+      domainName,
+      domainPrefix: domainName.split('.')[0] ?? '',
+      http: { method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'node' },
+      requestId: 'b2a6c0de-2f4e-4c7a-9a41-93e8deadbeef',
+      routeKey,
+      stage: '$default',
+      time: '09/Apr/2015:12:34:56 +0000',
+      timeEpoch: Date.now(),
     },
   };
 }

@@ -77,6 +77,8 @@ describe('requestor', () => {
     expect(result).toEqual({
       without: { message: 'Missing Authentication Token' },
       with: { hello: 'world', method: 'GET', target: '/prod/', body: null },
+      functionUrl: { message: 'IAM_FUNCTION_URL is not set' },
+      httpApi: { message: 'IAM_HTTP_API is not set' },
     });
     expect(seen.map((s) => s.authorization === undefined)).toEqual([true, false]);
     expect(seen[1]?.authorization).toMatch(
@@ -124,5 +126,128 @@ describe('requestor', () => {
     // Act & Assess
     await expect(handler({}, lambdaContext(30_000, 'requestor'))).rejects.toThrow(message);
     expect(seen).toHaveLength(0);
+  });
+});
+
+// A stand-in for STS (AWS itself cannot run here): AssumeRole answers fixed credentials.
+const assumed: string[] = [];
+const sts = createServer((req, res) => {
+  let body = '';
+  req.on('data', (chunk) => {
+    body += chunk;
+  });
+  req.on('end', () => {
+    const params = new URLSearchParams(body);
+    assumed.push(params.get('RoleArn') ?? '');
+    res
+      .writeHead(200, { 'content-type': 'text/xml' })
+      .end(
+        `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials><AccessKeyId>ASIACALLERROLEEXAMPLE</AccessKeyId><SecretAccessKey>callerRoleSecretKeyEXAMPLEEXAMPLEEXAMPLE</SecretAccessKey><SessionToken>callerRoleSessionToken</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials><AssumedRoleUser><Arn>arn:aws:sts::222222222222:assumed-role/caller/s</Arn><AssumedRoleId>AROACALLER:s</AssumedRoleId></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></AssumeRoleResponse>`,
+      );
+  });
+});
+let stsUrl: string;
+beforeAll(async () => {
+  await new Promise<void>((resolve) => sts.listen(0, '127.0.0.1', resolve));
+  stsUrl = `http://127.0.0.1:${(sts.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => sts.close(() => resolve())));
+
+const keyIdOf = (authorization: string | undefined) => /Credential=([^/]+)\//.exec(authorization ?? '')?.[1];
+const serviceOf = (authorization: string | undefined) =>
+  /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\//.exec(authorization ?? '')?.[1];
+
+describe('requestor: the function URL and the HTTP API besides the REST API', () => {
+  beforeEach(() => {
+    assumed.length = 0;
+  });
+
+  it('calls all three targets, signed, and keeps the seed keys first', async () => {
+    // Prepare
+    vi.stubEnv('IAM_API', `${origin}/prod/`);
+    vi.stubEnv('IAM_FUNCTION_URL', `${origin}/function-url/`);
+    vi.stubEnv('IAM_HTTP_API', `${origin}/http-api`);
+
+    // Act
+    const result = await handler(undefined, lambdaContext(30_000, 'requestor'));
+
+    // Assess
+    expect(Object.keys(result)).toEqual(['without', 'with', 'functionUrl', 'httpApi']);
+    expect(result.functionUrl).toEqual({ hello: 'world', method: 'GET', target: '/function-url/', body: null });
+    expect(result.httpApi).toEqual({ hello: 'world', method: 'GET', target: '/http-api/', body: null });
+    expect(seen.map((s) => [s.target, keyIdOf(s.authorization), serviceOf(s.authorization)])).toEqual([
+      ['/prod/', undefined, undefined],
+      ['/prod/', credentials.accessKeyId, 'execute-api'],
+      // Function URLs sign for `lambda`, whatever the host name says.
+      ['/function-url/', credentials.accessKeyId, 'lambda'],
+      ['/http-api/', credentials.accessKeyId, 'execute-api'],
+    ]);
+    expect(assumed).toEqual([]);
+  });
+
+  it('sends the route, method and body of the event to every target', async () => {
+    // Prepare
+    vi.stubEnv('IAM_API', `${origin}/prod/`);
+    vi.stubEnv('IAM_FUNCTION_URL', `${origin}/`);
+    vi.stubEnv('IAM_HTTP_API', `${origin}/`);
+
+    // Act
+    const result = await handler(
+      { path: '/echo/ü?a=1&a=2', method: 'post', body: { greeting: 'héllo 👋' } },
+      lambdaContext(30_000, 'requestor'),
+    );
+
+    // Assess
+    const echoed = { hello: 'world', method: 'POST', target: '/echo/%C3%BC?a=1&a=2', body: { greeting: 'héllo 👋' } };
+    expect(result.functionUrl).toEqual(echoed);
+    expect(result.httpApi).toEqual(echoed);
+    expect(seen.slice(2).map((s) => s.body)).toEqual(['{"greeting":"héllo 👋"}', '{"greeting":"héllo 👋"}']);
+  });
+
+  it('IAM_HTTP_API_ROLE: the HTTP API call is signed as the assumed role, assumed once per container', async () => {
+    // Prepare
+    const roleArn = 'arn:aws:iam::222222222222:role/IamM2mApi-HttpApiCallerRole';
+    vi.stubEnv('IAM_API', `${origin}/prod/`);
+    vi.stubEnv('IAM_FUNCTION_URL', `${origin}/function-url/`);
+    vi.stubEnv('IAM_HTTP_API', `${origin}/http-api/`);
+    vi.stubEnv('IAM_HTTP_API_ROLE', roleArn);
+    vi.stubEnv('AWS_ENDPOINT_URL_STS', stsUrl);
+
+    // Act
+    const first = await handler(undefined, lambdaContext(30_000, 'requestor'));
+    const second = await handler(undefined, lambdaContext(30_000, 'requestor'));
+
+    // Assess
+    expect(first.httpApi).toEqual({ hello: 'world', method: 'GET', target: '/http-api/', body: null });
+    expect(second.httpApi).toEqual(first.httpApi);
+    const httpApiCalls = seen.filter((s) => s.target === '/http-api/');
+    expect(httpApiCalls.map((s) => keyIdOf(s.authorization))).toEqual([
+      'ASIACALLERROLEEXAMPLE',
+      'ASIACALLERROLEEXAMPLE',
+    ]);
+    // The other targets keep the function's own role.
+    expect(
+      seen.filter((s) => s.target !== '/http-api/' && s.authorization).map((s) => keyIdOf(s.authorization)),
+    ).toEqual(Array(4).fill(credentials.accessKeyId));
+    expect(assumed).toEqual([roleArn]);
+  });
+
+  it.each([
+    [{ IAM_HTTP_API_ROLE: 'not-an-arn' }, 'httpApi', /`assumeRole.roleArn` must be an IAM role ARN/],
+    [{ IAM_FUNCTION_URL: 'nope' }, 'functionUrl', /^IAM_FUNCTION_URL must be an http\(s\) URL, got "nope"$/],
+    [{ IAM_HTTP_API: 'ftp://example.com/' }, 'httpApi', /^IAM_HTTP_API must be an http\(s\) URL/],
+  ] as const)('%j: that target answers a message naming it; the others still run', async (env, key, message) => {
+    // Prepare
+    vi.stubEnv('IAM_API', `${origin}/prod/`);
+    vi.stubEnv('IAM_FUNCTION_URL', `${origin}/function-url/`);
+    vi.stubEnv('IAM_HTTP_API', `${origin}/http-api/`);
+    for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
+
+    // Act
+    const result = await handler(undefined, lambdaContext(30_000, 'requestor'));
+
+    // Assess
+    expect(result[key]).toEqual({ message: expect.stringMatching(message) });
+    expect(result.with).toMatchObject({ hello: 'world' });
   });
 });

@@ -24,6 +24,10 @@ describe('rehearsal of deploy on moto_server', () => {
       // Assess
       expect(result.stderr.split('\n').filter((line) => line.startsWith('rehearse:'))).toEqual([]);
       expect(result.status).toBe(0);
+      // What moto cannot deploy is said, not hidden: the line before the summary names it.
+      expect(result.stdout.trim().split('\n').at(-2)).toMatch(
+        /^rehearse: not deployed, moto's CloudFormation lacks them .*: AWS::Lambda::Url ×1, AWS::ApiGatewayV2::Api ×1/,
+      );
       expect(result.stdout.trim().split('\n').at(-1)).toMatch(
         /^rehearse: one account held, two accounts held: deployed, checked and destroyed on moto_server \(http:\/\/localhost:\d+\)$/,
       );

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { findCredentialSource } from '../../scripts/aws-credentials.js';
 import { contextArgs, infraDir } from '../../scripts/cdk.js';
 import { appContext } from '../../scripts/context.js';
+import { withoutMotoLacks } from '../../scripts/moto-templates.js';
 
 const emptyHome = () => mkdtempSync(join(tmpdir(), 'iam-m2m-home-'));
 
@@ -216,5 +217,63 @@ describe('invoke in two accounts (STS mocked: AWS itself cannot run here)', () =
     } finally {
       sts.close();
     }
+  });
+});
+
+describe('rehearsal on moto: leaving out what its CloudFormation lacks', () => {
+  it('removes AWS::Lambda::Url and AWS::ApiGatewayV2::*, replaces Ref and GetAtt, drops DependsOn', () => {
+    // Prepare
+    const template = {
+      Resources: {
+        Fn: { Type: 'AWS::Lambda::Function', Properties: {} },
+        Url: { Type: 'AWS::Lambda::Url', Properties: { TargetFunctionArn: { 'Fn::GetAtt': ['Fn', 'Arn'] } } },
+        Api: { Type: 'AWS::ApiGatewayV2::Api', Properties: {} },
+        Stage: { Type: 'AWS::ApiGatewayV2::Stage', Properties: { ApiId: { Ref: 'Api' } } },
+        Policy: {
+          Type: 'AWS::IAM::Policy',
+          DependsOn: ['Stage', 'Fn'],
+          Properties: { Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'Api' }, '/$default/GET/']] } },
+        },
+      },
+      Outputs: { FunctionUrl: { Value: { 'Fn::GetAtt': ['Url', 'FunctionUrl'] } } },
+    };
+
+    // Act
+    const { template: rewritten, leftOut } = withoutMotoLacks(template);
+
+    // Assess
+    expect(leftOut).toEqual({ 'AWS::Lambda::Url': 1, 'AWS::ApiGatewayV2::Api': 1, 'AWS::ApiGatewayV2::Stage': 1 });
+    expect(rewritten).toEqual({
+      Resources: {
+        Fn: { Type: 'AWS::Lambda::Function', Properties: {} },
+        Policy: {
+          Type: 'AWS::IAM::Policy',
+          DependsOn: ['Fn'],
+          Properties: { Resource: { 'Fn::Join': ['', ['arn:', 'moto-lacks-Api', '/$default/GET/']] } },
+        },
+      },
+      Outputs: { FunctionUrl: { Value: 'moto-lacks-Url.FunctionUrl' } },
+    });
+  });
+
+  it.each([
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax, not a JS template
+    [{ 'Fn::Sub': 'arn:${Api}/x' }],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax, not a JS template
+    [{ 'Fn::Sub': '${Api.ApiEndpoint}' }],
+    [{ Target: 'Api' }],
+  ])('refuses a reference it cannot replace (%j) rather than deploy it broken', (value) => {
+    // Prepare
+    const template = {
+      Resources: {
+        Api: { Type: 'AWS::ApiGatewayV2::Api' },
+        Param: { Type: 'AWS::SSM::Parameter', Properties: { Value: value } },
+      },
+    };
+
+    // Act & Assess
+    expect(() => withoutMotoLacks(template)).toThrow(
+      'a reference to Api is left that the rewrite for moto does not know how to replace',
+    );
   });
 });

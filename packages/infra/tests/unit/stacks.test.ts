@@ -1,7 +1,9 @@
 import { App } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { requestorParameterArgs } from '../../scripts/parameters.js';
 import { readConfig } from '../../src/config.js';
+import { REQUESTOR_PARAMETERS, requestorRoleName } from '../../src/stacks.js';
 import { synthApp, templateOf, twoAccounts } from '../helpers/synth.js';
 
 const contextOf = (context: Record<string, unknown>) => new App({ context }).node;
@@ -64,6 +66,8 @@ describe('stacks', () => {
     expect(outputs).toEqual(
       expect.arrayContaining(['ApiId', 'ApiUrl', 'HelloWorldFunctionName', 'RequestorFunctionName']),
     );
+    expect(outputs).toEqual(expect.arrayContaining(['FunctionUrl', 'HttpApiId', 'HttpApiUrl']));
+    expect(outputs).not.toContain('HttpApiCallerRoleArn');
   });
 
   it('two accounts: API stack then requestor stack, each in its account', () => {
@@ -97,11 +101,124 @@ describe('stacks', () => {
         expect(fn.Properties.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
       }
       template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
-      template.allResourcesProperties('AWS::IAM::Role', {
-        AssumeRolePolicyDocument: Match.objectLike({
-          Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })],
-        }),
-      });
+      // Each function's execution role (the HTTP API's caller role is pinned in its own test).
+      const roles = template.findResources('AWS::IAM::Role');
+      for (const fn of Object.values(functions)) {
+        expect(roles[fn.Properties.Role['Fn::GetAtt'][0]]?.Properties.AssumeRolePolicyDocument).toMatchObject({
+          Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } }],
+        });
+      }
     }
+  });
+});
+
+describe('two accounts: what the requestor stack takes from the API stack', () => {
+  it('the API stack outputs its three targets and the caller role', () => {
+    // Act
+    const [api] = synthApp({ context: twoAccounts }).stacks;
+
+    // Assess
+    const template = templateOf(api);
+    const outputs = template.findOutputs('*');
+    expect(Object.keys(outputs)).toEqual(
+      expect.arrayContaining([
+        'ApiId',
+        'ApiUrl',
+        'HelloWorldFunctionName',
+        'FunctionUrl',
+        'HttpApiId',
+        'HttpApiUrl',
+        'HttpApiCallerRoleArn',
+      ]),
+    );
+    const [url] = Object.keys(template.findResources('AWS::Lambda::Url'));
+    const [httpApi] = Object.keys(template.findResources('AWS::ApiGatewayV2::Api'));
+    const [callerRole] = Object.keys(
+      template.findResources('AWS::IAM::Role', { Properties: { Description: Match.stringLikeRegexp('HTTP API') } }),
+    );
+    expect(outputs.FunctionUrl?.Value).toEqual({ 'Fn::GetAtt': [url, 'FunctionUrl'] });
+    expect(outputs.HttpApiId?.Value).toEqual({ Ref: httpApi });
+    expect(outputs.HttpApiUrl?.Value).toEqual({
+      'Fn::Join': ['', ['https://', { Ref: httpApi }, '.execute-api.eu-west-1.', { Ref: 'AWS::URLSuffix' }, '/']],
+    });
+    expect(outputs.HttpApiCallerRoleArn?.Value).toEqual({ 'Fn::GetAtt': [callerRole, 'Arn'] });
+  });
+
+  it('every parameter of the requestor stack is named like an output of the API stack', () => {
+    // Act
+    const [api, requestor] = synthApp({ context: twoAccounts }).stacks;
+
+    // Assess
+    const parameters = Object.keys(templateOf(requestor).findParameters('*')).filter((p) => p !== 'BootstrapVersion');
+    expect(parameters.sort()).toEqual(Object.keys(REQUESTOR_PARAMETERS).sort());
+    expect(parameters.sort()).toEqual([
+      'ApiId',
+      'FunctionUrl',
+      'HelloWorldFunctionName',
+      'HttpApiCallerRoleArn',
+      'HttpApiId',
+    ]);
+    const outputs = Object.keys(templateOf(api).findOutputs('*'));
+    for (const parameter of parameters) expect(outputs).toContain(parameter);
+  });
+
+  it.each([
+    ['ApiId', 'a1b2c3d4e5', true],
+    ['ApiId', 'A1B2C3D4E5', false],
+    ['FunctionUrl', 'https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-west-1.on.aws/', true],
+    ['FunctionUrl', 'https://abc.execute-api.eu-west-1.amazonaws.com/', false],
+    ['HelloWorldFunctionName', 'IamM2mApi-HelloWorldhelloworldEC884017-AbC123', true],
+    ['HttpApiId', 'z9y8x7w6v5', true],
+    ['HttpApiCallerRoleArn', 'arn:aws:iam::222222222222:role/IamM2mApi-HttpApiCallerRoleBA5A33FF-AbC123', true],
+    ['HttpApiCallerRoleArn', 'arn:aws:iam::222222222222:user/someone', false],
+  ] as const)('parameter %s accepts %j: %s', (name, value, accepted) => {
+    expect(new RegExp(REQUESTOR_PARAMETERS[name].allowedPattern).test(value)).toBe(accepted);
+  });
+
+  it('the requestor role is physically named from the configuration, the name the API stack trusts', () => {
+    // Act
+    const [api, requestor] = synthApp({ context: twoAccounts }).stacks;
+
+    // Assess
+    expect(requestorRoleName('eu-west-1')).toBe('IamM2mRequestor-eu-west-1');
+    templateOf(requestor).hasResourceProperties('AWS::IAM::Role', { RoleName: 'IamM2mRequestor-eu-west-1' });
+    expect(JSON.stringify(templateOf(api).toJSON())).toContain(':iam::111111111111:role/IamM2mRequestor-eu-west-1');
+  });
+});
+
+describe("deploy: the requestor stack's parameters from the API stack's outputs", () => {
+  const outputs = {
+    ApiId: 'a1b2c3d4e5',
+    ApiUrl: 'https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod/',
+    FunctionUrl: 'https://abc.lambda-url.eu-west-1.on.aws/',
+    HelloWorldFunctionName: 'IamM2mApi-HelloWorld-AbC',
+    HttpApiId: 'z9y8x7w6v5',
+    HttpApiUrl: 'https://z9y8x7w6v5.execute-api.eu-west-1.amazonaws.com/',
+    HttpApiCallerRoleArn: 'arn:aws:iam::222222222222:role/caller',
+  };
+
+  it('passes each output to the parameter of the same name', () => {
+    expect(requestorParameterArgs(outputs, 'outputs.json')).toEqual([
+      '--parameters',
+      'IamM2mRequestor:ApiId=a1b2c3d4e5',
+      '--parameters',
+      'IamM2mRequestor:FunctionUrl=https://abc.lambda-url.eu-west-1.on.aws/',
+      '--parameters',
+      'IamM2mRequestor:HelloWorldFunctionName=IamM2mApi-HelloWorld-AbC',
+      '--parameters',
+      'IamM2mRequestor:HttpApiId=z9y8x7w6v5',
+      '--parameters',
+      'IamM2mRequestor:HttpApiCallerRoleArn=arn:aws:iam::222222222222:role/caller',
+    ]);
+  });
+
+  it('names every missing output and the file it read', () => {
+    // Prepare
+    const { FunctionUrl: _url, HttpApiCallerRoleArn: _role, ...partial } = outputs;
+
+    // Act & Assess
+    expect(() => requestorParameterArgs(partial, 'cdk.out/outputs-api.json')).toThrow(
+      'IamM2mApi has no FunctionUrl, HttpApiCallerRoleArn output in cdk.out/outputs-api.json.',
+    );
   });
 });

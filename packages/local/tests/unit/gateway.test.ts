@@ -180,9 +180,13 @@ describe('API Gateway REST with AWS_IAM, one account', () => {
     });
 
     // Assess
+    // One account: the requestor's own role signs for all three targets (the HTTP API on its identity policy alone).
+    const caller = { hello: 'world', caller: { userArn: principal(state, 'requestor').arn } };
     expect(payload).toMatchObject({
       without: { message: 'Missing Authentication Token' },
-      with: { hello: 'world', caller: { userArn: principal(state, 'requestor').arn } },
+      with: caller,
+      functionUrl: caller,
+      httpApi: caller,
     });
   });
 

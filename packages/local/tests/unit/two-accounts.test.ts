@@ -28,6 +28,21 @@ describe('two accounts: API in 222222222222, requestor in 111111111111', () => {
           hello: 'world',
           caller: { accountId: '111111111111', userArn: principal(started.state, 'requestor').arn },
         },
+        // The function URL trusts the requestor's account; its own policy names hello-world exactly.
+        functionUrl: {
+          hello: 'world',
+          caller: { accountId: '111111111111', userArn: principal(started.state, 'requestor').arn },
+        },
+        // The HTTP API has no resource policy: the requestor assumed a role of the API's account (local STS).
+        httpApi: {
+          hello: 'world',
+          caller: {
+            accountId: '222222222222',
+            userArn: expect.stringMatching(
+              /^arn:aws:sts::222222222222:assumed-role\/IamM2mApi-HttpApiCallerRole[A-Z0-9]+-[A-Z0-9]{12}\/iam-m2m-/,
+            ),
+          },
+        },
       },
     });
   });

@@ -1,0 +1,5 @@
+// The constructs a CDK app of its own can use; the repository's app (stacks, handlers) stays out.
+export { BundledFunction, type BundledFunctionProps } from './bundled-function.js';
+export { IamFunctionUrl, type IamFunctionUrlProps } from './iam-function-url.js';
+export { DEFAULT_STAGE, type HttpRouteGrant, IamHttpApi, type IamHttpApiProps } from './iam-http-api.js';
+export { IamRestApi, type IamRestApiProps } from './iam-rest-api.js';
