@@ -125,3 +125,27 @@ export function conditionsHold(
   }
   return true;
 }
+
+/** A condition pair that does not hold: what the policy expects and what the request had. */
+export interface FailedCondition {
+  operator: string;
+  key: string;
+  expected: string[];
+  /** The request's value(s) of the key; undefined when it has none. */
+  seen: string | string[] | undefined;
+}
+
+/** The first operator and key of a statement's condition that does not hold; undefined when all do. */
+export function failingCondition(
+  condition: Record<string, Record<string, unknown>> | undefined,
+  context: RequestContext,
+): FailedCondition | undefined {
+  for (const [operator, keys] of Object.entries(condition ?? {})) {
+    for (const [key, value] of Object.entries(keys)) {
+      const expected = (Array.isArray(value) ? value : [value]).map(String);
+      if (!operatorHolds(operator, key, expected, context))
+        return { operator, key, expected, seen: context[key.toLowerCase()] };
+    }
+  }
+  return undefined;
+}

@@ -1,6 +1,6 @@
-import { conditionsHold, type RequestContext } from './conditions.js';
+import { conditionsHold, failingCondition, type RequestContext } from './conditions.js';
 import { arnMatch, LITERAL_QUESTION, LITERAL_STAR, type Principal, principalMatches, wildcardMatch } from './match.js';
-import { asList, type PolicyDocument, type PolicyStatement, statementsOf } from './policy.js';
+import { asList, type NamedPolicy, type PolicyDocument, type PolicyStatement, statementsOf } from './policy.js';
 
 /**
  * What one set of policies says about a request. `delegated`: a resource policy allows the
@@ -23,22 +23,40 @@ export interface AccessRequest {
 
 /** Inputs of {@link evaluateAccess}. */
 export interface AccessPolicies {
-  /** Policies attached to the caller's role or user. */
-  identityPolicies: PolicyDocument[];
+  /** Policies attached to the caller's role or user (named, for explanations, or bare documents). */
+  identityPolicies: (PolicyDocument | NamedPolicy)[];
   /** The resource's policy (a RestApi policy, a function's permissions); undefined when it has none. */
   resourcePolicy?: PolicyDocument | undefined;
+  /** What to call the resource policy in explanations. @default 'the resource policy' */
+  resourcePolicyName?: string | undefined;
   /** The caller's permissions boundary; undefined when it has none. */
-  permissionsBoundary?: PolicyDocument | undefined;
+  permissionsBoundary?: PolicyDocument | NamedPolicy | undefined;
   /** The service control policies over the caller's account, per level (root, OUs, account). @default none */
-  serviceControlPolicies?: PolicyDocument[][] | undefined;
+  serviceControlPolicies?: (PolicyDocument | NamedPolicy)[][] | undefined;
 }
 
-/** The decision, and whether a Deny statement made it. */
+/** What one policy said about a request, and which statement made it say so. */
+export interface PolicyVerdict {
+  kind: 'identity' | 'resource' | 'boundary' | 'scp';
+  /** Where it comes from: `<stack>/<logical id>[/<name>]`, a managed policy ARN, `<api> policy`. */
+  source: string;
+  verdict: Verdict;
+  /** The deciding statement: its `Sid`, else its index in the policy. */
+  statement?: string | undefined;
+  /** For a policy that says nothing: why its nearest statement does not apply. */
+  miss?: string | undefined;
+}
+
+/** The decision, whether a Deny statement made it, each policy's verdict, and why, in IAM's terms. */
 export interface AccessDecision {
   allowed: boolean;
   explicitDeny: boolean;
   identity: Verdict;
   resource: Verdict;
+  /** Every policy consulted, in order: identity, boundary, SCPs, resource. */
+  policies: PolicyVerdict[];
+  /** One line: `allowed by …`, `explicit deny in …`, `no resource-based policy allows it (…)`. */
+  reason: string;
 }
 
 const ACCOUNT_PRINCIPAL = /^(\d{12}|arn:aws[a-z-]*:iam::\d{12}:root)$/;
@@ -68,27 +86,59 @@ function principalApplies(statement: PolicyStatement, principal: Principal): 'di
   return undefined;
 }
 
-function statementApplies(
+/** Why a statement does not apply to a request (undefined: it applies), for explanations. */
+function statementMiss(
   statement: PolicyStatement,
   request: AccessRequest,
   context: RequestContext,
   resourcePolicy: boolean,
-): boolean {
-  if (resourcePolicy && !principalApplies(statement, request.principal)) return false;
+): { element: 'action' | 'principal' | 'resource' | 'condition'; detail: string } | undefined {
   const action = (pattern: string) => wildcardMatch(pattern, request.action, true);
-  if (statement.Action !== undefined && !asList(statement.Action).some(action)) return false;
-  if (statement.NotAction !== undefined && asList(statement.NotAction).some(action)) return false;
+  if (statement.Action !== undefined && !asList(statement.Action).some(action))
+    return { element: 'action', detail: `it is for ${asList(statement.Action).join(', ')}` };
+  if (statement.NotAction !== undefined && asList(statement.NotAction).some(action))
+    return { element: 'action', detail: `its NotAction names ${request.action}` };
+  if (resourcePolicy && !principalApplies(statement, request.principal)) {
+    const named = statement.Principal ?? statement.NotPrincipal;
+    return { element: 'principal', detail: `names ${describePrincipal(named)}; the caller is ${request.principal.arn}` };
+  }
   // A variable without a value makes the whole statement not apply, Allow or Deny, in any element.
   const resources = asList(statement.Resource).map((pattern) => withVariables(pattern, context));
   const notResources = asList(statement.NotResource).map((pattern) => withVariables(pattern, context));
   const condition = conditionWithVariables(statement.Condition, context);
-  if ([...resources, ...notResources].includes(undefined) || condition === undefined) return false;
-  const conditions = condition ?? undefined;
+  if ([...resources, ...notResources].includes(undefined) || condition === undefined)
+    return { element: 'condition', detail: 'a policy variable it uses has no value for this caller' };
   const resource = (pattern: string | undefined) => arnMatch(pattern ?? '', request.resource);
-  if (statement.Resource !== undefined && !resources.some(resource)) return false;
-  if (statement.NotResource !== undefined && notResources.some(resource)) return false;
-  if (statement.Resource === undefined && statement.NotResource === undefined && !resourcePolicy) return false;
-  return conditionsHold(conditions, context);
+  if (statement.Resource !== undefined && !resources.some(resource))
+    return { element: 'resource', detail: `its Resource ${asList(statement.Resource).join(', ')} does not match ${request.resource}` };
+  if (statement.NotResource !== undefined && notResources.some(resource))
+    return { element: 'resource', detail: `its NotResource excludes ${request.resource}` };
+  if (statement.Resource === undefined && statement.NotResource === undefined && !resourcePolicy)
+    return { element: 'resource', detail: 'it has no Resource' };
+  const failed = failingCondition(condition ?? undefined, context);
+  if (failed) {
+    const seen = failed.seen === undefined ? 'absent' : JSON.stringify(failed.seen);
+    return {
+      element: 'condition',
+      detail: `condition ${failed.operator} ${failed.key} ${JSON.stringify(failed.expected.length === 1 ? failed.expected[0] : failed.expected)} fails: the request has ${seen}`,
+    };
+  }
+  return undefined;
+}
+
+const statementApplies = (...args: Parameters<typeof statementMiss>) => statementMiss(...args) === undefined;
+
+/** `account 111111111111`, `arn:aws:iam::…:role/x`, `everyone`: a Principal element for a sentence. */
+function describePrincipal(element: PolicyStatement['Principal']): string {
+  if (element === undefined) return 'nobody';
+  if (element === '*') return 'everyone';
+  const values = Object.values(element).flatMap((value) => asList(value));
+  return values
+    .map((value) => {
+      const account = /^(\d{12})$|^arn:aws[a-z-]*:iam::(\d{12}):root$/.exec(value);
+      return account ? `account ${account[1] ?? account[2]}` : value;
+    })
+    .join(', ');
 }
 
 /**
@@ -145,22 +195,50 @@ function conditionWithVariables(
   return unresolved ? undefined : out;
 }
 
-function verdictOf(
-  documents: PolicyDocument[],
+const statementId = (statement: PolicyStatement, index: number) => statement.Sid ?? String(index);
+
+/** One policy's verdict, its deciding statement, and for silence the nearest statement's miss. */
+function judgePolicy(
+  policy: NamedPolicy,
+  kind: PolicyVerdict['kind'],
   request: AccessRequest,
   context: RequestContext,
-  resourcePolicy: boolean,
-): Verdict {
-  let verdict: Verdict = 'silent';
-  for (const statement of documents.flatMap(statementsOf)) {
-    if (!statementApplies(statement, request, context, resourcePolicy)) continue;
-    if (statement.Effect === 'Deny') return 'deny';
+): PolicyVerdict {
+  const resourcePolicy = kind === 'resource';
+  const record: PolicyVerdict = { kind, source: policy.name, verdict: 'silent' };
+  let nearest: { rank: number; detail: string; statement: string } | undefined;
+  const rank = { action: 0, principal: 3, resource: 2, condition: 4 } as const;
+  for (const [index, statement] of statementsOf(policy.document).entries()) {
+    const miss = statementMiss(statement, request, context, resourcePolicy);
+    if (miss) {
+      if (statement.Effect === 'Allow' && rank[miss.element] > (nearest?.rank ?? 0))
+        nearest = { rank: rank[miss.element], detail: miss.detail, statement: statementId(statement, index) };
+      continue;
+    }
+    if (statement.Effect === 'Deny') return { ...record, verdict: 'deny', statement: statementId(statement, index) };
     const delegated = resourcePolicy && principalApplies(statement, request.principal) === 'account';
-    if (!delegated) verdict = 'allow';
-    else if (verdict === 'silent') verdict = 'delegated';
+    if (!delegated && record.verdict !== 'allow') {
+      record.verdict = 'allow';
+      record.statement = statementId(statement, index);
+    } else if (delegated && record.verdict === 'silent') {
+      record.verdict = 'delegated';
+      record.statement = statementId(statement, index);
+    }
   }
-  return verdict;
+  if (record.verdict === 'silent' && nearest) {
+    record.statement = nearest.statement;
+    record.miss = nearest.detail;
+  }
+  return record;
 }
+
+/** The verdict of a set of policies: a Deny anywhere, else an Allow, else a delegation, else silence. */
+const combined = (records: PolicyVerdict[]): Verdict =>
+  (['deny', 'allow', 'delegated'] as const).find((verdict) => records.some((r) => r.verdict === verdict)) ??
+  'silent';
+
+const named = (policy: PolicyDocument | NamedPolicy, fallback: string): NamedPolicy =>
+  'document' in policy ? policy : { name: fallback, document: policy };
 
 /** Whether a resource policy allows the caller by naming its session ARN exactly (a boundary does not cap that). */
 function allowsSession(document: PolicyDocument, request: AccessRequest, context: RequestContext): boolean {
@@ -208,20 +286,31 @@ export function evaluateAccess(request: AccessRequest, policies: AccessPolicies)
     'aws:resourceaccount': request.resourceAccountId,
     ...lowerKeys(request.context ?? {}),
   };
-  const granted = verdictOf(policies.identityPolicies, request, context, false);
-  const resource = policies.resourcePolicy ? verdictOf([policies.resourcePolicy], request, context, true) : 'silent';
-  // A permissions boundary caps what the identity's own policies grant, and its Deny is a deny.
-  // (Conservative: AWS lets a resource policy naming the session ARN bypass the boundary.)
-  const boundary = policies.permissionsBoundary
-    ? verdictOf([policies.permissionsBoundary], request, context, false)
-    : 'allow';
-  const identity: Verdict =
-    granted === 'deny' || boundary === 'deny' ? 'deny' : boundary === 'allow' ? granted : 'silent';
+  const judge = (list: (PolicyDocument | NamedPolicy)[], kind: PolicyVerdict['kind'], fallback: string) =>
+    list.map((policy, index) => judgePolicy(named(policy, `${fallback} ${index}`), kind, request, context));
+  const identityRecords = judge(policies.identityPolicies, 'identity', 'identity policy');
+  const boundaryRecords = policies.permissionsBoundary
+    ? judge([policies.permissionsBoundary], 'boundary', 'permissions boundary')
+    : [];
   // SCPs: every level with policies attached must allow, and a Deny at any level denies
   // (AWS Organizations, "SCP evaluation"); they cap resource-policy grants as well.
-  const scps = (policies.serviceControlPolicies ?? [])
+  const scpLevels = (policies.serviceControlPolicies ?? [])
     .filter((level) => level.length > 0)
-    .map((level) => verdictOf(level, request, context, false));
+    .map((level, depth) => judge(level, 'scp', `service control policy (level ${depth})`));
+  const resourceRecords = policies.resourcePolicy
+    ? judge(
+        [{ name: policies.resourcePolicyName ?? 'the resource policy', document: policies.resourcePolicy }],
+        'resource',
+        '',
+      )
+    : [];
+  const granted = combined(identityRecords);
+  const resource = policies.resourcePolicy ? combined(resourceRecords) : 'silent';
+  // A permissions boundary caps what the identity's own policies grant, and its Deny is a deny.
+  const boundary = policies.permissionsBoundary ? combined(boundaryRecords) : 'allow';
+  const identity: Verdict =
+    granted === 'deny' || boundary === 'deny' ? 'deny' : boundary === 'allow' ? granted : 'silent';
+  const scps = scpLevels.map(combined);
   const scpAllows = scps.every((verdict) => verdict === 'allow');
   const explicitDeny = identity === 'deny' || resource === 'deny' || scps.includes('deny');
   const sameAccount = request.principal.accountId === request.resourceAccountId;
@@ -236,7 +325,56 @@ export function evaluateAccess(request: AccessRequest, policies: AccessPolicies)
     !explicitDeny &&
     scpAllows &&
     (sameAccount ? identity === 'allow' || sameAccountResourceAllows : identity === 'allow' && resourceAllows);
-  return { allowed, explicitDeny, identity, resource };
+  const records = [...identityRecords, ...boundaryRecords, ...scpLevels.flat(), ...resourceRecords];
+  const decision = { allowed, explicitDeny, identity, resource, policies: records, reason: '' };
+  decision.reason = explain(decision, { sameAccount, boundary, scpAllows, hasResourcePolicy: !!policies.resourcePolicy });
+  return decision;
+}
+
+const KIND_WORDS: Record<PolicyVerdict['kind'], string> = {
+  identity: 'an identity-based policy',
+  resource: 'a resource-based policy',
+  boundary: 'a permissions boundary',
+  scp: 'a service control policy',
+};
+
+/** `Stack/Policy statement "Sid"`, with why it misses when it says nothing. */
+const cite = (record: PolicyVerdict) =>
+  `${record.source}${record.statement === undefined ? '' : ` statement ${/^\d+$/.test(record.statement) ? `#${record.statement}` : JSON.stringify(record.statement)}`}${record.miss ? ` ${record.miss}` : ''}`;
+
+/** The one-line reason of a decision, in IAM's vocabulary, naming the policy and statement to look at. */
+function explain(
+  decision: Omit<AccessDecision, 'reason'>,
+  facts: { sameAccount: boolean; boundary: Verdict; scpAllows: boolean; hasResourcePolicy: boolean },
+): string {
+  const { policies } = decision;
+  const of = (kind: PolicyVerdict['kind']) => policies.filter((record) => record.kind === kind);
+  const first = (kind: PolicyVerdict['kind'], verdict: Verdict) => of(kind).find((r) => r.verdict === verdict);
+  const nearest = (kind: PolicyVerdict['kind']) => {
+    const near = of(kind).find((record) => record.miss);
+    return near ? ` (${cite(near)})` : '';
+  };
+  if (decision.explicitDeny) {
+    const deny = policies.find((record) => record.verdict === 'deny');
+    return deny ? `explicit deny in ${KIND_WORDS[deny.kind]} (${cite(deny)})` : 'explicit deny';
+  }
+  if (decision.allowed) {
+    const grants = [first('identity', 'allow'), first('resource', 'allow') ?? first('resource', 'delegated')]
+      .filter((record): record is PolicyVerdict => record !== undefined)
+      .filter((record) => !facts.sameAccount || record.kind === 'identity' || decision.identity !== 'allow');
+    return `allowed by ${grants.map(cite).join(' and ')}`;
+  }
+  if (!facts.scpAllows) return `no service control policy allows it${nearest('scp')}`;
+  if (facts.boundary !== 'allow' && first('identity', 'allow'))
+    return `the permissions boundary does not allow it${nearest('boundary')}`;
+  const noIdentity = `no identity-based policy allows it${nearest('identity')}`;
+  const noResource = facts.hasResourcePolicy
+    ? `no resource-based policy allows it${nearest('resource')}`
+    : 'it has no resource-based policy to allow a caller of another account';
+  if (facts.sameAccount) return `${noIdentity}, and no resource-based policy names the caller`;
+  if (decision.identity !== 'allow' && decision.resource !== 'allow' && decision.resource !== 'delegated')
+    return `across accounts both must allow: ${noIdentity}; ${noResource}`;
+  return `across accounts both must allow: ${decision.identity === 'allow' ? noResource : noIdentity}`;
 }
 
 const lowerKeys = (context: RequestContext): RequestContext =>

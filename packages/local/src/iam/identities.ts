@@ -20,11 +20,11 @@ export interface Identity {
   /** `requestContext.identity.caller`: `<role id>:<session>`. */
   userId: string;
   credentials: LocalCredentials;
-  policies: PolicyDocument[];
+  policies: NamedPolicy[];
   /** Its permissions boundary: what its policies may grant at most. @default none */
-  boundary?: PolicyDocument | undefined;
+  boundary?: NamedPolicy | undefined;
   /** The service control policies over its account, per level. @default none */
-  scps?: PolicyDocument[][] | undefined;
+  scps?: (PolicyDocument | NamedPolicy)[][] | undefined;
   /** Issued by the local STS while running (not a principal of the state file). @default false */
   issued?: boolean | undefined;
 }
@@ -99,8 +99,8 @@ export function roleSession(name: string, role: SessionRole, sessionName: string
     },
     userId: `${role.roleId}:${sessionName}`,
     credentials: seed ? deriveCredentials(seed, arn) : mintCredentials(),
-    policies: role.policies.map((policy) => policy.document),
-    boundary: role.boundary?.document,
+    policies: role.policies,
+    boundary: role.boundary,
   };
 }
 

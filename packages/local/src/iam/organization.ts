@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { type PolicyDocument, policyProblems } from './policy.js';
+import { type NamedPolicy, type PolicyDocument, policyProblems } from './policy.js';
 
 /**
  * An AWS Organization, as `serve --organization <file>` describes it:
@@ -21,7 +21,7 @@ export interface Membership {
   /** `aws:PrincipalOrgPaths`: `o-…/r-…/ou-…/`. */
   orgPath: string;
   /** Per level (root, each OU, the account), the SCPs attached there; empty for the management account. */
-  scpLevels: PolicyDocument[][];
+  scpLevels: NamedPolicy[][];
 }
 
 /**
@@ -89,6 +89,6 @@ export function membership(org: Organization, accountId: string): Membership | u
     scpLevels:
       accountId === org.managementAccount
         ? []
-        : levels.map((level) => org.policies.filter((p) => p.targets.includes(level)).map((p) => p.document)),
+        : levels.map((level) => org.policies.filter((p) => p.targets.includes(level)).map((p) => ({ name: `SCP ${p.name}`, document: p.document }))),
   };
 }
