@@ -15,6 +15,7 @@ import {
 } from './assembly/model.js';
 import { AwsError, missingAuthenticationToken } from './aws-error.js';
 import { type LocalRequest, type LocalResponse, listen } from './http.js';
+import type { DecisionSink } from './iam/decisions.js';
 import { type Identity, IdentityStore, roleSession } from './iam/identities.js';
 import { awsManagedPolicy } from './iam/managed-policies.js';
 import { membership, type Organization } from './iam/organization.js';
@@ -60,6 +61,8 @@ export interface LocalStackOptions {
   fresh?: boolean;
   /** Where warnings go, one line each (what is served with a difference from AWS). @default stderr */
   warn?: (line: string) => void;
+  /** Receives every authorization decision (who, what, which policy said what, why). @default none */
+  decisions?: DecisionSink;
 }
 
 /** The state file of CONTRACT.md: endpoints, APIs, functions and principals. */
@@ -350,7 +353,12 @@ export class LocalStack {
   }
 
   async #route(request: LocalRequest): Promise<LocalResponse> {
-    const context = { identities: this.identities, runtimes: this.runtimes, now: this.options.now };
+    const context = {
+      identities: this.identities,
+      runtimes: this.runtimes,
+      now: this.options.now,
+      decisions: this.options.decisions,
+    };
     const { model } = this;
     const host = request.headers.find(([name]) => name.toLowerCase() === 'host')?.[1]?.toLowerCase() ?? '';
     const hosted = HOSTED.exec(host);

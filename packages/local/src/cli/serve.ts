@@ -1,14 +1,18 @@
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readOrganization } from '../iam/organization.js';
+import { policyReport, policyReportText } from '../iam/policy-report.js';
 import { LocalStack } from '../stack.js';
+import { decisionOutputs } from './decisions.js';
 import { fail, failFor, parseArgsOrFail } from './fail.js';
 
 /** How often a served stack checks that whoever started it is still there. */
 const PARENT_CHECK_MS = 250;
 
 /**
- * `iam-m2m-local serve --assembly <cdk.out> --port <P> --state <file> [--account <12 digits>] [--org <o-…>] [--organization <file>] [--fresh]`:
- * serves the assembly until SIGTERM or SIGINT, or until the process that started it is gone
+ * `iam-m2m-local serve --assembly <cdk.out> --port <P> --state <file> [--account <12 digits>] [--org <o-…>] [--organization <file>] [--fresh]
+ * [--explain] [--decisions <file>] [--policy-report <file>]`: serves the assembly until SIGTERM or SIGINT,
+ * printing one line per denied request (every decision with `--explain`), or until the process that started it is gone
  * (a package manager killed between the user and this process does not pass signals on).
  */
 export async function serve(args: string[]): Promise<void> {
@@ -22,6 +26,9 @@ export async function serve(args: string[]): Promise<void> {
       org: { type: 'string' },
       organization: { type: 'string' },
       fresh: { type: 'boolean', default: false },
+      explain: { type: 'boolean', default: false },
+      decisions: { type: 'string' },
+      'policy-report': { type: 'string' },
     },
   });
   const port = Number(values.port ?? '0');
@@ -35,7 +42,9 @@ export async function serve(args: string[]): Promise<void> {
     fail(
       `--org must be an AWS Organizations id (o-, then 10 to 32 lowercase letters or digits), got ${JSON.stringify(values.org)}`,
     );
+  const { sink, records } = decisionOutputs({ explain: values.explain, file: values.decisions });
   const stack = await LocalStack.start({
+    decisions: sink,
     organizationId: values.org,
     organization: values.organization === undefined ? undefined : readOrganizationOrFail(values.organization),
     fresh: values.fresh,
@@ -49,6 +58,12 @@ export async function serve(args: string[]): Promise<void> {
   const stop = () => {
     if (stopping) return;
     stopping = true;
+    const report = values['policy-report'];
+    if (report) {
+      const reports = policyReport(records, stack.identities.all());
+      writeFileSync(report, `${JSON.stringify(reports, null, 2)}\n`, { mode: 0o600 });
+      process.stderr.write(policyReportText(reports));
+    }
     void stack.close().then(() => process.exit(0));
   };
   process.once('SIGTERM', stop);

@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { policyReport, policyReportSummary } from '../iam/policy-report.js';
 import { LocalStack } from '../stack.js';
+import { decisionOutputs } from './decisions.js';
 import { fail, failFor, parseArgsOrFail } from './fail.js';
 
 // This repository's own app: `start` is the repository's quick start, not part of the package.
@@ -28,7 +30,8 @@ export async function start(args: string[]): Promise<void> {
   });
   if (synth.status !== 0) fail(`synth failed (exit ${synth.status ?? synth.signal}); see above`);
 
-  const stack = await LocalStack.start({ assemblyDir: ASSEMBLY }).catch(failFor);
+  const { sink, records } = decisionOutputs({});
+  const stack = await LocalStack.start({ assemblyDir: ASSEMBLY, decisions: sink }).catch(failFor);
   try {
     const requestor = stack.runtime('requestor');
     if (!requestor) fail('the assembly has no function named requestor');
@@ -44,6 +47,7 @@ export async function start(args: string[]): Promise<void> {
       ].join('\n'),
     );
     if (!outcome.ok) fail(`requestor failed: ${outcome.error.errorType}: ${outcome.error.errorMessage}`);
+    process.stdout.write(`${policyReportSummary(policyReport(records, stack.identities.all()))}\n`);
     process.stdout.write(`${JSON.stringify(outcome.result)}\n`);
     const signed = (outcome.result as { with?: { hello?: string } }).with;
     if (signed?.hello !== 'world') process.exitCode = 1;

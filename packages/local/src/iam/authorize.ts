@@ -1,4 +1,5 @@
 import type { RequestContext } from './conditions.js';
+import { type DecisionKind, type DecisionSink, decisionRecord } from './decisions.js';
 import { type AccessDecision, evaluateAccess } from './evaluate.js';
 import type { Identity } from './identities.js';
 import type { PolicyDocument } from './policy.js';
@@ -14,6 +15,13 @@ export interface Authorization {
   resourcePolicy?: PolicyDocument | undefined;
   /** The request's condition keys (`aws:SourceIp`, `lambda:FunctionUrlAuthType`…). */
   context: RequestContext;
+  /** What to call the resource policy in explanations (`<stack>/<logical id> policy`). */
+  resourcePolicyName?: string | undefined;
+  /** The resource policy is a role's trust policy. @default false */
+  trustPolicy?: boolean | undefined;
+  /** For the decision record: the door, and what was asked as a person reads it (`GET /prod/items`). */
+  kind: DecisionKind;
+  endpoint: string;
 }
 
 /**
@@ -25,9 +33,9 @@ export interface Authorization {
  * const { allowed } = authorize({ caller, action: 'sts:AssumeRole', resource: role.arn, resourceAccountId: role.accountId, resourcePolicy: role.trustPolicy, context });
  * ```
  */
-export function authorize(request: Authorization): AccessDecision {
+export function authorize(request: Authorization, record?: DecisionSink): AccessDecision {
   const { caller } = request;
-  return evaluateAccess(
+  const decision = evaluateAccess(
     {
       principal: caller.principal,
       action: request.action,
@@ -40,8 +48,21 @@ export function authorize(request: Authorization): AccessDecision {
       permissionsBoundary: caller.boundary,
       serviceControlPolicies: caller.scps,
       resourcePolicy: request.resourcePolicy,
+      resourcePolicyName: request.resourcePolicyName,
     },
   );
+  record?.(
+    decisionRecord(decision, {
+      kind: request.kind,
+      principal: caller.name,
+      caller: caller.principal.arn,
+      action: request.action,
+      resource: request.resource,
+      endpoint: request.endpoint,
+      trustPolicy: request.trustPolicy,
+    }),
+  );
+  return decision;
 }
 
 /**

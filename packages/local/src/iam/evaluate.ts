@@ -57,6 +57,8 @@ export interface AccessDecision {
   policies: PolicyVerdict[];
   /** One line: `allowed by …`, `explicit deny in …`, `no resource-based policy allows it (…)`. */
   reason: string;
+  /** The request-context keys the consulted statements' conditions and variables refer to, with their values. */
+  keys: Record<string, string | string[] | null>;
 }
 
 const ACCOUNT_PRINCIPAL = /^(\d{12}|arn:aws[a-z-]*:iam::\d{12}:root)$/;
@@ -100,7 +102,10 @@ function statementMiss(
     return { element: 'action', detail: `its NotAction names ${request.action}` };
   if (resourcePolicy && !principalApplies(statement, request.principal)) {
     const named = statement.Principal ?? statement.NotPrincipal;
-    return { element: 'principal', detail: `names ${describePrincipal(named)}; the caller is ${request.principal.arn}` };
+    return {
+      element: 'principal',
+      detail: `names ${describePrincipal(named)}; the caller is ${request.principal.arn}`,
+    };
   }
   // A variable without a value makes the whole statement not apply, Allow or Deny, in any element.
   const resources = asList(statement.Resource).map((pattern) => withVariables(pattern, context));
@@ -110,7 +115,10 @@ function statementMiss(
     return { element: 'condition', detail: 'a policy variable it uses has no value for this caller' };
   const resource = (pattern: string | undefined) => arnMatch(pattern ?? '', request.resource);
   if (statement.Resource !== undefined && !resources.some(resource))
-    return { element: 'resource', detail: `its Resource ${asList(statement.Resource).join(', ')} does not match ${request.resource}` };
+    return {
+      element: 'resource',
+      detail: `its Resource ${asList(statement.Resource).join(', ')} does not match ${request.resource}`,
+    };
   if (statement.NotResource !== undefined && notResources.some(resource))
     return { element: 'resource', detail: `its NotResource excludes ${request.resource}` };
   if (statement.Resource === undefined && statement.NotResource === undefined && !resourcePolicy)
@@ -234,8 +242,7 @@ function judgePolicy(
 
 /** The verdict of a set of policies: a Deny anywhere, else an Allow, else a delegation, else silence. */
 const combined = (records: PolicyVerdict[]): Verdict =>
-  (['deny', 'allow', 'delegated'] as const).find((verdict) => records.some((r) => r.verdict === verdict)) ??
-  'silent';
+  (['deny', 'allow', 'delegated'] as const).find((verdict) => records.some((r) => r.verdict === verdict)) ?? 'silent';
 
 const named = (policy: PolicyDocument | NamedPolicy, fallback: string): NamedPolicy =>
   'document' in policy ? policy : { name: fallback, document: policy };
@@ -326,9 +333,39 @@ export function evaluateAccess(request: AccessRequest, policies: AccessPolicies)
     scpAllows &&
     (sameAccount ? identity === 'allow' || sameAccountResourceAllows : identity === 'allow' && resourceAllows);
   const records = [...identityRecords, ...boundaryRecords, ...scpLevels.flat(), ...resourceRecords];
-  const decision = { allowed, explicitDeny, identity, resource, policies: records, reason: '' };
-  decision.reason = explain(decision, { sameAccount, boundary, scpAllows, hasResourcePolicy: !!policies.resourcePolicy });
+  const consulted = [
+    ...policies.identityPolicies,
+    ...(policies.permissionsBoundary ? [policies.permissionsBoundary] : []),
+    ...(policies.serviceControlPolicies ?? []).flat(),
+    ...(policies.resourcePolicy ? [policies.resourcePolicy] : []),
+  ].map((policy) => ('document' in policy ? policy.document : policy));
+  const decision = {
+    allowed,
+    explicitDeny,
+    identity,
+    resource,
+    policies: records,
+    reason: '',
+    keys: keysUsed(consulted, context),
+  };
+  decision.reason = explain(decision, {
+    sameAccount,
+    boundary,
+    scpAllows,
+    hasResourcePolicy: !!policies.resourcePolicy,
+  });
   return decision;
+}
+
+/** The condition keys and policy variables the documents refer to, with the request's values (null: absent). */
+function keysUsed(documents: PolicyDocument[], context: RequestContext): Record<string, string | string[] | null> {
+  const keys = new Set<string>();
+  for (const statement of documents.flatMap(statementsOf)) {
+    for (const pairs of Object.values(statement.Condition ?? {})) for (const key of Object.keys(pairs)) keys.add(key);
+    for (const [, key] of JSON.stringify(statement).matchAll(/\$\{([^},]+)[^}]*\}/g))
+      if (key && !['*', '?', '$'].includes(key)) keys.add(key.trim());
+  }
+  return Object.fromEntries([...keys].sort().map((key) => [key, context[key.toLowerCase()] ?? null]));
 }
 
 const KIND_WORDS: Record<PolicyVerdict['kind'], string> = {

@@ -89,6 +89,10 @@ export function membership(org: Organization, accountId: string): Membership | u
     scpLevels:
       accountId === org.managementAccount
         ? []
-        : levels.map((level) => org.policies.filter((p) => p.targets.includes(level)).map((p) => ({ name: `SCP ${p.name}`, document: p.document }))),
+        : levels.map((level) =>
+            org.policies
+              .filter((p) => p.targets.includes(level))
+              .map((p) => ({ name: `SCP ${p.name}`, document: p.document })),
+          ),
   };
 }

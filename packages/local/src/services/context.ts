@@ -1,3 +1,4 @@
+import type { DecisionSink } from '../iam/decisions.js';
 import type { IdentityStore } from '../iam/identities.js';
 import type { FunctionRuntime } from '../lambda/runtime.js';
 
@@ -7,4 +8,6 @@ export interface ServiceContext {
   /** By unqualified function ARN. */
   runtimes: Map<string, FunctionRuntime>;
   now?: () => Date;
+  /** Receives every authorization decision. @default none */
+  decisions?: DecisionSink | undefined;
 }

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { FunctionUrlModel } from '../../assembly/model.js';
+import type { FunctionModel, FunctionUrlModel } from '../../assembly/model.js';
 import { AwsError, type ErrorShape } from '../../aws-error.js';
 import type { LocalRequest, LocalResponse } from '../../http.js';
 import { authorize } from '../../iam/authorize.js';
-import { requestContext } from '../../iam/context-keys.js';
+import { type RequestFacts, requestContext } from '../../iam/context-keys.js';
+import type { DecisionSink } from '../../iam/decisions.js';
 import { ANONYMOUS, type Identity } from '../../iam/identities.js';
 import { verifySignature, withoutTokenAs } from '../../sigv4/verify.js';
 import type { ServiceContext } from '../context.js';
@@ -35,6 +36,41 @@ const PERMISSIONS = (authType: string) =>
   ] as const;
 
 /**
+ * A function URL's authorization: both permissions, each decided by the caller's identity
+ * policies and the function's resource policy (with AuthType NONE, that policy alone).
+ * Throws the 403 AWS answers; the server and the `access` matrix both decide through it.
+ */
+export function authorizeFunctionUrl(
+  url: FunctionUrlModel,
+  fn: FunctionModel | undefined,
+  caller: Identity | undefined,
+  method: string,
+  facts: RequestFacts,
+  decisions?: DecisionSink,
+): void {
+  const resource = url.qualifier ? `${url.functionArn}:${url.qualifier}` : url.functionArn;
+  const resourcePolicy = fn && { Statement: fn.permissions };
+  for (const { action, keys } of PERMISSIONS(url.authType)) {
+    const decision = authorize(
+      {
+        caller: caller ?? ANONYMOUS,
+        action,
+        resource,
+        resourceAccountId: url.accountId,
+        resourcePolicy,
+        resourcePolicyName: fn ? `${fn.stackName}/${fn.logicalId} permissions` : undefined,
+        context: { ...requestContext(facts), ...keys },
+        kind: 'functionUrl',
+        endpoint: `${method} ${fn?.name ?? url.logicalId} function URL`,
+      },
+      decisions,
+    );
+    // With AuthType NONE only the function's resource policy can allow (a public `*` statement).
+    if (!(caller ? decision.allowed : decision.resource === 'allow')) throw functionUrlForbidden();
+  }
+}
+
+/**
  * Serves one request to a Lambda function URL: SigV4 with the service `lambda` (AuthType
  * `AWS_IAM`), then both `lambda:InvokeFunctionUrl` (condition key `lambda:FunctionUrlAuthType`)
  * and `lambda:InvokeFunction` (`lambda:InvokedViaFunctionUrl`) decided by the caller's identity
@@ -57,21 +93,8 @@ export async function handleFunctionUrlRequest(
     ).identity;
   }
   const runtime = context.runtimes.get(url.functionArn);
-  const resource = url.qualifier ? `${url.functionArn}:${url.qualifier}` : url.functionArn;
-  const facts = requestContext({ now, sourceIp: request.sourceIp, headers: request.headers, region: url.region });
-  const resourcePolicy = runtime && { Statement: runtime.fn.permissions };
-  for (const { action, keys } of PERMISSIONS(url.authType)) {
-    const decision = authorize({
-      caller: caller ?? ANONYMOUS,
-      action,
-      resource,
-      resourceAccountId: url.accountId,
-      resourcePolicy,
-      context: { ...facts, ...keys },
-    });
-    // With AuthType NONE only the function's resource policy can allow (a public `*` statement).
-    if (!(caller ? decision.allowed : decision.resource === 'allow')) throw functionUrlForbidden();
-  }
+  const facts = { now, sourceIp: request.sourceIp, headers: request.headers, region: url.region };
+  authorizeFunctionUrl(url, runtime?.fn, caller, request.method, facts, context.decisions);
   const version = runtime?.fn.qualifiers[url.qualifier ?? '$LATEST'];
   if (!runtime || version === undefined) throw internalError();
   const q = target.indexOf('?');

@@ -3,7 +3,8 @@ import type { HttpApiModel, HttpRouteModel, RestApiModel } from '../../assembly/
 import { AwsError } from '../../aws-error.js';
 import type { LocalRequest, LocalResponse } from '../../http.js';
 import { authorize } from '../../iam/authorize.js';
-import { requestContext } from '../../iam/context-keys.js';
+import { type RequestFacts, requestContext } from '../../iam/context-keys.js';
+import type { DecisionSink } from '../../iam/decisions.js';
 import type { Identity } from '../../iam/identities.js';
 import { parseQuery } from '../../sigv4/canonical.js';
 import { verifySignature, withoutTokenAs } from '../../sigv4/verify.js';
@@ -11,7 +12,7 @@ import type { ServiceContext } from '../context.js';
 import { apiGatewayIntegration, invokeWithin, MAX_EVENT_BYTES, resultTooLarge } from '../integration.js';
 import { payloadV2Event, toV2Response } from '../payload-v2.js';
 import { restProxyEvent, toProxyResponse } from '../rest-api/event.js';
-import { matchRoute } from '../rest-api/routes.js';
+import { matchRoute, type RouteMatch } from '../rest-api/routes.js';
 
 const notFound = () => new AwsError(404, '', 'Not Found');
 const forbidden = () => new AwsError(403, '', 'Forbidden');
@@ -24,6 +25,63 @@ function routeFor(api: HttpApiModel, method: string, path: string) {
   if (match) return match;
   const fallback = api.routes.find((route) => route.httpMethod === '$default');
   return fallback && { method: fallback, pathParameters: null };
+}
+
+/** Where a request to an HTTP API lands. */
+export interface HttpRoute {
+  route: RouteMatch<HttpRouteModel>;
+  /** The path after the stage. */
+  path: string;
+  /** The path as sent, stage included (payload 2.0 `rawPath`). */
+  rawPath: string;
+  rawQueryString: string;
+  /** The ARN IAM authorizes: `<api>/<stage>/<METHOD><path>` with the request's own method and path. */
+  routeArn: string;
+}
+
+/** Routes a request as an HTTP API does: the stage, then the most specific route, else `$default`, else 404. */
+export function routeHttpRequest(api: HttpApiModel, method: string, target: string): HttpRoute {
+  const q = target.indexOf('?');
+  const rawPath = q === -1 ? target : target.slice(0, q);
+  const rawQueryString = q === -1 ? '' : target.slice(q + 1);
+  const stagePrefix = api.stageName === '$default' ? '' : `/${api.stageName}`;
+  if (stagePrefix && rawPath !== stagePrefix && !rawPath.startsWith(`${stagePrefix}/`)) throw notFound();
+  const path = rawPath.slice(stagePrefix.length) || '/';
+  const route = routeFor(api, method, path);
+  if (!route) throw notFound();
+  const { authorizationType } = route.method;
+  if (authorizationType !== 'NONE' && authorizationType !== 'AWS_IAM') throw new AwsError(401, '', 'Unauthorized');
+  const routeArn = `arn:aws:execute-api:${api.region}:${api.accountId}:${api.apiId}/${api.stageName}/${method}${path}`;
+  return { route, path, rawPath, rawQueryString, routeArn };
+}
+
+/**
+ * An AWS_IAM route's authorization: the caller's identity policies only (HTTP APIs have no
+ * resource policy, so a caller of another account is always refused). Throws 403 Forbidden.
+ */
+export function authorizeHttpRequest(
+  api: HttpApiModel,
+  routed: HttpRoute,
+  method: string,
+  caller: Identity | undefined,
+  facts: RequestFacts,
+  decisions?: DecisionSink,
+): void {
+  if (routed.route.method.authorizationType !== 'AWS_IAM') return;
+  if (!caller) throw forbidden();
+  const decision = authorize(
+    {
+      caller,
+      action: 'execute-api:Invoke',
+      resource: routed.routeArn,
+      resourceAccountId: api.accountId,
+      context: requestContext(facts),
+      kind: 'httpApi',
+      endpoint: `${method} ${api.stageName === '$default' ? '' : `/${api.stageName}`}${routed.path} (HTTP API ${api.apiId})`,
+    },
+    decisions,
+  );
+  if (!decision.allowed) throw forbidden();
 }
 
 /**
@@ -41,33 +99,22 @@ export async function handleHttpApiRequest(
   context: ServiceContext,
 ): Promise<LocalResponse> {
   const now = context.now?.() ?? new Date();
-  const q = target.indexOf('?');
-  const rawPath = q === -1 ? target : target.slice(0, q);
-  const rawQueryString = q === -1 ? '' : target.slice(q + 1);
-  const stagePrefix = api.stageName === '$default' ? '' : `/${api.stageName}`;
-  if (stagePrefix && rawPath !== stagePrefix && !rawPath.startsWith(`${stagePrefix}/`)) throw notFound();
-  const path = rawPath.slice(stagePrefix.length) || '/';
-  const route = routeFor(api, request.method, path);
-  if (!route) throw notFound();
-  const { authorizationType } = route.method;
-  if (authorizationType !== 'NONE' && authorizationType !== 'AWS_IAM') throw new AwsError(401, '', 'Unauthorized');
-  // The ARN IAM authorizes: `<api>/<stage>/<METHOD>/<path>` with the request's own method and path.
-  const routeArn = `arn:aws:execute-api:${api.region}:${api.accountId}:${api.apiId}/${api.stageName}/${request.method}${path}`;
-  let caller: Identity | undefined;
-  if (authorizationType === 'AWS_IAM') {
-    // No signature at all: HTTP APIs answer 403 Forbidden, not REST's "Missing Authentication Token".
-    caller = withoutTokenAs(forbidden, () =>
-      verifySignature(request, { service: 'execute-api', region: api.region, lookup: context.identities.lookup, now }),
-    ).identity;
-    const decision = authorize({
-      caller,
-      action: 'execute-api:Invoke',
-      resource: routeArn,
-      resourceAccountId: api.accountId,
-      context: requestContext({ now, sourceIp: request.sourceIp, headers: request.headers, region: api.region }),
-    });
-    if (!decision.allowed) throw forbidden();
-  }
+  const routed = routeHttpRequest(api, request.method, target);
+  const { route, path, rawPath, rawQueryString } = routed;
+  // No signature at all: HTTP APIs answer 403 Forbidden, not REST's "Missing Authentication Token".
+  const caller =
+    route.method.authorizationType === 'AWS_IAM'
+      ? withoutTokenAs(forbidden, () =>
+          verifySignature(request, {
+            service: 'execute-api',
+            region: api.region,
+            lookup: context.identities.lookup,
+            now,
+          }),
+        ).identity
+      : undefined;
+  const facts = { now, sourceIp: request.sourceIp, headers: request.headers, region: api.region };
+  authorizeHttpRequest(api, routed, request.method, caller, facts, context.decisions);
   // The Lambda permission sees the route, not the request: `<api>/<stage>/ANY/{proxy+}`, `<api>/<stage>/$default`
   // (CDK grants `<api>/*/*/{proxy+}`; https://github.com/aws/serverless-application-model/issues/1860).
   const { routeKey } = route.method;

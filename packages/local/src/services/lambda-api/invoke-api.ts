@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { namesFunction, parseFunctionReference, versionOf } from '../../assembly/function-reference.js';
+import type { FunctionModel } from '../../assembly/model.js';
 import { AwsError, CAPITAL_MESSAGE, LAMBDA_ERROR } from '../../aws-error.js';
 import type { LocalResponse } from '../../http.js';
 import { authorize, denialSuffix } from '../../iam/authorize.js';
-import { requestContext } from '../../iam/context-keys.js';
+import { type RequestFacts, requestContext } from '../../iam/context-keys.js';
+import type { DecisionSink } from '../../iam/decisions.js';
+import type { Identity } from '../../iam/identities.js';
 import type { FunctionRuntime } from '../../lambda/runtime.js';
 import { type ReceivedRequest, verifySignature } from '../../sigv4/verify.js';
 import type { ServiceContext } from '../context.js';
@@ -29,6 +32,44 @@ export function findFunction(
     if (namesFunction(reference, runtime.fn)) return { runtime, qualifier: reference.qualifier };
   }
   return undefined;
+}
+
+/**
+ * `lambda:InvokeFunction` on the function, version or alias ARN that was called (Lambda's
+ * "Resources and conditions for Lambda actions": a grant on `name` does not cover `name:live`),
+ * by the caller's identity policies and the function's permissions. Throws Lambda's 403.
+ */
+export function authorizeInvoke(
+  fn: FunctionModel,
+  qualifier: string | undefined,
+  caller: Identity,
+  facts: RequestFacts,
+  decisions?: DecisionSink,
+): void {
+  const resource = qualifier ? `${fn.arn}:${qualifier}` : fn.arn;
+  const decision = authorize(
+    {
+      caller,
+      action: 'lambda:InvokeFunction',
+      resource,
+      resourceAccountId: fn.accountId,
+      resourcePolicy: fn.permissions.length > 0 ? { Statement: fn.permissions } : undefined,
+      resourcePolicyName: `${fn.stackName}/${fn.logicalId} permissions`,
+      context: requestContext(facts),
+      kind: 'invoke',
+      endpoint: `Invoke ${fn.name}${qualifier ? `:${qualifier}` : ''}`,
+    },
+    decisions,
+  );
+  if (!decision.allowed) {
+    // IAM's wording names the kind of policy that decided.
+    throw new AwsError(
+      403,
+      'AccessDeniedException',
+      `User: ${caller.principal.arn} is not authorized to perform: lambda:InvokeFunction on resource: ${resource}${denialSuffix(decision, 'lambda:InvokeFunction')}`,
+      CAPITAL_MESSAGE,
+    );
+  }
 }
 
 /**
@@ -61,31 +102,18 @@ export async function handleInvoke(
   }
   const { runtime } = found;
   const { fn } = runtime;
-  // Invoke acts on the function, version or alias ARN that was called (Lambda's "Resources and
-  // conditions for Lambda actions"): a grant on `name` does not cover `name:live`.
-  const resource = qualifier ? `${fn.arn}:${qualifier}` : fn.arn;
-  const decision = authorize({
+  authorizeInvoke(
+    fn,
+    qualifier,
     caller,
-    action: 'lambda:InvokeFunction',
-    resource,
-    resourceAccountId: fn.accountId,
-    resourcePolicy: fn.permissions.length > 0 ? { Statement: fn.permissions } : undefined,
-    context: requestContext({
+    {
       now: context.now?.() ?? new Date(),
       sourceIp: (request as { sourceIp?: string }).sourceIp ?? '127.0.0.1',
       headers: request.headers,
       region: context.region,
-    }),
-  });
-  if (!decision.allowed) {
-    // IAM's wording names the kind of policy that decided.
-    throw new AwsError(
-      403,
-      'AccessDeniedException',
-      `User: ${caller.principal.arn} is not authorized to perform: lambda:InvokeFunction on resource: ${resource}${denialSuffix(decision, 'lambda:InvokeFunction')}`,
-      CAPITAL_MESSAGE,
-    );
-  }
+    },
+    context.decisions,
+  );
   const header = (wanted: string) => request.headers.find(([h]) => h.toLowerCase() === wanted)?.[1];
   const type = header('x-amz-invocation-type') ?? 'RequestResponse';
   if (type !== 'RequestResponse' && type !== 'Event' && type !== 'DryRun') {

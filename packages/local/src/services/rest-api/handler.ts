@@ -3,7 +3,8 @@ import type { RestApiModel } from '../../assembly/model.js';
 import { AwsError, CAPITAL_MESSAGE, GATEWAY_MESSAGE, missingAuthenticationToken } from '../../aws-error.js';
 import { headersTooLarge, type LocalRequest, type LocalResponse, MAX_HEADER_BYTES } from '../../http.js';
 import { authorize } from '../../iam/authorize.js';
-import { requestContext } from '../../iam/context-keys.js';
+import { type RequestFacts, requestContext } from '../../iam/context-keys.js';
+import type { DecisionSink } from '../../iam/decisions.js';
 import { ANONYMOUS, type Identity } from '../../iam/identities.js';
 import { asList, type PolicyDocument, statementsOf } from '../../iam/policy.js';
 import { parseQuery, percentDecode } from '../../sigv4/canonical.js';
@@ -11,7 +12,7 @@ import { verifySignature } from '../../sigv4/verify.js';
 import type { ServiceContext } from '../context.js';
 import { apiGatewayIntegration, invokeWithin, MAX_EVENT_BYTES, resultTooLarge } from '../integration.js';
 import { restProxyEvent, toProxyResponse } from './event.js';
-import { matchRoute } from './routes.js';
+import { matchRoute, type RouteMatch } from './routes.js';
 
 const internalError = () => new AwsError(502, 'InternalServerErrorException', 'Internal server error', GATEWAY_MESSAGE);
 
@@ -35,6 +36,86 @@ export function expandShortForms(policy: PolicyDocument, apiArn: string): Policy
   };
 }
 
+/** Where a request to a REST API lands: its method, paths and ARN. */
+export interface RestRoute {
+  route: RouteMatch;
+  /** The path after the stage, as received. */
+  path: string;
+  /** The method ARN IAM authorizes: `<api arn>/<stage>/<VERB>/<path as routed>`. */
+  methodArn: string;
+  apiArn: string;
+}
+
+/**
+ * Routes a request as API Gateway does, before any signature is looked at: an unknown stage or
+ * route is 403 Missing Authentication Token, signed or not.
+ *
+ * @param wirePath the path from the stage on, e.g. `/prod/echo`, still encoded.
+ */
+export function routeRestRequest(api: RestApiModel, method: string, wirePath: string): RestRoute {
+  const stagePrefix = `/${api.stageName}`;
+  if (wirePath !== stagePrefix && !wirePath.startsWith(`${stagePrefix}/`)) throw missingAuthenticationToken();
+  const path = wirePath.slice(stagePrefix.length) || '/';
+  if (path.split('/').some((segment) => segment === '.' || segment === '..')) {
+    throw new AwsError(400, 'BadRequestException', "The request path must not contain '.' or '..' segments.");
+  }
+  const route = matchRoute(api.methods, method, path);
+  if (!route) throw missingAuthenticationToken();
+  const { authorizationType } = route.method;
+  // Lambda and Cognito authorizers are not reproduced: fail closed, as a missing token would.
+  if (authorizationType !== 'NONE' && authorizationType !== 'AWS_IAM')
+    throw new AwsError(401, 'UnauthorizedException', 'Unauthorized');
+  const apiArn = `arn:aws:execute-api:${api.region}:${api.accountId}:${api.restApiId}`;
+  // The path as routing saw it (decoded, empty segments dropped): `/prod/%61dmin` and
+  // `/prod//admin/` reach `/admin`, so a policy on `/prod/GET/admin` must decide them too.
+  const routedPath = path.split('/').filter(Boolean).map(percentDecode).join('/');
+  const methodArn = `${apiArn}/${api.stageName}/${method}/${routedPath}`;
+  if (authorizationType === 'AWS_IAM' && methodArn.length > MAX_METHOD_ARN)
+    throw new AwsError(414, '', 'Request-URI Too Long');
+  return { route, path, methodArn, apiArn };
+}
+
+/**
+ * API Gateway's authorization of a routed request: for AWS_IAM the verified caller's identity
+ * policies and the API's resource policy; for NONE with a resource policy, that policy alone.
+ * Throws the 403 AWS answers; the server and the `access` matrix both decide through it.
+ */
+export function authorizeRestRequest(
+  api: RestApiModel,
+  routed: RestRoute,
+  method: string,
+  caller: Identity | undefined,
+  facts: RequestFacts,
+  decisions?: DecisionSink,
+): void {
+  if (!caller && !api.policy) return;
+  const who = caller ?? ANONYMOUS;
+  const decision = authorize(
+    {
+      caller: who,
+      action: 'execute-api:Invoke',
+      resource: routed.methodArn,
+      resourceAccountId: api.accountId,
+      resourcePolicy: api.policy && expandShortForms(api.policy, routed.apiArn),
+      resourcePolicyName: `${api.stackName}/${api.logicalId} policy`,
+      context: requestContext(facts),
+      kind: 'rest',
+      endpoint: `${method} /${api.stageName}${routed.path}`,
+    },
+    decisions,
+  );
+  const allowed = caller ? decision.allowed : decision.resource === 'allow';
+  if (!allowed) {
+    const suffix = decision.explicitDeny ? ' with an explicit deny' : '';
+    throw new AwsError(
+      403,
+      'AccessDeniedException',
+      `User: ${who.principal.arn} is not authorized to perform: execute-api:Invoke on resource: ${maskAccount(routed.methodArn)}${suffix}`,
+      CAPITAL_MESSAGE,
+    );
+  }
+}
+
 /**
  * Serves one request to a REST API as API Gateway does: route (unknown → 403 Missing
  * Authentication Token), AWS_IAM signature, authorization (identity and resource policies),
@@ -53,62 +134,20 @@ export async function handleRestApiRequest(
   const headerBytes = request.headers.reduce((sum, [, value]) => sum + Buffer.byteLength(value), 0);
   if (Buffer.byteLength(requestLine) + headerBytes > MAX_HEADER_BYTES) throw headersTooLarge();
   const q = stagePath.indexOf('?');
-  const wirePath = q === -1 ? stagePath : stagePath.slice(0, q);
-  const stagePrefix = `/${api.stageName}`;
-  if (wirePath !== stagePrefix && !wirePath.startsWith(`${stagePrefix}/`)) throw missingAuthenticationToken();
-  const path = wirePath.slice(stagePrefix.length) || '/';
-  if (path.split('/').some((segment) => segment === '.' || segment === '..')) {
-    throw new AwsError(400, 'BadRequestException', "The request path must not contain '.' or '..' segments.");
-  }
-  const route = matchRoute(api.methods, request.method, path);
-  if (!route) throw missingAuthenticationToken();
-  const { authorizationType } = route.method;
-  // Lambda and Cognito authorizers are not reproduced: fail closed, as a missing token would.
-  if (authorizationType !== 'NONE' && authorizationType !== 'AWS_IAM')
-    throw new AwsError(401, 'UnauthorizedException', 'Unauthorized');
-
-  const apiArn = `arn:aws:execute-api:${api.region}:${api.accountId}:${api.restApiId}`;
-  // The path as routing saw it (decoded, empty segments dropped): `/prod/%61dmin` and
-  // `/prod//admin/` reach `/admin`, so a policy on `/prod/GET/admin` must decide them too.
-  const routedPath = path.split('/').filter(Boolean).map(percentDecode).join('/');
-  const methodArn = `${apiArn}/${api.stageName}/${request.method}/${routedPath}`;
-  if (route.method.authorizationType === 'AWS_IAM' && methodArn.length > MAX_METHOD_ARN)
-    throw new AwsError(414, '', 'Request-URI Too Long');
-  let caller: Identity | undefined;
-  if (route.method.authorizationType === 'AWS_IAM') {
-    caller = verifySignature(request, {
-      service: 'execute-api',
-      region: api.region,
-      lookup: context.identities.lookup,
-      now: context.now?.(),
-    }).identity;
-  }
-  if (caller || api.policy) {
-    const who = caller ?? ANONYMOUS;
-    const decision = authorize({
-      caller: who,
-      action: 'execute-api:Invoke',
-      resource: methodArn,
-      resourceAccountId: api.accountId,
-      resourcePolicy: api.policy && expandShortForms(api.policy, apiArn),
-      context: requestContext({
-        now: context.now?.() ?? new Date(),
-        sourceIp: request.sourceIp,
-        headers: request.headers,
-        region: api.region,
-      }),
-    });
-    const allowed = caller ? decision.allowed : decision.resource === 'allow';
-    if (!allowed) {
-      const suffix = decision.explicitDeny ? ' with an explicit deny' : '';
-      throw new AwsError(
-        403,
-        'AccessDeniedException',
-        `User: ${who.principal.arn} is not authorized to perform: execute-api:Invoke on resource: ${maskAccount(methodArn)}${suffix}`,
-        CAPITAL_MESSAGE,
-      );
-    }
-  }
+  const routed = routeRestRequest(api, request.method, q === -1 ? stagePath : stagePath.slice(0, q));
+  const { route, path, methodArn } = routed;
+  const now = context.now?.() ?? new Date();
+  const caller =
+    route.method.authorizationType === 'AWS_IAM'
+      ? verifySignature(request, {
+          service: 'execute-api',
+          region: api.region,
+          lookup: context.identities.lookup,
+          now,
+        }).identity
+      : undefined;
+  const facts = { now, sourceIp: request.sourceIp, headers: request.headers, region: api.region };
+  authorizeRestRequest(api, routed, request.method, caller, facts, context.decisions);
 
   // After authorization, the API key: without a valid x-api-key API Gateway answers 403
   // Forbidden; keys are not reproduced, so such a method fails closed.

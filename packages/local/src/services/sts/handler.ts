@@ -106,18 +106,25 @@ export async function handleSts(request: LocalRequest, context: StsContext): Pro
   const externalId = params.get('ExternalId');
   const decision =
     role &&
-    authorize({
-      caller,
-      action: 'sts:AssumeRole',
-      resource: role.arn,
-      resourceAccountId: role.accountId,
-      resourcePolicy: role.trustPolicy ?? { Statement: [] },
-      context: {
-        ...requestContext({ now, sourceIp: request.sourceIp, headers: request.headers, region: context.region }),
-        'sts:rolesessionname': sessionName,
-        ...(externalId === null ? {} : { 'sts:externalid': externalId }),
+    authorize(
+      {
+        caller,
+        action: 'sts:AssumeRole',
+        resource: role.arn,
+        resourceAccountId: role.accountId,
+        resourcePolicy: role.trustPolicy ?? { Statement: [] },
+        context: {
+          ...requestContext({ now, sourceIp: request.sourceIp, headers: request.headers, region: context.region }),
+          'sts:rolesessionname': sessionName,
+          ...(externalId === null ? {} : { 'sts:externalid': externalId }),
+        },
+        resourcePolicyName: `${role.stackName}/${role.logicalId} trust policy`,
+        trustPolicy: true,
+        kind: 'sts',
+        endpoint: `AssumeRole ${role.name}`,
       },
-    });
+      context.decisions,
+    );
   // The trust policy must name the caller (or its account, then its identity policy must allow
   // too): unlike other resource policies, an identity policy cannot stand in for it, even in
   // the role's own account (IAM "Cross account resource access", roles and KMS keys).
