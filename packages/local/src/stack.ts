@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { renameSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { stableId, UPPER } from './assembly/ids.js';
 import {
   AssemblyError,
   type CloudAssemblyModel,
@@ -18,10 +17,11 @@ import { type LocalRequest, type LocalResponse, listen } from './http.js';
 import type { DecisionSink } from './iam/decisions.js';
 import { type Identity, IdentityStore, roleSession } from './iam/identities.js';
 import { awsManagedPolicy } from './iam/managed-policies.js';
-import { membership, type Organization } from './iam/organization.js';
-import { type PolicyStatement, policyProblems } from './iam/policy.js';
+import type { Organization } from './iam/organization.js';
+import { policyProblems } from './iam/policy.js';
 import { defaultSeedFile, projectSeed } from './iam/seed.js';
 import { installHint, nodeBinaryFor } from './lambda/node-binary.js';
+import { joinOrganization, principalsOf } from './principals.js';
 import { FunctionRuntime } from './lambda/runtime.js';
 import { functionUrlForbidden, handleFunctionUrlRequest } from './services/function-url/handler.js';
 import { handleHttpApiRequest } from './services/http-api/handler.js';
@@ -84,9 +84,6 @@ export interface LocalState {
     sessionToken: string;
   }[];
 }
-
-/** An account no stack of the assembly trusts. */
-export const OUTSIDER_ACCOUNT = '999999999999';
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 /** Local path forms of what AWS tells apart by host name: `/restapis/<id>/…`, `/httpapis/<id>/…`, `/lambda-url/<id>/…`. */
@@ -251,9 +248,10 @@ export class LocalStack {
 
   /** A principal per function (its role's session), per role no function uses, and the extra callers. */
   #prepare(): void {
-    const { model } = this;
-    for (const fn of model.functions) {
-      const session = this.identities.add(roleSession(fn.name, fn.role, fn.functionName, this.seed));
+    const principals = principalsOf(this.model, { ...this.options, seed: this.seed });
+    for (const identity of principals) this.identities.add(identity);
+    for (const fn of this.model.functions) {
+      const session = principals.find((identity) => identity.name === fn.name) as Identity;
       this.runtimes.set(
         fn.arn,
         new FunctionRuntime(fn, {
@@ -263,47 +261,6 @@ export class LocalStack {
       );
     }
     this.#warnNodeMajors();
-    const taken = new Set(model.functions.map((fn) => fn.name));
-    for (const role of model.roles) {
-      if (model.functions.some((fn) => fn.role === role)) continue;
-      const name = taken.has(role.name) ? `${role.stackName}/${role.logicalId}` : role.name;
-      taken.add(name);
-      this.identities.add(roleSession(name, role, name.replaceAll('/', '-').slice(0, 64), this.seed));
-    }
-    this.identities.add(
-      extraIdentity(
-        'outsider',
-        OUTSIDER_ACCOUNT,
-        { Effect: 'Allow', Action: 'execute-api:Invoke', Resource: '*' },
-        this.seed,
-      ),
-    );
-    const home = model.functions.find((fn) => fn.name === 'requestor')?.accountId;
-    const accounts = new Set([
-      ...(home ? [home] : []),
-      ...model.functions.map((fn) => fn.accountId),
-      ...model.apis.map((api) => api.accountId),
-      ...model.httpApis.map((api) => api.accountId),
-    ]);
-    if (accounts.size === 0) accounts.add(this.options.defaultAccountId ?? '000000000000');
-    [...accounts].forEach((account, index) => {
-      const name = index === 0 ? 'operator' : `operator-${account}`;
-      this.identities.add(extraIdentity(name, account, { Effect: 'Allow', Action: '*', Resource: '*' }, this.seed));
-    });
-    for (const identity of this.identities.all()) this.#joinOrganization(identity);
-  }
-
-  /** The organization its account belongs to (`aws:PrincipalOrgID`, OU paths) and the SCPs over it. */
-  #joinOrganization(identity: Identity): void {
-    const { organizationId, organization } = this.options;
-    const { principal } = identity;
-    if (principal.accountId === OUTSIDER_ACCOUNT) return;
-    if (organizationId) principal.orgId = organizationId;
-    const member = organization && membership(organization, principal.accountId);
-    if (!member) return;
-    principal.orgId = member.orgId;
-    principal.orgPaths = [member.orgPath];
-    identity.scps = member.scpLevels;
   }
 
   /** One warning per runtime whose Node.js major is not at hand, naming both majors and how to get it. */
@@ -404,7 +361,7 @@ export class LocalStack {
     const session = roleSession(`${role.name}/${sessionName}`, role, sessionName);
     session.credentials.expiration = expiration;
     session.issued = true;
-    this.#joinOrganization(session);
+    joinOrganization(session, this.options);
     return this.identities.add(session);
   }
 }
@@ -413,7 +370,7 @@ export class LocalStack {
  * Gives each role the AWS managed policies it names (their documents, as AWS publishes them).
  * An unknown managed policy grants nothing and becomes a warning of the model.
  */
-function attachManagedPolicies(model: CloudAssemblyModel): void {
+export function attachManagedPolicies(model: CloudAssemblyModel): void {
   for (const role of model.roles) {
     for (const arn of role.managedPolicyArns) {
       const managed = awsManagedPolicy(arn);
@@ -434,16 +391,4 @@ function attachManagedPolicies(model: CloudAssemblyModel): void {
         );
     }
   }
-}
-
-/** A caller that no stack defines (`outsider`, `operator`): a session of a role with one statement. */
-function extraIdentity(name: string, accountId: string, statement: PolicyStatement, seed: Buffer): Identity {
-  const role = {
-    accountId,
-    roleName: name,
-    arn: `arn:aws:iam::${accountId}:role/${name}`,
-    roleId: `AROA${stableId(`extra/${accountId}/${name}`, 17, UPPER)}`,
-    policies: [{ name, document: { Version: '2012-10-17', Statement: [statement] } }],
-  };
-  return roleSession(name, role, name, seed);
 }

@@ -125,7 +125,7 @@ function statementMiss(
     return { element: 'resource', detail: 'it has no Resource' };
   const failed = failingCondition(condition ?? undefined, context);
   if (failed) {
-    const seen = failed.seen === undefined ? 'absent' : JSON.stringify(failed.seen);
+    const seen = failed.seen === undefined ? 'none' : JSON.stringify(failed.seen);
     return {
       element: 'condition',
       detail: `condition ${failed.operator} ${failed.key} ${JSON.stringify(failed.expected.length === 1 ? failed.expected[0] : failed.expected)} fails: the request has ${seen}`,
@@ -408,7 +408,8 @@ function explain(
   const noResource = facts.hasResourcePolicy
     ? `no resource-based policy allows it${nearest('resource')}`
     : 'it has no resource-based policy to allow a caller of another account';
-  if (facts.sameAccount) return `${noIdentity}, and no resource-based policy names the caller`;
+  if (facts.sameAccount)
+    return facts.hasResourcePolicy ? `${noIdentity}; nor does the resource-based policy${nearest('resource')}` : noIdentity;
   if (decision.identity !== 'allow' && decision.resource !== 'allow' && decision.resource !== 'delegated')
     return `across accounts both must allow: ${noIdentity}; ${noResource}`;
   return `across accounts both must allow: ${decision.identity === 'allow' ? noResource : noIdentity}`;
