@@ -94,7 +94,13 @@ export function accessOf(assembly: string | { directory: string }, options: Acce
     } catch (error) {
       if (!(error instanceof AwsError)) throw error;
       const denied = records.find((record) => !record.allowed);
-      return { principal, endpoint, kind, allowed: false, reason: denied?.reason ?? `${error.status} ${error.message}` };
+      return {
+        principal,
+        endpoint,
+        kind,
+        allowed: false,
+        reason: denied?.reason ?? `${error.status} ${error.message}`,
+      };
     }
   };
 
@@ -109,8 +115,9 @@ export function accessOf(assembly: string | { directory: string }, options: Acce
       });
     }
     const api =
-      model.apis.find((candidate) => path === `/${candidate.stageName}` || path.startsWith(`/${candidate.stageName}/`)) ??
-      model.apis[0];
+      model.apis.find(
+        (candidate) => path === `/${candidate.stageName}` || path.startsWith(`/${candidate.stageName}/`),
+      ) ?? model.apis[0];
     if (!api) throw new Error('the app has no REST API');
     return decide(principal, 'rest', `${method} ${path}`, (caller, sink) => {
       const routed = routeRestRequest(api, method, path);

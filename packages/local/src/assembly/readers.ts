@@ -214,10 +214,11 @@ function functionArn(resource: TemplateResource, stack: StackInput, property = '
 /** Types whose names need other resources' names first. */
 export const LATE_NAMERS = new Set(['AWS::Lambda::Version', 'AWS::Lambda::Alias', 'AWS::Lambda::Url']);
 
-/** The construct id: the `aws:cdk:path` segment before `/Resource` (else the last one, else the logical id). */
+/** The construct id: the `aws:cdk:path` segment before `/Resource` (else the last one, else the logical id without CDK's hash). */
 function constructId(logicalId: string, resource: TemplateResource): string {
   const path = resource.Metadata?.['aws:cdk:path'];
-  if (typeof path !== 'string') return logicalId;
+  // Without path metadata (an app synthesized outside the CLI), CDK's logical id without its hash.
+  if (typeof path !== 'string') return /^(.+?)[0-9A-F]{8}$/.exec(logicalId)?.[1] ?? logicalId;
   const segments = path.split('/');
   if (segments.at(-1) === 'Resource' && segments.length > 2) segments.pop();
   return segments.at(-1) || logicalId;

@@ -409,7 +409,9 @@ function explain(
     ? `no resource-based policy allows it${nearest('resource')}`
     : 'it has no resource-based policy to allow a caller of another account';
   if (facts.sameAccount)
-    return facts.hasResourcePolicy ? `${noIdentity}; nor does the resource-based policy${nearest('resource')}` : noIdentity;
+    return facts.hasResourcePolicy
+      ? `${noIdentity}; nor does the resource-based policy${nearest('resource')}`
+      : noIdentity;
   if (decision.identity !== 'allow' && decision.resource !== 'allow' && decision.resource !== 'delegated')
     return `across accounts both must allow: ${noIdentity}; ${noResource}`;
   return `across accounts both must allow: ${decision.identity === 'allow' ? noResource : noIdentity}`;
