@@ -1,16 +1,16 @@
-import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { policyReport, policyReportSummary } from '../iam/policy-report.js';
 import { LocalStack } from '../stack.js';
 import { decisionOutputs } from './decisions.js';
 import { fail, failFor, parseArgsOrFail } from './fail.js';
+import { cachedSynth } from './synth.js';
 
 // This repository's own app: `start` is the repository's quick start, not part of the package.
-const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-const ASSEMBLY = fileURLToPath(new URL('../../../infra/cdk.out', import.meta.url));
+const INFRA = fileURLToPath(new URL('../../../infra/', import.meta.url));
 
 /** Context of the two-account layout run locally: the accounts are placeholders. */
-const TWO_ACCOUNTS = ['-c', 'apiAccount=222222222222', '-c', 'requestorAccount=111111111111', '-c', 'region=us-east-1'];
+const TWO_ACCOUNTS = { apiAccount: '222222222222', requestorAccount: '111111111111', region: 'us-east-1' };
 
 /**
  * `iam-m2m-local start [--accounts one|two]`: synthesizes this repository's CDK app, serves
@@ -20,18 +20,23 @@ export async function start(args: string[]): Promise<void> {
   const { values } = parseArgsOrFail({ args, options: { accounts: { type: 'string', default: 'one' } } });
   if (values.accounts !== 'one' && values.accounts !== 'two')
     fail(`--accounts must be one or two, got ${JSON.stringify(values.accounts)}`);
-  const synthArgs = values.accounts === 'two' ? TWO_ACCOUNTS : [];
-  process.stderr.write(
-    `iam-m2m-local: synthesizing the CDK app (${values.accounts} account${values.accounts === 'two' ? 's' : ''})…\n`,
+  const accounts = `${values.accounts} account${values.accounts === 'two' ? 's' : ''}`;
+  // Each run synthesizes into a folder of its own (or reuses the assembly of unchanged inputs),
+  // so runs side by side never read each other's half-written output.
+  const synthesized = await cachedSynth({ dir: INFRA, context: values.accounts === 'two' ? TWO_ACCOUNTS : {} }).catch(
+    (error: Error) => fail(`synth failed: ${error.message}`),
   );
-  const synth = spawnSync('pnpm', ['--filter', '@iam-m2m/infra', 'run', 'synth', ...synthArgs], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', process.stderr, process.stderr],
-  });
-  if (synth.status !== 0) fail(`synth failed (exit ${synth.status ?? synth.signal}); see above`);
-
+  process.stderr.write(
+    synthesized.cached
+      ? `iam-m2m-local: the CDK app (${accounts}) is unchanged since its last synth: reusing it\n`
+      : `iam-m2m-local: synthesized the CDK app (${accounts}) in ${(synthesized.ms / 1000).toFixed(1)} s\n`,
+  );
   const { sink, records } = decisionOutputs({});
-  const stack = await LocalStack.start({ assemblyDir: ASSEMBLY, decisions: sink }).catch(failFor);
+  const stack = await LocalStack.start({
+    assemblyDir: synthesized.assemblyDir,
+    seedFile: join(INFRA, '.iam-m2m-local', 'seed'),
+    decisions: sink,
+  }).catch(failFor);
   try {
     const requestor = stack.runtime('requestor');
     if (!requestor) fail('the assembly has no function named requestor');

@@ -1,0 +1,197 @@
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+
+/** The context the CDK CLI gives an app (path and asset metadata), as `cdk synth` runs it. */
+const CLI_CONTEXT = { 'aws:cdk:enable-path-metadata': true, 'aws:cdk:enable-asset-metadata': true };
+/** Never inputs of a synth. */
+const ALWAYS_EXCLUDED = ['node_modules', '.git', '.iam-m2m-local'];
+/** How many synthesized assemblies a project keeps (the newest). */
+const KEPT = 4;
+
+interface CdkJson {
+  app?: string;
+  output?: string;
+  context?: Record<string, unknown>;
+  watch?: { include?: string | string[]; exclude?: string | string[] };
+}
+
+/** A CDK app: the folder of its `cdk.json`, and the `-c key=value` context it is synthesized with. */
+export interface CdkApp {
+  dir: string;
+  context?: Record<string, string>;
+}
+
+/** A synthesized assembly, and whether it came from the cache. */
+export interface Synthesized {
+  assemblyDir: string;
+  cached: boolean;
+  /** Time taken (the synth's, or the cache lookup's). */
+  ms: number;
+}
+
+function readCdkJson(dir: string): CdkJson {
+  const file = join(dir, 'cdk.json');
+  if (!existsSync(file)) throw new Error(`${dir} has no cdk.json: --app must name a CDK app's folder`);
+  return JSON.parse(readFileSync(file, 'utf8')) as CdkJson;
+}
+
+const list = (value: string | string[] | undefined) =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+
+/** `src/**`, `../handlers/src/**`, `*.ts` → a regular expression over paths relative to the app folder. */
+function globRegExp(glob: string): RegExp {
+  let pattern = '';
+  for (let i = 0; i < glob.length; i++) {
+    const char = glob[i] as string;
+    if (char === '*' && glob[i + 1] === '*') {
+      pattern += '.*';
+      i++;
+      if (glob[i + 1] === '/') i++;
+    } else if (char === '*') pattern += '[^/]*';
+    else if (char === '?') pattern += '[^/]';
+    else pattern += char.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${pattern}$`);
+}
+
+function walk(dir: string, out: string[]): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (ALWAYS_EXCLUDED.includes(entry.name) || entry.name.startsWith('cdk.out')) continue;
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) walk(path, out);
+    else if (entry.isFile()) out.push(path);
+  }
+}
+
+/**
+ * The files a synth reads, as `cdk watch` sees them: `cdk.json`'s `watch.include` globs (default
+ * everything in the app folder) less `watch.exclude`, plus `cdk.json`, `cdk.context.json` and the
+ * nearest lock file. `node_modules`, `cdk.out*` and `.git` never count.
+ */
+export function appInputs(dir: string): string[] {
+  const config = readCdkJson(dir);
+  const include = list(config.watch?.include);
+  const exclude = list(config.watch?.exclude).map(globRegExp);
+  const patterns = (include.length > 0 ? include : ['**']).map((glob) => ({ glob, regexp: globRegExp(glob) }));
+  const roots = new Set(patterns.map(({ glob }) => resolve(dir, glob.split('*')[0]?.replace(/[^/]*$/, '') || '.')));
+  const files = new Set<string>();
+  for (const root of roots) {
+    if (!existsSync(root)) continue;
+    const found: string[] = [];
+    walk(root, found);
+    for (const file of found) {
+      const rel = relative(dir, file).split(sep).join('/');
+      if (patterns.some(({ regexp }) => regexp.test(rel)) && !exclude.some((regexp) => regexp.test(rel)))
+        files.add(file);
+    }
+  }
+  for (const name of ['cdk.json', 'cdk.context.json', 'package.json'])
+    if (existsSync(join(dir, name))) files.add(join(dir, name));
+  for (let up = dir; ; up = dirname(up)) {
+    const lock = ['pnpm-lock.yaml', 'package-lock.json', 'yarn.lock'].map((name) => join(up, name)).find(existsSync);
+    if (lock) {
+      files.add(lock);
+      break;
+    }
+    if (up === dirname(up)) break;
+  }
+  return [...files].sort();
+}
+
+/** A key of everything a synth depends on: the inputs' paths and contents, the context, Node's version. */
+export function inputsKey(app: CdkApp): string {
+  const hash = createHash('sha256');
+  hash.update(`${process.version}\0${JSON.stringify(app.context ?? {})}\0`);
+  for (const file of appInputs(app.dir))
+    hash
+      .update(`${relative(app.dir, file)}\0`)
+      .update(readFileSync(file))
+      .update('\0');
+  return hash.digest('hex').slice(0, 24);
+}
+
+/** Runs the app's `cdk.json` command as the CDK CLI does (`CDK_OUTDIR`, the CLI's context), into `outDir`. */
+export function runApp(app: CdkApp, outDir: string): Promise<void> {
+  const config = readCdkJson(app.dir);
+  if (!config.app) throw new Error(`${join(app.dir, 'cdk.json')} has no "app" command`);
+  const contextFile = join(app.dir, 'cdk.context.json');
+  const context = {
+    ...CLI_CONTEXT,
+    ...config.context,
+    ...(existsSync(contextFile) ? (JSON.parse(readFileSync(contextFile, 'utf8')) as Record<string, unknown>) : {}),
+    ...app.context,
+  };
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(config.app as string, {
+      cwd: app.dir,
+      shell: true,
+      env: { ...process.env, CDK_OUTDIR: outDir, CDK_CONTEXT_JSON: JSON.stringify(context) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const keep = (chunk: Buffer) => {
+      output = `${output}${chunk}`.slice(-20_000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code === 0) return resolvePromise();
+      // The app's own last lines say what went wrong (a compile error, a failed bundling, cdk-nag).
+      const lines = output.trim().split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('at '));
+      const cause = lines.findLast((line) => /\b[A-Za-z]*Error\b|\berror\b/.test(line)) ?? lines.at(-1);
+      reject(new Error(`the CDK app failed (exit ${code}): ${cause ?? 'no output'}`));
+    });
+  });
+}
+
+/**
+ * Synthesizes a CDK app into its own folder, or reuses the assembly of the same inputs: a
+ * cache keyed on every input ({@link inputsKey}), so it is never stale. Runs in one checkout
+ * never share a folder being written: each synth writes a fresh one, moved into the cache
+ * (`.iam-m2m-local/synth/<key>` beside `cdk.json`) once complete; the newest few are kept.
+ */
+export async function cachedSynth(app: CdkApp, options: { cache?: boolean } = {}): Promise<Synthesized> {
+  const started = performance.now();
+  const cacheRoot = join(app.dir, '.iam-m2m-local', 'synth');
+  const key = inputsKey(app);
+  const target = join(cacheRoot, key);
+  if (options.cache !== false && existsSync(join(target, 'manifest.json'))) {
+    const now = new Date();
+    utimesSync(target, now, now);
+    return { assemblyDir: target, cached: true, ms: performance.now() - started };
+  }
+  mkdirSync(cacheRoot, { recursive: true, mode: 0o700 });
+  const fresh = join(cacheRoot, `.${key}.${process.pid}.${randomBytes(4).toString('hex')}`);
+  try {
+    await runApp(app, fresh);
+    if (options.cache === false) return { assemblyDir: fresh, cached: false, ms: performance.now() - started };
+    try {
+      renameSync(fresh, target);
+    } catch {
+      // Another run synthesized the same inputs first: use its assembly.
+      rmSync(fresh, { recursive: true, force: true });
+    }
+  } catch (error) {
+    rmSync(fresh, { recursive: true, force: true });
+    throw error;
+  }
+  prune(cacheRoot, target);
+  return { assemblyDir: target, cached: false, ms: performance.now() - started };
+}
+
+/** Keeps the newest assemblies (and the one in use); leftovers of runs that died go too. */
+function prune(cacheRoot: string, keep: string): void {
+  const entries = readdirSync(cacheRoot)
+    .map((name) => join(cacheRoot, name))
+    .map((path) => ({ path, time: statSync(path).mtimeMs }))
+    .sort((a, b) => b.time - a.time);
+  const stale = Date.now() - 60 * 60_000;
+  entries.forEach(({ path, time }, index) => {
+    const leftover = path.split(sep).at(-1)?.startsWith('.') && time < stale;
+    if (path !== keep && (leftover || (!path.split(sep).at(-1)?.startsWith('.') && index >= KEPT)))
+      rmSync(path, { recursive: true, force: true });
+  });
+}
