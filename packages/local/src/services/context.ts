@@ -1,5 +1,6 @@
 import type { IdentityStore } from '../iam/identities.js';
 import type { FunctionRuntime } from '../lambda/runtime.js';
+import type { SegmentSink } from '../lambda/tracing.js';
 
 /** What every service needs besides its own resource: who is who, the functions to run, the clock. */
 export interface ServiceContext {
@@ -7,4 +8,6 @@ export interface ServiceContext {
   /** By unqualified function ARN. */
   runtimes: Map<string, FunctionRuntime>;
   now?: () => Date;
+  /** Where the services' own X-Ray segments go (API Gateway's). @default none: nothing recorded */
+  segments?: SegmentSink | undefined;
 }
