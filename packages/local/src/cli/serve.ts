@@ -7,7 +7,7 @@ import { fail, failFor, parseArgsOrFail } from './fail.js';
 const PARENT_CHECK_MS = 250;
 
 /**
- * `iam-m2m-local serve --assembly <cdk.out> --port <P> --state <file> [--account <12 digits>] [--org <o-…>] [--organization <file>] [--fresh]`:
+ * `iam-m2m-local serve --assembly <cdk.out> --port <P> --state <file> [--account <12 digits>] [--org <o-…>] [--organization <file>] [--fresh] [--traces <file>]`:
  * serves the assembly until SIGTERM or SIGINT, or until the process that started it is gone
  * (a package manager killed between the user and this process does not pass signals on).
  */
@@ -22,6 +22,7 @@ export async function serve(args: string[]): Promise<void> {
       org: { type: 'string' },
       organization: { type: 'string' },
       fresh: { type: 'boolean', default: false },
+      traces: { type: 'string' },
     },
   });
   const port = Number(values.port ?? '0');
@@ -42,6 +43,7 @@ export async function serve(args: string[]): Promise<void> {
     assemblyDir: resolve(values.assembly),
     port,
     defaultAccountId: values.account,
+    tracesFile: values.traces === undefined ? undefined : resolve(values.traces),
   }).catch(failFor);
   stack.writeState(values.state);
   process.stderr.write(`iam-m2m-local: serving ${stack.origin} (state in ${values.state})\n`);
