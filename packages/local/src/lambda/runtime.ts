@@ -27,8 +27,6 @@ export interface InvocationError {
 /** The outcome of one invocation, with its log as Lambda writes it (START … END … REPORT). */
 export type InvocationResult = ({ ok: true; result: unknown } | { ok: false; error: InvocationError }) & {
   log?: string;
-  /** The function's `_X_AMZN_TRACE_ID` for this invocation. */
-  traceHeader?: string;
 };
 
 /** Options of one {@link FunctionRuntime.invoke}. */
@@ -229,7 +227,7 @@ export class FunctionRuntime {
         for (const document of lambdaSegments(trace, this.fn, requestId, times, failure))
           this.options.segments.record(document);
       }
-      return { ...outcome, log: this.#log(container, requestId, version, durationMs, initMs), traceHeader };
+      return { ...outcome, log: this.#log(container, requestId, version, durationMs, initMs) };
     } finally {
       this.#release(container);
     }

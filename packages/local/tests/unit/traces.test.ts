@@ -17,7 +17,7 @@ import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { parseTraceHeader, type SegmentDocument, type Subsegment } from '../../src/lambda/tracing.js';
+import { newTraceId, type SegmentDocument, type Subsegment } from '../../src/lambda/tracing.js';
 import { LocalStack, type LocalState } from '../../src/stack.js';
 import { clientFor } from '../helpers/stack.js';
 
@@ -41,9 +41,10 @@ const functionName = (name: string) => state.functions.find((fn) => fn.name === 
 
 /** Invokes the requestor and returns its trace once the functions' last segments arrived. */
 async function requestorTrace(): Promise<{ traceId: string; documents: SegmentDocument[]; result: unknown }> {
-  const outcome = await stack.runtime('requestor')?.invoke({});
+  // A root of the caller's, the sampling decision left to Lambda (the requestor's tracing is Active).
+  const traceId = newTraceId();
+  const outcome = await stack.runtime('requestor')?.invoke({}, { trace: { root: traceId } });
   if (!outcome?.ok) throw new Error(`requestor failed: ${JSON.stringify(outcome)}`);
-  const traceId = parseTraceHeader(outcome.traceHeader)?.root ?? '';
   return { traceId, documents: await stack.xray.settle(traceId, 300, 5000), result: outcome.result };
 }
 
@@ -82,7 +83,7 @@ describe('the requestor’s trace', () => {
     expect(traceId).toMatch(/^1-[0-9a-f]{8}-[0-9a-f]{24}$/);
     expect(new Set(documents.map((document) => document.trace_id))).toEqual(new Set([traceId]));
 
-    // The Lambda service's segment starts the trace (the requestor was invoked without a caller's trace).
+    // The Lambda service's segment starts the trace (the caller named a root, no parent).
     const service = one(
       documents.filter((d) => d.origin === 'AWS::Lambda' && d.name === requestor),
       'requestor AWS::Lambda',
