@@ -28,6 +28,7 @@ import { handleHttpApiRequest } from './services/http-api/handler.js';
 import { handleInvoke } from './services/lambda-api/invoke-api.js';
 import { handleRestApiRequest } from './services/rest-api/handler.js';
 import { handleSts } from './services/sts/handler.js';
+import { XRayDaemon } from './services/xray/daemon.js';
 import { percentDecode } from './sigv4/canonical.js';
 
 /** Options of {@link LocalStack.start}. */
@@ -63,6 +64,8 @@ export interface LocalStackOptions {
   warn?: (line: string) => void;
   /** Receives every authorization decision (who, what, which policy said what, why). @default none */
   decisions?: DecisionSink;
+  /** Every X-Ray segment document, one JSON line each (`serve --traces <file>`). @default none */
+  tracesFile?: string;
 }
 
 /** The state file of CONTRACT.md: endpoints, APIs, functions and principals. */
@@ -109,6 +112,8 @@ const SCOPE_SERVICE =
 export class LocalStack {
   readonly identities: IdentityStore;
   readonly runtimes = new Map<string, FunctionRuntime>();
+  /** The local X-Ray daemon: the functions' segments and the stack's own. */
+  xray!: XRayDaemon;
   #server: Server | undefined;
   #origin = '';
 
@@ -148,6 +153,13 @@ export class LocalStack {
     for (const line of model.warnings) warn(line);
     const seed = projectSeed(options.seedFile ?? defaultSeedFile(options.assemblyDir), options.fresh);
     const stack = new LocalStack(model, options, warn, seed);
+    stack.xray = await XRayDaemon.start({
+      tracesFile: options.tracesFile,
+      warn,
+      // The secrets of every principal, minted ones included: never in a document written.
+      secrets: () =>
+        stack.identities.all().flatMap(({ credentials }) => [credentials.secretAccessKey, credentials.sessionToken]),
+    });
     stack.#server = await listen(options.port ?? 0, (request) => stack.#route(request), stack.#now);
     stack.#origin = `http://127.0.0.1:${(stack.#server.address() as AddressInfo).port}`;
     stack.#prepare();
@@ -239,9 +251,11 @@ export class LocalStack {
   public async close(): Promise<void> {
     for (const runtime of this.runtimes.values()) runtime.close();
     const server = this.#server;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (server) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    await this.xray?.close();
   }
 
   #now = (): Date => this.options.now?.() ?? new Date();
@@ -257,6 +271,7 @@ export class LocalStack {
         new FunctionRuntime(fn, {
           environment: this.#environment(fn, session),
           output: this.options.functionOutput ?? 'inherit',
+          segments: this.xray,
         }),
       );
     }
@@ -315,6 +330,7 @@ export class LocalStack {
       runtimes: this.runtimes,
       now: this.options.now,
       decisions: this.options.decisions,
+      segments: this.xray,
     };
     const { model } = this;
     const host = request.headers.find(([name]) => name.toLowerCase() === 'host')?.[1]?.toLowerCase() ?? '';

@@ -68,6 +68,8 @@ export interface FunctionModel {
   qualifiers: Record<string, string>;
   /** Why it cannot run here (its callers then get a 502); undefined when it can. */
   unsupported?: string | undefined;
+  /** X-Ray tracing (`TracingConfig.Mode`): `Active` samples every invocation here, `PassThrough` only sampled callers'. @default 'PassThrough' */
+  tracing?: 'Active' | 'PassThrough' | undefined;
 }
 
 /** A method of a REST API. */
@@ -96,6 +98,10 @@ export interface RestApiModel {
   stageName: string;
   policy?: PolicyDocument | undefined;
   methods: MethodModel[];
+  /** Its `Name`, as X-Ray names the stage's segments (`<name>/<stage>`). @default the logical id */
+  name?: string | undefined;
+  /** X-Ray tracing on the stage (`TracingEnabled`). @default false */
+  tracingEnabled?: boolean | undefined;
 }
 
 /** A Lambda function URL (`AWS::Lambda::Url`). */

@@ -378,6 +378,9 @@ export const READERS: Record<string, Reader> = {
     const inline = stack.attempt(`${logicalId}.Code.ZipFile`, () =>
       resolve((props.Code as { ZipFile?: unknown } | undefined)?.ZipFile, scope),
     );
+    const tracing = stack.attempt(`${logicalId}.TracingConfig`, () =>
+      resolve((props.TracingConfig as { Mode?: unknown } | undefined)?.Mode, scope),
+    );
     const logGroup = stack.attempt(`${logicalId}.LoggingConfig`, () =>
       resolve((props.LoggingConfig as { LogGroup?: unknown } | undefined)?.LogGroup, scope),
     );
@@ -404,6 +407,7 @@ export const READERS: Record<string, Reader> = {
         memoryMb: Number(props.MemorySize ?? 128),
         environment: Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(v)])),
         unsupported: unsupportedReason(props, codeDir, inline),
+        tracing: tracing === 'Active' ? 'Active' : 'PassThrough',
       },
     });
     const entry = app.functions.at(-1);
@@ -606,6 +610,16 @@ export const READERS: Record<string, Reader> = {
             return typeof resolved === 'string' ? JSON.parse(resolved) : resolved;
           });
     if (props.Policy !== undefined && policy === undefined) return;
+    // A stage of its own says TracingEnabled; a stage a Deployment makes, StageDescription.TracingEnabled.
+    const tracing = stack.attempt(`${logicalId} stage TracingEnabled`, () =>
+      resolve(
+        stage
+          ? stage[1].Properties?.TracingEnabled
+          : (deployment?.[1].Properties?.StageDescription as { TracingEnabled?: unknown } | undefined)?.TracingEnabled,
+        scope,
+      ),
+    );
+    const name = stack.attempt(`${logicalId}.Name`, () => resolve(props.Name, scope));
     app.model.apis.push({
       stackName: scope.stackName,
       logicalId,
@@ -615,6 +629,8 @@ export const READERS: Record<string, Reader> = {
       stageName,
       policy: policy as PolicyDocument | undefined,
       methods,
+      name: typeof name === 'string' ? name : logicalId,
+      tracingEnabled: tracing === true || tracing === 'true',
     });
   },
 };

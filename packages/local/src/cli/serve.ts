@@ -11,7 +11,7 @@ const PARENT_CHECK_MS = 250;
 
 /**
  * `iam-m2m-local serve --assembly <cdk.out> --port <P> --state <file> [--account <12 digits>] [--org <o-…>] [--organization <file>] [--fresh]
- * [--explain] [--decisions <file>] [--policy-report <file>]`: serves the assembly until SIGTERM or SIGINT,
+ * [--explain] [--decisions <file>] [--policy-report <file>] [--traces <file>]`: serves the assembly until SIGTERM or SIGINT,
  * printing one line per denied request (every decision with `--explain`), or until the process that started it is gone
  * (a package manager killed between the user and this process does not pass signals on).
  */
@@ -29,6 +29,7 @@ export async function serve(args: string[]): Promise<void> {
       explain: { type: 'boolean', default: false },
       decisions: { type: 'string' },
       'policy-report': { type: 'string' },
+      traces: { type: 'string' },
     },
   });
   const port = Number(values.port ?? '0');
@@ -51,6 +52,7 @@ export async function serve(args: string[]): Promise<void> {
     assemblyDir: resolve(values.assembly),
     port,
     defaultAccountId: values.account,
+    tracesFile: values.traces === undefined ? undefined : resolve(values.traces),
   }).catch(failFor);
   stack.writeState(values.state);
   process.stderr.write(`iam-m2m-local: serving ${stack.origin} (state in ${values.state})\n`);

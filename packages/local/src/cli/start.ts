@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { policyReport, policyReportSummary } from '../iam/policy-report.js';
+import { newTraceId } from '../lambda/tracing.js';
+import { traceTree } from '../services/xray/trace-tree.js';
 import { LocalStack } from '../stack.js';
 import { decisionOutputs } from './decisions.js';
 import { fail, failFor, parseArgsOrFail } from './fail.js';
@@ -40,7 +42,9 @@ export async function start(args: string[]): Promise<void> {
   try {
     const requestor = stack.runtime('requestor');
     if (!requestor) fail('the assembly has no function named requestor');
-    const outcome = await requestor.invoke({});
+    // A trace of our own, its sampling left to Lambda (the requestor's tracing is Active).
+    const traceId = newTraceId();
+    const outcome = await requestor.invoke({}, { trace: { root: traceId } });
     const state = stack.state();
     const api = state.apis[0];
     const caller = stack.identity('requestor')?.principal;
@@ -51,6 +55,9 @@ export async function start(args: string[]): Promise<void> {
         '',
       ].join('\n'),
     );
+    // Functions send their last segments as the invocation ends: wait for the trace to go quiet.
+    const tree = traceTree(await stack.xray.settle(traceId));
+    if (tree.length > 0) process.stdout.write(`\nIts X-Ray trace ${traceId}:\n${tree.join('\n')}\n\n`);
     if (!outcome.ok) fail(`requestor failed: ${outcome.error.errorType}: ${outcome.error.errorMessage}`);
     process.stdout.write(`${policyReportSummary(policyReport(records, stack.identities.all()))}\n`);
     process.stdout.write(`${JSON.stringify(outcome.result)}\n`);

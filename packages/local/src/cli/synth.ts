@@ -140,7 +140,11 @@ export function runApp(app: CdkApp, outDir: string): Promise<void> {
     child.once('exit', (code) => {
       if (code === 0) return resolvePromise();
       // The app's own last lines say what went wrong (a compile error, a failed bundling, cdk-nag).
-      const lines = output.trim().split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('at '));
+      const lines = output
+        .trim()
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line && !line.startsWith('at '));
       const cause = lines.findLast((line) => /\b[A-Za-z]*Error\b|\berror\b/.test(line)) ?? lines.at(-1);
       reject(new Error(`the CDK app failed (exit ${code}): ${cause ?? 'no output'}`));
     });

@@ -8,6 +8,14 @@ import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 import type { FunctionModel } from '../assembly/model.js';
 import { type NodeBinary, nodeBinaryFor } from './node-binary.js';
+import {
+  formatTraceHeader,
+  type InvocationTimes,
+  lambdaSegments,
+  lambdaTrace,
+  type SegmentSink,
+  type TraceContext,
+} from './tracing.js';
 
 /** The error payload of a failed invocation, as Lambda reports it. */
 export interface InvocationError {
@@ -27,6 +35,8 @@ export interface InvokeOptions {
   requestId?: string;
   /** The version that runs (`$LATEST`, `1`): `AWS_LAMBDA_FUNCTION_VERSION` and the log's START line. @default '$LATEST' */
   version?: string;
+  /** The caller's trace context (`X-Amzn-Trace-Id`, or API Gateway's), continued as Lambda does. @default none */
+  trace?: TraceContext | undefined;
 }
 
 /** Options of {@link FunctionRuntime}. */
@@ -37,6 +47,8 @@ export interface RuntimeOptions {
   output?: 'inherit' | 'ignore';
   /** Most execution environments at once. @default 16 */
   maxConcurrency?: number;
+  /** Where the Lambda service side's segments go (the local X-Ray daemon). @default none: nothing recorded */
+  segments?: SegmentSink | undefined;
 }
 
 const RUNNER = fileURLToPath(new URL('./runner.mjs', import.meta.url));
@@ -68,6 +80,9 @@ interface Container {
   cold: boolean;
   startedAt: number;
   readyAt: number;
+  /** The same two moments in epoch milliseconds, for trace segments. */
+  startedEpoch: number;
+  readyEpoch: number;
 }
 
 const two = (n: number) => String(n).padStart(2, '0');
@@ -89,14 +104,6 @@ const END_MARKER = new RegExp(`${END_MARK}([0-9a-f-]+)\n`, 'g');
 function logStreamName(now = new Date()): string {
   const day = `${now.getUTCFullYear()}/${two(now.getUTCMonth() + 1)}/${two(now.getUTCDate())}`;
   return `${day}/[$LATEST]${randomBytes(16).toString('hex')}`;
-}
-
-/** `Root=1-<8 hex seconds>-<24 hex>;Parent=<16 hex>;Sampled=0`: an X-Ray trace header, not sampled (no daemon here). */
-function traceHeader(now = Date.now()): string {
-  const seconds = Math.floor(now / 1000)
-    .toString(16)
-    .padStart(8, '0');
-  return `Root=1-${seconds}-${randomBytes(12).toString('hex')};Parent=${randomBytes(8).toString('hex')};Sampled=0`;
 }
 
 /**
@@ -134,6 +141,7 @@ export class FunctionRuntime {
   public async invoke(event: unknown, options: InvokeOptions = {}): Promise<InvocationResult> {
     const requestId = options.requestId ?? randomUUID();
     const version = options.version ?? '$LATEST';
+    const received = Date.now();
     if (this.fn.unsupported) {
       process.stderr.write(
         `iam-m2m-local: ${this.fn.name} (${this.fn.functionName}) was invoked but cannot run locally: ${this.fn.unsupported}\n`,
@@ -156,6 +164,11 @@ export class FunctionRuntime {
     const cold = container.cold;
     container.cold = false;
     container.output = [];
+    // The function segment's id is the Parent its own subsegments name (as on Lambda).
+    const trace = lambdaTrace(this.fn.tracing, options.trace);
+    const traceHeader = formatTraceHeader({ ...trace.context, parent: trace.functionId });
+    const invocationStart = Date.now();
+    let invocationEnd = invocationStart;
     try {
       const outcome = await new Promise<InvocationResult>((resolve) => {
         const finish = (outcome: InvocationResult) => {
@@ -188,14 +201,32 @@ export class FunctionRuntime {
           requestId,
           event,
           version,
-          traceId: traceHeader(),
+          traceId: traceHeader,
           deadline: Date.now() + timeoutMs,
           invokedFunctionArn: this.fn.arn,
         });
       });
       const durationMs = performance.now() - started;
+      invocationEnd = Date.now();
       if (outcome.ok || outcome.error.errorType !== 'Sandbox.Timedout') await this.#outputEnded(container, id);
       const initMs = cold ? container.readyAt - container.startedAt : undefined;
+      if (trace.context.sampled && this.options.segments) {
+        const times: InvocationTimes = {
+          received,
+          init: cold ? { start: container.startedEpoch, end: container.readyEpoch } : undefined,
+          invocationStart,
+          invocationEnd,
+          end: Date.now(),
+        };
+        const failure = outcome.ok
+          ? undefined
+          : {
+              ...outcome.error,
+              fault: outcome.error.errorType.startsWith('Sandbox.') || outcome.error.errorType === 'Runtime.ExitError',
+            };
+        for (const document of lambdaSegments(trace, this.fn, requestId, times, failure))
+          this.options.segments.record(document);
+      }
       return { ...outcome, log: this.#log(container, requestId, version, durationMs, initMs) };
     } finally {
       this.#release(container);
@@ -278,6 +309,7 @@ export class FunctionRuntime {
     const { fn } = this;
     const codeDir = this.#codeDir();
     const startedAt = performance.now();
+    const startedEpoch = Date.now();
     const child = fork(RUNNER, [], {
       cwd: codeDir,
       env: {
@@ -296,6 +328,8 @@ export class FunctionRuntime {
         AWS_REGION: fn.region,
         AWS_DEFAULT_REGION: fn.region,
         AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
+        // Lambda's X-Ray daemon: the local one (its address in both of Lambda's forms).
+        ...(this.options.segments ? xrayDaemonVariables(this.options.segments.address) : {}),
         LANG: 'en_US.UTF-8',
         TZ: ':UTC',
         ...(SDK_NODE_MODULES ? { NODE_PATH: SDK_NODE_MODULES } : {}),
@@ -312,6 +346,8 @@ export class FunctionRuntime {
       cold: true,
       startedAt,
       readyAt: startedAt,
+      startedEpoch,
+      readyEpoch: startedEpoch,
     };
     for (const stream of [child.stdout, child.stderr]) {
       // One decoder per stream (a character may straddle chunks), and the end of a chunk that
@@ -350,6 +386,17 @@ export class FunctionRuntime {
       child.once('exit', (code, signal) => reject(new Error(signal ?? `exit status ${code}`)));
     });
     container.readyAt = performance.now();
+    container.readyEpoch = Date.now();
     return container;
   }
+}
+
+/** `AWS_XRAY_DAEMON_ADDRESS` (`ip:port`), `_AWS_XRAY_DAEMON_ADDRESS` and `_AWS_XRAY_DAEMON_PORT`, as Lambda sets them. */
+function xrayDaemonVariables(address: string): Record<string, string> {
+  const colon = address.lastIndexOf(':');
+  return {
+    AWS_XRAY_DAEMON_ADDRESS: address,
+    _AWS_XRAY_DAEMON_ADDRESS: address.slice(0, colon),
+    _AWS_XRAY_DAEMON_PORT: address.slice(colon + 1),
+  };
 }

@@ -2,6 +2,7 @@ import { versionOf } from '../assembly/function-reference.js';
 import { AwsError, GATEWAY_MESSAGE } from '../aws-error.js';
 import { evaluateAccess } from '../iam/evaluate.js';
 import type { FunctionRuntime, InvocationResult } from '../lambda/runtime.js';
+import type { TraceContext } from '../lambda/tracing.js';
 import type { ServiceContext } from './context.js';
 
 /** Lambda's synchronous payload limits: the event, and the result (100 bytes more, as Lambda counts). */
@@ -57,12 +58,13 @@ export async function invokeWithin(
   { runtime, version }: Integration,
   event: unknown,
   timeoutMs: number,
+  trace?: TraceContext,
 ): Promise<InvocationResult | 'timeout'> {
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), timeoutMs);
   });
-  return Promise.race([runtime.invoke(event, { version }), timedOut]).finally(() => clearTimeout(timer));
+  return Promise.race([runtime.invoke(event, { version, trace }), timedOut]).finally(() => clearTimeout(timer));
 }
 
 /** Whether a successful result is over Lambda's response limit (the integration then fails). */

@@ -8,6 +8,7 @@ import { type RequestFacts, requestContext } from '../../iam/context-keys.js';
 import type { DecisionSink } from '../../iam/decisions.js';
 import type { Identity } from '../../iam/identities.js';
 import type { FunctionRuntime } from '../../lambda/runtime.js';
+import { parseTraceHeader } from '../../lambda/tracing.js';
 import { type ReceivedRequest, verifySignature } from '../../sigv4/verify.js';
 import type { ServiceContext } from '../context.js';
 
@@ -150,13 +151,15 @@ export async function handleInvoke(
     }
   }
   const requestId = randomUUID();
+  // Lambda continues the caller's trace (an instrumented SDK client sends X-Amzn-Trace-Id).
+  const trace = parseTraceHeader(header('x-amzn-trace-id'));
   const base = { 'x-amzn-requestid': requestId, 'x-amz-executed-version': version };
   if (type === 'DryRun') return { status: 204, headers: base, body: '' };
   if (type === 'Event') {
-    void runtime.invoke(event, { requestId, version });
+    void runtime.invoke(event, { requestId, version, trace });
     return { status: 202, headers: base, body: '' };
   }
-  const outcome = await runtime.invoke(event, { requestId, version });
+  const outcome = await runtime.invoke(event, { requestId, version, trace });
   if (!outcome.ok && outcome.error.errorType === 'Runtime.Unsupported') {
     throw new AwsError(502, 'ServiceException', outcome.error.errorMessage, LAMBDA_ERROR);
   }

@@ -13,6 +13,7 @@ import type { ServiceContext } from '../context.js';
 import { apiGatewayIntegration, invokeWithin, MAX_EVENT_BYTES, resultTooLarge } from '../integration.js';
 import { restProxyEvent, toProxyResponse } from './event.js';
 import { matchRoute, type RouteMatch } from './routes.js';
+import { StageTrace } from './stage-trace.js';
 
 const internalError = () => new AwsError(502, 'InternalServerErrorException', 'Internal server error', GATEWAY_MESSAGE);
 
@@ -119,7 +120,8 @@ export function authorizeRestRequest(
 /**
  * Serves one request to a REST API as API Gateway does: route (unknown → 403 Missing
  * Authentication Token), AWS_IAM signature, authorization (identity and resource policies),
- * Lambda permission, proxy integration, response mapping (malformed or failed → 502).
+ * Lambda permission, proxy integration, response mapping (malformed or failed → 502). A stage
+ * with X-Ray tracing records its segment, refusals included, and hands the trace to the function.
  *
  * @param stagePath the request target from the stage on, e.g. `/prod/echo?x=1`.
  */
@@ -130,6 +132,35 @@ export async function handleRestApiRequest(
   context: ServiceContext,
 ): Promise<LocalResponse> {
   const requestId = randomUUID();
+  const { segments } = context;
+  const onStage = `${stagePath}/`.startsWith(`/${api.stageName}/`) || stagePath.startsWith(`/${api.stageName}?`);
+  const trace = segments && onStage ? StageTrace.begin(api, request) : undefined;
+  if (!segments || !trace) return serveRestApiRequest(api, request, stagePath, context, requestId);
+  const answer = { status: 500, contentLength: 0 };
+  try {
+    const response = await serveRestApiRequest(api, request, stagePath, context, requestId, trace);
+    answer.status = response.status;
+    answer.contentLength = Buffer.byteLength(response.body);
+    return response;
+  } catch (error) {
+    if (error instanceof AwsError) {
+      answer.status = error.status;
+      answer.contentLength = Buffer.byteLength(error.body);
+    }
+    throw error;
+  } finally {
+    if (trace.upstream.sampled) segments.record(trace.segment(api, request, stagePath, answer, requestId));
+  }
+}
+
+async function serveRestApiRequest(
+  api: RestApiModel,
+  request: LocalRequest,
+  stagePath: string,
+  context: ServiceContext,
+  requestId: string,
+  trace?: StageTrace,
+): Promise<LocalResponse> {
   const requestLine = `${request.method} ${request.target} HTTP/1.1`;
   const headerBytes = request.headers.reduce((sum, [, value]) => sum + Buffer.byteLength(value), 0);
   if (Buffer.byteLength(requestLine) + headerBytes > MAX_HEADER_BYTES) throw headersTooLarge();
@@ -154,13 +185,21 @@ export async function handleRestApiRequest(
   if (route.method.apiKeyRequired) throw new AwsError(403, 'ForbiddenException', 'Forbidden');
 
   const integration = apiGatewayIntegration(context, route.method.functionArn, methodArn, api.accountId);
+  const traceContext = trace?.startLambda(integration.runtime.fn);
+  // With tracing, the integration's X-Amzn-Trace-Id is API Gateway's context, not the caller's.
+  const headers = traceContext
+    ? [
+        ...request.headers.filter(([name]) => name.toLowerCase() !== 'x-amzn-trace-id'),
+        ['X-Amzn-Trace-Id', trace?.headerFor(traceContext) ?? ''] as const,
+      ]
+    : request.headers;
   const event = restProxyEvent({
     api,
     resourceId: route.method.resourceId,
     resourcePath: route.method.resourcePath,
     path,
     httpMethod: request.method,
-    headers: request.headers,
+    headers,
     query: parseQuery(q === -1 ? '' : stagePath.slice(q + 1)),
     pathParameters: route.pathParameters,
     body: Buffer.from(request.body),
@@ -174,7 +213,8 @@ export async function handleRestApiRequest(
   }
   // The integration runs under a Lambda request id of its own, as on AWS, within the
   // integration's timeout (29 s unless the method says otherwise).
-  const outcome = await invokeWithin(integration, event, route.method.timeoutMs);
+  const outcome = await invokeWithin(integration, event, route.method.timeoutMs, traceContext);
+  trace?.endLambda(outcome === 'timeout' ? undefined : 200);
   if (outcome === 'timeout') throw new AwsError(504, '', 'Endpoint request timed out', GATEWAY_MESSAGE);
   const tooLarge = resultTooLarge(outcome);
   const response = outcome.ok && !tooLarge ? toProxyResponse(outcome.result) : undefined;
