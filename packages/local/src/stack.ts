@@ -110,7 +110,7 @@ const SCOPE_SERVICE =
  * ```
  */
 export class LocalStack {
-  readonly identities: IdentityStore;
+  identities: IdentityStore;
   readonly runtimes = new Map<string, FunctionRuntime>();
   /** The local X-Ray daemon: the functions' segments and the stack's own. */
   xray!: XRayDaemon;
@@ -118,7 +118,7 @@ export class LocalStack {
   #origin = '';
 
   private constructor(
-    readonly model: CloudAssemblyModel,
+    public model: CloudAssemblyModel,
     private readonly options: LocalStackOptions,
     private readonly warn: (line: string) => void,
     private readonly seed: Buffer,
@@ -133,23 +133,8 @@ export class LocalStack {
    * @throws {MissingAssemblyError} when `assemblyDir` is not a cloud assembly.
    */
   public static async start(options: LocalStackOptions): Promise<LocalStack> {
-    const model = readCloudAssembly(options.assemblyDir, { defaultAccountId: options.defaultAccountId });
     const warn = options.warn ?? ((line: string) => process.stderr.write(`iam-m2m-local: warning: ${line}\n`));
-    attachManagedPolicies(model);
-    const problems = [
-      ...model.roles.flatMap((role) => role.policies.flatMap(policyProblems)),
-      ...model.roles.flatMap((role) =>
-        role.trustPolicy
-          ? policyProblems({ name: `${role.stackName}/${role.logicalId} trust policy`, document: role.trustPolicy })
-          : [],
-      ),
-      ...model.apis.flatMap((api) =>
-        api.policy
-          ? policyProblems({ name: `${api.stackName}/${api.logicalId} resource policy`, document: api.policy })
-          : [],
-      ),
-    ];
-    if (problems.length > 0) throw new AssemblyError(options.assemblyDir, problems);
+    const model = loadModel(options.assemblyDir, options);
     for (const line of model.warnings) warn(line);
     const seed = projectSeed(options.seedFile ?? defaultSeedFile(options.assemblyDir), options.fresh);
     const stack = new LocalStack(model, options, warn, seed);
@@ -164,6 +149,45 @@ export class LocalStack {
     stack.#origin = `http://127.0.0.1:${(stack.#server.address() as AddressInfo).port}`;
     stack.#prepare();
     return stack;
+  }
+
+  /**
+   * Swaps in a new assembly of the same app (`serve --watch`): new policies, routes and code.
+   * A function whose definition is unchanged keeps its warm processes; a changed one starts
+   * afresh while the old one finishes the invocations it started. Principals keep their
+   * credentials (they derive from the seed and the ARN). Throws, and changes nothing, when the
+   * new assembly cannot be served.
+   *
+   * @returns what changed, for one line of output.
+   */
+  public reload(assemblyDir: string): ReloadSummary {
+    const model = loadModel(assemblyDir, this.options);
+    const before = this.model;
+    const summary = describeChanges(before, model);
+    const issued = this.identities.all().filter((identity) => identity.issued);
+    const identities = new IdentityStore(this.options.now);
+    const principals = principalsOf(model, { ...this.options, seed: this.seed });
+    for (const identity of [...principals, ...issued]) identities.add(identity);
+    const previous = new Map(this.runtimes);
+    this.runtimes.clear();
+    this.model = model;
+    for (const fn of model.functions) {
+      const old = previous.get(fn.arn);
+      const session = principals.find((identity) => identity.name === fn.name) as Identity;
+      const environment = this.#environment(fn, session);
+      if (old && sameFunction(old.fn, fn) && JSON.stringify(old.environment) === JSON.stringify(environment)) {
+        old.fn = fn;
+        this.runtimes.set(fn.arn, old);
+        previous.delete(fn.arn);
+      } else {
+        const output = this.options.functionOutput ?? 'inherit';
+        this.runtimes.set(fn.arn, new FunctionRuntime(fn, { environment, output, segments: this.xray }));
+      }
+    }
+    this.identities = identities;
+    for (const runtime of previous.values()) void runtime.closeWhenIdle();
+    for (const line of model.warnings.filter((line) => !before.warnings.includes(line))) this.warn(line);
+    return summary;
   }
 
   /** `http://127.0.0.1:<port>` */
@@ -407,4 +431,92 @@ export function attachManagedPolicies(model: CloudAssemblyModel): void {
         );
     }
   }
+}
+
+/** What a reload changed. */
+export interface ReloadSummary {
+  /** Functions whose code or configuration changed (they start afresh), added or removed. */
+  functions: { changed: string[]; added: string[]; removed: string[] };
+  /** Roles, APIs, functions and URLs whose policies changed. */
+  policies: string[];
+  /** REST methods, HTTP API routes and function URLs added or removed. */
+  routes: { added: string[]; removed: string[] };
+}
+
+/** What runs, as a function's identity: code, handler, runtime, limits, environment. */
+const runsAs = (fn: FunctionModel) =>
+  JSON.stringify([
+    fn.codeDir,
+    fn.inlineCode,
+    fn.handler,
+    fn.runtime,
+    fn.timeoutSeconds,
+    fn.memoryMb,
+    fn.environment,
+    fn.role.arn,
+  ]);
+const sameFunction = (a: FunctionModel, b: FunctionModel) => runsAs(a) === runsAs(b);
+
+/** The routes of an app: `GET /prod/items`, `ANY /{proxy+} (HTTP API x)`, `function URL of f`. */
+function routesOf(model: CloudAssemblyModel): string[] {
+  return [
+    ...model.apis.flatMap((api) => api.methods.map((m) => `${m.httpMethod} /${api.stageName}${m.resourcePath}`)),
+    ...model.httpApis.flatMap((api) => api.routes.map((route) => `${route.routeKey} (HTTP API ${api.apiId})`)),
+    ...model.functionUrls.map((url) => `function URL of ${url.functionArn.split(':').at(-1)}`),
+  ];
+}
+
+/** Compares two models of one app: functions, policies, routes. */
+export function describeChanges(before: CloudAssemblyModel, after: CloudAssemblyModel): ReloadSummary {
+  const names = (model: CloudAssemblyModel) => new Map(model.functions.map((fn) => [fn.arn, fn]));
+  const old = names(before);
+  const now = names(after);
+  const policiesOf = (model: CloudAssemblyModel) =>
+    new Map<string, string>([
+      ...model.roles.map((role): [string, string] => [
+        `role ${role.name}`,
+        JSON.stringify([role.policies, role.boundary, role.trustPolicy]),
+      ]),
+      ...model.apis.map((api): [string, string] => [
+        `${api.stackName}/${api.logicalId} policy`,
+        JSON.stringify(api.policy),
+      ]),
+      ...model.functions.map((fn): [string, string] => [`${fn.name} permissions`, JSON.stringify(fn.permissions)]),
+    ]);
+  const p0 = policiesOf(before);
+  const p1 = policiesOf(after);
+  const r0 = routesOf(before);
+  const r1 = routesOf(after);
+  return {
+    functions: {
+      changed: [...now]
+        .filter(([arn, fn]) => old.has(arn) && !sameFunction(old.get(arn) as FunctionModel, fn))
+        .map(([, fn]) => fn.name),
+      added: [...now].filter(([arn]) => !old.has(arn)).map(([, fn]) => fn.name),
+      removed: [...old].filter(([arn]) => !now.has(arn)).map(([, fn]) => fn.name),
+    },
+    policies: [...p1].filter(([key, value]) => p0.has(key) && p0.get(key) !== value).map(([key]) => key),
+    routes: { added: r1.filter((route) => !r0.includes(route)), removed: r0.filter((route) => !r1.includes(route)) },
+  };
+}
+
+/** Reads an assembly into a model the stack can serve: managed policies attached, every policy checked. */
+function loadModel(assemblyDir: string, options: Pick<LocalStackOptions, 'defaultAccountId'>): CloudAssemblyModel {
+  const model = readCloudAssembly(assemblyDir, { defaultAccountId: options.defaultAccountId });
+  attachManagedPolicies(model);
+  const problems = [
+    ...model.roles.flatMap((role) => role.policies.flatMap(policyProblems)),
+    ...model.roles.flatMap((role) =>
+      role.trustPolicy
+        ? policyProblems({ name: `${role.stackName}/${role.logicalId} trust policy`, document: role.trustPolicy })
+        : [],
+    ),
+    ...model.apis.flatMap((api) =>
+      api.policy
+        ? policyProblems({ name: `${api.stackName}/${api.logicalId} resource policy`, document: api.policy })
+        : [],
+    ),
+  ];
+  if (problems.length > 0) throw new AssemblyError(assemblyDir, problems);
+  return model;
 }

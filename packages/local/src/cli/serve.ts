@@ -1,10 +1,11 @@
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { readOrganization } from '../iam/organization.js';
 import { policyReport, policyReportText } from '../iam/policy-report.js';
-import { LocalStack } from '../stack.js';
+import { LocalStack, type ReloadSummary } from '../stack.js';
 import { decisionOutputs } from './decisions.js';
 import { fail, failFor, parseArgsOrFail } from './fail.js';
+import { cachedSynth, watchApp } from './synth.js';
 
 /** How often a served stack checks that whoever started it is still there. */
 const PARENT_CHECK_MS = 250;
@@ -30,6 +31,8 @@ export async function serve(args: string[]): Promise<void> {
       decisions: { type: 'string' },
       'policy-report': { type: 'string' },
       traces: { type: 'string' },
+      app: { type: 'string' },
+      watch: { type: 'boolean', default: false },
     },
   });
   const port = Number(values.port ?? '0');
@@ -43,23 +46,54 @@ export async function serve(args: string[]): Promise<void> {
     fail(
       `--org must be an AWS Organizations id (o-, then 10 to 32 lowercase letters or digits), got ${JSON.stringify(values.org)}`,
     );
+  // --app <dir with cdk.json>: synthesize it (or reuse its unchanged synth); --watch without
+  // --app watches the app whose cdk.out is served (this repository's: ../infra).
+  const assemblyDir = resolve(values.assembly);
+  const appDir = values.app
+    ? resolve(values.app)
+    : values.watch && existsSync(join(dirname(assemblyDir), 'cdk.json'))
+      ? dirname(assemblyDir)
+      : undefined;
+  if (values.watch && !appDir)
+    fail('--watch needs --app <folder with cdk.json> (the app to synthesize again on changes)');
+  const synthesized = appDir
+    ? await cachedSynth({ dir: appDir }).catch((error: Error) => fail(`synth failed: ${error.message}`))
+    : undefined;
   const { sink, records } = decisionOutputs({ explain: values.explain, file: values.decisions });
   const stack = await LocalStack.start({
     decisions: sink,
     organizationId: values.org,
     organization: values.organization === undefined ? undefined : readOrganizationOrFail(values.organization),
     fresh: values.fresh,
-    assemblyDir: resolve(values.assembly),
+    assemblyDir: synthesized?.assemblyDir ?? assemblyDir,
+    ...(appDir ? { seedFile: join(appDir, '.iam-m2m-local', 'seed') } : {}),
     port,
     defaultAccountId: values.account,
     tracesFile: values.traces === undefined ? undefined : resolve(values.traces),
   }).catch(failFor);
   stack.writeState(values.state);
   process.stderr.write(`iam-m2m-local: serving ${stack.origin} (state in ${values.state})\n`);
+  const stopWatching =
+    values.watch && appDir
+      ? watchApp(appDir, async () => {
+          const started = performance.now();
+          try {
+            const next = await cachedSynth({ dir: appDir });
+            const summary = stack.reload(next.assemblyDir);
+            stack.writeState(values.state as string);
+            const seconds = ((performance.now() - started) / 1000).toFixed(1);
+            process.stderr.write(`iam-m2m-local: reloaded in ${seconds} s: ${reloadLine(summary)}\n`);
+          } catch (error) {
+            const cause = (error as Error).message.split('\n').filter(Boolean).slice(0, 2).join(' ');
+            process.stderr.write(`iam-m2m-local: reload failed, still serving the last good app: ${cause}\n`);
+          }
+        })
+      : undefined;
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
+    stopWatching?.();
     const report = values['policy-report'];
     if (report) {
       const reports = policyReport(records, stack.identities.all());
@@ -83,4 +117,21 @@ function readOrganizationOrFail(file: string) {
     for (const line of (error as Error).message.split('\n')) process.stderr.write(`iam-m2m-local: ${line}\n`);
     process.exit(1);
   }
+}
+
+/** `functions rebuilt: hello; policies changed: role requestor; routes added: GET /prod/new` (or nothing changed). */
+function reloadLine(summary: ReloadSummary): string {
+  const parts = (
+    [
+      ['functions rebuilt', summary.functions.changed],
+      ['functions added', summary.functions.added],
+      ['functions removed', summary.functions.removed],
+      ['policies changed', summary.policies],
+      ['routes added', summary.routes.added],
+      ['routes removed', summary.routes.removed],
+    ] as [string, string[]][]
+  )
+    .filter(([, names]) => names.length > 0)
+    .map(([what, names]) => `${what}: ${names.join(', ')}`);
+  return parts.length > 0 ? parts.join('; ') : 'nothing the local stack serves changed';
 }

@@ -1,6 +1,16 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  watch,
+} from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 
 /** The context the CDK CLI gives an app (path and asset metadata), as `cdk synth` runs it. */
@@ -198,4 +208,51 @@ function prune(cacheRoot: string, keep: string): void {
     if (path !== keep && (leftover || (!path.split(sep).at(-1)?.startsWith('.') && index >= KEPT)))
       rmSync(path, { recursive: true, force: true });
   });
+}
+
+/**
+ * Calls `onChange` (debounced, never two at once) when an input of the app changes: the folders
+ * of `cdk.json`'s `watch.include` globs, watched recursively, filtered as {@link appInputs}.
+ * Returns a function that stops watching.
+ */
+export function watchApp(dir: string, onChange: () => Promise<void>, debounceMs = 250): () => void {
+  const config = readCdkJson(dir);
+  const include = list(config.watch?.include);
+  const roots = new Set(
+    (include.length > 0 ? include : ['**']).map((glob) =>
+      resolve(dir, glob.split('*')[0]?.replace(/[^/]*$/, '') || '.'),
+    ),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let again = false;
+  const run = () => {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = onChange().finally(() => {
+      running = undefined;
+      if (again) {
+        again = false;
+        run();
+      }
+    });
+  };
+  const watchers = [...roots]
+    .filter((root) => existsSync(root))
+    .map((root) =>
+      watch(root, { recursive: true }, (_event, name) => {
+        const file = name ? join(root, name.toString()) : root;
+        const parts = relative(dir, file).split(sep);
+        if (parts.some((part) => ALWAYS_EXCLUDED.includes(part) || part.startsWith('cdk.out'))) return;
+        if (!appInputs(dir).includes(file)) return;
+        clearTimeout(timer);
+        timer = setTimeout(run, debounceMs);
+      }),
+    );
+  return () => {
+    clearTimeout(timer);
+    for (const watcher of watchers) watcher.close();
+  };
 }

@@ -125,7 +125,7 @@ export class FunctionRuntime {
   readonly #node: NodeBinary;
 
   public constructor(
-    public readonly fn: FunctionModel,
+    public fn: FunctionModel,
     private readonly options: RuntimeOptions,
   ) {
     this.#maxConcurrency = options.maxConcurrency ?? 16;
@@ -262,6 +262,18 @@ export class FunctionRuntime {
       ...(initMs === undefined ? [] : [`Init Duration: ${initMs.toFixed(2)} ms`]),
     ].join('\t');
     return `START RequestId: ${requestId} Version: ${version}\n${output}END RequestId: ${requestId}\n${report}\t\n`;
+  }
+
+  /** The environment its processes start with. */
+  public get environment(): Readonly<Record<string, string>> {
+    return this.options.environment;
+  }
+
+  /** Stops once the invocations running have finished (a reload's old code finishes what it started). */
+  public async closeWhenIdle(): Promise<void> {
+    while (this.#containers.some((container) => container.busy) || this.#waiting.length > 0)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    this.close();
   }
 
   /** Stops every execution environment. */

@@ -1,7 +1,7 @@
 // The inner loop (issue "A fast inner loop"): a synth cache that is never stale, and runs in one
 // checkout that never share an output folder.
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,20 +9,18 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { appInputs, cachedSynth } from '../../src/cli/synth.js';
-import { LocalStack } from '../../src/stack.js';
+import { LocalStack, type LocalState } from '../../src/stack.js';
 import { clientFor } from '../helpers/stack.js';
 
 const cdkLib = createRequire(import.meta.url).resolve('aws-cdk-lib');
 const cli = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 
-/** A small CDK app of its own folder: a REST API (AWS_IAM) in front of an inline function whose code is handler.js. */
-function tinyApp(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'iam-m2m-tiny-app-'));
-  writeFileSync(join(dir, 'cdk.json'), JSON.stringify({ app: 'node app.cjs', watch: { include: ['**'] } }));
-  writeFileSync(join(dir, 'handler.js'), 'exports.handler = async () => ({ statusCode: 200, body: "v1" });\n');
-  writeFileSync(
-    join(dir, 'app.cjs'),
-    `const { readFileSync } = require('node:fs');
+/** handler.js of the tiny app: answers `body`, after 1.5 s when asked `?slow=1`. */
+const handlerCode = (body: string) =>
+  `exports.handler = async (event) => { if (event.queryStringParameters?.slow) await new Promise((r) => setTimeout(r, 1500)); return { statusCode: 200, body: ${JSON.stringify(body)} }; };\n`;
+
+/** app.cjs of the tiny app; `extra` is more CDK code (a route, a policy). */
+const appCode = (extra = '') => `const { readFileSync } = require('node:fs');
 const cdk = require(${JSON.stringify(cdkLib)});
 const app = new cdk.App();
 const stack = new cdk.Stack(app, 'Tiny');
@@ -33,9 +31,16 @@ const fn = new cdk.aws_lambda.Function(stack, 'Handler', {
 });
 const api = new cdk.aws_apigateway.RestApi(stack, 'Api', { defaultMethodOptions: { authorizationType: cdk.aws_apigateway.AuthorizationType.IAM } });
 api.root.addMethod('GET', new cdk.aws_apigateway.LambdaIntegration(fn));
+${extra}
 app.synth();
-`,
-  );
+`;
+
+/** A small CDK app of its own folder: a REST API (AWS_IAM) in front of an inline function whose code is handler.js. */
+function tinyApp(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'iam-m2m-tiny-app-'));
+  writeFileSync(join(dir, 'cdk.json'), JSON.stringify({ app: 'node app.cjs', watch: { include: ['**'] } }));
+  writeFileSync(join(dir, 'handler.js'), handlerCode('v1'));
+  writeFileSync(join(dir, 'app.cjs'), appCode());
   return dir;
 }
 
@@ -54,7 +59,7 @@ describe('the synth cache', () => {
     const second = await cachedSynth({ dir });
     expect(second).toMatchObject({ cached: true, assemblyDir: first.assemblyDir });
 
-    writeFileSync(join(dir, 'handler.js'), 'exports.handler = async () => ({ statusCode: 200, body: "v2" });\n');
+    writeFileSync(join(dir, 'handler.js'), handlerCode('v2'));
     const third = await cachedSynth({ dir });
     expect(third.cached).toBe(false);
     expect(third.assemblyDir).not.toBe(first.assemblyDir);
@@ -95,5 +100,76 @@ describe('two start runs at the same time in one checkout', () => {
       expect(last).toMatchObject({ without: { message: 'Missing Authentication Token' }, with: { hello: 'world' } });
     }
     expect(JSON.parse(two.stdout.trim().split('\n').at(-1) ?? '').httpApi.caller.accountId).toBe('222222222222');
+  }, 240_000);
+});
+
+describe('serve --app <dir> --watch', () => {
+  const dir = tinyApp();
+  const stateFile = join(dir, 'state.json');
+  let server: ChildProcess;
+  const lines: string[] = [];
+  const nextLine = (pattern: RegExp, timeoutMs = 60_000) =>
+    new Promise<string>((resolve, reject) => {
+      const started = lines.length;
+      const timer = setTimeout(() => reject(new Error(`no line ${pattern} in:\n${lines.join('\n')}`)), timeoutMs);
+      const check = () => {
+        const found = lines.slice(started).find((line) => pattern.test(line));
+        if (found) {
+          clearTimeout(timer);
+          resolve(found);
+        } else setTimeout(check, 50);
+      };
+      check();
+    });
+  const state = () => JSON.parse(readFileSync(stateFile, 'utf8')) as LocalState;
+  const get = async (query = '', path = '') => {
+    const response = await clientFor(state(), 'operator').get(`${state().apis[0]?.url}${path}${query}`);
+    return { status: response.status, body: await response.text() };
+  };
+  afterAll(() => {
+    server?.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reloads code, policies and routes without a restart, finishing requests in flight, keeping credentials, and surviving a broken edit', async () => {
+    server = spawn(process.execPath, ['--import', 'tsx', cli, 'serve', '--app', dir, '--watch', '--state', stateFile], {
+      cwd: fileURLToPath(new URL('../../', import.meta.url)),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    server.stderr?.on('data', (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
+    await nextLine(/serving http:\/\/127\.0\.0\.1:\d+/);
+    const before = state().principals;
+    expect(await get()).toEqual({ status: 200, body: 'v1' });
+
+    // A handler edit: the request in flight finishes on the old code, the next one runs the new.
+    const inFlight = get('?slow=1');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    writeFileSync(join(dir, 'handler.js'), handlerCode('v2'));
+    expect(await nextLine(/reloaded in [\d.]+ s: functions rebuilt: Handler/)).toBeTruthy();
+    expect(await inFlight).toEqual({ status: 200, body: 'v1' });
+    expect(await get()).toEqual({ status: 200, body: 'v2' });
+    expect(state().principals).toEqual(before);
+
+    // A broken edit: one line, and the last good app keeps serving.
+    writeFileSync(join(dir, 'app.cjs'), appCode('this is not JavaScript'));
+    expect(await nextLine(/reload failed, still serving the last good app: the CDK app failed/)).toMatch(/SyntaxError/);
+    expect(await get()).toEqual({ status: 200, body: 'v2' });
+
+    // An added route answers.
+    writeFileSync(
+      join(dir, 'app.cjs'),
+      appCode("api.root.addResource('new').addMethod('GET', new cdk.aws_apigateway.LambdaIntegration(fn));"),
+    );
+    expect(await nextLine(/reloaded in .*routes added: GET \/prod\/new/)).toBeTruthy();
+    expect(await get('', 'new')).toEqual({ status: 200, body: 'v2' });
+
+    // A policy edit turns an allowed caller into a denied one.
+    writeFileSync(
+      join(dir, 'app.cjs'),
+      appCode(`const policy = new cdk.aws_iam.PolicyDocument({ statements: [new cdk.aws_iam.PolicyStatement({ effect: cdk.aws_iam.Effect.DENY, principals: [new cdk.aws_iam.AnyPrincipal()], actions: ['execute-api:Invoke'], resources: ['execute-api:/*'] })] });
+stack.node.findChild('Api').node.defaultChild.policy = policy.toJSON();`),
+    );
+    expect(await nextLine(/reloaded in .*policies changed/)).toBeTruthy();
+    expect((await get()).status).toBe(403);
   }, 240_000);
 });
