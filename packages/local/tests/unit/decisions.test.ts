@@ -9,7 +9,7 @@ import { type AccessMatrix, accessOf } from '../../src/access.js';
 import type { DecisionRecord } from '../../src/iam/decisions.js';
 import { evaluateAccess } from '../../src/iam/evaluate.js';
 import type { Principal } from '../../src/iam/match.js';
-import type { NamedPolicy, PolicyDocument } from '../../src/iam/policy.js';
+import type { NamedPolicy, PolicyDocument, PolicyStatement as Statement } from '../../src/iam/policy.js';
 import { policyReport } from '../../src/iam/policy-report.js';
 import { LocalStack, type LocalState } from '../../src/stack.js';
 import { awsError, clientFor, principal } from '../helpers/stack.js';
@@ -31,6 +31,15 @@ const allowIdentity: NamedPolicy = {
 const apiPolicy = (statement: Record<string, unknown>): PolicyDocument => ({
   Statement: [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: METHOD_ARN, ...statement }] as never,
 });
+
+/** The API trusts the caller's account. */
+const ALLOW_PARTNER: Statement = {
+  Sid: 'AllowPartner',
+  Effect: 'Allow',
+  Principal: { AWS: CALLER },
+  Action: 'execute-api:Invoke',
+  Resource: METHOD_ARN,
+};
 
 /**
  * The cases of the issue, each with the reason line a user reads. AWS's rules
@@ -77,13 +86,7 @@ const CASES: {
     identity: [allowIdentity],
     resource: {
       Statement: [
-        {
-          Sid: 'AllowPartner',
-          Effect: 'Allow',
-          Principal: { AWS: CALLER },
-          Action: 'execute-api:Invoke',
-          Resource: METHOD_ARN,
-        },
+        ALLOW_PARTNER,
         { Sid: 'NoItems', Effect: 'Deny', Principal: '*', Action: 'execute-api:Invoke', Resource: METHOD_ARN },
       ],
     },
@@ -96,13 +99,7 @@ const CASES: {
     identity: [allowIdentity],
     resource: {
       Statement: [
-        {
-          Sid: 'AllowPartner',
-          Effect: 'Allow',
-          Principal: { AWS: CALLER },
-          Action: 'execute-api:Invoke',
-          Resource: METHOD_ARN,
-        },
+        ALLOW_PARTNER,
         {
           Sid: 'OnlyTheBatchRole',
           Effect: 'Deny',
