@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalStack } from '@iam-m2m/local';
 import { createIamClient } from '@iam-m2m/middleware';
+import { build } from 'esbuild';
 import { median, round } from './stats.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -11,10 +13,36 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 // A minimal HTTP server in its own process, so client and server do not share one event loop.
 const SERVER = `const s=require('node:http').createServer((q,r)=>{q.resume();q.on('end',()=>r.end('{"ok":true}'))});s.keepAliveTimeout=60000;s.listen(0,'127.0.0.1',()=>process.send(s.address().port));`;
 
-async function startServer(): Promise<{ url: string; stop: () => void }> {
-  const child = spawn(process.execPath, ['-e', SERVER], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+interface Server {
+  url: string;
+  stop: () => void;
+}
+
+async function serve(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Server> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env });
   const port = await new Promise<number>((resolve) => child.once('message', (p) => resolve(Number(p))));
   return { url: `http://127.0.0.1:${port}/prod/`, stop: () => child.kill() };
+}
+
+const startServer = (): Promise<Server> => serve(['-e', SERVER]);
+
+/** The verifying server (bench/fixtures/verifying-server.ts), bundled and run in its own process. */
+async function startVerifyingServer(): Promise<Server> {
+  const outfile = join(mkdtempSync(join(tmpdir(), 'iam-m2m-verifier-')), 'server.mjs');
+  await build({
+    entryPoints: [join(root, 'bench/fixtures/verifying-server.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    outfile,
+    logLevel: 'silent',
+  });
+  return serve([outfile], {
+    ...process.env,
+    BENCH_ACCESS_KEY_ID: credentials.accessKeyId,
+    BENCH_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    BENCH_SESSION_TOKEN: credentials.sessionToken,
+  });
 }
 
 /** Requests per second for `total` calls with `concurrency` in flight. */
@@ -29,17 +57,29 @@ async function rps(call: () => Promise<unknown>, total: number, concurrency: num
   return total / ((performance.now() - start) / 1000);
 }
 
-/** Interleaved rounds of two calls; the median rps of each. */
+/** Requests per second and this process's CPU µs per call (user + system). */
+async function rpsAndCpu(call: () => Promise<unknown>, total: number, concurrency: number) {
+  const before = process.cpuUsage();
+  const perSecond = await rps(call, total, concurrency);
+  const cpu = process.cpuUsage(before);
+  return { rps: perSecond, cpuUs: (cpu.user + cpu.system) / total };
+}
+
+/** Interleaved rounds of two calls; the median rps and client CPU µs per call of each. */
 async function compare(a: () => Promise<unknown>, b: () => Promise<unknown>, total: number, concurrency: number) {
   await rps(a, Math.ceil(total / 5), concurrency);
   await rps(b, Math.ceil(total / 5), concurrency);
-  const first: number[] = [];
-  const second: number[] = [];
-  for (let round = 0; round < 3; round++) {
-    first.push(await rps(a, total, concurrency));
-    second.push(await rps(b, total, concurrency));
+  const first: { rps: number; cpuUs: number }[] = [];
+  const second: { rps: number; cpuUs: number }[] = [];
+  for (let round = 0; round < 5; round++) {
+    first.push(await rpsAndCpu(a, total, concurrency));
+    second.push(await rpsAndCpu(b, total, concurrency));
   }
-  return [median(first), median(second)] as const;
+  const summary = (runs: { rps: number; cpuUs: number }[]) => ({
+    rps: median(runs.map((r) => r.rps)),
+    cpuUs: median(runs.map((r) => r.cpuUs)),
+  });
+  return [summary(first), summary(second)] as const;
 }
 
 const credentials = {
@@ -53,23 +93,36 @@ export interface Overhead {
   unsignedRps: number;
   signedRps: number;
   ratio: number;
+  /** The client process's CPU per call, µs (median of the rounds). */
+  unsignedCpuUs: number;
+  signedCpuUs: number;
 }
 
-/** Signed (`context.iamClient`) vs unsigned `fetch` to the same minimal loopback server. */
-export async function measureOverhead(concurrencies = [1, 32]): Promise<Overhead[]> {
-  const server = await startServer();
+/**
+ * Signed (`context.iamClient`) vs unsigned `fetch` against one server, interleaved: the
+ * minimal server (answers everything, verifies nothing) by default, or with `verifying` the
+ * one that verifies every signature as API Gateway would (unsigned calls get its 403).
+ */
+export async function measureOverhead(concurrencies = [1, 32], verifying = false): Promise<Overhead[]> {
+  const server = verifying ? await startVerifyingServer() : await startServer();
   const client = createIamClient({ credentials, region: 'us-east-1' });
   const unsigned = () => fetch(server.url).then((r) => r.arrayBuffer());
-  const signed = () => client.get(server.url).then((r) => r.arrayBuffer());
+  const signed = () =>
+    client.get(server.url).then((r) => {
+      if (r.status !== 200) throw new Error(`The bench server answered ${r.status} to a signed call.`);
+      return r.arrayBuffer();
+    });
   const results: Overhead[] = [];
   try {
     for (const concurrency of concurrencies) {
-      const [unsignedRps, signedRps] = await compare(unsigned, signed, concurrency === 1 ? 1500 : 4000, concurrency);
+      const [u, s] = await compare(unsigned, signed, concurrency === 1 ? 1500 : 4000, concurrency);
       results.push({
         concurrency,
-        unsignedRps: round(unsignedRps, 0),
-        signedRps: round(signedRps, 0),
-        ratio: round(signedRps / unsignedRps, 3),
+        unsignedRps: round(u.rps, 0),
+        signedRps: round(s.rps, 0),
+        ratio: round(s.rps / u.rps, 3),
+        unsignedCpuUs: round(u.cpuUs, 1),
+        signedCpuUs: round(s.cpuUs, 1),
       });
     }
   } finally {

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorTypeOf, messageOf, retryAfterMs } from './aws-answer.js';
 import { fromAssumeRole, resolveCredentialsOption } from './credentials.js';
-import { checkScopeOverrides, resolveSigningScope, type SigningScope } from './endpoint.js';
+import { deadlineSignal } from './deadline.js';
+import { checkScopeOverrides, resolveSigningScope } from './endpoint.js';
 import { IamClientConfigError, IamClientError, IamNetworkError, IamRequestError, IamTimeoutError } from './errors.js';
 import { fromFetchArguments } from './fetch-input.js';
 import {
@@ -15,7 +16,7 @@ import {
   nonNegative,
 } from './options.js';
 import { type OutgoingRequest, type OutgoingRequestInput, toOutgoingRequest } from './outgoing-request.js';
-import { RequestSigner, type Signer } from './signing.js';
+import { type PreparedRequest, RequestSigner, type Signer } from './signing.js';
 
 const NO_OPTIONS: IamCallOptions = {};
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
@@ -32,7 +33,8 @@ function describeCause(error: unknown): string {
 /** One call in flight: its wire form, scope, budget and signals. */
 interface Call {
   outgoing: OutgoingRequest;
-  scope: SigningScope;
+  /** Headers copied and body hashed once, signed again on every attempt; undefined with a `signer`. */
+  prepared: PreparedRequest | undefined;
   maxAttempts: number;
   retryable: boolean;
   budgetMs: number;
@@ -291,19 +293,19 @@ export class IamClient {
 
   #prepare(request: OutgoingRequestInput & { signal?: AbortSignal | undefined }, options: IamCallOptions): Call {
     const outgoing = toOutgoingRequest(request);
-    let scope = EXTERNAL_SCOPE;
+    let prepared: PreparedRequest | undefined;
     if (this.#external) this.#checkCallOptions(options);
-    else scope = resolveSigningScope(outgoing.url, this.#options, options);
+    else prepared = this.#signer.prepare(outgoing, resolveSigningScope(outgoing.url, this.#options, options));
     const own = nonNegative(options.timeoutMs, 'timeoutMs', this.#timeoutMs);
     const remaining = remainingTimeOf.get(this);
     const lambdaMs = remaining ? remaining() - this.#marginMs : Number.POSITIVE_INFINITY;
     // setTimeout holds at most 2^31-1 ms.
     const budgetMs = Math.max(0, Math.min(own, lambdaMs, 2_147_483_647));
-    // A timeout signal, not a controller and a timer: cheaper per request, and nothing to clear.
-    const timeout = AbortSignal.timeout(budgetMs);
+    // One shared timer for every call's deadline: a third of AbortSignal.timeout's cost.
+    const timeout = deadlineSignal(budgetMs);
     return {
       outgoing,
-      scope,
+      prepared,
       maxAttempts: attempts(options.maxAttempts, this.#maxAttempts),
       retryable: options.idempotent === true || IDEMPOTENT_METHODS.has(outgoing.method),
       budgetMs,
@@ -327,7 +329,9 @@ export class IamClient {
         input = await external.sign(outgoing.wireUrl, externalInit(outgoing));
         init = { redirect: 'manual', signal: call.signal };
       } else {
-        const headers = await this.#signer.sign(outgoing, call.scope, new Date(Date.now() + this.#clockOffsetMs));
+        // Prepared whenever there is no `signer`.
+        const prepared = call.prepared as PreparedRequest;
+        const headers = await this.#signer.signPrepared(prepared, new Date(Date.now() + this.#clockOffsetMs));
         // fetch sends the URL's host itself; with a signingHost, the front in between sets the signed one.
         delete headers.host;
         init = { method: outgoing.method, headers, body: outgoing.body, redirect: 'manual', signal: call.signal };
@@ -399,9 +403,6 @@ export class IamClient {
     });
   }
 }
-
-// Never read: a `signer` holds its own scope.
-const EXTERNAL_SCOPE: SigningScope = { service: '', region: '', unsignedPayload: false };
 
 /** What a `signer` is given: the request in wire form, its headers copied (a signer may add to them). */
 function externalInit(outgoing: OutgoingRequest): RequestInit {

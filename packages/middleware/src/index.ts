@@ -41,4 +41,11 @@ export {
   type QueryValue,
   toOutgoingRequest,
 } from './outgoing-request.js';
-export { NodeCryptoSha256, type QueryMap, RequestSigner, type SignableRequest, type Signer } from './signing.js';
+export {
+  NodeCryptoSha256,
+  type PreparedRequest,
+  type QueryMap,
+  RequestSigner,
+  type SignableRequest,
+  type Signer,
+} from './signing.js';

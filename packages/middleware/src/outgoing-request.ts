@@ -37,6 +37,9 @@ export interface OutgoingRequest extends SignableRequest {
 
 const METHOD = /^[A-Z]+$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+// Unreserved characters (and slashes in a path): RFC 3986 encoding leaves them as they are.
+const UNRESERVED = /^[A-Za-z0-9\-._~]*$/;
+const UNRESERVED_PATH = /^[A-Za-z0-9\-._~/]*$/;
 // Set by the signer or the transport: letting callers set them would break the signature or the framing.
 const RESERVED_HEADERS = new Set([
   'authorization',
@@ -51,6 +54,7 @@ const encoder = new TextEncoder();
 
 /** RFC 3986 percent-encoding: everything but `A–Z a–z 0–9 - . _ ~`. */
 export function encodeRfc3986(value: string): string {
+  if (UNRESERVED.test(value)) return value;
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
@@ -112,7 +116,7 @@ export function parseQueryString(search: string, where = 'query string'): QueryM
 }
 
 function toQuery(url: URL, extra: QueryInput | undefined): QueryMap {
-  const query = parseQueryString(url.search.slice(1), `query of ${url.origin}${url.pathname}`);
+  const query = url.search === '' ? {} : parseQueryString(url.search.slice(1), `query of ${url.origin}${url.pathname}`);
   for (const [name, value] of Object.entries(extra ?? {})) {
     for (const item of Array.isArray(value) ? value : [value]) {
       if (item !== undefined && item !== null) addQuery(query, name, String(item));
@@ -216,19 +220,25 @@ export function toOutgoingRequest(input: OutgoingRequestInput): OutgoingRequest 
     );
   }
   const url = parseUrl(input.url);
-  const path = url.pathname
-    .split('/')
-    .map((segment) => encodeRfc3986(decodeComponent(segment, `path of ${url.origin}${url.pathname}`)))
-    .join('/');
+  // Most paths have nothing to re-encode: no per-segment decode and encode for them.
+  const path = UNRESERVED_PATH.test(url.pathname)
+    ? url.pathname
+    : url.pathname
+        .split('/')
+        .map((segment) => encodeRfc3986(decodeComponent(segment, `path of ${url.origin}${url.pathname}`)))
+        .join('/');
   const query = toQuery(url, input.query);
-  const search = Object.entries(query)
-    .flatMap(([name, values]) =>
-      (Array.isArray(values) ? values : [values]).map((value) => `${encodeRfc3986(name)}=${encodeRfc3986(value)}`),
-    )
-    .join('&');
+  let search = '';
+  for (const name of Object.keys(query)) {
+    const values = query[name] as string | string[];
+    for (const value of Array.isArray(values) ? values : [values]) {
+      search += `${search === '' ? '' : '&'}${encodeRfc3986(name)}=${encodeRfc3986(value)}`;
+    }
+  }
   const headers = toHeaders(input.headers);
   const body = toBody(input, method, headers);
   if (input.contentType !== undefined && body !== undefined) headers['content-type'] ??= input.contentType;
+  const origin = url.origin;
   return {
     method,
     protocol: url.protocol,
@@ -239,7 +249,7 @@ export function toOutgoingRequest(input: OutgoingRequestInput): OutgoingRequest 
     headers,
     body,
     url,
-    wireUrl: `${url.origin}${path}${search ? `?${search}` : ''}`,
-    displayUrl: `${url.origin}${path}`,
+    wireUrl: `${origin}${path}${search ? `?${search}` : ''}`,
+    displayUrl: `${origin}${path}`,
   };
 }

@@ -1,7 +1,6 @@
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
-import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { Checksum, ChecksumConstructor, SourceData } from '@smithy/types';
+import type { AwsCredentialIdentity, Checksum, ChecksumConstructor, HttpRequest, SourceData } from '@smithy/types';
 import type { CredentialsProvider } from './credentials.js';
 import type { SigningScope } from './endpoint.js';
 
@@ -49,7 +48,8 @@ export class NodeCryptoSha256 implements Checksum {
   }
 
   public digest(): Promise<Uint8Array> {
-    return Promise.resolve(new Uint8Array(this.#hash.digest()));
+    // A Buffer is a Uint8Array: no copy.
+    return Promise.resolve(this.#hash.digest());
   }
 
   public reset(): void {
@@ -96,6 +96,80 @@ export interface RequestSignerOptions {
 }
 
 /**
+ * A request ready to be signed, as often as there are attempts: its headers copied once with
+ * `host` and `x-amz-content-sha256` (the body hashed once), and the scope it is signed for.
+ */
+export interface PreparedRequest {
+  /** What `@smithy/signature-v4` signs (it copies it again to add its headers). */
+  readonly request: HttpRequest;
+  readonly scope: SigningScope;
+}
+
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+const SHA256_HEADER = 'x-amz-content-sha256';
+
+type SigningKeyOf = (
+  credentials: AwsCredentialIdentity,
+  region: string,
+  shortDate: string,
+  service?: string,
+) => Promise<Uint8Array>;
+
+interface DerivedKey {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string | undefined;
+  key: Promise<Uint8Array>;
+}
+
+/**
+ * `@smithy/signature-v4` with what it recomputes per request computed less often: the dates
+ * once per second, and the signing key once per day, region, service and credentials (smithy's
+ * own cache HMACs the key id on every lookup).
+ */
+class CachingSignatureV4 extends SignatureV4 {
+  #second = Number.NaN;
+  #dates = { longDate: '', shortDate: '' };
+  readonly #keys = new Map<string, DerivedKey>();
+
+  public constructor(init: ConstructorParameters<typeof SignatureV4>[0]) {
+    super(init);
+    // A private method in smithy's types; shadowed on the instance. The official vectors check it.
+    const self = this as unknown as { getSigningKey: SigningKeyOf };
+    const derive = self.getSigningKey.bind(this);
+    self.getSigningKey = (credentials, region, shortDate, service = this.service) => {
+      const id = `${shortDate}/${region}/${service}`;
+      const cached = this.#keys.get(id);
+      if (
+        cached?.accessKeyId === credentials.accessKeyId &&
+        cached.secretAccessKey === credentials.secretAccessKey &&
+        cached.sessionToken === credentials.sessionToken
+      ) {
+        return cached.key;
+      }
+      // A few scopes at most; a new day or new credentials start over.
+      if (this.#keys.size >= 16) this.#keys.clear();
+      const key = derive(credentials, region, shortDate, service);
+      const { accessKeyId, secretAccessKey, sessionToken } = credentials;
+      this.#keys.set(id, { accessKeyId, secretAccessKey, sessionToken, key });
+      key.catch(() => this.#keys.delete(id));
+      return key;
+    };
+  }
+
+  protected override formatDate(now: Date | number | string): { longDate: string; shortDate: string } {
+    if (!(now instanceof Date)) return super.formatDate(now);
+    const second = Math.floor(now.getTime() / 1000);
+    if (second !== this.#second) {
+      const longDate = `${now.toISOString().slice(0, 19).replace(/[-:]/g, '')}Z`;
+      this.#dates = { longDate, shortDate: longDate.slice(0, 8) };
+      this.#second = second;
+    }
+    return this.#dates;
+  }
+}
+
+/**
  * Signs {@link SignableRequest}s with SigV4 (`@smithy/signature-v4`), one signer for
  * every scope so derived signing keys are cached across requests.
  *
@@ -107,34 +181,45 @@ export interface RequestSignerOptions {
  */
 export class RequestSigner {
   readonly #signer: SignatureV4;
+  readonly #hashBody: boolean;
 
   public constructor(options: RequestSignerOptions) {
-    this.#signer = new SignatureV4({
+    const applyChecksum = options.applyChecksum ?? true;
+    this.#signer = new CachingSignatureV4({
       credentials: options.credentials,
       // Placeholders: every call passes its own scope.
       region: 'us-east-1',
       service: 'execute-api',
       sha256: options.sha256 ?? NodeCryptoSha256,
       uriEscapePath: true,
-      applyChecksum: options.applyChecksum ?? true,
+      applyChecksum,
     });
+    // With another hash (sha256-js where node:crypto is missing), smithy hashes the body itself.
+    this.#hashBody = applyChecksum && (options.sha256 === undefined || options.sha256 === NodeCryptoSha256);
   }
 
   /**
-   * Returns the headers to send: the request's own plus `host` (the scope's `host` if it has
-   * one), `x-amz-date`, `x-amz-content-sha256`, `x-amz-security-token` (with a session token)
-   * and `authorization`.
+   * Copies the request's headers once, adding `host` (the scope's `host` if it has one) and
+   * `x-amz-content-sha256` (the body's hash, or `UNSIGNED-PAYLOAD`), for
+   * {@link RequestSigner.signPrepared} to sign on every attempt.
+   *
+   * @example
+   * ```ts
+   * const prepared = signer.prepare(request, scope);
+   * const headers = await signer.signPrepared(prepared);
+   * ```
    */
-  public async sign(
-    request: SignableRequest,
-    scope: SigningScope,
-    signingDate: Date = new Date(),
-  ): Promise<Record<string, string>> {
+  public prepare(request: SignableRequest, scope: SigningScope): PreparedRequest {
     const host = scope.host ?? (request.port === undefined ? request.hostname : `${request.hostname}:${request.port}`);
     const headers: Record<string, string> = { ...request.headers, host };
-    if (scope.unsignedPayload) headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
-    const signed = await this.#signer.sign(
-      new HttpRequest({
+    if (scope.unsignedPayload) headers[SHA256_HEADER] = 'UNSIGNED-PAYLOAD';
+    else if (this.#hashBody && headers[SHA256_HEADER] === undefined) {
+      const body = request.body;
+      headers[SHA256_HEADER] =
+        body === undefined || body.byteLength === 0 ? EMPTY_SHA256 : createHash('sha256').update(body).digest('hex');
+    }
+    return {
+      request: {
         method: request.method,
         protocol: request.protocol,
         hostname: request.hostname,
@@ -143,9 +228,35 @@ export class RequestSigner {
         query: request.query,
         headers,
         body: request.body,
-      }),
-      { signingDate, signingRegion: scope.region, signingService: scope.service },
-    );
+      },
+      scope,
+    };
+  }
+
+  /** Signs a prepared request; returns the headers to send (a new object each time). */
+  public async signPrepared(
+    prepared: PreparedRequest,
+    signingDate: Date = new Date(),
+  ): Promise<Record<string, string>> {
+    const { request, scope } = prepared;
+    const signed = await this.#signer.sign(request, {
+      signingDate,
+      signingRegion: scope.region,
+      signingService: scope.service,
+    });
     return signed.headers;
+  }
+
+  /**
+   * Returns the headers to send: the request's own plus `host` (the scope's `host` if it has
+   * one), `x-amz-date`, `x-amz-content-sha256`, `x-amz-security-token` (with a session token)
+   * and `authorization`.
+   */
+  public sign(
+    request: SignableRequest,
+    scope: SigningScope,
+    signingDate: Date = new Date(),
+  ): Promise<Record<string, string>> {
+    return this.signPrepared(this.prepare(request, scope), signingDate);
   }
 }
