@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LocalStack } from '@iam-m2m/local';
+import { cachedSynth, LocalStack } from '@iam-m2m/local';
 import { createIamClient } from '@iam-m2m/middleware';
 import { build } from 'esbuild';
 import { median, round } from './stats.js';
@@ -144,8 +144,8 @@ export interface GatewayLoad {
 
 /** Runs `measure` with a signed `get` of the local gateway's API as the operator; undefined without an assembly. */
 async function withGateway<T>(measure: (get: () => Promise<Response>) => Promise<T>): Promise<T | undefined> {
-  const assemblyDir = join(root, 'packages/infra/cdk.out');
-  if (!existsSync(join(assemblyDir, 'manifest.json'))) return undefined;
+  // The app's own synth (cached on its inputs): never a cdk.out another command is writing.
+  const { assemblyDir } = await cachedSynth({ dir: join(root, 'packages/infra') });
   const stack = await LocalStack.start({ assemblyDir, functionOutput: 'ignore' });
   try {
     const state = stack.state();

@@ -14,14 +14,6 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const log = (line = '') => process.stdout.write(`${line}\n`);
 const kb = (bytes: number) => `${round(bytes / 1024, 1)} KB`;
 
-if (!existsSync(join(root, 'packages/infra/cdk.out/manifest.json'))) {
-  log('Synthesizing the CDK app for the local gateway benchmark…');
-  spawnSync('pnpm', ['--filter', '@iam-m2m/infra', 'run', 'synth'], {
-    cwd: root,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
-
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`;
 log(`iam-m2m benchmarks — ${process.version}, ${machine}, ${new Date().toISOString().slice(0, 10)}`);
 log();
