@@ -356,7 +356,10 @@ async function serverLetsThrough(
 
 describe.each([
   ['this repo’s app, one account', () => inject('oneAccount')],
-  ['the function URL and HTTP API fixture, two accounts', () => inject('fixtures').targets],
+  ['this repo’s app, two accounts', () => inject('twoAccounts')],
+  ...(['classic', 'proxy', 'exports', 'stages', 'abac', 'targets'] as const).map(
+    (app) => [`the ${app} fixture app`, () => inject('fixtures')[app]] as const,
+  ),
 ])('the access matrix of %s', (_name, assembly) => {
   let stack: LocalStack;
   let state: LocalState;
@@ -377,6 +380,10 @@ describe.each([
         mismatches.push(`${cell.principal} ${cell.endpoint}: matrix ${cell.allowed}, server ${through}`);
     }
     expect(mismatches).toEqual([]);
+    // Pinned: who may call what in this app (a change of policy or of the evaluator shows here).
+    expect(
+      matrix.cells.map((cell) => `${cell.allowed ? 'ALLOW' : 'DENY '} ${cell.principal} ${cell.endpoint}`),
+    ).toMatchSnapshot();
   });
 });
 
