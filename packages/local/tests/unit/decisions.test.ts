@@ -354,12 +354,13 @@ async function serverLetsThrough(
   return response.status !== 403;
 }
 
-describe.each([
+describe.each<[string, () => string]>([
   ['this repo’s app, one account', () => inject('oneAccount')],
   ['this repo’s app, two accounts', () => inject('twoAccounts')],
-  ...(['classic', 'proxy', 'exports', 'stages', 'abac', 'targets'] as const).map(
-    (app) => [`the ${app} fixture app`, () => inject('fixtures')[app]] as const,
-  ),
+  ...(['classic', 'proxy', 'exports', 'stages', 'abac', 'targets'] as const).map((app): [string, () => string] => [
+    `the ${app} fixture app`,
+    () => inject('fixtures')[app],
+  ]),
 ])('the access matrix of %s', (_name, assembly) => {
   let stack: LocalStack;
   let state: LocalState;
