@@ -408,10 +408,14 @@ function explain(
   const noResource = facts.hasResourcePolicy
     ? `no resource-based policy allows it${nearest('resource')}`
     : 'it has no resource-based policy to allow a caller of another account';
-  if (facts.sameAccount)
+  if (facts.sameAccount) {
+    const delegating = first('resource', 'delegated');
+    if (delegating)
+      return `${noIdentity}; the resource-based policy (${cite(delegating)}) names only the caller's account, which leaves it to identity-based policies`;
     return facts.hasResourcePolicy
       ? `${noIdentity}; nor does the resource-based policy${nearest('resource')}`
       : noIdentity;
+  }
   if (decision.identity !== 'allow' && decision.resource !== 'allow' && decision.resource !== 'delegated')
     return `across accounts both must allow: ${noIdentity}; ${noResource}`;
   return `across accounts both must allow: ${decision.identity === 'allow' ? noResource : noIdentity}`;

@@ -147,6 +147,15 @@ const CASES: {
     reason: 'allowed by arn:aws:iam::aws:policy/AmazonAPIGatewayInvokeFullAccess (v1) statement #0',
   },
   {
+    name: 'same account, a resource policy naming only the account defers to identity policies, which say nothing',
+    caller: who(API),
+    identity: [],
+    resource: apiPolicy({ Sid: 'TrustedCallers', Principal: { AWS: `arn:aws:iam::${API}:root` } }),
+    allowed: false,
+    reason:
+      'no identity-based policy allows it; the resource-based policy (ApiStack/Api policy statement "TrustedCallers") names only the caller\'s account, which leaves it to identity-based policies',
+  },
+  {
     name: 'same account, no policy at all',
     caller: who(API),
     identity: [
