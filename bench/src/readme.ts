@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ColdStart, Missing, PeerName } from './cold-start.js';
+import type { InnerLoop } from './inner.js';
 import type { GatewayLoad, GatewayThroughput, Overhead } from './overhead.js';
 import type { SigningCost } from './signing.js';
 import { round } from './stats.js';
@@ -49,6 +50,8 @@ export interface BenchResults {
   gateway: GatewayThroughput[] | undefined;
   load: GatewayLoad[] | undefined;
   signing: SigningCost;
+  /** The inner loop of issue 19. */
+  inner: InnerLoop;
   goals: Goal[];
 }
 
@@ -64,6 +67,11 @@ export function evaluateGoals(r: BenchResults): Goal[] {
   const signingRatio = r.signing.iamClientUs / r.signing.smithyNodeCryptoUs;
   return [
     { goal: 'plain requestor bytes ≤ 0.25× seed-style', met: bytesRatio <= 0.25, shown: times(bytesRatio) },
+    {
+      goal: 'warm pnpm start ≤ 1/3 of a cold one (issue 19)',
+      met: r.inner.warmRatio <= 1 / 3,
+      shown: times(r.inner.warmRatio),
+    },
     { goal: 'plain requestor init ≤ 0.5× seed-style', met: initRatio <= 0.5, shown: times(initRatio) },
     {
       goal: "middleware's marginal bytes over Powertools only ≤ 20 KB",

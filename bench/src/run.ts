@@ -5,6 +5,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ColdStart, measureColdStarts } from './cold-start.js';
+import { measureInnerLoop } from './inner.js';
 import { measureGateway, measureLoad, measureOverhead } from './overhead.js';
 import { type BenchResults, evaluateGoals, updateReadme } from './readme.js';
 import { measureSigning } from './signing.js';
@@ -68,6 +69,13 @@ if (load) {
 }
 log();
 
+const inner = await measureInnerLoop();
+log('Inner loop on this repo’s app (issue 19)');
+log(
+  `  full synth ${inner.fullSynthMs} ms; start + one invocation: cold ${inner.coldStartMs} ms, warm (synth cached) ${inner.warmStartMs} ms (${inner.warmRatio}×); reload to first answer ${inner.reloadMs} ms`,
+);
+log();
+
 const signing = await measureSigning();
 log('Signing one POST (µs, median)');
 for (const [name, us] of Object.entries(signing)) log(`  ${name.padEnd(24)} ${us}`);
@@ -105,6 +113,7 @@ const results: BenchResults = {
   gateway,
   load,
   signing,
+  inner,
   goals: [],
 };
 results.goals = evaluateGoals(results);
