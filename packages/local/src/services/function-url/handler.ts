@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { versionOf } from '../../assembly/function-reference.js';
 import type { FunctionModel, FunctionUrlModel } from '../../assembly/model.js';
 import { AwsError, type ErrorShape } from '../../aws-error.js';
 import type { LocalRequest, LocalResponse } from '../../http.js';
@@ -95,7 +96,7 @@ export async function handleFunctionUrlRequest(
   const runtime = context.runtimes.get(url.functionArn);
   const facts = { now, sourceIp: request.sourceIp, headers: request.headers, region: url.region };
   authorizeFunctionUrl(url, runtime?.fn, caller, request.method, facts, context.decisions);
-  const version = runtime?.fn.qualifiers[url.qualifier ?? '$LATEST'];
+  const version = runtime && versionOf(runtime.fn.qualifiers, url.qualifier);
   if (!runtime || version === undefined) throw internalError();
   const q = target.indexOf('?');
   const event = payloadV2Event({
