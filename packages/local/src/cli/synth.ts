@@ -75,6 +75,17 @@ function walk(dir: string, out: string[]): void {
   }
 }
 
+/** `cdk.json`'s `watch.include` globs; everything in the app folder when it has none. */
+function includeGlobs(config: CdkJson): string[] {
+  const include = list(config.watch?.include);
+  return include.length > 0 ? include : ['**'];
+}
+
+/** The folders the include globs start in (`src/**` → `src`, `../handlers/src/**` → `../handlers/src`). */
+function watchRoots(dir: string, config: CdkJson): Set<string> {
+  return new Set(includeGlobs(config).map((glob) => resolve(dir, glob.split('*')[0]?.replace(/[^/]*$/, '') || '.')));
+}
+
 /**
  * The files a synth reads, as `cdk watch` sees them: `cdk.json`'s `watch.include` globs (default
  * everything in the app folder) less `watch.exclude`, plus `cdk.json`, `cdk.context.json` and the
@@ -82,19 +93,16 @@ function walk(dir: string, out: string[]): void {
  */
 export function appInputs(dir: string): string[] {
   const config = readCdkJson(dir);
-  const include = list(config.watch?.include);
   const exclude = list(config.watch?.exclude).map(globRegExp);
-  const patterns = (include.length > 0 ? include : ['**']).map((glob) => ({ glob, regexp: globRegExp(glob) }));
-  const roots = new Set(patterns.map(({ glob }) => resolve(dir, glob.split('*')[0]?.replace(/[^/]*$/, '') || '.')));
+  const patterns = includeGlobs(config).map((glob) => globRegExp(glob));
   const files = new Set<string>();
-  for (const root of roots) {
+  for (const root of watchRoots(dir, config)) {
     if (!existsSync(root)) continue;
     const found: string[] = [];
     walk(root, found);
     for (const file of found) {
       const rel = relative(dir, file).split(sep).join('/');
-      if (patterns.some(({ regexp }) => regexp.test(rel)) && !exclude.some((regexp) => regexp.test(rel)))
-        files.add(file);
+      if (patterns.some((regexp) => regexp.test(rel)) && !exclude.some((regexp) => regexp.test(rel))) files.add(file);
     }
   }
   for (const name of ['cdk.json', 'cdk.context.json', 'package.json'])
@@ -216,13 +224,7 @@ function prune(cacheRoot: string, keep: string): void {
  * Returns a function that stops watching.
  */
 export function watchApp(dir: string, onChange: () => Promise<void>, debounceMs = 250): () => void {
-  const config = readCdkJson(dir);
-  const include = list(config.watch?.include);
-  const roots = new Set(
-    (include.length > 0 ? include : ['**']).map((glob) =>
-      resolve(dir, glob.split('*')[0]?.replace(/[^/]*$/, '') || '.'),
-    ),
-  );
+  const roots = watchRoots(dir, readCdkJson(dir));
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let again = false;
