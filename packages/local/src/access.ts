@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readCloudAssembly } from './assembly/model.js';
+import { type RestApiModel, readCloudAssembly } from './assembly/model.js';
 import { AwsError } from './aws-error.js';
 import type { RequestFacts } from './iam/context-keys.js';
 import type { DecisionRecord, DecisionSink } from './iam/decisions.js';
@@ -27,7 +27,7 @@ export interface AccessMatrix {
   cells: AccessCell[];
   /** The principals' names (`requestor`, `outsider`, `operator`…). */
   principals: string[];
-  /** Whether `principal` may call `method path` on the app's REST or HTTP APIs (`/prod/items`, or `/httpapis/<id>/…`). */
+  /** Whether `principal` may call `method path` on the app's REST or HTTP APIs (`/prod/items`, `/restapis/<id>/prod/…`, `/httpapis/<id>/…`). */
   can(principal: string, method: string, path: string): boolean;
   /** The decision for `method path`, with its one-line reason. */
   explain(principal: string, method: string, path: string): AccessCell;
@@ -104,26 +104,38 @@ export function accessOf(assembly: string | { directory: string }, options: Acce
     }
   };
 
+  /** A REST call, routed and authorized as the server does; `path` from the stage on. */
+  const restCell = (principal: string, api: RestApiModel, method: string, path: string, endpoint: string) =>
+    decide(principal, 'rest', endpoint, (caller, sink) => {
+      const routed = routeRestRequest(api, method, path);
+      const signed = routed.route.method.authorizationType === 'AWS_IAM' ? caller : undefined;
+      authorizeRestRequest(api, routed, method, signed, facts(api.region), sink);
+    });
+
+  /** The decision for a path as the local stack serves it: `/httpapis/<id>/…`, `/restapis/<id>/<stage>/…`, `/<stage>/…`. */
   const explain = (principal: string, method: string, path: string): AccessCell => {
+    const endpoint = `${method} ${path}`;
     const http = /^\/httpapis\/([a-z0-9]+)(\/.*)?$/.exec(path);
     if (http) {
       const api = model.httpApis.find((candidate) => candidate.apiId === http[1]);
       if (!api) throw new Error(`no HTTP API ${http[1]} in the app`);
-      return decide(principal, 'httpApi', `${method} ${path}`, (caller, sink) => {
+      return decide(principal, 'httpApi', endpoint, (caller, sink) => {
         const routed = routeHttpRequest(api, method, http[2] ?? '/');
         authorizeHttpRequest(api, routed, method, caller, facts(api.region), sink);
       });
+    }
+    const rest = /^\/restapis\/([a-z0-9]+)(\/.*)?$/.exec(path);
+    if (rest) {
+      const api = model.apis.find((candidate) => candidate.restApiId === rest[1]);
+      if (!api) throw new Error(`no REST API ${rest[1]} in the app`);
+      return restCell(principal, api, method, rest[2] ?? '/', endpoint);
     }
     const api =
       model.apis.find(
         (candidate) => path === `/${candidate.stageName}` || path.startsWith(`/${candidate.stageName}/`),
       ) ?? model.apis[0];
     if (!api) throw new Error('the app has no REST API');
-    return decide(principal, 'rest', `${method} ${path}`, (caller, sink) => {
-      const routed = routeRestRequest(api, method, path);
-      const signed = routed.route.method.authorizationType === 'AWS_IAM' ? caller : undefined;
-      authorizeRestRequest(api, routed, method, signed, facts(api.region), sink);
-    });
+    return restCell(principal, api, method, path, endpoint);
   };
 
   const functionNamed = (name: string) => {
@@ -152,16 +164,7 @@ export function accessOf(assembly: string | { directory: string }, options: Acce
       const prefix = model.apis[0] === api ? '' : `/restapis/${api.restApiId}`;
       for (const method of api.methods) {
         const verb = method.httpMethod === 'ANY' ? 'GET' : method.httpMethod;
-        const path = `/${api.stageName}${samplePath(method.resourcePath)}`;
-        if (prefix) {
-          cells.push(
-            decide(name, 'rest', `${verb} ${prefix}${path}`, (caller, sink) => {
-              const routed = routeRestRequest(api, verb, path);
-              const signed = routed.route.method.authorizationType === 'AWS_IAM' ? caller : undefined;
-              authorizeRestRequest(api, routed, verb, signed, facts(api.region), sink);
-            }),
-          );
-        } else cells.push(explain(name, verb, path));
+        cells.push(explain(name, verb, `${prefix}/${api.stageName}${samplePath(method.resourcePath)}`));
       }
     }
     for (const url of model.functionUrls) {
