@@ -94,17 +94,17 @@ function statementMiss(
   request: AccessRequest,
   context: RequestContext,
   resourcePolicy: boolean,
-): { element: 'action' | 'principal' | 'resource' | 'condition'; detail: string } | undefined {
+): { element: 'action' | 'principal' | 'resource' | 'condition'; detail: () => string } | undefined {
   const action = (pattern: string) => wildcardMatch(pattern, request.action, true);
   if (statement.Action !== undefined && !asList(statement.Action).some(action))
-    return { element: 'action', detail: `it is for ${asList(statement.Action).join(', ')}` };
+    return { element: 'action', detail: () => `it is for ${asList(statement.Action).join(', ')}` };
   if (statement.NotAction !== undefined && asList(statement.NotAction).some(action))
-    return { element: 'action', detail: `its NotAction names ${request.action}` };
+    return { element: 'action', detail: () => `its NotAction names ${request.action}` };
   if (resourcePolicy && !principalApplies(statement, request.principal)) {
     const named = statement.Principal ?? statement.NotPrincipal;
     return {
       element: 'principal',
-      detail: `names ${describePrincipal(named)}; the caller is ${request.principal.arn}`,
+      detail: () => `names ${describePrincipal(named)}; the caller is ${request.principal.arn}`,
     };
   }
   // A variable without a value makes the whole statement not apply, Allow or Deny, in any element.
@@ -112,23 +112,24 @@ function statementMiss(
   const notResources = asList(statement.NotResource).map((pattern) => withVariables(pattern, context));
   const condition = conditionWithVariables(statement.Condition, context);
   if ([...resources, ...notResources].includes(undefined) || condition === undefined)
-    return { element: 'condition', detail: 'a policy variable it uses has no value for this caller' };
+    return { element: 'condition', detail: () => 'a policy variable it uses has no value for this caller' };
   const resource = (pattern: string | undefined) => arnMatch(pattern ?? '', request.resource);
   if (statement.Resource !== undefined && !resources.some(resource))
     return {
       element: 'resource',
-      detail: `its Resource ${asList(statement.Resource).join(', ')} does not match ${request.resource}`,
+      detail: () => `its Resource ${asList(statement.Resource).join(', ')} does not match ${request.resource}`,
     };
   if (statement.NotResource !== undefined && notResources.some(resource))
-    return { element: 'resource', detail: `its NotResource excludes ${request.resource}` };
+    return { element: 'resource', detail: () => `its NotResource excludes ${request.resource}` };
   if (statement.Resource === undefined && statement.NotResource === undefined && !resourcePolicy)
-    return { element: 'resource', detail: 'it has no Resource' };
+    return { element: 'resource', detail: () => 'it has no Resource' };
   const failed = failingCondition(condition ?? undefined, context);
   if (failed) {
     const seen = failed.seen === undefined ? 'none' : JSON.stringify(failed.seen);
     return {
       element: 'condition',
-      detail: `condition ${failed.operator} ${failed.key} ${JSON.stringify(failed.expected.length === 1 ? failed.expected[0] : failed.expected)} fails: the request has ${seen}`,
+      detail: () =>
+        `condition ${failed.operator} ${failed.key} ${JSON.stringify(failed.expected.length === 1 ? failed.expected[0] : failed.expected)} fails: the request has ${seen}`,
     };
   }
   return undefined;
@@ -214,7 +215,7 @@ function judgePolicy(
 ): PolicyVerdict {
   const resourcePolicy = kind === 'resource';
   const record: PolicyVerdict = { kind, source: policy.name, verdict: 'silent' };
-  let nearest: { rank: number; detail: string; statement: string } | undefined;
+  let nearest: { rank: number; detail: () => string; statement: string } | undefined;
   const rank = { action: 0, principal: 3, resource: 2, condition: 4 } as const;
   for (const [index, statement] of statementsOf(policy.document).entries()) {
     const miss = statementMiss(statement, request, context, resourcePolicy);
@@ -235,7 +236,7 @@ function judgePolicy(
   }
   if (record.verdict === 'silent' && nearest) {
     record.statement = nearest.statement;
-    record.miss = nearest.detail;
+    record.miss = nearest.detail();
   }
   return record;
 }
@@ -333,28 +334,24 @@ export function evaluateAccess(request: AccessRequest, policies: AccessPolicies)
     scpAllows &&
     (sameAccount ? identity === 'allow' || sameAccountResourceAllows : identity === 'allow' && resourceAllows);
   const records = [...identityRecords, ...boundaryRecords, ...scpLevels.flat(), ...resourceRecords];
-  const consulted = [
-    ...policies.identityPolicies,
-    ...(policies.permissionsBoundary ? [policies.permissionsBoundary] : []),
-    ...(policies.serviceControlPolicies ?? []).flat(),
-    ...(policies.resourcePolicy ? [policies.resourcePolicy] : []),
-  ].map((policy) => ('document' in policy ? policy.document : policy));
-  const decision = {
-    allowed,
-    explicitDeny,
-    identity,
-    resource,
-    policies: records,
-    reason: '',
-    keys: keysUsed(consulted, context),
+  const decision = { allowed, explicitDeny, identity, resource, policies: records };
+  const facts = { sameAccount, boundary, scpAllows, hasResourcePolicy: !!policies.resourcePolicy };
+  // The explanation is read for decision records only: computed when asked, never on the way to an answer.
+  return {
+    ...decision,
+    get reason() {
+      return explain(decision, facts);
+    },
+    get keys() {
+      const consulted = [
+        ...policies.identityPolicies,
+        ...(policies.permissionsBoundary ? [policies.permissionsBoundary] : []),
+        ...(policies.serviceControlPolicies ?? []).flat(),
+        ...(policies.resourcePolicy ? [policies.resourcePolicy] : []),
+      ].map((policy) => ('document' in policy ? policy.document : policy));
+      return keysUsed(consulted, context);
+    },
   };
-  decision.reason = explain(decision, {
-    sameAccount,
-    boundary,
-    scpAllows,
-    hasResourcePolicy: !!policies.resourcePolicy,
-  });
-  return decision;
 }
 
 /** The condition keys and policy variables the documents refer to, with the request's values (null: absent). */
@@ -381,7 +378,7 @@ const cite = (record: PolicyVerdict) =>
 
 /** The one-line reason of a decision, in IAM's vocabulary, naming the policy and statement to look at. */
 function explain(
-  decision: Omit<AccessDecision, 'reason'>,
+  decision: Omit<AccessDecision, 'reason' | 'keys'>,
   facts: { sameAccount: boolean; boundary: Verdict; scpAllows: boolean; hasResourcePolicy: boolean },
 ): string {
   const { policies } = decision;
