@@ -59,7 +59,11 @@ export async function serve(args: string[]): Promise<void> {
   const synthesized = appDir
     ? await cachedSynth({ dir: appDir }).catch((error: Error) => fail(`synth failed: ${error.message}`))
     : undefined;
-  const { sink, records } = decisionOutputs({ explain: values.explain, file: values.decisions });
+  const { sink, records } = decisionOutputs({
+    explain: values.explain,
+    file: values.decisions,
+    keep: values['policy-report'] !== undefined,
+  });
   const stack = await LocalStack.start({
     decisions: sink,
     organizationId: values.org,

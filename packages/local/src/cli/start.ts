@@ -33,7 +33,7 @@ export async function start(args: string[]): Promise<void> {
       ? `iam-m2m-local: the CDK app (${accounts}) is unchanged since its last synth: reusing it\n`
       : `iam-m2m-local: synthesized the CDK app (${accounts}) in ${(synthesized.ms / 1000).toFixed(1)} s\n`,
   );
-  const { sink, records } = decisionOutputs({});
+  const { sink, records } = decisionOutputs({ keep: true });
   const stack = await LocalStack.start({
     assemblyDir: synthesized.assemblyDir,
     seedFile: join(INFRA, '.iam-m2m-local', 'seed'),
