@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { renameSync, writeFileSync } from 'node:fs';
+import { realpathSync, renameSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -443,10 +443,13 @@ export interface ReloadSummary {
   routes: { added: string[]; removed: string[] };
 }
 
-/** What runs, as a function's identity: code, handler, runtime, limits, environment. */
+/**
+ * What runs, as a function's identity: code, handler, runtime, limits, environment. The code is
+ * its real folder: a code-only reload links the unchanged assets of the served assembly.
+ */
 const runsAs = (fn: FunctionModel) =>
   JSON.stringify([
-    fn.codeDir,
+    fn.codeDir && realpathSync(fn.codeDir),
     fn.inlineCode,
     fn.handler,
     fn.runtime,

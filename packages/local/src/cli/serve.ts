@@ -2,10 +2,11 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { readOrganization } from '../iam/organization.js';
 import { policyReport, policyReportText } from '../iam/policy-report.js';
-import { LocalStack, type ReloadSummary } from '../stack.js';
+import { LocalStack } from '../stack.js';
 import { decisionOutputs } from './decisions.js';
 import { fail, failFor, parseArgsOrFail } from './fail.js';
-import { cachedSynth, watchApp } from './synth.js';
+import { cachedSynth } from './synth.js';
+import { watchAndReload } from './watch.js';
 
 /** How often a served stack checks that whoever started it is still there. */
 const PARENT_CHECK_MS = 250;
@@ -78,19 +79,12 @@ export async function serve(args: string[]): Promise<void> {
   stack.writeState(values.state);
   process.stderr.write(`iam-m2m-local: serving ${stack.origin} (state in ${values.state})\n`);
   const stopWatching =
-    values.watch && appDir
-      ? watchApp(appDir, async () => {
-          const started = performance.now();
-          try {
-            const next = await cachedSynth({ dir: appDir });
-            const summary = stack.reload(next.assemblyDir);
-            stack.writeState(values.state as string);
-            const seconds = ((performance.now() - started) / 1000).toFixed(1);
-            process.stderr.write(`iam-m2m-local: reloaded in ${seconds} s: ${reloadLine(summary)}\n`);
-          } catch (error) {
-            const cause = (error as Error).message.split('\n').filter(Boolean).slice(0, 2).join(' ');
-            process.stderr.write(`iam-m2m-local: reload failed, still serving the last good app: ${cause}\n`);
-          }
+    values.watch && appDir && synthesized
+      ? await watchAndReload(stack, {
+          appDir,
+          assemblyDir: synthesized.assemblyDir,
+          stateFile: values.state,
+          written: [values.decisions, values.traces, values['policy-report']].filter((file) => file !== undefined),
         })
       : undefined;
   let stopping = false;
@@ -121,21 +115,4 @@ function readOrganizationOrFail(file: string) {
     for (const line of (error as Error).message.split('\n')) process.stderr.write(`iam-m2m-local: ${line}\n`);
     process.exit(1);
   }
-}
-
-/** `functions rebuilt: hello; policies changed: role requestor; routes added: GET /prod/new` (or nothing changed). */
-function reloadLine(summary: ReloadSummary): string {
-  const parts = (
-    [
-      ['functions rebuilt', summary.functions.changed],
-      ['functions added', summary.functions.added],
-      ['functions removed', summary.functions.removed],
-      ['policies changed', summary.policies],
-      ['routes added', summary.routes.added],
-      ['routes removed', summary.routes.removed],
-    ] as [string, string[]][]
-  )
-    .filter(([, names]) => names.length > 0)
-    .map(([what, names]) => `${what}: ${names.join(', ')}`);
-  return parts.length > 0 ? parts.join('; ') : 'nothing the local stack serves changed';
 }

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
   existsSync,
+  type FSWatcher,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -12,11 +13,14 @@ import {
   watch,
 } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { BUNDLING_RECORDER, RECORD_BUNDLING_ENV } from './code-reload.js';
 
 /** The context the CDK CLI gives an app (path and asset metadata), as `cdk synth` runs it. */
 const CLI_CONTEXT = { 'aws:cdk:enable-path-metadata': true, 'aws:cdk:enable-asset-metadata': true };
 /** Never inputs of a synth. */
 const ALWAYS_EXCLUDED = ['node_modules', '.git', '.iam-m2m-local'];
+/** Changes when what a synth writes changes (here: the recorded bundlings), so old caches miss. */
+const SYNTH_FORMAT = 'bundlings-recorded-1';
 /** How many synthesized assemblies a project keeps (the newest). */
 const KEPT = 4;
 
@@ -121,7 +125,7 @@ export function appInputs(dir: string): string[] {
 /** A key of everything a synth depends on: the inputs' paths and contents, the context, Node's version. */
 export function inputsKey(app: CdkApp): string {
   const hash = createHash('sha256');
-  hash.update(`${process.version}\0${JSON.stringify(app.context ?? {})}\0`);
+  hash.update(`${SYNTH_FORMAT}\0${process.version}\0${JSON.stringify(app.context ?? {})}\0`);
   for (const file of appInputs(app.dir))
     hash
       .update(`${relative(app.dir, file)}\0`)
@@ -130,7 +134,10 @@ export function inputsKey(app: CdkApp): string {
   return hash.digest('hex').slice(0, 24);
 }
 
-/** Runs the app's `cdk.json` command as the CDK CLI does (`CDK_OUTDIR`, the CLI's context), into `outDir`. */
+/**
+ * Runs the app's `cdk.json` command as the CDK CLI does (`CDK_OUTDIR`, the CLI's context), into
+ * `outDir`, with the recorder of its esbuild bundlings preloaded (for code-only reloads).
+ */
 export function runApp(app: CdkApp, outDir: string): Promise<void> {
   const config = readCdkJson(app.dir);
   if (!config.app) throw new Error(`${join(app.dir, 'cdk.json')} has no "app" command`);
@@ -145,7 +152,15 @@ export function runApp(app: CdkApp, outDir: string): Promise<void> {
     const child = spawn(config.app as string, {
       cwd: app.dir,
       shell: true,
-      env: { ...process.env, CDK_OUTDIR: outDir, CDK_CONTEXT_JSON: JSON.stringify(context) },
+      env: {
+        ...process.env,
+        CDK_OUTDIR: outDir,
+        CDK_CONTEXT_JSON: JSON.stringify(context),
+        NODE_OPTIONS: [process.env.NODE_OPTIONS, `--require ${JSON.stringify(BUNDLING_RECORDER)}`]
+          .filter(Boolean)
+          .join(' '),
+        [RECORD_BUNDLING_ENV]: '1',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -219,42 +234,65 @@ function prune(cacheRoot: string, keep: string): void {
 }
 
 /**
- * Calls `onChange` (debounced, never two at once) when an input of the app changes: the folders
- * of `cdk.json`'s `watch.include` globs, watched recursively, filtered as {@link appInputs}.
+ * Calls `onChange` with the changed files (debounced, never two calls at once) when an input of
+ * the app ({@link appInputs}) or an `also` file (a function's imports, wherever they are)
+ * changes. Each folder holding one is watched on its own, not recursively: a folder's watch
+ * survives an editor's save by rename, which a recursive watch of Node 20 on Linux loses track
+ * of; the folders are looked up again after each change. `ignore` are files the server itself
+ * writes (its state file, decisions, traces), which would otherwise reload it on each write.
  * Returns a function that stops watching.
  */
-export function watchApp(dir: string, onChange: () => Promise<void>, debounceMs = 250): () => void {
-  const roots = watchRoots(dir, readCdkJson(dir));
+export function watchApp(
+  dir: string,
+  onChange: (files: string[]) => Promise<void>,
+  options: { debounceMs?: number; also?: () => Set<string>; ignore?: string[] } = {},
+): () => void {
+  const also = options.also ?? (() => new Set<string>());
+  const watchers = new Map<string, FSWatcher>();
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
-  let again = false;
+  let changed = new Set<string>();
   const run = () => {
-    if (running) {
-      again = true;
-      return;
-    }
-    running = onChange().finally(() => {
+    if (running) return;
+    // An editor's temporary files come and go: a file that is gone counts only if a bundle read it.
+    const files = [...changed].filter((file) => existsSync(file) || also().has(file)).sort();
+    changed = new Set();
+    if (files.length === 0) return;
+    running = onChange(files).finally(() => {
       running = undefined;
-      if (again) {
-        again = false;
-        run();
-      }
+      refresh();
+      run();
     });
   };
-  const watchers = [...roots]
-    .filter((root) => existsSync(root))
-    .map((root) =>
-      watch(root, { recursive: true }, (_event, name) => {
-        const file = name ? join(root, name.toString()) : root;
-        const parts = relative(dir, file).split(sep);
-        if (parts.some((part) => ALWAYS_EXCLUDED.includes(part) || part.startsWith('cdk.out'))) return;
-        if (!appInputs(dir).includes(file)) return;
-        clearTimeout(timer);
-        timer = setTimeout(run, debounceMs);
-      }),
-    );
+  const noted = (file: string) => {
+    if (options.ignore?.includes(file)) return;
+    if (statSync(file, { throwIfNoEntry: false })?.isDirectory()) return refresh(); // a new folder
+    if (!also().has(file) && !appInputs(dir).includes(file)) return;
+    changed.add(file);
+    clearTimeout(timer);
+    timer = setTimeout(run, options.debounceMs ?? 250);
+  };
+  const refresh = () => {
+    const config = readCdkJson(dir);
+    const folders = new Set([
+      ...watchRoots(dir, config),
+      ...[...appInputs(dir), ...also()].map((file) => dirname(file)),
+    ]);
+    for (const [folder, watcher] of watchers)
+      if (!folders.has(folder)) {
+        watcher.close();
+        watchers.delete(folder);
+      }
+    for (const folder of folders)
+      if (!watchers.has(folder) && existsSync(folder))
+        watchers.set(
+          folder,
+          watch(folder, (_event, name) => noted(name ? join(folder, name.toString()) : folder)),
+        );
+  };
+  refresh();
   return () => {
     clearTimeout(timer);
-    for (const watcher of watchers) watcher.close();
+    for (const watcher of watchers.values()) watcher.close();
   };
 }

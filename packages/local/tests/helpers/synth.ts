@@ -32,10 +32,15 @@ function run(command: string, args: string[], options: { cwd: string; env?: Node
   });
 }
 
-/** Synthesizes this repo's CDK app (bundles included) with the CLI, as users do, into a fresh folder. */
+/**
+ * Synthesizes this repo's CDK app (bundles included) with the CLI, as users do, into a fresh
+ * folder: what `pnpm --filter @iam-m2m/infra run synth` runs, without pnpm, whose runs at the
+ * same time can read its workspace state file while another one rewrites it.
+ */
 export async function synthInfra(context: string[]): Promise<string> {
   const output = mkdtempSync(join(tmpdir(), 'iam-m2m-assembly-'));
-  await run('pnpm', ['--filter', '@iam-m2m/infra', 'run', 'synth', '--output', output, ...context], { cwd: repoRoot });
+  const args = ['--import', 'tsx', 'scripts/run-cdk.ts', 'synth', '--quiet', '--no-notices', '--output', output];
+  await run(process.execPath, [...args, ...context], { cwd: join(repoRoot, 'packages', 'infra') });
   return output;
 }
 

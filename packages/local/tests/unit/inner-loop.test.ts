@@ -1,10 +1,19 @@
 // The inner loop (issue "A fast inner loop"): a synth cache that is never stale, and runs in one
 // checkout that never share an output folder.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,6 +22,8 @@ import { LocalStack, type LocalState } from '../../src/stack.js';
 import { clientFor } from '../helpers/stack.js';
 
 const cdkLib = createRequire(import.meta.url).resolve('aws-cdk-lib');
+/** The workspace's esbuild (its package.json). */
+const esbuildPackage = createRequire(import.meta.url).resolve('esbuild/package.json');
 const cli = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 
 /** handler.js of the tiny app: answers `body`, after 1.5 s when asked `?slow=1`. */
@@ -103,11 +114,20 @@ describe('two start runs at the same time in one checkout', () => {
   }, 240_000);
 });
 
-describe('serve --app <dir> --watch', () => {
-  const dir = tinyApp();
+/** `serve --app <dir> --watch --state <dir>/state.json` as a child process, and what it prints. */
+function serveWatching(dir: string) {
   const stateFile = join(dir, 'state.json');
-  let server: ChildProcess;
   const lines: string[] = [];
+  const server = spawn(
+    process.execPath,
+    ['--import', 'tsx', cli, 'serve', '--app', dir, '--watch', '--state', stateFile],
+    {
+      cwd: fileURLToPath(new URL('../../', import.meta.url)),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  server.stderr?.on('data', (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
+  /** The next line printed (from now) that matches. */
   const nextLine = (pattern: RegExp, timeoutMs = 60_000) =>
     new Promise<string>((resolve, reject) => {
       const started = lines.length;
@@ -122,22 +142,28 @@ describe('serve --app <dir> --watch', () => {
       check();
     });
   const state = () => JSON.parse(readFileSync(stateFile, 'utf8')) as LocalState;
+  /** A signed GET as the operator on the first API's stage. */
   const get = async (query = '', path = '') => {
     const response = await clientFor(state(), 'operator').get(`${state().apis[0]?.url}${path}${query}`);
     return { status: response.status, body: await response.text() };
   };
+  return { server, lines, nextLine, state, get };
+}
+
+describe('serve --app <dir> --watch', () => {
+  const dir = tinyApp();
+  let served: ReturnType<typeof serveWatching> | undefined;
   afterAll(() => {
-    server?.kill('SIGTERM');
+    served?.server.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('reloads code, policies and routes without a restart, finishing requests in flight, keeping credentials, and surviving a broken edit', async () => {
-    server = spawn(process.execPath, ['--import', 'tsx', cli, 'serve', '--app', dir, '--watch', '--state', stateFile], {
-      cwd: fileURLToPath(new URL('../../', import.meta.url)),
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    server.stderr?.on('data', (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
-    await nextLine(/serving http:\/\/127\.0\.0\.1:\d+/);
+    served = serveWatching(dir);
+    const { nextLine, state, get } = served;
+    expect(await nextLine(/watching/)).toMatch(
+      /for changes: each takes a synth, since the synth ran no esbuild bundling \(no NodejsFunction built locally\)$/,
+    );
     const before = state().principals;
     expect(await get()).toEqual({ status: 200, body: 'v1' });
 
@@ -145,7 +171,7 @@ describe('serve --app <dir> --watch', () => {
     const inFlight = get('?slow=1');
     await new Promise((resolve) => setTimeout(resolve, 300));
     writeFileSync(join(dir, 'handler.js'), handlerCode('v2'));
-    expect(await nextLine(/reloaded in [\d.]+ s: functions rebuilt: Handler/)).toBeTruthy();
+    expect(await nextLine(/reloaded in [\d.]+ s \(synth\): functions rebuilt: Handler/)).toBeTruthy();
     expect(await inFlight).toEqual({ status: 200, body: 'v1' });
     expect(await get()).toEqual({ status: 200, body: 'v2' });
     expect(state().principals).toEqual(before);
@@ -171,5 +197,114 @@ stack.node.findChild('Api').node.defaultChild.policy = policy.toJSON();`),
     );
     expect(await nextLine(/reloaded in .*policies changed/)).toBeTruthy();
     expect((await get()).status).toBe(403);
+  }, 240_000);
+});
+
+/**
+ * An app of two NodejsFunctions behind a REST API: A answers handlers/message.ts's message; B
+ * answers shared.cjs's stage, which the app also puts in both functions' environment. esbuild is
+ * the workspace's, linked into the app's node_modules where `npx --no-install esbuild` finds it.
+ */
+function bundledApp(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'iam-m2m-bundled-app-'));
+  const files: Record<string, string> = {
+    'cdk.json': JSON.stringify({ app: 'node app.cjs' }),
+    'package.json': JSON.stringify({ name: 'bundled-app', private: true }),
+    'package-lock.json': JSON.stringify({ name: 'bundled-app', lockfileVersion: 3, requires: true, packages: {} }),
+    'shared.cjs': "module.exports = { stage: 's1' };\n",
+    'handlers/message.ts': "export const message = 'a1';\n",
+    'handlers/a.ts':
+      "import { message } from './message';\nexport const handler = async () => ({ statusCode: 200, body: message });\n",
+    'handlers/b.ts':
+      "import { stage } from '../shared.cjs';\nexport const handler = async () => ({ statusCode: 200, body: ['b', stage, process.env.STAGE].join(' ') });\n",
+    'app.cjs': `const cdk = require(${JSON.stringify(cdkLib)});
+const { stage } = require('./shared.cjs');
+const app = new cdk.App();
+const stack = new cdk.Stack(app, 'Bundled');
+const fn = (name) => new cdk.aws_lambda_nodejs.NodejsFunction(stack, name, {
+  entry: __dirname + '/handlers/' + name.toLowerCase() + '.ts',
+  runtime: cdk.aws_lambda.Runtime.NODEJS_20_X,
+  projectRoot: __dirname,
+  depsLockFilePath: __dirname + '/package-lock.json',
+  environment: { STAGE: stage },
+  bundling: { forceDockerBundling: false },
+});
+const api = new cdk.aws_apigateway.RestApi(stack, 'Api', { defaultMethodOptions: { authorizationType: cdk.aws_apigateway.AuthorizationType.IAM } });
+for (const name of ['A', 'B']) api.root.addResource(name.toLowerCase()).addMethod('GET', new cdk.aws_apigateway.LambdaIntegration(fn(name)));
+app.synth();
+`,
+  };
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+  mkdirSync(join(dir, 'node_modules', '.bin'), { recursive: true });
+  symlinkSync(dirname(esbuildPackage), join(dir, 'node_modules', 'esbuild'));
+  symlinkSync('../esbuild/bin/esbuild', join(dir, 'node_modules', '.bin', 'esbuild'));
+  return dir;
+}
+
+/** Saves as many editors do: a temporary file beside it, renamed over it. */
+function saveByRename(file: string, text: string): void {
+  writeFileSync(`${file}.tmp~`, text);
+  renameSync(`${file}.tmp~`, file);
+}
+
+describe('serve --watch: a change only function code reads is built again with esbuild alone', () => {
+  const dir = bundledApp();
+  let served: ReturnType<typeof serveWatching> | undefined;
+  afterAll(() => {
+    served?.server.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('rebuilds only the function that reads the file, without a synth; an app file takes a synth', async () => {
+    served = serveWatching(dir);
+    const { server, lines, nextLine, get } = served;
+    expect(await nextLine(/watching/, 120_000)).toMatch(
+      /watching .* for changes: one only function code reads is built again with esbuild alone$/,
+    );
+    expect(await get('', 'a')).toEqual({ status: 200, body: 'a1' });
+    expect(await get('', 'b')).toEqual({ status: 200, body: 'b s1 s1' });
+
+    // A file only A's bundle reads, saved by rename: A alone is rebuilt, by esbuild, no synth.
+    saveByRename(join(dir, 'handlers', 'message.ts'), "export const message = 'a2';\n");
+    expect(await nextLine(/reloaded in/)).toMatch(
+      /reloaded in [\d.]+ s \(code only, esbuild [\d.]+ s\): functions rebuilt: A$/,
+    );
+    expect(await get('', 'a')).toEqual({ status: 200, body: 'a2' });
+
+    // A syntax error: esbuild's one-line cause and where, and A keeps its last good code.
+    writeFileSync(join(dir, 'handlers', 'message.ts'), 'export const message = ;\n');
+    expect(await nextLine(/reload/)).toMatch(
+      /reload failed, still serving the last good app: esbuild failed for A: Unexpected ";" \(handlers\/message\.ts:1:23\)/,
+    );
+    expect(await get('', 'a')).toEqual({ status: 200, body: 'a2' });
+    writeFileSync(join(dir, 'handlers', 'message.ts'), "export const message = 'a3';\n");
+    expect(await nextLine(/reloaded in/)).toMatch(/\(code only, esbuild [\d.]+ s\): functions rebuilt: A$/);
+    expect(await get('', 'a')).toEqual({ status: 200, body: 'a3' });
+
+    // A file the app itself imports may change the template: a full synth, which says why.
+    writeFileSync(join(dir, 'shared.cjs'), "module.exports = { stage: 's2' };\n");
+    expect(await nextLine(/reloaded in/, 120_000)).toMatch(
+      /\(synth: .*shared\.cjs is imported by the CDK app\): functions rebuilt: A, B$/,
+    );
+    expect(await get('', 'b')).toEqual({ status: 200, body: 'b s2 s2' });
+    expect(await get('', 'a')).toEqual({ status: 200, body: 'a3' });
+
+    // Code-only reloads go on from the new synth; the state file it rewrites reloads nothing.
+    writeFileSync(join(dir, 'handlers', 'message.ts'), "export const message = 'a4';\n");
+    expect(await nextLine(/reloaded in/)).toMatch(/\(code only, esbuild [\d.]+ s\): functions rebuilt: A$/);
+    expect(await get('', 'a')).toEqual({ status: 200, body: 'a4' });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(lines.filter((line) => /reload/.test(line))).toHaveLength(5);
+
+    // Stopping removes the code-only builds.
+    const builds = join(dir, '.iam-m2m-local', 'code', String(server.pid));
+    expect(existsSync(builds)).toBe(true);
+    const exited = new Promise((resolve) => server.once('exit', resolve));
+    server.kill('SIGTERM');
+    await exited;
+    expect(existsSync(builds)).toBe(false);
   }, 240_000);
 });

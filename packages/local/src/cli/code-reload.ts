@@ -1,0 +1,293 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CloudAssemblyModel } from '../assembly/model.js';
+
+/** The preload that records a synth's esbuild bundlings (see the file's own comment). */
+export const BUNDLING_RECORDER = fileURLToPath(new URL('./bundling-recorder.cjs', import.meta.url));
+/** Turns the recorder on in the app's process. */
+export const RECORD_BUNDLING_ENV = 'IAM_M2M_LOCAL_RECORD_BUNDLING';
+
+/** One esbuild bundling as the CDK app ran it, written by `bundling-recorder.cjs`. */
+interface BundleRecord {
+  command: string;
+  args: string[];
+  cwd: string;
+  /** The bundling's own environment (what differs from the app's). */
+  env: Record<string, string>;
+  /** The output folder as it appears in `args`. */
+  outputDir: string;
+  outfile: string;
+  /** The metafile's path in the asset folder, or its name beside the records. */
+  metafile: string;
+  metafileIn: 'asset' | 'records';
+  sha256: string;
+}
+
+/** A bundle of the served assembly: how to build it again, its asset folder, the files it reads. */
+interface Bundle {
+  record: BundleRecord;
+  /** The asset folder's name in the assembly (`asset.<hash>`). */
+  asset: string;
+  functions: string[];
+  inputs: Set<string>;
+}
+
+/** A code-only change: the bundles to build again, or why the change needs a full synth. */
+export type CodePlan = { bundles: Bundle[] } | { reason: string };
+
+/** What esbuild's JavaScript API is used for here: the app's own module graph. */
+interface Esbuild {
+  build(options: Record<string, unknown>): Promise<{ metafile?: { inputs: Record<string, unknown> } }>;
+}
+
+const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+/** The files of an esbuild metafile's inputs, as absolute paths. */
+function metafileInputs(metafile: string, cwd: string): Set<string> {
+  const { inputs } = JSON.parse(readFileSync(metafile, 'utf8')) as { inputs: Record<string, unknown> };
+  return new Set(Object.keys(inputs).map((input) => resolve(cwd, input)));
+}
+
+/**
+ * Code-only reloads for `serve --watch`: when every changed file is read by some function's
+ * esbuild bundle and by nothing the CDK app itself imports, the template cannot change, so
+ * the bundles that read those files are built again with the very esbuild command the app's
+ * `NodejsFunction` ran (recorded during its synth), into a copy of the served assembly whose
+ * other entries are links to the served ones. Anything else — an app file, `cdk.json`, a file
+ * no bundle reads, an app whose own imports are unknown — takes a full synth.
+ */
+export class CodeReloader {
+  readonly #bundles: Bundle[];
+  readonly #appFiles: Set<string>;
+  readonly #workDir: string;
+  #served: string;
+
+  private constructor(bundles: Bundle[], appFiles: Set<string>, assemblyDir: string, workDir: string) {
+    this.#bundles = bundles;
+    this.#appFiles = appFiles;
+    this.#served = assemblyDir;
+    this.#workDir = workDir;
+  }
+
+  /**
+   * Reads the bundlings recorded in a fresh synth of `appDir` and the app's own imports.
+   *
+   * @returns the reloader, or why code-only reloads are off for this assembly.
+   */
+  public static async of(
+    appDir: string,
+    assemblyDir: string,
+    model: CloudAssemblyModel,
+    workDir: string,
+  ): Promise<CodeReloader | string> {
+    const recordDir = join(assemblyDir, '.iam-m2m-local');
+    const recordFile = join(recordDir, 'bundles.jsonl');
+    if (!existsSync(recordFile)) return 'the synth ran no esbuild bundling (no NodejsFunction built locally)';
+    const records = readFileSync(recordFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as BundleRecord);
+    const bundles = new Map<string, Bundle>();
+    for (const fn of model.functions) {
+      if (!fn.codeDir) continue;
+      const asset = relative(assemblyDir, fn.codeDir);
+      if (asset.includes(sep) || asset.startsWith('..')) continue;
+      const found = bundles.get(asset);
+      if (found) {
+        found.functions.push(fn.name);
+        continue;
+      }
+      // The record whose output is this asset's file (an afterBundling hook that rewrites it
+      // leaves no match: that function always takes a full synth).
+      const record = records.find(
+        (candidate) =>
+          existsSync(join(fn.codeDir as string, candidate.outfile)) &&
+          sha256(join(fn.codeDir as string, candidate.outfile)) === candidate.sha256,
+      );
+      const metafile = record && join(record.metafileIn === 'asset' ? fn.codeDir : recordDir, record.metafile);
+      if (record && metafile && existsSync(metafile))
+        bundles.set(asset, { record, asset, functions: [fn.name], inputs: metafileInputs(metafile, record.cwd) });
+    }
+    if (bundles.size === 0) return 'no function of the app is an esbuild bundle recorded in its synth';
+    const appFiles = await appImports(appDir);
+    if (typeof appFiles === 'string') return appFiles;
+    return new CodeReloader([...bundles.values()], appFiles, assemblyDir, workDir);
+  }
+
+  /** The files the bundles read (outside node_modules): watched beside the app's inputs. */
+  public get bundleInputs(): Set<string> {
+    return new Set(
+      this.#bundles.flatMap((bundle) =>
+        [...bundle.inputs].filter((file) => !file.includes(`${sep}node_modules${sep}`)),
+      ),
+    );
+  }
+
+  /** Which bundles a change rebuilds, or why it needs a full synth. */
+  public plan(changed: string[]): CodePlan {
+    for (const file of changed) {
+      if (this.#appFiles.has(file)) return { reason: `${file} is imported by the CDK app` };
+      if (!this.#bundles.some((bundle) => bundle.inputs.has(file))) return { reason: `no bundle reads ${file}` };
+    }
+    return { bundles: this.#bundles.filter((bundle) => changed.some((file) => bundle.inputs.has(file))) };
+  }
+
+  /**
+   * Builds the planned bundles again into a new assembly folder: a copy of each rebuilt asset
+   * (files beside the bundle, such as installed node modules, stay), links to everything else.
+   * Throws esbuild's first error, and leaves the served assembly as it was.
+   *
+   * @returns the new assembly folder, the functions rebuilt and esbuild's time.
+   */
+  public async rebuild(bundles: Bundle[]): Promise<{ assemblyDir: string; functions: string[]; esbuildMs: number }> {
+    mkdirSync(this.#workDir, { recursive: true, mode: 0o700 });
+    const dir = mkdtempSync(join(this.#workDir, 'build-'));
+    const rebuilt = new Set(bundles.map((bundle) => bundle.asset));
+    for (const name of readdirSync(this.#served))
+      if (!rebuilt.has(name)) symlinkSync(realpathSync(join(this.#served, name)), join(dir, name));
+    const started = performance.now();
+    try {
+      const inputs = await Promise.all(
+        bundles.map(async ({ record, asset, functions }) => {
+          const target = join(dir, asset);
+          cpSync(realpathSync(join(this.#served, asset)), target, { recursive: true });
+          const args = record.args.map((arg) => arg.split(record.outputDir).join(target));
+          const metafile =
+            record.metafileIn === 'asset' ? join(target, record.metafile) : join(dir, `.${asset}.meta.json`);
+          await runEsbuild(
+            record,
+            record.metafileIn === 'asset' ? args : [...args, `--metafile=${metafile}`],
+            functions,
+          );
+          return metafileInputs(metafile, record.cwd);
+        }),
+      );
+      bundles.forEach((bundle, index) => {
+        bundle.inputs = inputs[index] as Set<string>;
+      });
+    } catch (error) {
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
+    const esbuildMs = performance.now() - started;
+    this.#served = dir;
+    return { assemblyDir: dir, functions: bundles.flatMap((bundle) => bundle.functions), esbuildMs };
+  }
+}
+
+/** Runs a recorded esbuild command; rejects with its first error and where it is. */
+function runEsbuild(record: BundleRecord, args: string[], functions: string[]): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(record.command, args, {
+      cwd: record.cwd,
+      env: { ...process.env, ...record.env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let output = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      output = `${output}${chunk}`.slice(-20_000);
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code === 0) return resolvePromise();
+      const lines = output.split('\n').map((line) => line.trim());
+      const at = lines.findIndex((line) => line.includes('[ERROR]'));
+      const where = lines.slice(at + 1).find(Boolean);
+      const cause =
+        at >= 0 ? `${lines[at]?.replace(/^.*\[ERROR\]\s*/, '')}${where ? ` (${where.replace(/:$/, '')})` : ''}` : '';
+      reject(new Error(`esbuild failed for ${functions.join(', ')}: ${cause || `exit ${code}`}`));
+    });
+  });
+}
+
+/** The app's entry file: the first word of `cdk.json`'s `app` command that is a script file. */
+function appEntry(appDir: string): string | undefined {
+  const { app } = JSON.parse(readFileSync(join(appDir, 'cdk.json'), 'utf8')) as { app?: string };
+  return (app ?? '')
+    .split(/\s+/)
+    .map((word) => word.replace(/^['"]|['"]$/g, ''))
+    .find((word) => /\.[cm]?[jt]sx?$/.test(word) && existsSync(resolve(appDir, word)));
+}
+
+/** esbuild as the app resolves it (NodejsFunction bundles with it), else as this package does. */
+function loadEsbuild(appDir: string): Esbuild | undefined {
+  for (const from of [join(appDir, 'package.json'), fileURLToPath(import.meta.url)]) {
+    try {
+      return createRequire(from)('esbuild') as Esbuild;
+    } catch {
+      // next
+    }
+  }
+  return undefined;
+}
+
+const SKIP = Symbol('resolving');
+
+/**
+ * The files the CDK app imports (its own and its workspace's; not installed packages), read by
+ * esbuild from the app's entry without running it.
+ *
+ * @returns the files, or why they are unknown.
+ */
+async function appImports(appDir: string): Promise<Set<string> | string> {
+  const entry = appEntry(appDir);
+  if (!entry) return "cdk.json's app command names no script file whose imports could be read";
+  const esbuild = loadEsbuild(appDir);
+  if (!esbuild) return 'esbuild cannot be loaded from the app';
+  try {
+    const result = await esbuild.build({
+      entryPoints: [resolve(appDir, entry)],
+      absWorkingDir: appDir,
+      bundle: true,
+      write: false,
+      metafile: true,
+      platform: 'node',
+      format: 'esm',
+      outdir: join(appDir, '.iam-m2m-local', 'app-graph'),
+      logLevel: 'silent',
+      plugins: [
+        {
+          name: 'installed-packages-external',
+          setup(build: {
+            onResolve(
+              options: { filter: RegExp },
+              callback: (args: Record<string, unknown>) => Promise<Record<string, unknown> | undefined>,
+            ): void;
+            resolve(path: string, options: Record<string, unknown>): Promise<Record<string, unknown>>;
+          }) {
+            build.onResolve({ filter: /^[^./]/ }, async (args) => {
+              if (args.pluginData === SKIP) return undefined;
+              const found = await build.resolve(args.path as string, {
+                kind: args.kind,
+                importer: args.importer,
+                resolveDir: args.resolveDir,
+                pluginData: SKIP,
+              });
+              const path = found.path as string;
+              if ((found.errors as unknown[]).length > 0 || found.external || path.includes(`${sep}node_modules${sep}`))
+                return { path: args.path, external: true };
+              return found;
+            });
+          },
+        },
+      ],
+    });
+    return new Set(Object.keys(result.metafile?.inputs ?? {}).map((input) => resolve(appDir, input)));
+  } catch (error) {
+    return `the app's imports cannot be read: ${(error as Error).message.split('\n')[0]}`;
+  }
+}
