@@ -1,4 +1,4 @@
-import { conditionsHold, failingCondition, type RequestContext } from './conditions.js';
+import { failingCondition, type RequestContext } from './conditions.js';
 import { arnMatch, LITERAL_QUESTION, LITERAL_STAR, type Principal, principalMatches, wildcardMatch } from './match.js';
 import { asList, type NamedPolicy, type PolicyDocument, type PolicyStatement, statementsOf } from './policy.js';
 
