@@ -72,7 +72,7 @@ log();
 const inner = await measureInnerLoop();
 log('Inner loop on this repo’s app (issue 19)');
 log(
-  `  full synth ${inner.fullSynthMs} ms; start + one invocation: cold ${inner.coldStartMs} ms, warm (synth cached) ${inner.warmStartMs} ms (${inner.warmRatio}×); reload to first answer ${inner.reloadMs} ms`,
+  `  full synth ${inner.fullSynthMs} ms; start + one invocation: cold ${inner.coldStartMs} ms, warm (synth cached) ${inner.warmStartMs} ms (${inner.warmRatio}×); reload to first answer ${inner.reloadMs} ms; code-only reload ${inner.codeReloadMs} ms (esbuild ${inner.codeReloadEsbuildMs} ms)`,
 );
 log();
 
