@@ -17,6 +17,8 @@ import { BUNDLING_RECORDER, RECORD_BUNDLING_ENV } from './code-reload.js';
 
 /** The context the CDK CLI gives an app (path and asset metadata), as `cdk synth` runs it. */
 const CLI_CONTEXT = { 'aws:cdk:enable-path-metadata': true, 'aws:cdk:enable-asset-metadata': true };
+/** The feature flag that makes aws-cdk-lib's built-in template validation fail a synth. */
+const VALIDATE_FLAG = '@aws-cdk/core:validateAgainstDefaultRules';
 /** Never inputs of a synth. */
 const ALWAYS_EXCLUDED = ['node_modules', '.git', '.iam-m2m-local'];
 /** Changes when what a synth writes changes (here: the recorded bundlings), so old caches miss. */
@@ -142,7 +144,7 @@ export function runApp(app: CdkApp, outDir: string): Promise<void> {
   const config = readCdkJson(app.dir);
   if (!config.app) throw new Error(`${join(app.dir, 'cdk.json')} has no "app" command`);
   const contextFile = join(app.dir, 'cdk.context.json');
-  const context = {
+  const context: Record<string, unknown> = {
     ...CLI_CONTEXT,
     ...config.context,
     ...(existsSync(contextFile) ? (JSON.parse(readFileSync(contextFile, 'utf8')) as Record<string, unknown>) : {}),
@@ -160,6 +162,9 @@ export function runApp(app: CdkApp, outDir: string): Promise<void> {
           .filter(Boolean)
           .join(' '),
         [RECORD_BUNDLING_ENV]: '1',
+        // aws-cdk-lib's built-in template validation (WebAssembly, about half of a synth) only
+        // warns unless the app opts in to failing on it, and nobody reads those warnings here.
+        ...(context[VALIDATE_FLAG] === true ? {} : { CDK_VALIDATION: 'false' }),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
