@@ -1,6 +1,4 @@
-// pnpm bench: cold start, per-request overhead and signing cost, side by side in one run.
-import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
