@@ -1,6 +1,4 @@
-// pnpm bench: cold start, per-request overhead and signing cost, side by side in one run.
-import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,7 +36,11 @@ for (const [name, r] of shown) {
   log(`  largest inputs of ${name}:`);
   for (const input of r.largest.slice(0, 5)) log(`    ${kb(input.bytes).padStart(9)}  ${input.input}`);
 }
+const marginal = cold.bundles.powertoolsMiddleware.bytes - cold.bundles.powertoolsOnly.bytes;
+log(`  middleware's marginal bytes over Powertools only: ${kb(marginal)}`);
 log();
+// `pnpm bench -- --cold-start`: the bundles alone (≈ 30 s), to iterate on size; results.json stays as it is.
+if (process.argv.includes('--cold-start')) process.exit(0);
 
 const overhead = await measureOverhead();
 const verifying = await measureOverhead([32], true);

@@ -301,7 +301,7 @@ export class IamClient {
     const lambdaMs = remaining ? remaining() - this.#marginMs : Number.POSITIVE_INFINITY;
     // setTimeout holds at most 2^31-1 ms.
     const budgetMs = Math.max(0, Math.min(own, lambdaMs, 2_147_483_647));
-    // One shared timer for every call's deadline: a third of AbortSignal.timeout's cost.
+    // Calls with nearly the same deadline share one timeout signal.
     const timeout = deadlineSignal(budgetMs);
     return {
       outgoing,

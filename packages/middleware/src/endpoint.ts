@@ -114,8 +114,6 @@ function checkedHost(value: string): string {
   return value.toLowerCase();
 }
 
-const NO_OVERRIDES = { service: undefined, region: undefined, host: undefined };
-
 /**
  * Checks one call's scope options: service and region are lower-case names, `signingHost` a
  * host with an optional port (lower-cased, as SigV4 signs it).
@@ -163,10 +161,7 @@ export function checkScopeOverrides(overrides: ScopeOverrides): {
  * ```
  */
 export function resolveSigningScope(url: URL, defaults: ScopeDefaults = {}, overrides?: ScopeOverrides): SigningScope {
-  const given =
-    overrides !== undefined &&
-    (overrides.service !== undefined || overrides.region !== undefined || overrides.signingHost !== undefined);
-  const { service, region, host } = given ? checkScopeOverrides(overrides) : NO_OVERRIDES;
+  const { service, region, host } = checkScopeOverrides(overrides ?? {});
   const hostname = host === undefined ? url.hostname.toLowerCase() : host.replace(/:\d+$/, '');
   for (const rule of HOST_RULES) {
     const ruleRegion = rule.pattern.exec(hostname)?.[1];

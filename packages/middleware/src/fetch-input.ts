@@ -91,14 +91,7 @@ async function readLimited(source: AsyncIterable<unknown> | Iterable<unknown>, w
     if (error instanceof IamClientError) throw error;
     throw new IamClientConfigError(`${what} could not be read (locked, already read or failed).`, { cause: error });
   }
-  if (chunks.length === 1) return chunks[0] as Uint8Array;
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
+  return chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks, total);
 }
 
 /** A fetch body as bytes (or a string), with the content type fetch would send for it. */

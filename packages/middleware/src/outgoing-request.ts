@@ -122,29 +122,20 @@ function toQuery(url: URL, extra: QueryInput | undefined): QueryMap {
       if (item !== undefined && item !== null) addQuery(query, name, String(item));
     }
   }
-  for (const name of Object.keys(query)) {
-    // The signer leaves X-Amz-Signature out of what it signs, and AWS reads these as a presigned
-    // request's own: sent along, the signature could never match.
-    if (PRESIGNING_PARAMETERS.has(name.toLowerCase())) {
-      throw new IamClientConfigError(
-        `Query parameter ${JSON.stringify(name)} is reserved for presigned requests (SigV4 adds its own): remove it from \`url\` or \`query\`.`,
-      );
-    }
-  }
   return query;
 }
 
-const PRESIGNING_PARAMETERS = new Set(
-  [
-    'X-Amz-Signature',
-    'X-Amz-Algorithm',
-    'X-Amz-Credential',
-    'X-Amz-Date',
-    'X-Amz-SignedHeaders',
-    'X-Amz-Security-Token',
-    'X-Amz-Expires',
-  ].map((name) => name.toLowerCase()),
-);
+// The signer leaves X-Amz-Signature out of what it signs, and AWS reads these as a presigned
+// request's own: sent along, the signature could never match.
+const PRESIGNING_PARAMETERS = new Set([
+  'x-amz-signature',
+  'x-amz-algorithm',
+  'x-amz-credential',
+  'x-amz-date',
+  'x-amz-signedheaders',
+  'x-amz-security-token',
+  'x-amz-expires',
+]);
 
 function toHeaders(input: HeadersInput | undefined): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -230,6 +221,11 @@ export function toOutgoingRequest(input: OutgoingRequestInput): OutgoingRequest 
   const query = toQuery(url, input.query);
   let search = '';
   for (const name of Object.keys(query)) {
+    if (PRESIGNING_PARAMETERS.has(name.toLowerCase())) {
+      throw new IamClientConfigError(
+        `Query parameter ${JSON.stringify(name)} is reserved for presigned requests (SigV4 adds its own): remove it from \`url\` or \`query\`.`,
+      );
+    }
     const values = query[name] as string | string[];
     for (const value of Array.isArray(values) ? values : [values]) {
       search += `${search === '' ? '' : '&'}${encodeRfc3986(name)}=${encodeRfc3986(value)}`;

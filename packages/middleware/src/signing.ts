@@ -58,14 +58,8 @@ export class NodeCryptoSha256 implements Checksum {
 
   #create(): Hash | Hmac {
     const secret = this.#secret;
-    if (secret === undefined) return createHash('sha256');
-    const key =
-      typeof secret === 'string'
-        ? secret
-        : ArrayBuffer.isView(secret)
-          ? new Uint8Array(secret.buffer, secret.byteOffset, secret.byteLength)
-          : new Uint8Array(secret);
-    return createHmac('sha256', key);
+    // node:crypto takes a string, an ArrayBuffer or any view of one as the key as it is.
+    return secret === undefined ? createHash('sha256') : createHmac('sha256', secret as string | Uint8Array);
   }
 }
 

@@ -3,7 +3,7 @@ import { deadlineSignal } from '../../src/deadline.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('deadlineSignal: one shared timer instead of AbortSignal.timeout per call', () => {
+describe('deadlineSignal: one AbortSignal.timeout for the calls whose deadlines fall together', () => {
   afterEach(() => {
     vi.useRealTimers();
   });
@@ -53,6 +53,17 @@ describe('deadlineSignal: one shared timer instead of AbortSignal.timeout per ca
     // Assess
     expect(performance.now() - started).toBeLessThan(1_000);
     expect(late.aborted).toBe(false);
+  });
+
+  it('calls armed together with one budget share a signal; a shorter budget never waits for a longer one', () => {
+    // Act
+    const first = deadlineSignal(10_000);
+    const second = deadlineSignal(10_000);
+    const shorter = deadlineSignal(5_000);
+
+    // Assess
+    expect(second).toBe(first);
+    expect(shorter).not.toBe(first);
   });
 
   it('holds nothing of a signal nobody uses any more', async () => {
