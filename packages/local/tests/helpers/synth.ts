@@ -15,6 +15,9 @@ const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 /** The context the CDK CLI gives an app (path and asset metadata), as `cdk synth` runs it. */
 const CLI_CONTEXT = { 'aws:cdk:enable-path-metadata': true, 'aws:cdk:enable-asset-metadata': true };
 
+/** As `iam-m2m-local` synthesizes: without aws-cdk-lib's built-in validation (warnings only, half the time). */
+const NO_VALIDATION = { CDK_VALIDATION: 'false' };
+
 function run(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -40,7 +43,10 @@ function run(command: string, args: string[], options: { cwd: string; env?: Node
 export async function synthInfra(context: string[]): Promise<string> {
   const output = mkdtempSync(join(tmpdir(), 'iam-m2m-assembly-'));
   const args = ['--import', 'tsx', 'scripts/run-cdk.ts', 'synth', '--quiet', '--no-notices', '--output', output];
-  await run(process.execPath, [...args, ...context], { cwd: join(repoRoot, 'packages', 'infra') });
+  await run(process.execPath, [...args, ...context], {
+    cwd: join(repoRoot, 'packages', 'infra'),
+    env: { ...process.env, ...NO_VALIDATION },
+  });
   return output;
 }
 
@@ -49,7 +55,12 @@ export async function synthFixture(app: FixtureApp, context: Record<string, stri
   const output = mkdtempSync(join(tmpdir(), `iam-m2m-fixture-${app}-`));
   await run(process.execPath, ['--import', 'tsx', `tests/fixtures/apps/${app}/app.ts`], {
     cwd: packageRoot,
-    env: { ...process.env, CDK_OUTDIR: output, CDK_CONTEXT_JSON: JSON.stringify({ ...CLI_CONTEXT, ...context }) },
+    env: {
+      ...process.env,
+      ...NO_VALIDATION,
+      CDK_OUTDIR: output,
+      CDK_CONTEXT_JSON: JSON.stringify({ ...CLI_CONTEXT, ...context }),
+    },
   });
   return output;
 }
