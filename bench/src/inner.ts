@@ -23,11 +23,11 @@ export interface InnerLoop {
    * function (the command its NodejsFunction ran), the reload, one requestor invocation. `serve
    * --watch` adds its 250 ms debounce to this.
    */
-  codeReloadMs: number;
+  codeReloadMs?: number;
   /** esbuild's part of `codeReloadMs`. */
-  codeReloadEsbuildMs: number;
+  codeReloadEsbuildMs?: number;
   /** codeReloadMs − esbuild's time (target ≤ 1 s). */
-  codeReloadOverEsbuildMs: number;
+  codeReloadOverEsbuildMs?: number;
 }
 
 async function startAndInvoke(
