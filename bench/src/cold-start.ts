@@ -94,27 +94,40 @@ const DEFAULTS: BuildOptions = {
   logLevel: 'silent',
 };
 
-/** Median time to import the bundle in a fresh Node process, over `runs` processes. */
-function initMs(file: string, runs: number): number {
+/** One import of a bundle in a fresh Node process: ms from the import's start to its end. */
+function importMs(file: string): number {
   const script = `const t=performance.now();await import(${JSON.stringify(file)});process.stdout.write(String(performance.now()-t));`;
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-      encoding: 'utf8',
-      env: {
-        PATH: process.env.PATH,
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-        AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY',
-        IAM_API: 'http://127.0.0.1:1/prod/',
-      },
-    });
-    times.push(Number(out));
-  }
-  return median(times);
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    env: {
+      PATH: process.env.PATH,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY',
+      IAM_API: 'http://127.0.0.1:1/prod/',
+    },
+  });
+  return Number(out);
 }
 
-async function measure(options: BuildOptions, entry: string, outfile: string, runs: number): Promise<ColdStart> {
+/**
+ * Median import time of each bundle over `runs` fresh processes, taken in turns (one process
+ * of each bundle, then again), so that a change in the machine's load weighs on all alike.
+ */
+function initMsInTurns(files: string[], runs: number): number[] {
+  const times = files.map(() => [] as number[]);
+  for (let i = 0; i < runs; i++)
+    files.forEach((file, index) => {
+      times[index]?.push(importMs(file));
+    });
+  return times.map((list) => round(median(list), 2));
+}
+
+/** The bundles of this run by output file, whose init times are measured together at the end. */
+const built = new Map<string, ColdStart>();
+
+/** Bundles one handler: its size and largest inputs (its init time is measured with the others). */
+async function measure(options: BuildOptions, entry: string, outfile: string): Promise<ColdStart> {
   const result = await build({ ...options, entryPoints: [entry], outfile });
   const metafile = result.metafile as Metafile;
   const output = Object.values(metafile.outputs).find((o) => o.entryPoint !== undefined);
@@ -127,7 +140,9 @@ async function measure(options: BuildOptions, entry: string, outfile: string, ru
     }))
     .sort((a, b) => b.bytes - a.bytes)
     .slice(0, 8);
-  return { bytes: statSync(outfile).size, initMs: round(initMs(outfile, runs), 2), largest };
+  const bundle: ColdStart = { bytes: statSync(outfile).size, initMs: 0, largest };
+  built.set(outfile, bundle);
+  return bundle;
 }
 
 /**
@@ -175,22 +190,21 @@ export async function measureColdStarts(runs = 15): Promise<ColdStarts> {
       { ...TUNED, external: name === 'seedStyle' ? [] : ['@aws-sdk/*'] },
       ENTRIES[name],
       join(outdir, name, 'index.mjs'),
-      runs,
     );
   }
   const peers = {} as Record<PeerName, ColdStart | Missing>;
   for (const name of Object.keys(PEERS) as PeerName[]) {
     const installed = NODE_PATHS.some((dir) => existsSync(join(dir, name)));
     peers[name] = installed
-      ? await measure({ ...TUNED, external: ['@aws-sdk/*'] }, PEERS[name], join(outdir, name, 'index.mjs'), runs)
+      ? await measure({ ...TUNED, external: ['@aws-sdk/*'] }, PEERS[name], join(outdir, name, 'index.mjs'))
       : { missing: `${name} is not installed in the workspace` };
   }
   const project = installPacked(outdir);
-  const plainRequestorDefaults = await measure(
-    DEFAULTS,
-    join(project, 'handler.ts'),
-    join(project, 'out/index.cjs'),
-    runs,
-  );
+  const plainRequestorDefaults = await measure(DEFAULTS, join(project, 'handler.ts'), join(project, 'out/index.cjs'));
+  const files = [...built.keys()];
+  initMsInTurns(files, runs).forEach((ms, index) => {
+    (built.get(files[index] as string) as ColdStart).initMs = ms;
+  });
+  built.clear();
   return { bundles, peers, plainRequestorDefaults };
 }
