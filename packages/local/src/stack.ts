@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { realpathSync, renameSync, writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -20,6 +20,7 @@ import { awsManagedPolicy } from './iam/managed-policies.js';
 import type { Organization } from './iam/organization.js';
 import { policyProblems } from './iam/policy.js';
 import { defaultSeedFile, projectSeed } from './iam/seed.js';
+import { sameCodeFolder } from './lambda/code-folder.js';
 import { installHint, nodeBinaryFor } from './lambda/node-binary.js';
 import { FunctionRuntime } from './lambda/runtime.js';
 import { joinOrganization, principalsOf } from './principals.js';
@@ -443,22 +444,11 @@ export interface ReloadSummary {
   routes: { added: string[]; removed: string[] };
 }
 
-/**
- * What runs, as a function's identity: code, handler, runtime, limits, environment. The code is
- * its real folder: a code-only reload links the unchanged assets of the served assembly.
- */
+/** What runs, besides its code folder: inline code, handler, runtime, limits, environment, role. */
 const runsAs = (fn: FunctionModel) =>
-  JSON.stringify([
-    fn.codeDir && realpathSync(fn.codeDir),
-    fn.inlineCode,
-    fn.handler,
-    fn.runtime,
-    fn.timeoutSeconds,
-    fn.memoryMb,
-    fn.environment,
-    fn.role.arn,
-  ]);
-const sameFunction = (a: FunctionModel, b: FunctionModel) => runsAs(a) === runsAs(b);
+  JSON.stringify([fn.inlineCode, fn.handler, fn.runtime, fn.timeoutSeconds, fn.memoryMb, fn.environment, fn.role.arn]);
+const sameFunction = (a: FunctionModel, b: FunctionModel) =>
+  runsAs(a) === runsAs(b) && sameCodeFolder(a.codeDir, b.codeDir);
 
 /** The routes of an app: `GET /prod/items`, `ANY /{proxy+} (HTTP API x)`, `function URL of f`. */
 function routesOf(model: CloudAssemblyModel): string[] {

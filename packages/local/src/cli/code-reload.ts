@@ -154,8 +154,10 @@ export class CodeReloader {
    * @returns the new assembly folder, the functions rebuilt and esbuild's time.
    */
   public async rebuild(bundles: Bundle[]): Promise<{ assemblyDir: string; functions: string[]; esbuildMs: number }> {
+    // `<app>/.iam-m2m-local/code/<pid>-<random>/asset.<hash>`: as deep as a synth's bundling
+    // folder, so a source map's relative paths come out the same as the synth's.
     mkdirSync(this.#workDir, { recursive: true, mode: 0o700 });
-    const dir = mkdtempSync(join(this.#workDir, 'build-'));
+    const dir = mkdtempSync(join(this.#workDir, `${process.pid}-`));
     const rebuilt = new Set(bundles.map((bundle) => bundle.asset));
     for (const name of readdirSync(this.#served))
       if (!rebuilt.has(name)) symlinkSync(realpathSync(join(this.#served, name)), join(dir, name));

@@ -21,13 +21,12 @@ export async function watchAndReload(
 ) {
   const { appDir, stateFile } = options;
   const codeDir = join(appDir, '.iam-m2m-local', 'code');
-  removeDeadRuns(codeDir);
-  const workDir = join(codeDir, String(process.pid));
+  removeBuilds(codeDir, (pid) => pid !== process.pid && !alive(pid));
   let reloader: CodeReloader | undefined;
   let off: string | undefined;
   let watching = false;
   const prepare = async (dir: string) => {
-    const found = await CodeReloader.of(appDir, dir, stack.model, workDir);
+    const found = await CodeReloader.of(appDir, dir, stack.model, codeDir);
     reloader = typeof found === 'string' ? undefined : found;
     const reason = typeof found === 'string' ? found : undefined;
     if (watching && reason !== off) say(reason ? `code-only reloads are off: ${reason}` : 'code-only reloads are on');
@@ -70,16 +69,15 @@ export async function watchAndReload(
   watching = true;
   return () => {
     stop();
-    rmSync(workDir, { recursive: true, force: true });
+    removeBuilds(codeDir, (pid) => pid === process.pid);
   };
 }
 
-/** Code-only builds of runs that died without removing theirs. */
-function removeDeadRuns(codeDir: string): void {
+/** Removes the code-only builds (`<pid>-<random>`) of the runs `which` names. */
+function removeBuilds(codeDir: string, which: (pid: number) => boolean): void {
   for (const name of safeList(codeDir)) {
-    const pid = Number(name);
-    if (!Number.isInteger(pid) || pid === process.pid || alive(pid)) continue;
-    rmSync(join(codeDir, name), { recursive: true, force: true });
+    const pid = Number(name.split('-')[0]);
+    if (Number.isInteger(pid) && which(pid)) rmSync(join(codeDir, name), { recursive: true, force: true });
   }
 }
 

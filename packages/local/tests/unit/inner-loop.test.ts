@@ -5,6 +5,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -296,15 +297,23 @@ describe('serve --watch: a change only function code reads is built again with e
     writeFileSync(join(dir, 'handlers', 'message.ts'), "export const message = 'a4';\n");
     expect(await nextLine(/reloaded in/)).toMatch(/\(code only, esbuild [\d.]+ s\): functions rebuilt: A$/);
     expect(await get('', 'a')).toEqual({ status: 200, body: 'a4' });
+
+    // A synth that bundles the code the code-only reload built restarts nothing.
+    writeFileSync(join(dir, 'app.cjs'), `${readFileSync(join(dir, 'app.cjs'), 'utf8')}// a comment\n`);
+    expect(await nextLine(/reloaded in/, 120_000)).toMatch(
+      /\(synth: .*app\.cjs is imported by the CDK app\): nothing the local stack serves changed$/,
+    );
+    expect(await get('', 'a')).toEqual({ status: 200, body: 'a4' });
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    expect(lines.filter((line) => /reload/.test(line))).toHaveLength(5);
+    expect(lines.filter((line) => /reload/.test(line))).toHaveLength(6);
 
     // Stopping removes the code-only builds.
-    const builds = join(dir, '.iam-m2m-local', 'code', String(server.pid));
-    expect(existsSync(builds)).toBe(true);
+    const builds = () =>
+      readdirSync(join(dir, '.iam-m2m-local', 'code')).filter((name) => name.startsWith(`${server.pid}-`));
+    expect(builds().length).toBeGreaterThan(0);
     const exited = new Promise((resolve) => server.once('exit', resolve));
     server.kill('SIGTERM');
     await exited;
-    expect(existsSync(builds)).toBe(false);
+    expect(builds()).toEqual([]);
   }, 240_000);
 });
