@@ -18,6 +18,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { newTraceId, type SegmentDocument, type Subsegment } from '../../src/lambda/tracing.js';
+import { XRayDaemon } from '../../src/services/xray/daemon.js';
 import { LocalStack, type LocalState } from '../../src/stack.js';
 import { clientFor } from '../helpers/stack.js';
 
@@ -273,6 +274,40 @@ describe('the daemon', () => {
     expect(stack.xray.malformed - before).toBe(4);
     expect(warnings.filter((line) => line.includes('malformed'))).toHaveLength(1);
     expect(kept).toEqual([valid]);
+  });
+
+  it('keeps the newest documents up to its limit, in arrival order, each trace with its own', async () => {
+    // Prepare
+    const daemon = await XRayDaemon.start({ maxDocuments: 3 });
+    const doc = (trace: number, id: number): SegmentDocument => ({
+      trace_id: `1-6740a1b2-${String(trace).padStart(24, '0')}`,
+      id: id.toString(16).padStart(16, '0'),
+      name: `doc ${id}`,
+      start_time: 1_732_000_000 + id,
+      end_time: 1_732_000_001 + id,
+    });
+    try {
+      // Act: 2 of trace 1, then 5 of trace 2, then 1 of trace 1; only the newest 3 stay.
+      for (const [trace, id] of [
+        [1, 1],
+        [1, 2],
+        [2, 3],
+        [2, 4],
+        [2, 5],
+        [2, 6],
+        [2, 7],
+        [1, 8],
+      ] as const)
+        daemon.record(doc(trace, id));
+
+      // Assess
+      expect(daemon.documents().map((d) => d.name)).toEqual(['doc 6', 'doc 7', 'doc 8']);
+      expect(daemon.trace(doc(2, 0).trace_id).map((d) => d.name)).toEqual(['doc 6', 'doc 7']);
+      expect(daemon.trace(doc(1, 0).trace_id).map((d) => d.name)).toEqual(['doc 8']);
+      expect(daemon.accepted).toBe(8);
+    } finally {
+      await daemon.close();
+    }
   });
 
   it('never fails an invocation when it is gone', async () => {
