@@ -1,39 +1,57 @@
-// Preloaded (NODE_OPTIONS=--require) into a CDK app that iam-m2m-local synthesizes. It notes each
-// esbuild bundling that aws-cdk-lib's NodejsFunction runs (a `spawnSync` of esbuild with
-// `--bundle` and `--outfile`), so `serve --watch` can run that one command again when only a
-// function's code changed, instead of a full synth. What the app produces is unchanged: the one
-// addition to esbuild's arguments is a metafile (the bundle's input files) written outside the
-// asset. Records go to `$CDK_OUTDIR/.iam-m2m-local/bundles.jsonl`, one JSON line per bundling.
+// Preloaded (NODE_OPTIONS=--require) into a CDK app that iam-m2m-local synthesizes, so that
+// `serve --watch` can tell a change only function code reads from one the app itself reads:
+// - each esbuild bundling that aws-cdk-lib's NodejsFunction runs (a `spawnSync` of esbuild with
+//   `--bundle` and `--outfile`) is noted with its command and the hashes of the files it read,
+//   to run that one command again when only those files changed. The one addition to esbuild's
+//   arguments is a metafile (the bundle's inputs), written outside the asset;
+// - the files and folders the app's own process reads through `fs` (asset folders it copies or
+//   fingerprints, files it reads) are noted, since a change to those can change the template.
+// What the app produces is unchanged. Records go to `$CDK_OUTDIR/.iam-m2m-local/`:
+// `bundles.jsonl` (one JSON line per bundling) and `app-reads.jsonl` (one line per process).
 'use strict';
 const childProcess = require('node:child_process');
 const { createHash } = require('node:crypto');
-const { appendFileSync, mkdirSync, readFileSync } = require('node:fs');
-const { basename, dirname, join, relative, resolve } = require('node:path');
+const fs = require('node:fs');
+const { syncBuiltinESMExports } = require('node:module');
+const { basename, dirname, join, relative, resolve, sep } = require('node:path');
+const { fileURLToPath } = require('node:url');
 
 const outDir = process.env.CDK_OUTDIR;
 if (outDir && process.env.IAM_M2M_LOCAL_RECORD_BUNDLING === '1') {
   const recordDir = join(outDir, '.iam-m2m-local');
-  const original = childProcess.spawnSync;
+  const { appendFileSync, mkdirSync, readFileSync } = fs;
+  const sha256 = (file) => createHash('sha256').update(readFileSync(file)).digest('hex');
+  const ours = (path) => path.startsWith(resolve(outDir) + sep) || path.includes(`${sep}node_modules${sep}`);
+
+  // Bundlings.
+  const spawnSync = childProcess.spawnSync;
   let count = 0;
-  childProcess.spawnSync = function spawnSync(...call) {
+  childProcess.spawnSync = function recordedSpawnSync(...call) {
     const [command, args, options] = call;
     const list = Array.isArray(args) ? args : [];
     const outfile = list.find((arg) => typeof arg === 'string' && arg.startsWith('--outfile='));
     const esbuild = [command, ...list].some((arg) => typeof arg === 'string' && arg.includes('esbuild'));
-    if (!outfile || !esbuild || !list.includes('--bundle')) return original.apply(this, call);
+    if (!outfile || !esbuild || !list.includes('--bundle')) return spawnSync.apply(this, call);
     const cwd = resolve(options?.cwd ?? process.cwd());
     const own = list.find((arg) => typeof arg === 'string' && arg.startsWith('--metafile='));
-    mkdirSync(recordDir, { recursive: true });
+    mkdirSync(recordDir, { recursive: true, mode: 0o700 });
     const metafile = own
       ? resolve(cwd, own.slice('--metafile='.length))
       : join(recordDir, `bundle-${process.pid}-${count++}.meta.json`);
-    const result = original.call(this, command, own ? list : [...list, `--metafile=${metafile}`], options);
+    const result = spawnSync.call(this, command, own ? list : [...list, `--metafile=${metafile}`], options);
     if (result.status !== 0) return result;
     try {
       const output = resolve(cwd, outfile.slice('--outfile='.length));
       const env = {};
       for (const [key, value] of Object.entries(options?.env ?? {}))
         if (process.env[key] !== value && typeof value === 'string') env[key] = value;
+      // The bundle's own files (not installed packages: the lock file covers those) and their
+      // contents, so a cached synth can tell that one of them changed since.
+      const inputs = {};
+      for (const input of Object.keys(JSON.parse(readFileSync(metafile, 'utf8')).inputs)) {
+        const path = resolve(cwd, input);
+        if (!path.includes(`${sep}node_modules${sep}`)) inputs[path] = sha256(path);
+      }
       const record = {
         command,
         args: list,
@@ -45,7 +63,8 @@ if (outDir && process.env.IAM_M2M_LOCAL_RECORD_BUNDLING === '1') {
         // among these records. The folders of a synth in progress are renamed afterwards.
         metafile: own ? relative(dirname(output), metafile) : basename(metafile),
         metafileIn: own ? 'asset' : 'records',
-        sha256: createHash('sha256').update(readFileSync(output)).digest('hex'),
+        sha256: sha256(output),
+        inputs,
       };
       appendFileSync(join(recordDir, 'bundles.jsonl'), `${JSON.stringify(record)}\n`, { mode: 0o600 });
     } catch {
@@ -53,4 +72,48 @@ if (outDir && process.env.IAM_M2M_LOCAL_RECORD_BUNDLING === '1') {
     }
     return result;
   };
+
+  // What the app's own process reads through fs and may put in the template or an asset: the
+  // files it reads, the folders its own code lists (not aws-cdk-lib's: it lists and fingerprints
+  // a NodejsFunction's whole project to key its bundling, which puts nothing of it in the
+  // template), and the files and trees it copies into the assembly (`Code.fromAsset` folders).
+  const reads = { files: new Set(), folders: new Set(), trees: new Set() };
+  const absolute = (path) =>
+    typeof path === 'string' || path instanceof URL
+      ? resolve(path instanceof URL ? fileURLToPath(path) : path)
+      : undefined;
+  const inAssembly = (path) => absolute(path)?.startsWith(resolve(outDir) + sep);
+  const note = (kind, path) => {
+    const found = absolute(path);
+    if (found && !ours(found)) reads[kind].add(found);
+  };
+  /** Whether the code calling fs is the app's own (not a package's, this recorder's excepted). */
+  const calledByApp = () => {
+    const frames = (new Error().stack ?? '').split('\n').slice(3);
+    const caller = frames.find((frame) => !frame.includes(__filename) && !frame.includes('node:'));
+    return caller !== undefined && !caller.includes(`${sep}node_modules${sep}`);
+  };
+  const wrap = (name, notice) => {
+    const original = fs[name];
+    fs[name] = function recordedFs(...call) {
+      notice(...call);
+      return original.apply(this, call);
+    };
+  };
+  wrap('readFileSync', (path) => note('files', path));
+  wrap('copyFileSync', (from, to) => inAssembly(to) && note('files', from));
+  wrap('cpSync', (from, to) => inAssembly(to) && note('trees', from));
+  wrap('readdirSync', (path) => calledByApp() && note('folders', path));
+  wrap('opendirSync', (path) => calledByApp() && note('folders', path));
+  syncBuiltinESMExports();
+  // Every process of the app's command notes its own (npx and the like, then the app itself).
+  process.on('exit', () => {
+    try {
+      mkdirSync(recordDir, { recursive: true, mode: 0o700 });
+      const lists = Object.fromEntries(Object.entries(reads).map(([kind, set]) => [kind, [...set].sort()]));
+      appendFileSync(join(recordDir, 'app-reads.jsonl'), `${JSON.stringify(lists)}\n`, { mode: 0o600 });
+    } catch {
+      // Without it, every change takes a synth.
+    }
+  });
 }

@@ -12,7 +12,7 @@ import {
   symlinkSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CloudAssemblyModel } from '../assembly/model.js';
 
@@ -22,7 +22,7 @@ export const BUNDLING_RECORDER = fileURLToPath(new URL('./bundling-recorder.cjs'
 export const RECORD_BUNDLING_ENV = 'IAM_M2M_LOCAL_RECORD_BUNDLING';
 
 /** One esbuild bundling as the CDK app ran it, written by `bundling-recorder.cjs`. */
-interface BundleRecord {
+export interface BundleRecord {
   command: string;
   args: string[];
   cwd: string;
@@ -35,19 +35,29 @@ interface BundleRecord {
   metafile: string;
   metafileIn: 'asset' | 'records';
   sha256: string;
+  /** The bundle's own input files (not installed packages) and their sha256. */
+  inputs: Record<string, string>;
 }
 
 /** A bundle of the served assembly: how to build it again, its asset folder, the files it reads. */
-interface Bundle {
+export interface Bundle {
   record: BundleRecord;
   /** The asset folder's name in the assembly (`asset.<hash>`). */
   asset: string;
   functions: string[];
+  /** Real paths. */
   inputs: Set<string>;
 }
 
 /** A code-only change: the bundles to build again, or why the change needs a full synth. */
 export type CodePlan = { bundles: Bundle[] } | { reason: string };
+
+/** What the app's own process read through fs during its synth (see the recorder). */
+interface AppReads {
+  files: Set<string>;
+  folders: Set<string>;
+  trees: string[];
+}
 
 /** What esbuild's JavaScript API is used for here: the app's own module graph. */
 interface Esbuild {
@@ -56,35 +66,85 @@ interface Esbuild {
 
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
-/** The files of an esbuild metafile's inputs, as absolute paths. */
+/** The real path of a file, or of its folder when the file is gone. */
+export function realPath(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return join(realPath(dirname(file)) || dirname(file), basename(file));
+  }
+}
+
+/** The files of an esbuild metafile's inputs, as real paths. */
 function metafileInputs(metafile: string, cwd: string): Set<string> {
   const { inputs } = JSON.parse(readFileSync(metafile, 'utf8')) as { inputs: Record<string, unknown> };
-  return new Set(Object.keys(inputs).map((input) => resolve(cwd, input)));
+  return new Set(Object.keys(inputs).map((input) => realPath(resolve(cwd, input))));
 }
+
+/** The bundlings a synth recorded (none when the app built no NodejsFunction locally). */
+export function bundleRecords(assemblyDir: string): BundleRecord[] {
+  const file = join(assemblyDir, '.iam-m2m-local', 'bundles.jsonl');
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as BundleRecord);
+}
+
+/** Whether a bundle's own input files still hold what they held when it was built. */
+export function bundleInputsUnchanged(record: BundleRecord): boolean {
+  return Object.entries(record.inputs ?? {}).every(([file, hash]) => existsSync(file) && sha256(file) === hash);
+}
+
+/** The recorded fs reads of the app's processes, or undefined when the recorder did not run. */
+function appReads(assemblyDir: string): AppReads | undefined {
+  const file = join(assemblyDir, '.iam-m2m-local', 'app-reads.jsonl');
+  if (!existsSync(file)) return undefined;
+  const reads: AppReads = { files: new Set(), folders: new Set(), trees: [] };
+  for (const line of readFileSync(file, 'utf8').split('\n').filter(Boolean)) {
+    const { files, folders, trees } = JSON.parse(line) as Record<keyof AppReads, string[]>;
+    for (const path of files) reads.files.add(realPath(path));
+    for (const path of folders) reads.folders.add(realPath(path));
+    reads.trees.push(...trees.map(realPath));
+  }
+  return reads;
+}
+
+/** Without the folder: a bundling's arguments, to tell whether two bundlings are the same. */
+const argsKey = (record: BundleRecord) =>
+  JSON.stringify([
+    record.command,
+    record.cwd,
+    record.env,
+    record.args.map((arg) => arg.split(record.outputDir).join('')),
+  ]);
 
 /**
  * Code-only reloads for `serve --watch`: when every changed file is read by some function's
- * esbuild bundle and by nothing the CDK app itself imports, the template cannot change, so
- * the bundles that read those files are built again with the very esbuild command the app's
- * `NodejsFunction` ran (recorded during its synth), into a copy of the served assembly whose
- * other entries are links to the served ones. Anything else — an app file, `cdk.json`, a file
- * no bundle reads, an app whose own imports are unknown — takes a full synth.
+ * esbuild bundle and by nothing the CDK app itself reads (its imports, and the files and
+ * folders its process read through fs: assets it copied, files it read), the template cannot
+ * change, so the bundles that read those files are built again with the very esbuild command
+ * the app's `NodejsFunction` ran (recorded during its synth), into a copy of the served
+ * assembly whose other entries are links to the served ones. Anything else takes a full synth.
  */
 export class CodeReloader {
   readonly #bundles: Bundle[];
   readonly #appFiles: Set<string>;
+  readonly #reads: AppReads;
   readonly #workDir: string;
   #served: string;
 
-  private constructor(bundles: Bundle[], appFiles: Set<string>, assemblyDir: string, workDir: string) {
+  private constructor(bundles: Bundle[], appFiles: Set<string>, reads: AppReads, assemblyDir: string, workDir: string) {
     this.#bundles = bundles;
     this.#appFiles = appFiles;
+    this.#reads = reads;
     this.#served = assemblyDir;
     this.#workDir = workDir;
   }
 
   /**
-   * Reads the bundlings recorded in a fresh synth of `appDir` and the app's own imports.
+   * Reads the bundlings and the app's reads recorded in a synth of `appDir` by iam-m2m-local,
+   * and the app's own imports.
    *
    * @returns the reloader, or why code-only reloads are off for this assembly.
    */
@@ -94,13 +154,10 @@ export class CodeReloader {
     model: CloudAssemblyModel,
     workDir: string,
   ): Promise<CodeReloader | string> {
-    const recordDir = join(assemblyDir, '.iam-m2m-local');
-    const recordFile = join(recordDir, 'bundles.jsonl');
-    if (!existsSync(recordFile)) return 'the synth ran no esbuild bundling (no NodejsFunction built locally)';
-    const records = readFileSync(recordFile, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as BundleRecord);
+    const reads = appReads(assemblyDir);
+    if (!reads) return "the app's process ran without the recorder (does its command set NODE_OPTIONS itself?)";
+    const records = bundleRecords(assemblyDir);
+    if (records.length === 0) return 'the synth ran no esbuild bundling (no NodejsFunction built locally)';
     const bundles = new Map<string, Bundle>();
     for (const fn of model.functions) {
       if (!fn.codeDir) continue;
@@ -111,21 +168,26 @@ export class CodeReloader {
         found.functions.push(fn.name);
         continue;
       }
-      // The record whose output is this asset's file (an afterBundling hook that rewrites it
-      // leaves no match: that function always takes a full synth).
-      const record = records.find(
-        (candidate) =>
-          existsSync(join(fn.codeDir as string, candidate.outfile)) &&
-          sha256(join(fn.codeDir as string, candidate.outfile)) === candidate.sha256,
+      // The records whose output is this asset's file (an afterBundling hook that rewrites it
+      // leaves none: that function always takes a synth). Two different bundlings of the same
+      // output share one asset: which one to run again is unknown, so neither is.
+      const matching = records.filter((candidate) => {
+        const file = join(fn.codeDir as string, candidate.outfile);
+        return existsSync(file) && sha256(file) === candidate.sha256;
+      });
+      const record = matching[0];
+      if (!record || new Set(matching.map(argsKey)).size > 1) continue;
+      const metafile = join(
+        record.metafileIn === 'asset' ? fn.codeDir : join(assemblyDir, '.iam-m2m-local'),
+        record.metafile,
       );
-      const metafile = record && join(record.metafileIn === 'asset' ? fn.codeDir : recordDir, record.metafile);
-      if (record && metafile && existsSync(metafile))
+      if (existsSync(metafile))
         bundles.set(asset, { record, asset, functions: [fn.name], inputs: metafileInputs(metafile, record.cwd) });
     }
     if (bundles.size === 0) return 'no function of the app is an esbuild bundle recorded in its synth';
     const appFiles = await appImports(appDir);
     if (typeof appFiles === 'string') return appFiles;
-    return new CodeReloader([...bundles.values()], appFiles, assemblyDir, workDir);
+    return new CodeReloader([...bundles.values()], appFiles, reads, assemblyDir, workDir);
   }
 
   /** The files the bundles read (outside node_modules): watched beside the app's inputs. */
@@ -139,11 +201,23 @@ export class CodeReloader {
 
   /** Which bundles a change rebuilds, or why it needs a full synth. */
   public plan(changed: string[]): CodePlan {
-    for (const file of changed) {
-      if (this.#appFiles.has(file)) return { reason: `${file} is imported by the CDK app` };
-      if (!this.#bundles.some((bundle) => bundle.inputs.has(file))) return { reason: `no bundle reads ${file}` };
+    const files = changed.map(realPath);
+    for (const file of files) {
+      const why = this.#appReason(file);
+      if (why) return { reason: `${file} ${why}` };
     }
-    return { bundles: this.#bundles.filter((bundle) => changed.some((file) => bundle.inputs.has(file))) };
+    return { bundles: this.#bundles.filter((bundle) => files.some((file) => bundle.inputs.has(file))) };
+  }
+
+  /** Why the app itself may read `file` (a real path), or undefined when only bundles do. */
+  #appReason(file: string): string | undefined {
+    if (this.#appFiles.has(file)) return 'is imported by the CDK app';
+    if (this.#reads.files.has(file)) return 'is read by the CDK app';
+    if (this.#reads.folders.has(dirname(file))) return 'is in a folder the CDK app lists';
+    if (this.#reads.trees.some((tree) => file.startsWith(`${tree}${sep}`))) return 'is in a folder the CDK app copies';
+    if (!this.#bundles.some((bundle) => bundle.inputs.has(file))) return 'is read by no function bundle';
+    if (!existsSync(file)) return 'is gone';
+    return undefined;
   }
 
   /**
@@ -162,29 +236,25 @@ export class CodeReloader {
     for (const name of readdirSync(this.#served))
       if (!rebuilt.has(name)) symlinkSync(realpathSync(join(this.#served, name)), join(dir, name));
     const started = performance.now();
-    try {
-      const inputs = await Promise.all(
-        bundles.map(async ({ record, asset, functions }) => {
-          const target = join(dir, asset);
-          cpSync(realpathSync(join(this.#served, asset)), target, { recursive: true });
-          const args = record.args.map((arg) => arg.split(record.outputDir).join(target));
-          const metafile =
-            record.metafileIn === 'asset' ? join(target, record.metafile) : join(dir, `.${asset}.meta.json`);
-          await runEsbuild(
-            record,
-            record.metafileIn === 'asset' ? args : [...args, `--metafile=${metafile}`],
-            functions,
-          );
-          return metafileInputs(metafile, record.cwd);
-        }),
-      );
-      bundles.forEach((bundle, index) => {
-        bundle.inputs = inputs[index] as Set<string>;
-      });
-    } catch (error) {
+    const outcomes = await Promise.allSettled(
+      bundles.map(async ({ record, asset, functions }) => {
+        const target = join(dir, asset);
+        cpSync(realpathSync(join(this.#served, asset)), target, { recursive: true, verbatimSymlinks: true });
+        const args = record.args.map((arg) => arg.split(record.outputDir).join(target));
+        const metafile =
+          record.metafileIn === 'asset' ? join(target, record.metafile) : join(dir, `.${asset}.meta.json`);
+        await runEsbuild(record, record.metafileIn === 'asset' ? args : [...args, `--metafile=${metafile}`], functions);
+        return metafileInputs(metafile, record.cwd);
+      }),
+    );
+    const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+    if (failed) {
       rmSync(dir, { recursive: true, force: true });
-      throw error;
+      throw failed.reason;
     }
+    bundles.forEach((bundle, index) => {
+      bundle.inputs = (outcomes[index] as PromiseFulfilledResult<Set<string>>).value;
+    });
     const esbuildMs = performance.now() - started;
     this.#served = dir;
     return { assemblyDir: dir, functions: bundles.flatMap((bundle) => bundle.functions), esbuildMs };
@@ -216,13 +286,13 @@ function runEsbuild(record: BundleRecord, args: string[], functions: string[]): 
   });
 }
 
-/** The app's entry file: the first word of `cdk.json`'s `app` command that is a script file. */
-function appEntry(appDir: string): string | undefined {
+/** The app's scripts: every word of `cdk.json`'s `app` command that is a script file. */
+function appScripts(appDir: string): string[] {
   const { app } = JSON.parse(readFileSync(join(appDir, 'cdk.json'), 'utf8')) as { app?: string };
   return (app ?? '')
     .split(/\s+/)
     .map((word) => word.replace(/^['"]|['"]$/g, ''))
-    .find((word) => /\.[cm]?[jt]sx?$/.test(word) && existsSync(resolve(appDir, word)));
+    .filter((word) => /\.[cm]?[jt]sx?$/.test(word) && existsSync(resolve(appDir, word)));
 }
 
 /** esbuild as the app resolves it (NodejsFunction bundles with it), else as this package does. */
@@ -246,13 +316,13 @@ const SKIP = Symbol('resolving');
  * @returns the files, or why they are unknown.
  */
 async function appImports(appDir: string): Promise<Set<string> | string> {
-  const entry = appEntry(appDir);
-  if (!entry) return "cdk.json's app command names no script file whose imports could be read";
+  const scripts = appScripts(appDir);
+  if (scripts.length === 0) return "cdk.json's app command names no script file whose imports could be read";
   const esbuild = loadEsbuild(appDir);
   if (!esbuild) return 'esbuild cannot be loaded from the app';
   try {
     const result = await esbuild.build({
-      entryPoints: [resolve(appDir, entry)],
+      entryPoints: scripts.map((script) => resolve(appDir, script)),
       absWorkingDir: appDir,
       bundle: true,
       write: false,
@@ -288,7 +358,7 @@ async function appImports(appDir: string): Promise<Set<string> | string> {
         },
       ],
     });
-    return new Set(Object.keys(result.metafile?.inputs ?? {}).map((input) => resolve(appDir, input)));
+    return new Set(Object.keys(result.metafile?.inputs ?? {}).map((input) => realPath(resolve(appDir, input))));
   } catch (error) {
     return `the app's imports cannot be read: ${(error as Error).message.split('\n')[0]}`;
   }

@@ -11,18 +11,21 @@ import {
   statSync,
   utimesSync,
   watch,
+  writeFileSync,
 } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { BUNDLING_RECORDER, RECORD_BUNDLING_ENV } from './code-reload.js';
+import { BUNDLING_RECORDER, bundleInputsUnchanged, bundleRecords, RECORD_BUNDLING_ENV } from './code-reload.js';
 
 /** The context the CDK CLI gives an app (path and asset metadata), as `cdk synth` runs it. */
 const CLI_CONTEXT = { 'aws:cdk:enable-path-metadata': true, 'aws:cdk:enable-asset-metadata': true };
 /** The feature flag that makes aws-cdk-lib's built-in template validation fail a synth. */
 const VALIDATE_FLAG = '@aws-cdk/core:validateAgainstDefaultRules';
+/** Whether a context value turns a flag on, as aws-cdk-lib reads a boolean context value. */
+const validationFails = (value: unknown) => value !== undefined && value !== false && value !== 'false';
 /** Never inputs of a synth. */
 const ALWAYS_EXCLUDED = ['node_modules', '.git', '.iam-m2m-local'];
 /** Changes when what a synth writes changes (here: the recorded bundlings), so old caches miss. */
-const SYNTH_FORMAT = 'bundlings-recorded-1';
+const SYNTH_FORMAT = 'bundlings-recorded-2';
 /** How many synthesized assemblies a project keeps (the newest). */
 const KEPT = 4;
 
@@ -164,7 +167,7 @@ export function runApp(app: CdkApp, outDir: string): Promise<void> {
         [RECORD_BUNDLING_ENV]: '1',
         // aws-cdk-lib's built-in template validation (WebAssembly, about half of a synth) only
         // warns unless the app opts in to failing on it, and nobody reads those warnings here.
-        ...(context[VALIDATE_FLAG] === true ? {} : { CDK_VALIDATION: 'false' }),
+        ...(validationFails(context[VALIDATE_FLAG]) ? {} : { CDK_VALIDATION: 'false' }),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -178,12 +181,17 @@ export function runApp(app: CdkApp, outDir: string): Promise<void> {
     child.once('exit', (code) => {
       if (code === 0) return resolvePromise();
       // The app's own last lines say what went wrong (a compile error, a failed bundling, cdk-nag).
+      // (Long lines are minified source quoted in a stack trace, not a cause.)
       const lines = output
         .trim()
         .split('\n')
         .map((line) => line.trim())
-        .filter((line) => line && !line.startsWith('at '));
-      const cause = lines.findLast((line) => /\b[A-Za-z]*Error\b|\berror\b/.test(line)) ?? lines.at(-1);
+        .filter((line) => line && !line.startsWith('at ') && line.length <= 400);
+      const esbuild = lines.findIndex((line) => line.includes('[ERROR]'));
+      const cause =
+        esbuild >= 0
+          ? `${lines[esbuild]?.replace(/^.*\[ERROR\]\s*/, '')} (${lines[esbuild + 1]?.replace(/:$/, '')})`
+          : (lines.findLast((line) => /\b[A-Za-z]*Error\b|\berror\b/.test(line)) ?? lines.at(-1));
       reject(new Error(`the CDK app failed (exit ${code}): ${cause ?? 'no output'}`));
     });
   });
@@ -191,30 +199,44 @@ export function runApp(app: CdkApp, outDir: string): Promise<void> {
 
 /**
  * Synthesizes a CDK app into its own folder, or reuses the assembly of the same inputs: a
- * cache keyed on every input ({@link inputsKey}), so it is never stale. Runs in one checkout
- * never share a folder being written: each synth writes a fresh one, moved into the cache
- * (`.iam-m2m-local/synth/<key>` beside `cdk.json`) once complete; the newest few are kept.
+ * cache keyed on every input ({@link inputsKey}), and on the files its function bundles read
+ * (recorded in the synth, checked on each hit: a bundle may read files outside `watch.include`),
+ * so it is never stale. Runs in one checkout never share a folder being written: each synth
+ * writes a fresh one, moved into the cache (`.iam-m2m-local/synth/<key>-<bundle inputs>` beside
+ * `cdk.json`) once complete; the newest few are kept, and any a live process uses.
  */
 export async function cachedSynth(app: CdkApp, options: { cache?: boolean } = {}): Promise<Synthesized> {
   const started = performance.now();
   const cacheRoot = join(app.dir, '.iam-m2m-local', 'synth');
   const key = inputsKey(app);
-  const target = join(cacheRoot, key);
-  if (options.cache !== false && existsSync(join(target, 'manifest.json'))) {
+  const hit =
+    options.cache === false
+      ? undefined
+      : (existsSync(cacheRoot) ? readdirSync(cacheRoot) : [])
+          .filter((name) => name.startsWith(`${key}-`))
+          .map((name) => join(cacheRoot, name))
+          .find((dir) => existsSync(join(dir, 'manifest.json')) && bundleRecords(dir).every(bundleInputsUnchanged));
+  if (hit) {
     const now = new Date();
-    utimesSync(target, now, now);
-    return { assemblyDir: target, cached: true, ms: performance.now() - started };
+    utimesSync(hit, now, now);
+    markInUse(hit);
+    return { assemblyDir: hit, cached: true, ms: performance.now() - started };
   }
   mkdirSync(cacheRoot, { recursive: true, mode: 0o700 });
   const fresh = join(cacheRoot, `.${key}.${process.pid}.${randomBytes(4).toString('hex')}`);
+  let target = fresh;
   try {
     await runApp(app, fresh);
+    markInUse(fresh);
     if (options.cache === false) return { assemblyDir: fresh, cached: false, ms: performance.now() - started };
+    const inputs = createHash('sha256').update(JSON.stringify(bundleRecords(fresh).map((r) => r.inputs)));
+    target = join(cacheRoot, `${key}-${inputs.digest('hex').slice(0, 12)}`);
     try {
       renameSync(fresh, target);
     } catch {
       // Another run synthesized the same inputs first: use its assembly.
       rmSync(fresh, { recursive: true, force: true });
+      markInUse(target);
     }
   } catch (error) {
     rmSync(fresh, { recursive: true, force: true });
@@ -224,18 +246,47 @@ export async function cachedSynth(app: CdkApp, options: { cache?: boolean } = {}
   return { assemblyDir: target, cached: false, ms: performance.now() - started };
 }
 
-/** Keeps the newest assemblies (and the one in use); leftovers of runs that died go too. */
+/** Marks an assembly as used by this process, so no other run's {@link prune} removes it while it lives. */
+function markInUse(assemblyDir: string): void {
+  const dir = join(assemblyDir, '.iam-m2m-local', 'in-use');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  writeFileSync(join(dir, String(process.pid)), '');
+}
+
+/** Whether a live process other than this one marked the assembly as in use. */
+function inUseElsewhere(assemblyDir: string): boolean {
+  const dir = join(assemblyDir, '.iam-m2m-local', 'in-use');
+  return (existsSync(dir) ? readdirSync(dir) : []).some((name) => Number(name) !== process.pid && alive(Number(name)));
+}
+
+/** Whether a process of that id runs. */
+export function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Keeps the newest assemblies, the one just made and every one a live process uses (a served
+ * stack's functions run from theirs); leftovers of runs that died go too.
+ */
 function prune(cacheRoot: string, keep: string): void {
   const entries = readdirSync(cacheRoot)
-    .map((name) => join(cacheRoot, name))
-    .map((path) => ({ path, time: statSync(path).mtimeMs }))
+    .map((name) => ({ name, path: join(cacheRoot, name) }))
+    .map((entry) => ({ ...entry, time: statSync(entry.path).mtimeMs }))
     .sort((a, b) => b.time - a.time);
   const stale = Date.now() - 60 * 60_000;
-  entries.forEach(({ path, time }, index) => {
-    const leftover = path.split(sep).at(-1)?.startsWith('.') && time < stale;
-    if (path !== keep && (leftover || (!path.split(sep).at(-1)?.startsWith('.') && index >= KEPT)))
-      rmSync(path, { recursive: true, force: true });
-  });
+  let kept = 0;
+  for (const { name, path, time } of entries) {
+    const leftover = name.startsWith('.');
+    if (!leftover) kept += 1;
+    if (path === keep || (leftover ? time >= stale : kept <= KEPT) || inUseElsewhere(path)) continue;
+    rmSync(path, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -253,14 +304,16 @@ export function watchApp(
   options: { debounceMs?: number; also?: () => Set<string>; ignore?: string[] } = {},
 ): () => void {
   const also = options.also ?? (() => new Set<string>());
-  const watchers = new Map<string, FSWatcher>();
+  const watchers = new Map<string, { watcher: FSWatcher; inode: number }>();
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let changed = new Set<string>();
   const run = () => {
     if (running) return;
-    // An editor's temporary files come and go: a file that is gone counts only if a bundle read it.
-    const files = [...changed].filter((file) => existsSync(file) || also().has(file)).sort();
+    // Inputs only; an editor's temporary files come and go: a file that is gone counts only if a bundle read it.
+    const inputs = new Set(appInputs(dir));
+    const extra = also();
+    const files = [...changed].filter((file) => (existsSync(file) && inputs.has(file)) || extra.has(file)).sort();
     changed = new Set();
     if (files.length === 0) return;
     running = onChange(files).finally(() => {
@@ -271,8 +324,9 @@ export function watchApp(
   };
   const noted = (file: string) => {
     if (options.ignore?.includes(file)) return;
-    if (statSync(file, { throwIfNoEntry: false })?.isDirectory()) return refresh(); // a new folder
-    if (!also().has(file) && !appInputs(dir).includes(file)) return;
+    const parts = relative(dir, file).split(sep);
+    if (parts.some((part) => ALWAYS_EXCLUDED.includes(part) || part.startsWith('cdk.out'))) return;
+    if (statSync(file, { throwIfNoEntry: false })?.isDirectory()) refresh(); // a folder made or made again
     changed.add(file);
     clearTimeout(timer);
     timer = setTimeout(run, options.debounceMs ?? 250);
@@ -283,21 +337,26 @@ export function watchApp(
       ...watchRoots(dir, config),
       ...[...appInputs(dir), ...also()].map((file) => dirname(file)),
     ]);
-    for (const [folder, watcher] of watchers)
-      if (!folders.has(folder)) {
+    // A folder removed, or removed and made again: a watch does not follow it to the new one.
+    for (const [folder, { watcher, inode }] of watchers)
+      if (!folders.has(folder) || statSync(folder, { throwIfNoEntry: false })?.ino !== inode) {
         watcher.close();
         watchers.delete(folder);
       }
-    for (const folder of folders)
-      if (!watchers.has(folder) && existsSync(folder))
-        watchers.set(
-          folder,
-          watch(folder, (_event, name) => noted(name ? join(folder, name.toString()) : folder)),
-        );
+    for (const folder of folders) {
+      const inode = statSync(folder, { throwIfNoEntry: false })?.ino;
+      if (watchers.has(folder) || inode === undefined) continue;
+      const watcher = watch(folder, (_event, name) => noted(name ? join(folder, name.toString()) : folder));
+      watcher.on('error', () => {
+        watcher.close();
+        watchers.delete(folder);
+      });
+      watchers.set(folder, { watcher, inode });
+    }
   };
   refresh();
   return () => {
     clearTimeout(timer);
-    for (const watcher of watchers.values()) watcher.close();
+    for (const { watcher } of watchers.values()) watcher.close();
   };
 }

@@ -2,7 +2,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { LocalStack, ReloadSummary } from '../stack.js';
 import { CodeReloader } from './code-reload.js';
-import { cachedSynth, watchApp } from './synth.js';
+import { alive, cachedSynth, watchApp } from './synth.js';
 
 const say = (line: string) => process.stderr.write(`iam-m2m-local: ${line}\n`);
 const seconds = (ms: number) => (ms / 1000).toFixed(1);
@@ -26,7 +26,9 @@ export async function watchAndReload(
   let off: string | undefined;
   let watching = false;
   const prepare = async (dir: string) => {
-    const found = await CodeReloader.of(appDir, dir, stack.model, codeDir);
+    const found = await CodeReloader.of(appDir, dir, stack.model, codeDir).catch(
+      (error: Error) => `the synth's records cannot be read: ${error.message.split('\n')[0]}`,
+    );
     reloader = typeof found === 'string' ? undefined : found;
     const reason = typeof found === 'string' ? found : undefined;
     if (watching && reason !== off) say(reason ? `code-only reloads are off: ${reason}` : 'code-only reloads are on');
@@ -49,6 +51,7 @@ export async function watchAndReload(
         }
         const next = await cachedSynth({ dir: appDir });
         const summary = stack.reload(next.assemblyDir);
+        reloader = undefined; // it builds on the assembly served until now
         stack.writeState(stateFile);
         const how = next.cached ? 'synth cached' : `synth${plan && 'reason' in plan ? `: ${plan.reason}` : ''}`;
         say(`reloaded in ${seconds(performance.now() - started)} s (${how}): ${reloadLine(summary)}`);
@@ -86,15 +89,6 @@ function safeList(dir: string): string[] {
     return readdirSync(dir);
   } catch {
     return [];
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -201,10 +201,16 @@ stack.node.findChild('Api').node.defaultChild.policy = policy.toJSON();`),
   }, 240_000);
 });
 
+/** plain/greeting.js: a handler answering its greeting, which B imports too. */
+const GREETING = (greeting: string) =>
+  `exports.greeting = ${JSON.stringify(greeting)};\nexports.handler = async () => ({ statusCode: 200, body: exports.greeting });\n`;
+
 /**
  * An app of two NodejsFunctions behind a REST API: A answers handlers/message.ts's message; B
- * answers shared.cjs's stage, which the app also puts in both functions' environment. esbuild is
- * the workspace's, linked into the app's node_modules where `npx --no-install esbuild` finds it.
+ * answers shared.cjs's stage, which the app also puts in both functions' environment, and
+ * plain/greeting.js's greeting. Plain is a `Code.fromAsset` function of the plain folder.
+ * esbuild is the workspace's, linked into the app's node_modules where `npx --no-install
+ * esbuild` finds it.
  */
 function bundledApp(): string {
   const dir = mkdtempSync(join(tmpdir(), 'iam-m2m-bundled-app-'));
@@ -217,7 +223,8 @@ function bundledApp(): string {
     'handlers/a.ts':
       "import { message } from './message';\nexport const handler = async () => ({ statusCode: 200, body: message });\n",
     'handlers/b.ts':
-      "import { stage } from '../shared.cjs';\nexport const handler = async () => ({ statusCode: 200, body: ['b', stage, process.env.STAGE].join(' ') });\n",
+      "import { stage } from '../shared.cjs';\nimport { greeting } from '../plain/greeting.js';\nexport const handler = async () => ({ statusCode: 200, body: ['b', stage, process.env.STAGE, greeting].join(' ') });\n",
+    'plain/greeting.js': GREETING('g1'),
     'app.cjs': `const cdk = require(${JSON.stringify(cdkLib)});
 const { stage } = require('./shared.cjs');
 const app = new cdk.App();
@@ -232,6 +239,8 @@ const fn = (name) => new cdk.aws_lambda_nodejs.NodejsFunction(stack, name, {
 });
 const api = new cdk.aws_apigateway.RestApi(stack, 'Api', { defaultMethodOptions: { authorizationType: cdk.aws_apigateway.AuthorizationType.IAM } });
 for (const name of ['A', 'B']) api.root.addResource(name.toLowerCase()).addMethod('GET', new cdk.aws_apigateway.LambdaIntegration(fn(name)));
+const plain = new cdk.aws_lambda.Function(stack, 'Plain', { runtime: cdk.aws_lambda.Runtime.NODEJS_20_X, handler: 'greeting.handler', code: cdk.aws_lambda.Code.fromAsset(__dirname + '/plain') });
+api.root.addResource('plain').addMethod('GET', new cdk.aws_apigateway.LambdaIntegration(plain));
 app.synth();
 `,
   };
@@ -251,6 +260,26 @@ function saveByRename(file: string, text: string): void {
   renameSync(`${file}.tmp~`, file);
 }
 
+describe('the synth cache and the files function bundles read', () => {
+  const dir = bundledApp();
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('synthesizes again when a bundle input changed, even one outside watch.include', async () => {
+    writeFileSync(join(dir, 'cdk.json'), JSON.stringify({ app: 'node app.cjs', watch: { include: ['app.cjs'] } }));
+    const first = await cachedSynth({ dir });
+    expect((await cachedSynth({ dir })).assemblyDir).toBe(first.assemblyDir);
+
+    writeFileSync(join(dir, 'handlers', 'message.ts'), "export const message = 'a2';\n");
+    const second = await cachedSynth({ dir });
+    expect(second.cached).toBe(false);
+    expect(second.assemblyDir).not.toBe(first.assemblyDir);
+
+    // Back to the first sources: the first assembly again, from the cache.
+    writeFileSync(join(dir, 'handlers', 'message.ts'), "export const message = 'a1';\n");
+    expect(await cachedSynth({ dir })).toMatchObject({ cached: true, assemblyDir: first.assemblyDir });
+  }, 120_000);
+});
+
 describe('serve --watch: a change only function code reads is built again with esbuild alone', () => {
   const dir = bundledApp();
   let served: ReturnType<typeof serveWatching> | undefined;
@@ -266,7 +295,8 @@ describe('serve --watch: a change only function code reads is built again with e
       /watching .* for changes: one only function code reads is built again with esbuild alone$/,
     );
     expect(await get('', 'a')).toEqual({ status: 200, body: 'a1' });
-    expect(await get('', 'b')).toEqual({ status: 200, body: 'b s1 s1' });
+    expect(await get('', 'b')).toEqual({ status: 200, body: 'b s1 s1 g1' });
+    expect(await get('', 'plain')).toEqual({ status: 200, body: 'g1' });
 
     // A file only A's bundle reads, saved by rename: A alone is rebuilt, by esbuild, no synth.
     saveByRename(join(dir, 'handlers', 'message.ts'), "export const message = 'a2';\n");
@@ -290,8 +320,16 @@ describe('serve --watch: a change only function code reads is built again with e
     expect(await nextLine(/reloaded in/, 120_000)).toMatch(
       /\(synth: .*shared\.cjs is imported by the CDK app\): functions rebuilt: A, B$/,
     );
-    expect(await get('', 'b')).toEqual({ status: 200, body: 'b s2 s2' });
+    expect(await get('', 'b')).toEqual({ status: 200, body: 'b s2 s2 g1' });
     expect(await get('', 'a')).toEqual({ status: 200, body: 'a3' });
+
+    // A file B's bundle imports and the app copies into Plain's asset: a synth, for both.
+    writeFileSync(join(dir, 'plain', 'greeting.js'), GREETING('g2'));
+    expect(await nextLine(/reloaded in/, 120_000)).toMatch(
+      /\(synth: .*plain\/greeting\.js is read by the CDK app\): functions rebuilt: B, Plain$/,
+    );
+    expect(await get('', 'plain')).toEqual({ status: 200, body: 'g2' });
+    expect(await get('', 'b')).toEqual({ status: 200, body: 'b s2 s2 g2' });
 
     // Code-only reloads go on from the new synth; the state file it rewrites reloads nothing.
     writeFileSync(join(dir, 'handlers', 'message.ts'), "export const message = 'a4';\n");
@@ -305,7 +343,7 @@ describe('serve --watch: a change only function code reads is built again with e
     );
     expect(await get('', 'a')).toEqual({ status: 200, body: 'a4' });
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    expect(lines.filter((line) => /reload/.test(line))).toHaveLength(6);
+    expect(lines.filter((line) => /reload/.test(line))).toHaveLength(7);
 
     // Stopping removes the code-only builds.
     const builds = () =>
