@@ -196,6 +196,21 @@ function fromQuery(query: QueryPairs): AuthParts {
 
 const hmac = (key: string | Buffer, data: string): Buffer => createHmac('sha256', key).update(data, 'utf8').digest();
 
+/** Signing keys by secret and scope: one per credential and day, as AWS derives them. */
+const signingKeys = new Map<string, Buffer>();
+
+/** The SigV4 signing key of a secret for a day, region and service (four HMACs, then remembered). */
+function signingKey(secretAccessKey: string, day: string, region: string, service: string): Buffer {
+  const id = `${secretAccessKey}\0${day}\0${region}\0${service}`;
+  let key = signingKeys.get(id);
+  if (key === undefined) {
+    key = hmac(hmac(hmac(hmac(`AWS4${secretAccessKey}`, day), region), service), 'aws4_request');
+    if (signingKeys.size >= 1000) signingKeys.clear();
+    signingKeys.set(id, key);
+  }
+  return key;
+}
+
 /**
  * Verifies an AWS Signature Version 4 request (Authorization header or presigned query),
  * written from the specification, independently of any signer: credential scope, ±5
@@ -298,8 +313,7 @@ export function verifySignature<TIdentity>(
   ].join('\n');
   const credentialScope = `${day}/${region}/${service}/aws4_request`;
   const stringToSign = [ALGORITHM, auth.date, credentialScope, sha256Hex(canonicalRequest)].join('\n');
-  const signingKey = hmac(hmac(hmac(hmac(`AWS4${key.secretAccessKey}`, day), region), service), 'aws4_request');
-  const expected = hmac(signingKey, stringToSign).toString('hex');
+  const expected = hmac(signingKey(key.secretAccessKey, day, region, service), stringToSign).toString('hex');
   if (!sameText(auth.signature, expected)) {
     const explain =
       (options.explainMismatch ?? options.service === 'execute-api') && !signedHeaders.includes('authorization');

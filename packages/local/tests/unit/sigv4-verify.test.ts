@@ -416,3 +416,23 @@ describe('an Authorization header that is not SigV4', () => {
     });
   });
 });
+
+describe('signing keys remembered per credential and scope', () => {
+  it('never lets a key derived for one secret, day or service verify another', () => {
+    // Prepare: a request verified once, so its signing key is remembered.
+    const request = signedBy('execute-api');
+    expect(verifyFor('execute-api', request).identity).toEqual({ id: KEY.accessKeyId });
+    const withSecret = (secretAccessKey: string) =>
+      verifySignature(request, {
+        service: 'execute-api',
+        region: 'us-east-1',
+        now: NOW,
+        lookup: () => ({ secretAccessKey, identity: 'other' }),
+      });
+
+    // Act / Assess: another secret for the same access key id and day, another service.
+    expect(rejection(() => withSecret(`${KEY.secretAccessKey}x`)).type).toBe('InvalidSignatureException');
+    expect(rejection(() => verifyFor('lambda', request)).status).toBe(403);
+    expect(verifyFor('execute-api', request).identity).toEqual({ id: KEY.accessKeyId });
+  });
+});
