@@ -1,7 +1,7 @@
 export { type AccessCell, type AccessMatrix, type AccessOptions, accessOf, accessText } from './access.js';
 export { MissingAssemblyError } from './assembly/manifest.js';
 export { AssemblyError, type CloudAssemblyModel, type ReadOptions, readCloudAssembly } from './assembly/model.js';
-export { type CodePlan, CodeReloader } from './cli/code-reload.js';
+export { type Bundle, type BundleRecord, type CodePlan, CodeReloader } from './cli/code-reload.js';
 export { type CdkApp, cachedSynth, type Synthesized } from './cli/synth.js';
 export type { DecisionRecord, DecisionSink } from './iam/decisions.js';
 export type { SegmentDocument, Subsegment, TraceContext } from './lambda/tracing.js';
