@@ -38,6 +38,7 @@ if (outDir && process.env.IAM_M2M_LOCAL_RECORD_BUNDLING === '1') {
     const metafile = own
       ? resolve(cwd, own.slice('--metafile='.length))
       : join(recordDir, `bundle-${process.pid}-${count++}.meta.json`);
+    const started = Date.now();
     const result = spawnSync.call(this, command, own ? list : [...list, `--metafile=${metafile}`], options);
     if (result.status !== 0) return result;
     try {
@@ -50,7 +51,9 @@ if (outDir && process.env.IAM_M2M_LOCAL_RECORD_BUNDLING === '1') {
       const inputs = {};
       for (const input of Object.keys(JSON.parse(readFileSync(metafile, 'utf8')).inputs)) {
         const path = resolve(cwd, input);
-        if (!path.includes(`${sep}node_modules${sep}`)) inputs[path] = sha256(path);
+        if (path.includes(`${sep}node_modules${sep}`)) continue;
+        // A file saved while esbuild ran may hold other code than the bundle: never a match.
+        inputs[path] = fs.statSync(path).mtimeMs > started ? 'saved during the build' : sha256(path);
       }
       const record = {
         command,
@@ -89,14 +92,28 @@ if (outDir && process.env.IAM_M2M_LOCAL_RECORD_BUNDLING === '1') {
   };
   /** Whether the code calling fs is the app's own (not a package's, this recorder's excepted). */
   const calledByApp = () => {
-    const frames = (new Error().stack ?? '').split('\n').slice(3);
-    const caller = frames.find((frame) => !frame.includes(__filename) && !frame.includes('node:'));
-    return caller !== undefined && !caller.includes(`${sep}node_modules${sep}`);
+    const { prepareStackTrace, stackTraceLimit } = Error;
+    try {
+      Error.prepareStackTrace = (_error, sites) => sites;
+      Error.stackTraceLimit = 6;
+      const sites = new Error().stack;
+      const caller = (Array.isArray(sites) ? sites : [])
+        .map((site) => site.getFileName?.() ?? '')
+        .find((file) => file && file !== __filename && !file.startsWith('node:'));
+      return caller !== undefined && !caller.includes(`${sep}node_modules${sep}`);
+    } finally {
+      Error.prepareStackTrace = prepareStackTrace;
+      Error.stackTraceLimit = stackTraceLimit;
+    }
   };
   const wrap = (name, notice) => {
     const original = fs[name];
     fs[name] = function recordedFs(...call) {
-      notice(...call);
+      try {
+        notice(...call);
+      } catch {
+        // Noting a read must never fail it.
+      }
       return original.apply(this, call);
     };
   };

@@ -253,10 +253,10 @@ function markInUse(assemblyDir: string): void {
   writeFileSync(join(dir, String(process.pid)), '');
 }
 
-/** Whether a live process other than this one marked the assembly as in use. */
-function inUseElsewhere(assemblyDir: string): boolean {
+/** Whether a live process (this one included: it may still serve it) marked the assembly as in use. */
+function inUse(assemblyDir: string): boolean {
   const dir = join(assemblyDir, '.iam-m2m-local', 'in-use');
-  return (existsSync(dir) ? readdirSync(dir) : []).some((name) => Number(name) !== process.pid && alive(Number(name)));
+  return (existsSync(dir) ? readdirSync(dir) : []).some((name) => alive(Number(name)));
 }
 
 /** Whether a process of that id runs. */
@@ -284,7 +284,7 @@ function prune(cacheRoot: string, keep: string): void {
   for (const { name, path, time } of entries) {
     const leftover = name.startsWith('.');
     if (!leftover) kept += 1;
-    if (path === keep || (leftover ? time >= stale : kept <= KEPT) || inUseElsewhere(path)) continue;
+    if (path === keep || (leftover ? time >= stale : kept <= KEPT) || inUse(path)) continue;
     rmSync(path, { recursive: true, force: true });
   }
 }
@@ -308,8 +308,9 @@ export function watchApp(
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let changed = new Set<string>();
+  let stopped = false;
   const run = () => {
-    if (running) return;
+    if (running || stopped) return;
     // Inputs only; an editor's temporary files come and go: a file that is gone counts only if a bundle read it.
     const inputs = new Set(appInputs(dir));
     const extra = also();
@@ -332,6 +333,7 @@ export function watchApp(
     timer = setTimeout(run, options.debounceMs ?? 250);
   };
   const refresh = () => {
+    if (stopped) return;
     const config = readCdkJson(dir);
     const folders = new Set([
       ...watchRoots(dir, config),
@@ -356,6 +358,7 @@ export function watchApp(
   };
   refresh();
   return () => {
+    stopped = true;
     clearTimeout(timer);
     for (const { watcher } of watchers.values()) watcher.close();
   };

@@ -93,6 +93,31 @@ describe('the synth cache', () => {
     expect(other.assemblyDir).not.toBe(plain.assemblyDir);
   });
 
+  it("notes the folders the app's own code lists, and never fails an app that replaced Error.prepareStackTrace", async () => {
+    const other = tinyApp();
+    try {
+      // Some libraries set a prepareStackTrace that returns the call sites, not a string (the
+      // app puts the default back: aws-cdk-lib needs it).
+      const listing = [
+        'const before = Error.prepareStackTrace;',
+        'Error.prepareStackTrace = (_error, sites) => sites;',
+        "require('node:fs').readdirSync(__dirname + '/listed');",
+        'Error.prepareStackTrace = before;',
+        '',
+      ].join('\n');
+      mkdirSync(join(other, 'listed'));
+      writeFileSync(join(other, 'app.cjs'), listing + appCode());
+      const { assemblyDir } = await cachedSynth({ dir: other });
+      const reads = readFileSync(join(assemblyDir, '.iam-m2m-local', 'app-reads.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { folders: string[] });
+      expect(reads.flatMap((read) => read.folders)).toContain(join(other, 'listed'));
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
   it('a failing app is one line naming its own error, and leaves no half-written folder behind', async () => {
     writeFileSync(join(dir, 'app.cjs'), 'throw new Error("the app is broken");\n');
     await expect(cachedSynth({ dir })).rejects.toThrow(/^the CDK app failed \(exit 1\): .*the app is broken/);
