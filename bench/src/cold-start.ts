@@ -123,11 +123,8 @@ function initMsInTurns(files: string[], runs: number): number[] {
   return times.map((list) => round(median(list), 2));
 }
 
-/** The bundles of this run by output file, whose init times are measured together at the end. */
-const built = new Map<string, ColdStart>();
-
 /** Bundles one handler: its size and largest inputs (its init time is measured with the others). */
-async function measure(options: BuildOptions, entry: string, outfile: string): Promise<ColdStart> {
+async function bundled(options: BuildOptions, entry: string, outfile: string): Promise<ColdStart> {
   const result = await build({ ...options, entryPoints: [entry], outfile });
   const metafile = result.metafile as Metafile;
   const output = Object.values(metafile.outputs).find((o) => o.entryPoint !== undefined);
@@ -140,9 +137,7 @@ async function measure(options: BuildOptions, entry: string, outfile: string): P
     }))
     .sort((a, b) => b.bytes - a.bytes)
     .slice(0, 8);
-  const bundle: ColdStart = { bytes: statSync(outfile).size, initMs: 0, largest };
-  built.set(outfile, bundle);
-  return bundle;
+  return { bytes: statSync(outfile).size, initMs: 0, largest };
 }
 
 /**
@@ -184,6 +179,13 @@ function installPacked(outdir: string): string {
 /** Bundles every handler and measures each one's size and module init time. */
 export async function measureColdStarts(runs = 15): Promise<ColdStarts> {
   const outdir = mkdtempSync(join(tmpdir(), 'iam-m2m-bench-'));
+  // Every bundle by output file: their init times are measured together at the end.
+  const built = new Map<string, ColdStart>();
+  const measure = async (options: BuildOptions, entry: string, outfile: string) => {
+    const bundle = await bundled(options, entry, outfile);
+    built.set(outfile, bundle);
+    return bundle;
+  };
   const bundles = {} as Record<BundleName, ColdStart>;
   for (const name of Object.keys(ENTRIES) as BundleName[]) {
     bundles[name] = await measure(
@@ -205,6 +207,5 @@ export async function measureColdStarts(runs = 15): Promise<ColdStarts> {
   initMsInTurns(files, runs).forEach((ms, index) => {
     (built.get(files[index] as string) as ColdStart).initMs = ms;
   });
-  built.clear();
   return { bundles, peers, plainRequestorDefaults };
 }

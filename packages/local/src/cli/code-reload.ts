@@ -261,6 +261,21 @@ export class CodeReloader {
   }
 }
 
+/**
+ * esbuild's first error in its output, on one line with where it is
+ * (`Unexpected ";" (handlers/message.ts:1:23)`), or undefined when there is none.
+ */
+export function esbuildError(output: string): string | undefined {
+  const lines = output
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  const at = lines.findIndex((line) => line.includes('[ERROR]'));
+  if (at < 0) return undefined;
+  const where = lines[at + 1];
+  return `${lines[at]?.replace(/^.*\[ERROR\]\s*/, '')}${where ? ` (${where.replace(/:$/, '')})` : ''}`;
+}
+
 /** Runs a recorded esbuild command; rejects with its first error and where it is. */
 function runEsbuild(record: BundleRecord, args: string[], functions: string[]): Promise<void> {
   return new Promise((resolvePromise, reject) => {
@@ -276,12 +291,7 @@ function runEsbuild(record: BundleRecord, args: string[], functions: string[]): 
     child.once('error', reject);
     child.once('exit', (code) => {
       if (code === 0) return resolvePromise();
-      const lines = output.split('\n').map((line) => line.trim());
-      const at = lines.findIndex((line) => line.includes('[ERROR]'));
-      const where = lines.slice(at + 1).find(Boolean);
-      const cause =
-        at >= 0 ? `${lines[at]?.replace(/^.*\[ERROR\]\s*/, '')}${where ? ` (${where.replace(/:$/, '')})` : ''}` : '';
-      reject(new Error(`esbuild failed for ${functions.join(', ')}: ${cause || `exit ${code}`}`));
+      reject(new Error(`esbuild failed for ${functions.join(', ')}: ${esbuildError(output) ?? `exit ${code}`}`));
     });
   });
 }

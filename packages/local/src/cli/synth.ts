@@ -14,7 +14,13 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { BUNDLING_RECORDER, bundleInputsUnchanged, bundleRecords, RECORD_BUNDLING_ENV } from './code-reload.js';
+import {
+  BUNDLING_RECORDER,
+  bundleInputsUnchanged,
+  bundleRecords,
+  esbuildError,
+  RECORD_BUNDLING_ENV,
+} from './code-reload.js';
 
 /** The context the CDK CLI gives an app (path and asset metadata), as `cdk synth` runs it. */
 const CLI_CONTEXT = { 'aws:cdk:enable-path-metadata': true, 'aws:cdk:enable-asset-metadata': true };
@@ -187,11 +193,10 @@ export function runApp(app: CdkApp, outDir: string): Promise<void> {
         .split('\n')
         .map((line) => line.trim())
         .filter((line) => line && !line.startsWith('at ') && line.length <= 400);
-      const esbuild = lines.findIndex((line) => line.includes('[ERROR]'));
       const cause =
-        esbuild >= 0
-          ? `${lines[esbuild]?.replace(/^.*\[ERROR\]\s*/, '')} (${lines[esbuild + 1]?.replace(/:$/, '')})`
-          : (lines.findLast((line) => /\b[A-Za-z]*Error\b|\berror\b/.test(line)) ?? lines.at(-1));
+        esbuildError(lines.join('\n')) ??
+        lines.findLast((line) => /\b[A-Za-z]*Error\b|\berror\b/.test(line)) ??
+        lines.at(-1);
       reject(new Error(`the CDK app failed (exit ${code}): ${cause ?? 'no output'}`));
     });
   });
@@ -212,7 +217,7 @@ export async function cachedSynth(app: CdkApp, options: { cache?: boolean } = {}
   const hit =
     options.cache === false
       ? undefined
-      : (existsSync(cacheRoot) ? readdirSync(cacheRoot) : [])
+      : listFolder(cacheRoot)
           .filter((name) => name.startsWith(`${key}-`))
           .map((name) => join(cacheRoot, name))
           .find((dir) => existsSync(join(dir, 'manifest.json')) && bundleRecords(dir).every(bundleInputsUnchanged));
@@ -255,8 +260,12 @@ function markInUse(assemblyDir: string): void {
 
 /** Whether a live process (this one included: it may still serve it) marked the assembly as in use. */
 function inUse(assemblyDir: string): boolean {
-  const dir = join(assemblyDir, '.iam-m2m-local', 'in-use');
-  return (existsSync(dir) ? readdirSync(dir) : []).some((name) => alive(Number(name)));
+  return listFolder(join(assemblyDir, '.iam-m2m-local', 'in-use')).some((name) => alive(Number(name)));
+}
+
+/** The names in a folder; none when it does not exist. */
+export function listFolder(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir) : [];
 }
 
 /** Whether a process of that id runs. */

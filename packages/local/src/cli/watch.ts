@@ -1,8 +1,8 @@
-import { readdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { LocalStack, ReloadSummary } from '../stack.js';
 import { CodeReloader } from './code-reload.js';
-import { alive, cachedSynth, watchApp } from './synth.js';
+import { alive, cachedSynth, listFolder, type Synthesized, watchApp } from './synth.js';
 
 const say = (line: string) => process.stderr.write(`iam-m2m-local: ${line}\n`);
 const seconds = (ms: number) => (ms / 1000).toFixed(1);
@@ -41,21 +41,18 @@ export async function watchAndReload(
       const started = performance.now();
       try {
         const plan = reloader?.plan(files);
-        if (reloader && plan && 'bundles' in plan) {
-          const built = await reloader.rebuild(plan.bundles);
-          const summary = stack.reload(built.assemblyDir);
-          stack.writeState(stateFile);
-          const how = `code only, esbuild ${seconds(built.esbuildMs)} s`;
-          say(`reloaded in ${seconds(performance.now() - started)} s (${how}): ${reloadLine(summary)}`);
-          return;
-        }
-        const next = await cachedSynth({ dir: appDir });
-        const summary = stack.reload(next.assemblyDir);
-        reloader = undefined; // it builds on the assembly served until now
+        const code = reloader && plan && 'bundles' in plan ? await reloader.rebuild(plan.bundles) : undefined;
+        const next = code ? undefined : await cachedSynth({ dir: appDir });
+        const summary = stack.reload(code?.assemblyDir ?? (next as Synthesized).assemblyDir);
+        if (next) reloader = undefined; // it builds on the assembly served until now
         stack.writeState(stateFile);
-        const how = next.cached ? 'synth cached' : `synth${plan && 'reason' in plan ? `: ${plan.reason}` : ''}`;
+        const how = code
+          ? `code only, esbuild ${seconds(code.esbuildMs)} s`
+          : next?.cached
+            ? 'synth cached'
+            : `synth${plan && 'reason' in plan ? `: ${plan.reason}` : ''}`;
         say(`reloaded in ${seconds(performance.now() - started)} s (${how}): ${reloadLine(summary)}`);
-        await prepare(next.assemblyDir);
+        if (next) await prepare(next.assemblyDir);
       } catch (error) {
         const cause = (error as Error).message.split('\n').filter(Boolean).slice(0, 2).join(' ');
         say(`reload failed, still serving the last good app: ${cause}`);
@@ -78,17 +75,9 @@ export async function watchAndReload(
 
 /** Removes the code-only builds (`<pid>-<random>`) of the runs `which` names. */
 function removeBuilds(codeDir: string, which: (pid: number) => boolean): void {
-  for (const name of safeList(codeDir)) {
+  for (const name of listFolder(codeDir)) {
     const pid = Number(name.split('-')[0]);
     if (Number.isInteger(pid) && which(pid)) rmSync(join(codeDir, name), { recursive: true, force: true });
-  }
-}
-
-function safeList(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
   }
 }
 
