@@ -9,13 +9,12 @@ import {
   type FunctionUrlModel,
   type HttpApiModel,
   type RestApiModel,
-  type RoleModel,
   readCloudAssembly,
 } from './assembly/model.js';
 import { AwsError, missingAuthenticationToken } from './aws-error.js';
 import { type LocalRequest, type LocalResponse, listen } from './http.js';
 import type { DecisionSink } from './iam/decisions.js';
-import { type Identity, IdentityStore, roleSession } from './iam/identities.js';
+import { type Identity, IdentityStore } from './iam/identities.js';
 import { awsManagedPolicy } from './iam/managed-policies.js';
 import type { Organization } from './iam/organization.js';
 import { policyProblems } from './iam/policy.js';
@@ -370,12 +369,7 @@ export class LocalStack {
     const authorization = request.headers.find(([name]) => name.toLowerCase() === 'authorization')?.[1];
     const service = SCOPE_SERVICE.exec(authorization ?? request.target)?.[1];
     if (kind === 'sts' || (!kind && service === 'sts' && request.target.split('?')[0] === '/')) {
-      return handleSts(request, {
-        ...context,
-        region: model.region,
-        roles: model.roles,
-        issueSession: (role, sessionName, expiration) => this.#issueSession(role, sessionName, expiration),
-      });
+      return handleSts(request, { ...context, model, register: (session) => this.#register(session) });
     }
     if (kind === 'lambda-url') {
       const url = model.functionUrls.find((candidate) => candidate.urlId === id);
@@ -397,10 +391,8 @@ export class LocalStack {
     return handleRestApiRequest(api, request, path, context);
   }
 
-  /** A session of `role` that the local STS hands out: new credentials, valid until `expiration`. */
-  #issueSession(role: RoleModel, sessionName: string, expiration: Date): Identity {
-    const session = roleSession(`${role.name}/${sessionName}`, role, sessionName);
-    session.credentials.expiration = expiration;
+  /** A session the local STS hands out: in its account's organization, known by its key from now on. */
+  #register(session: Identity): Identity {
     session.issued = true;
     joinOrganization(session, this.options);
     return this.identities.add(session);

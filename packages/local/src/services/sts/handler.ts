@@ -1,19 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import type { RoleModel } from '../../assembly/model.js';
+import type { CloudAssemblyModel, RoleModel } from '../../assembly/model.js';
 import { AwsError, type ErrorShape } from '../../aws-error.js';
 import type { LocalRequest, LocalResponse } from '../../http.js';
 import { authorize, denialSuffix } from '../../iam/authorize.js';
 import { requestContext } from '../../iam/context-keys.js';
-import type { Identity } from '../../iam/identities.js';
+import { type Identity, roleSession } from '../../iam/identities.js';
 import { verifySignature } from '../../sigv4/verify.js';
 import type { ServiceContext } from '../context.js';
 
-/** What STS needs besides the common context: the roles, and how a session of one is issued. */
+/** What STS needs besides the common context: the app (its roles, region, policies), and where sessions go. */
 export interface StsContext extends ServiceContext {
-  region: string;
-  roles: RoleModel[];
-  /** Issues (and registers) a session of `role` valid until `expiration`. */
-  issueSession: (role: RoleModel, sessionName: string, expiration: Date) => Identity;
+  model: CloudAssemblyModel;
+  /** Registers a session STS issued (its credentials work from then on); returns it. */
+  register: (session: Identity) => Identity;
 }
 
 const XMLNS = 'https://sts.amazonaws.com/doc/2011-06-15/';
@@ -74,7 +73,7 @@ export async function handleSts(request: LocalRequest, context: StsContext): Pro
   try {
     caller = verifySignature(request, {
       service: 'sts',
-      region: context.region,
+      region: context.model.region,
       lookup: context.identities.lookup,
       now,
       explainMismatch: false,
@@ -102,7 +101,7 @@ export async function handleSts(request: LocalRequest, context: StsContext): Pro
     throw validation(
       `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
     );
-  const role = context.roles.find((candidate) => candidate.arn === roleArn);
+  const role = context.model.roles.find((candidate) => candidate.arn === roleArn);
   const externalId = params.get('ExternalId');
   const decision =
     role &&
@@ -114,7 +113,12 @@ export async function handleSts(request: LocalRequest, context: StsContext): Pro
         resourceAccountId: role.accountId,
         resourcePolicy: role.trustPolicy ?? { Statement: [] },
         context: {
-          ...requestContext({ now, sourceIp: request.sourceIp, headers: request.headers, region: context.region }),
+          ...requestContext({
+            now,
+            sourceIp: request.sourceIp,
+            headers: request.headers,
+            region: context.model.region,
+          }),
           'sts:rolesessionname': sessionName,
           ...(externalId === null ? {} : { 'sts:externalid': externalId }),
         },
@@ -139,7 +143,9 @@ export async function handleSts(request: LocalRequest, context: StsContext): Pro
   }
   const seconds = durationOf(params.get('DurationSeconds'), role, caller);
   const expiration = new Date(now.getTime() + seconds * 1000);
-  const session = context.issueSession(role, sessionName, expiration);
+  const session = roleSession(`${role.name}/${sessionName}`, role, sessionName);
+  session.credentials.expiration = expiration;
+  context.register(session);
   const { credentials } = session;
   return ok(
     'AssumeRole',
