@@ -28,6 +28,15 @@ export class AwsError extends Error {
     this.name = 'AwsError';
   }
 
+  /** Why, for the one line on stderr that explains a refusal: never in the answer. @default none */
+  public why: string | undefined;
+
+  /** Notes why (for stderr, never the answer), e.g. `no stage dev on API abc123; its stages: prod`. */
+  public because(why: string): this {
+    this.why = why;
+    return this;
+  }
+
   /** The body AWS would send. */
   public get body(): string {
     return this.shape.body?.(this.message) ?? JSON.stringify({ message: this.message });

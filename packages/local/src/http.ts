@@ -1,11 +1,62 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { AwsError, PLAIN_TEXT } from './aws-error.js';
-import type { ReceivedRequest } from './sigv4/verify.js';
+import { EMPTY_SHA256, sha256Hex } from './sigv4/canonical.js';
+import type { RequestHead } from './sigv4/verify.js';
 
-/** A request at the local stack, with where it came from. */
-export interface LocalRequest extends ReceivedRequest {
+/**
+ * A request at the local stack, with where it came from. Its body is read only when a service
+ * asks: a request refused from its head (unsigned, unknown key, unknown route) is answered
+ * without a byte of it held.
+ */
+export interface LocalRequest extends RequestHead {
   sourceIp: string;
+  /** The body: read on the first call (later calls get the same bytes), within the server's buffer budget. */
+  readBody(): Promise<Buffer>;
+  /** The body's SHA-256 (hex): hashed as it streams and never held, unless it was read already. */
+  hashBody(): Promise<string>;
+}
+
+/** A request whose body is already at hand (tests, benchmarks, a request handed on). */
+export function bufferedRequest(head: RequestHead & { sourceIp?: string }, body: Uint8Array): LocalRequest {
+  const bytes = Buffer.from(body);
+  return {
+    sourceIp: '127.0.0.1',
+    ...head,
+    readBody: async () => bytes,
+    hashBody: async () => (bytes.length === 0 ? EMPTY_SHA256 : sha256Hex(bytes)),
+  };
+}
+
+/**
+ * Bytes of request bodies held at once, over every request: a body that would go past waits
+ * for room, its sender held back by TCP, so a flood of large bodies cannot grow memory
+ * without bound. One body up to the largest AWS accepts always fits.
+ */
+class BodyBudget {
+  #used = 0;
+  readonly #waiting: { bytes: number; resolve: () => void }[] = [];
+
+  public constructor(private readonly limit: number) {}
+
+  /** Resolves once `bytes` more may be held. */
+  public take(bytes: number): Promise<void> {
+    const wanted = Math.min(bytes, this.limit);
+    if (this.#waiting.length === 0 && this.#used + wanted <= this.limit) {
+      this.#used += wanted;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#waiting.push({ bytes: wanted, resolve }));
+  }
+
+  public give(bytes: number): void {
+    this.#used -= Math.min(bytes, this.limit);
+    for (let next = this.#waiting[0]; next && this.#used + next.bytes <= this.limit; next = this.#waiting[0]) {
+      this.#waiting.shift();
+      this.#used += next.bytes;
+      next.resolve();
+    }
+  }
 }
 
 /** A response on its way out of the local stack. */
@@ -21,6 +72,9 @@ export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 /** Serves one parsed request; throws {@link AwsError} for AWS-shaped refusals. */
 export type RequestHandler = (request: LocalRequest) => Promise<LocalResponse>;
 
+/** Bytes of request bodies the server holds at once, by default: three of the largest AWS accepts. */
+export const BODY_BUDGET_BYTES = 3 * MAX_BODY_BYTES;
+
 /**
  * An HTTP server on 127.0.0.1 that answers as AWS endpoints do: every answer carries
  * `x-amzn-RequestId` and the server clock's `Date`; refusals are `{"message": …}` with
@@ -31,9 +85,15 @@ export type RequestHandler = (request: LocalRequest) => Promise<LocalResponse>;
  * const server = await listen(0, async (request) => ({ status: 200, headers: {}, body: 'ok' }), () => new Date());
  * ```
  */
-export async function listen(port: number, handle: RequestHandler, now: () => Date): Promise<Server> {
+export async function listen(
+  port: number,
+  handle: RequestHandler,
+  now: () => Date,
+  bodyBudget = BODY_BUDGET_BYTES,
+): Promise<Server> {
+  const budget = new BodyBudget(Math.max(bodyBudget, MAX_BODY_BYTES));
   const server = createServer((req, res) => {
-    serve(req, res, handle, now).catch((error: unknown) => {
+    serve(req, res, handle, now, budget).catch((error: unknown) => {
       // Never reached by an AWS-shaped error; logged without request details (they may hold secrets).
       process.stderr.write(`local stack: unexpected ${error instanceof Error ? error.name : 'error'}\n`);
       if (!res.headersSent)
@@ -61,10 +121,17 @@ export async function listen(port: number, handle: RequestHandler, now: () => Da
   return server;
 }
 
-async function serve(req: IncomingMessage, res: ServerResponse, handle: RequestHandler, now: () => Date) {
+async function serve(
+  req: IncomingMessage,
+  res: ServerResponse,
+  handle: RequestHandler,
+  now: () => Date,
+  budget: BodyBudget,
+) {
   let response: LocalResponse;
   try {
-    const body = await readBody(req, MAX_BODY_BYTES);
+    // A declared length over the limit is refused before anything else, as API Gateway's front end does.
+    if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) throw bodyTooLarge();
     const headers: [string, string][] = [];
     for (let i = 0; i < req.rawHeaders.length; i += 2)
       headers.push([req.rawHeaders[i] ?? '', req.rawHeaders[i + 1] ?? '']);
@@ -72,8 +139,8 @@ async function serve(req: IncomingMessage, res: ServerResponse, handle: RequestH
       method: req.method ?? 'GET',
       target: req.url ?? '/',
       headers,
-      body,
       sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
+      ...lazyBody(req, res, budget),
     });
   } catch (error) {
     if (!(error instanceof AwsError)) throw error;
@@ -119,18 +186,54 @@ export const headersTooLarge = () =>
 /** API Gateway's quota: "Total combined size of request line and header values", 10,240 bytes. */
 export const MAX_HEADER_BYTES = 10_240;
 
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit) {
-    req.resume();
-    throw bodyTooLarge();
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw bodyTooLarge();
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+/**
+ * A request's body, read only when asked: into memory within the budget (given back once the
+ * answer is sent), or through a hash that keeps nothing. A body never asked for is discarded
+ * by Node once the answer is sent.
+ */
+function lazyBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  budget: BodyBudget,
+): Pick<LocalRequest, 'readBody' | 'hashBody'> {
+  let read: Promise<Buffer> | undefined;
+  let held = 0;
+  res.once('close', () => budget.give(held));
+  const readBody = () => {
+    read ??= (async () => {
+      const declared = Number(req.headers['content-length'] ?? 0);
+      if (declared > 0) {
+        await budget.take(declared);
+        held = declared;
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of req) {
+        size += (chunk as Buffer).length;
+        if (size > MAX_BODY_BYTES) throw bodyTooLarge();
+        if (size > held) {
+          await budget.take(size - held);
+          held = size;
+        }
+        chunks.push(chunk as Buffer);
+      }
+      return Buffer.concat(chunks);
+    })();
+    return read;
+  };
+  const hashBody = async () => {
+    if (read) {
+      const body = await read;
+      return body.length === 0 ? EMPTY_SHA256 : sha256Hex(body);
+    }
+    const hash = createHash('sha256');
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_BODY_BYTES) throw bodyTooLarge();
+      hash.update(chunk as Buffer);
+    }
+    return hash.digest('hex');
+  };
+  return { readBody, hashBody };
 }

@@ -369,7 +369,8 @@ export class LocalStack {
     const authorization = request.headers.find(([name]) => name.toLowerCase() === 'authorization')?.[1];
     const service = SCOPE_SERVICE.exec(authorization ?? request.target)?.[1];
     if (kind === 'sts' || (!kind && service === 'sts' && request.target.split('?')[0] === '/')) {
-      return handleSts(request, { ...context, model, register: (session) => this.#register(session) });
+      const received = { ...request, body: await request.readBody() };
+      return handleSts(received, { ...context, model, register: (session) => this.#register(session) });
     }
     if (kind === 'lambda-url') {
       const url = model.functionUrls.find((candidate) => candidate.urlId === id);
@@ -384,7 +385,8 @@ export class LocalStack {
     }
     const invoke = kind ? null : INVOKE_PATH.exec(request.target.split('?')[0] ?? '');
     if (invoke && request.method === 'POST') {
-      return handleInvoke(request, percentDecode(invoke[1] ?? ''), { ...context, region: model.region });
+      const received = { ...request, body: await request.readBody() };
+      return handleInvoke(received, percentDecode(invoke[1] ?? ''), { ...context, region: model.region });
     }
     const api = kind ? model.apis.find((candidate) => candidate.restApiId === id) : model.apis[0];
     if (!api) throw missingAuthenticationToken();

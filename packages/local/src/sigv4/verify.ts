@@ -11,12 +11,16 @@ import {
   sha256Hex,
 } from './canonical.js';
 
-/** A request as the server received it. */
-export interface ReceivedRequest {
+/** What a server has of a request before its body: enough to check everything but the payload hash. */
+export interface RequestHead {
   method: string;
   /** The request target as sent: path and query, still encoded. */
   target: string;
   headers: HeaderLines;
+}
+
+/** A request as the server received it. */
+export interface ReceivedRequest extends RequestHead {
   body: Uint8Array;
 }
 
@@ -57,6 +61,17 @@ export interface VerifyOptions<TIdentity> {
   explainMismatch?: boolean;
 }
 
+/**
+ * A request whose head checked out (form, scope, clock, credentials, signed headers): what is
+ * left is the signature over the payload, once its hash is known.
+ */
+export interface PendingSignature<TIdentity> {
+  /** Who the credentials belong to (not yet proven: the signature is checked by {@link complete}). */
+  identity: TIdentity;
+  /** Checks the signature with the payload's SHA-256 (hex); throws as AWS answers a mismatch. */
+  complete(payloadHash: string): VerifiedRequest<TIdentity>;
+}
+
 /** A request whose signature checked out. */
 export interface VerifiedRequest<TIdentity> {
   accessKeyId: string;
@@ -74,7 +89,8 @@ export function withoutTokenAs<T>(refusal: () => AwsError, verify: () => T): T {
   try {
     return verify();
   } catch (error) {
-    if (error instanceof AwsError && error.type === 'MissingAuthenticationTokenException') throw refusal();
+    if (error instanceof AwsError && error.type === 'MissingAuthenticationTokenException')
+      throw error.why ? refusal().because(error.why) : refusal();
     throw error;
   }
 }
@@ -226,20 +242,110 @@ export function verifySignature<TIdentity>(
   request: ReceivedRequest,
   options: VerifyOptions<TIdentity>,
 ): VerifiedRequest<TIdentity> {
+  return verifyHead(request, options).complete(request.body.length === 0 ? EMPTY_SHA256 : sha256Hex(request.body));
+}
+
+/**
+ * Checks everything of a signature that the head of a request holds, in the order AWS answers,
+ * so a server refuses an unsigned, malformed, mis-scoped, stale or unknown-key request before
+ * it reads a byte of the body; the signature itself waits for the payload's hash.
+ *
+ * @example
+ * ```ts
+ * const pending = verifyHead(head, { service: 'execute-api', region: 'us-east-1', lookup });
+ * const { identity } = pending.complete(sha256Hex(await readBody()));
+ * ```
+ */
+export function verifyHead<TIdentity>(
+  request: RequestHead,
+  options: VerifyOptions<TIdentity>,
+): PendingSignature<TIdentity> {
   const q = request.target.indexOf('?');
   const wirePath = q === -1 ? request.target : request.target.slice(0, q);
   const query = parseQuery(q === -1 ? '' : request.target.slice(q + 1));
   const authorization = headerValue(request.headers, 'authorization');
   const presigned = query.some(([key]) => key === 'X-Amz-Algorithm');
-  if (authorization === undefined && !presigned) throw missingAuthenticationToken();
+  if (authorization === undefined && !presigned)
+    throw missingAuthenticationToken().because(
+      `unsigned request to an endpoint that requires SigV4 (${options.service})`,
+    );
   const auth = authorization !== undefined ? fromHeader(authorization, request.headers, query) : fromQuery(query);
+  const { accessKeyId, day, region, service } = checkScope(auth, options);
+  const key = options.lookup(accessKeyId);
+  if (!key) throw invalidToken().because(`access key ${redactKey(accessKeyId)} is not one this local stack issued`);
+  if (key.sessionToken !== undefined && !sameText(auth.token ?? '', key.sessionToken))
+    throw invalidToken().because(
+      `the session token does not belong to access key ${redactKey(accessKeyId)}${auth.token ? '' : ' (none was sent)'}`,
+    );
 
+  const signedHeaders = auth.signedHeaders.split(';');
+  if (!signedHeaders.includes('host')) {
+    throw incompleteSignature("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
+  }
+  const sorted = [...signedHeaders].sort();
+  if (signedHeaders.some((name, i) => name !== sorted[i] || name !== name.toLowerCase() || name === '')) {
+    throw incompleteSignature('SignedHeaders must be lower-case header names, sorted and separated by ";".');
+  }
+  const headerBlock = canonicalHeaders(request.headers, signedHeaders);
+  if (headerBlock === undefined) throw invalidSignature(MISMATCH).because('a header it names as signed is missing');
+  const claimed = headerValue(request.headers, 'x-amz-content-sha256');
+  const complete = (payloadHash: string): VerifiedRequest<TIdentity> => {
+    // UNSIGNED-PAYLOAD is S3's and VPC Lattice's: "VPC Lattice does not support payload
+    // signing. You must send an x-amz-content-sha256 header with the value set to
+    // "UNSIGNED-PAYLOAD"" (https://docs.aws.amazon.com/vpc-lattice/latest/ug/sigv4-authenticated-requests.html).
+    // Lambda: "Lambda doesn't support unsigned payloads"
+    // (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-lambda.html).
+    // API Gateway: no AWS page names its answer. "Signature mismatch for execute api service"
+    // for a request signed over UNSIGNED-PAYLOAD (https://github.com/aws/aws-sdk-js-v3/issues/308);
+    // "Only s3 related service support this option, other service would result in
+    // `SignatureDoesNotMatch` error" (https://github.com/apache/opendal-reqsign/issues/346);
+    // "UnsignedPayload ... will only work for services that have support for this"
+    // (https://github.com/aws/aws-sdk-go/blob/v1.44.294/aws/signer/v4/v4.go). So the refusal
+    // is the closest documented one, execute-api's mismatch: the body is hashed as if the
+    // header were absent, and a signature over the literal is a 403 InvalidSignatureException.
+    const unsigned = claimed === 'UNSIGNED-PAYLOAD' && (options.unsignedPayload ?? 'refuse') === 'accept';
+    if (claimed !== undefined && claimed !== payloadHash && claimed !== 'UNSIGNED-PAYLOAD') {
+      throw invalidSignature("The provided 'x-amz-content-sha256' header does not match what was computed.");
+    }
+    const canonicalRequest = [
+      request.method,
+      canonicalPath(wirePath, options.normalizePath ?? true),
+      canonicalQuery(auth.query),
+      headerBlock,
+      auth.signedHeaders,
+      unsigned ? 'UNSIGNED-PAYLOAD' : payloadHash,
+    ].join('\n');
+    const credentialScope = `${day}/${region}/${service}/aws4_request`;
+    const stringToSign = [ALGORITHM, auth.date, credentialScope, sha256Hex(canonicalRequest)].join('\n');
+    const expected = hmac(signingKey(key.secretAccessKey, day, region, service), stringToSign).toString('hex');
+    if (!sameText(auth.signature, expected)) {
+      const explain =
+        (options.explainMismatch ?? options.service === 'execute-api') && !signedHeaders.includes('authorization');
+      throw invalidSignature(explain ? explainedMismatch(canonicalRequest, stringToSign) : MISMATCH).because(
+        `the signature does not match the request as received (signed with another secret, or the method, path, query, signed headers or body changed after signing${claimed === 'UNSIGNED-PAYLOAD' ? '; UNSIGNED-PAYLOAD is not accepted here' : ''})`,
+      );
+    }
+    return {
+      accessKeyId,
+      identity: key.identity,
+      signedHeaders,
+      query: query.filter(([name]) => !(presigned && name.startsWith('X-Amz-'))),
+    };
+  };
+  return { identity: key.identity, complete };
+}
+
+/** `ASIA…WXYZ`: enough of a key id to tell which, in a line on stderr. */
+const redactKey = (accessKeyId: string) => `${accessKeyId.slice(0, 4)}…${accessKeyId.slice(-4)}`;
+
+/** The credential scope and the clock: the key id, day, region and service the signature is for. */
+function checkScope(auth: AuthParts, options: VerifyOptions<unknown>) {
   const signedAt = parseAmzDate(auth.date);
   if (signedAt === undefined) {
     throw incompleteSignature(`Date must be in ISO-8601 'basic format'. Got '${auth.date.slice(0, 40)}'.`);
   }
   const scope = auth.credential.split('/');
-  const [accessKeyId = '', day, region, service, terminator] = scope;
+  const [accessKeyId = '', day = '', region = '', service = '', terminator] = scope;
   if (scope.length !== 5 || terminator !== 'aws4_request' || !accessKeyId) {
     throw incompleteSignature("Credential must have the form '<key id>/<YYYYMMDD>/<region>/<service>/aws4_request'.");
   }
@@ -248,9 +354,14 @@ export function verifySignature<TIdentity>(
       `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${day}' != '${auth.date.slice(0, 8)}', from 'x-amz-date'.`,
     );
   }
-  if (region !== options.region) throw invalidSignature('Credential should be scoped to a valid region.');
+  if (region !== options.region)
+    throw invalidSignature('Credential should be scoped to a valid region.').because(
+      `signed for ${region.slice(0, 40)}; this endpoint is in ${options.region}`,
+    );
   if (service !== options.service) {
-    throw invalidSignature(`Credential should be scoped to correct service: '${options.service}'.`);
+    throw invalidSignature(`Credential should be scoped to correct service: '${options.service}'.`).because(
+      `signed for service ${service.slice(0, 40)}; this endpoint is ${options.service}`,
+    );
   }
   const now = (options.now ?? new Date()).getTime();
   if (auth.expires !== undefined && now > signedAt + auth.expires * 1000) {
@@ -268,64 +379,7 @@ export function verifySignature<TIdentity>(
       `Signature not yet current: ${auth.date} is still later than ${amzDate(now + SKEW_MS)} (${amzDate(now)} + 5 min.)`,
     );
   }
-
-  const key = options.lookup(accessKeyId);
-  if (!key) throw invalidToken();
-  if (key.sessionToken !== undefined && !sameText(auth.token ?? '', key.sessionToken)) throw invalidToken();
-
-  const signedHeaders = auth.signedHeaders.split(';');
-  if (!signedHeaders.includes('host')) {
-    throw incompleteSignature("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
-  }
-  const sorted = [...signedHeaders].sort();
-  if (signedHeaders.some((name, i) => name !== sorted[i] || name !== name.toLowerCase() || name === '')) {
-    throw incompleteSignature('SignedHeaders must be lower-case header names, sorted and separated by ";".');
-  }
-  const headerBlock = canonicalHeaders(request.headers, signedHeaders);
-  if (headerBlock === undefined) throw invalidSignature(MISMATCH);
-
-  const payloadHash = request.body.length === 0 ? EMPTY_SHA256 : sha256Hex(request.body);
-  const claimed = headerValue(request.headers, 'x-amz-content-sha256');
-  // UNSIGNED-PAYLOAD is S3's and VPC Lattice's: "VPC Lattice does not support payload
-  // signing. You must send an x-amz-content-sha256 header with the value set to
-  // "UNSIGNED-PAYLOAD"" (https://docs.aws.amazon.com/vpc-lattice/latest/ug/sigv4-authenticated-requests.html).
-  // Lambda: "Lambda doesn't support unsigned payloads"
-  // (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-lambda.html).
-  // API Gateway: no AWS page names its answer. "Signature mismatch for execute api service"
-  // for a request signed over UNSIGNED-PAYLOAD (https://github.com/aws/aws-sdk-js-v3/issues/308);
-  // "Only s3 related service support this option, other service would result in
-  // `SignatureDoesNotMatch` error" (https://github.com/apache/opendal-reqsign/issues/346);
-  // "UnsignedPayload ... will only work for services that have support for this"
-  // (https://github.com/aws/aws-sdk-go/blob/v1.44.294/aws/signer/v4/v4.go). So the refusal
-  // is the closest documented one, execute-api's mismatch: the body is hashed as if the
-  // header were absent, and a signature over the literal is a 403 InvalidSignatureException.
-  const unsigned = claimed === 'UNSIGNED-PAYLOAD' && (options.unsignedPayload ?? 'refuse') === 'accept';
-  if (claimed !== undefined && claimed !== payloadHash && claimed !== 'UNSIGNED-PAYLOAD') {
-    throw invalidSignature("The provided 'x-amz-content-sha256' header does not match what was computed.");
-  }
-  const canonicalRequest = [
-    request.method,
-    canonicalPath(wirePath, options.normalizePath ?? true),
-    canonicalQuery(auth.query),
-    headerBlock,
-    auth.signedHeaders,
-    unsigned ? 'UNSIGNED-PAYLOAD' : payloadHash,
-  ].join('\n');
-  const credentialScope = `${day}/${region}/${service}/aws4_request`;
-  const stringToSign = [ALGORITHM, auth.date, credentialScope, sha256Hex(canonicalRequest)].join('\n');
-  const expected = hmac(signingKey(key.secretAccessKey, day, region, service), stringToSign).toString('hex');
-  if (!sameText(auth.signature, expected)) {
-    const explain =
-      (options.explainMismatch ?? options.service === 'execute-api') && !signedHeaders.includes('authorization');
-    throw invalidSignature(explain ? explainedMismatch(canonicalRequest, stringToSign) : MISMATCH);
-  }
-
-  return {
-    accessKeyId,
-    identity: key.identity,
-    signedHeaders,
-    query: query.filter(([name]) => !(presigned && name.startsWith('X-Amz-'))),
-  };
+  return { accessKeyId, day, region, service };
 }
 
 const MISMATCH =

@@ -7,7 +7,8 @@ import { authorize } from '../../iam/authorize.js';
 import { type RequestFacts, requestContext } from '../../iam/context-keys.js';
 import type { DecisionSink } from '../../iam/decisions.js';
 import { ANONYMOUS, type Identity } from '../../iam/identities.js';
-import { verifySignature, withoutTokenAs } from '../../sigv4/verify.js';
+import { verifyHead, withoutTokenAs } from '../../sigv4/verify.js';
+import { admit } from '../admission.js';
 import type { ServiceContext } from '../context.js';
 import { MAX_EVENT_BYTES, resultTooLarge } from '../integration.js';
 import { payloadV2Event, toV2Response } from '../payload-v2.js';
@@ -87,15 +88,21 @@ export async function handleFunctionUrlRequest(
   context: ServiceContext,
 ): Promise<LocalResponse> {
   const now = context.now?.() ?? new Date();
-  let caller: Identity | undefined;
-  if (url.authType === 'AWS_IAM') {
-    caller = withoutTokenAs(functionUrlForbidden, () =>
-      verifySignature(request, { service: 'lambda', region: url.region, lookup: context.identities.lookup, now }),
-    ).identity;
-  }
   const runtime = context.runtimes.get(url.functionArn);
   const facts = { now, sourceIp: request.sourceIp, headers: request.headers, region: url.region };
-  authorizeFunctionUrl(url, runtime?.fn, caller, request.method, facts, context.decisions);
+  const verify = () =>
+    withoutTokenAs(functionUrlForbidden, () =>
+      verifyHead(request, { service: 'lambda', region: url.region, lookup: context.identities.lookup, now }),
+    );
+  const { caller, body } = await admit(
+    request,
+    {
+      verify: url.authType === 'AWS_IAM' ? verify : undefined,
+      authorize: (claimed, decisions) =>
+        authorizeFunctionUrl(url, runtime?.fn, claimed, request.method, facts, decisions),
+    },
+    context.decisions,
+  );
   const version = runtime && versionOf(runtime.fn.qualifiers, url.qualifier);
   if (!runtime || version === undefined) throw internalError();
   const q = target.indexOf('?');
@@ -105,7 +112,7 @@ export async function handleFunctionUrlRequest(
     rawQueryString: q === -1 ? '' : target.slice(q + 1),
     method: request.method,
     headers: request.headers,
-    body: Buffer.from(request.body),
+    body,
     caller,
     sourceIp: request.sourceIp,
     requestId: randomUUID(),

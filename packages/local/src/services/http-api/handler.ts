@@ -7,7 +7,8 @@ import { type RequestFacts, requestContext } from '../../iam/context-keys.js';
 import type { DecisionSink } from '../../iam/decisions.js';
 import type { Identity } from '../../iam/identities.js';
 import { parseQuery } from '../../sigv4/canonical.js';
-import { verifySignature, withoutTokenAs } from '../../sigv4/verify.js';
+import { verifyHead, withoutTokenAs } from '../../sigv4/verify.js';
+import { admit } from '../admission.js';
 import type { ServiceContext } from '../context.js';
 import { apiGatewayIntegration, invokeWithin, MAX_EVENT_BYTES, resultTooLarge } from '../integration.js';
 import { payloadV2Event, toV2Response } from '../payload-v2.js';
@@ -102,19 +103,19 @@ export async function handleHttpApiRequest(
   const routed = routeHttpRequest(api, request.method, target);
   const { route, path, rawPath, rawQueryString } = routed;
   // No signature at all: HTTP APIs answer 403 Forbidden, not REST's "Missing Authentication Token".
-  const caller =
-    route.method.authorizationType === 'AWS_IAM'
-      ? withoutTokenAs(forbidden, () =>
-          verifySignature(request, {
-            service: 'execute-api',
-            region: api.region,
-            lookup: context.identities.lookup,
-            now,
-          }),
-        ).identity
-      : undefined;
+  const verify = () =>
+    withoutTokenAs(forbidden, () =>
+      verifyHead(request, { service: 'execute-api', region: api.region, lookup: context.identities.lookup, now }),
+    );
   const facts = { now, sourceIp: request.sourceIp, headers: request.headers, region: api.region };
-  authorizeHttpRequest(api, routed, request.method, caller, facts, context.decisions);
+  const { caller, body } = await admit(
+    request,
+    {
+      verify: route.method.authorizationType === 'AWS_IAM' ? verify : undefined,
+      authorize: (claimed, decisions) => authorizeHttpRequest(api, routed, request.method, claimed, facts, decisions),
+    },
+    context.decisions,
+  );
   // The Lambda permission sees the route, not the request: `<api>/<stage>/ANY/{proxy+}`, `<api>/<stage>/$default`
   // (CDK grants `<api>/*/*/{proxy+}`; https://github.com/aws/serverless-application-model/issues/1860).
   const { routeKey } = route.method;
@@ -128,6 +129,7 @@ export async function handleHttpApiRequest(
     rawPath,
     rawQueryString,
     pathParameters: route.pathParameters,
+    body,
     caller,
     requestId,
     now,
@@ -150,6 +152,7 @@ interface EventFacts {
   rawPath: string;
   rawQueryString: string;
   pathParameters: Record<string, string> | null;
+  body: Buffer;
   caller: Identity | undefined;
   requestId: string;
   now: Date;
@@ -169,7 +172,7 @@ function eventFor(route: HttpRouteModel, facts: EventFacts): Record<string, unkn
       headers: request.headers,
       query: parseQuery(facts.rawQueryString),
       pathParameters: facts.pathParameters,
-      body: Buffer.from(request.body),
+      body: facts.body,
       caller: facts.caller,
       sourceIp: request.sourceIp,
       requestId: facts.requestId,
@@ -182,7 +185,7 @@ function eventFor(route: HttpRouteModel, facts: EventFacts): Record<string, unkn
     rawQueryString: facts.rawQueryString,
     method: request.method,
     headers: request.headers,
-    body: Buffer.from(request.body),
+    body: facts.body,
     caller: facts.caller,
     sourceIp: request.sourceIp,
     requestId: facts.requestId,

@@ -8,7 +8,8 @@ import type { DecisionSink } from '../../iam/decisions.js';
 import { ANONYMOUS, type Identity } from '../../iam/identities.js';
 import { asList, type PolicyDocument, statementsOf } from '../../iam/policy.js';
 import { parseQuery, percentDecode } from '../../sigv4/canonical.js';
-import { verifySignature } from '../../sigv4/verify.js';
+import { verifyHead } from '../../sigv4/verify.js';
+import { admit } from '../admission.js';
 import type { ServiceContext } from '../context.js';
 import { apiGatewayIntegration, invokeWithin, MAX_EVENT_BYTES, resultTooLarge } from '../integration.js';
 import { restProxyEvent, toProxyResponse } from './event.js';
@@ -168,17 +169,19 @@ async function serveRestApiRequest(
   const routed = routeRestRequest(api, request.method, q === -1 ? stagePath : stagePath.slice(0, q));
   const { route, path, methodArn } = routed;
   const now = context.now?.() ?? new Date();
-  const caller =
-    route.method.authorizationType === 'AWS_IAM'
-      ? verifySignature(request, {
-          service: 'execute-api',
-          region: api.region,
-          lookup: context.identities.lookup,
-          now,
-        }).identity
-      : undefined;
+  const signed = route.method.authorizationType === 'AWS_IAM';
   const facts = { now, sourceIp: request.sourceIp, headers: request.headers, region: api.region };
-  authorizeRestRequest(api, routed, request.method, caller, facts, context.decisions);
+  const { caller, body } = await admit(
+    request,
+    {
+      verify: signed
+        ? () =>
+            verifyHead(request, { service: 'execute-api', region: api.region, lookup: context.identities.lookup, now })
+        : undefined,
+      authorize: (claimed, decisions) => authorizeRestRequest(api, routed, request.method, claimed, facts, decisions),
+    },
+    context.decisions,
+  );
 
   // After authorization, the API key: without a valid x-api-key API Gateway answers 403
   // Forbidden; keys are not reproduced, so such a method fails closed.
@@ -202,7 +205,7 @@ async function serveRestApiRequest(
     headers,
     query: parseQuery(q === -1 ? '' : stagePath.slice(q + 1)),
     pathParameters: route.pathParameters,
-    body: Buffer.from(request.body),
+    body,
     caller,
     sourceIp: request.sourceIp,
     requestId,

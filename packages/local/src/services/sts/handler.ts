@@ -5,7 +5,7 @@ import type { LocalRequest, LocalResponse } from '../../http.js';
 import { authorize, denialSuffix } from '../../iam/authorize.js';
 import { requestContext } from '../../iam/context-keys.js';
 import { type Identity, roleSession } from '../../iam/identities.js';
-import { verifySignature } from '../../sigv4/verify.js';
+import { type ReceivedRequest, verifySignature } from '../../sigv4/verify.js';
 import type { ServiceContext } from '../context.js';
 
 /** What STS needs besides the common context: the app (its roles, region, policies), and where sessions go. */
@@ -67,7 +67,7 @@ function durationOf(value: string | null, role: RoleModel, caller: Identity): nu
  * as its resource policy (across accounts the caller's identity policy must allow
  * `sts:AssumeRole` too). Answers and errors in STS's XML.
  */
-export async function handleSts(request: LocalRequest, context: StsContext): Promise<LocalResponse> {
+export async function handleSts(request: LocalRequest & ReceivedRequest, context: StsContext): Promise<LocalResponse> {
   const now = context.now?.() ?? new Date();
   let caller: Identity;
   try {

@@ -1,0 +1,57 @@
+import type { LocalRequest } from '../http.js';
+import type { DecisionRecord, DecisionSink } from '../iam/decisions.js';
+import type { Identity } from '../iam/identities.js';
+import { sha256Hex } from '../sigv4/canonical.js';
+import type { PendingSignature } from '../sigv4/verify.js';
+
+/** How a service admits a request to one of its endpoints. */
+export interface Admission {
+  /**
+   * Checks the signature's head and returns what is left to check (throws the service's own
+   * refusal); absent for an endpoint that takes unsigned requests (REST `NONE`, URL `NONE`).
+   */
+  verify?: (() => PendingSignature<Identity>) | undefined;
+  /** Decides the authorization for the caller (undefined: anonymous), recording to `decisions`; throws the refusal. */
+  authorize: (caller: Identity | undefined, decisions: DecisionSink) => void;
+}
+
+/** An admitted request: who sent it (proven), and its body. */
+export interface Admitted {
+  caller: Identity | undefined;
+  body: Buffer;
+}
+
+/**
+ * Admits a request in the order AWS answers (the signature, then the authorization), holding its
+ * body only once both said yes:
+ * 1. the signature's head: an unsigned, malformed, mis-scoped, stale or unknown-key request is
+ *    refused before a byte of its body is read;
+ * 2. the authorization, decided for the claimed caller but neither recorded nor told yet;
+ * 3. the signature over the payload: a refused request's body is hashed as it streams and never
+ *    held; an admitted one is read (within the server's budget) and hashed;
+ * 4. then the decision is recorded and enforced, so a record never describes a request that the
+ *    signature check answered first.
+ *
+ * @example
+ * ```ts
+ * const { caller, body } = await admit(request, { verify: () => verifyHead(request, options), authorize: (caller, sink) => authorizeRest(…, caller, sink) }, context.decisions);
+ * ```
+ */
+export async function admit(request: LocalRequest, admission: Admission, decisions?: DecisionSink): Promise<Admitted> {
+  const pending = admission.verify?.();
+  const held: DecisionRecord[] = [];
+  let refusal: unknown;
+  try {
+    admission.authorize(pending?.identity, (record) => held.push(record));
+  } catch (error) {
+    refusal = error;
+  }
+  let body: Buffer = Buffer.alloc(0);
+  if (refusal === undefined) {
+    body = await request.readBody();
+    pending?.complete(sha256Hex(body));
+  } else if (pending) pending.complete(await request.hashBody());
+  for (const record of held) decisions?.(record);
+  if (refusal !== undefined) throw refusal;
+  return { caller: pending?.identity, body };
+}
