@@ -92,7 +92,8 @@ export async function listen(
   bodyBudget = BODY_BUDGET_BYTES,
 ): Promise<Server> {
   const budget = new BodyBudget(Math.max(bodyBudget, MAX_BODY_BYTES));
-  const server = createServer((req, res) => {
+  // Node's own limit (16 KB) sits above every target's, so each answers its own way past its limit.
+  const server = createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
     serve(req, res, handle, now, budget).catch((error: unknown) => {
       // Never reached by an AWS-shaped error; logged without request details (they may hold secrets).
       process.stderr.write(`local stack: unexpected ${error instanceof Error ? error.name : 'error'}\n`);
@@ -183,8 +184,18 @@ const bodyTooLarge = () => new AwsError(413, '', `HTTP content length exceeded $
 export const headersTooLarge = () =>
   new AwsError(431, '', `HTTP header is larger than ${MAX_HEADER_BYTES} bytes.`, PLAIN_TEXT);
 
-/** API Gateway's quota: "Total combined size of request line and header values", 10,240 bytes. */
+/**
+ * API Gateway's quota, the same for REST and HTTP APIs: "Total combined size of request line and
+ * header values", 10,240 bytes (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html,
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html).
+ */
 export const MAX_HEADER_BYTES = 10_240;
+
+/** Whether a request's line and header values pass {@link MAX_HEADER_BYTES}. */
+export const headTooLarge = (request: RequestHead): boolean =>
+  Buffer.byteLength(`${request.method} ${request.target} HTTP/1.1`) +
+    request.headers.reduce((sum, [, value]) => sum + Buffer.byteLength(value), 0) >
+  MAX_HEADER_BYTES;
 
 /**
  * A request's body, read only when asked: into memory within the budget (given back once the

@@ -11,7 +11,6 @@ import {
   type RestApiModel,
   readCloudAssembly,
 } from './assembly/model.js';
-import { AwsError, missingAuthenticationToken } from './aws-error.js';
 import { type LocalRequest, type LocalResponse, listen } from './http.js';
 import type { DecisionSink } from './iam/decisions.js';
 import { type Identity, IdentityStore } from './iam/identities.js';
@@ -23,13 +22,8 @@ import { sameCodeFolder } from './lambda/code-folder.js';
 import { installHint, nodeBinaryFor } from './lambda/node-binary.js';
 import { FunctionRuntime } from './lambda/runtime.js';
 import { joinOrganization, principalsOf } from './principals.js';
-import { functionUrlForbidden, handleFunctionUrlRequest } from './services/function-url/handler.js';
-import { handleHttpApiRequest } from './services/http-api/handler.js';
-import { handleInvoke } from './services/lambda-api/invoke-api.js';
-import { handleRestApiRequest } from './services/rest-api/handler.js';
-import { handleSts } from './services/sts/handler.js';
+import { route } from './routing.js';
 import { XRayDaemon } from './services/xray/daemon.js';
-import { percentDecode } from './sigv4/canonical.js';
 
 /** Options of {@link LocalStack.start}. */
 export interface LocalStackOptions {
@@ -87,15 +81,6 @@ export interface LocalState {
     sessionToken: string;
   }[];
 }
-
-const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
-/** Local path forms of what AWS tells apart by host name: `/restapis/<id>/…`, `/httpapis/<id>/…`, `/lambda-url/<id>/…`. */
-const PREFIXED = /^\/(restapis|httpapis|lambda-url)\/([a-z0-9]+)(\/.*|\?.*)?$/;
-/** AWS host names: `<id>.execute-api.<region>.amazonaws.com`, `<id>.lambda-url.<region>.on.aws`, `sts[.<region>].amazonaws.com`. */
-const HOSTED = /^(?:([a-z0-9]+)\.(execute-api|lambda-url)\.|(sts)\.)/;
-/** The service of a SigV4 credential scope, in the Authorization header or a presigned query. */
-const SCOPE_SERVICE =
-  /Credential=[^/,&\s]+(?:\/|%2F)\d{8}(?:\/|%2F)[^/,&\s%]+(?:\/|%2F)([a-z0-9-]+)(?:\/|%2F)aws4_request/i;
 
 /**
  * The local stand-in for the AWS parts of the pattern, driven by any CDK cloud assembly: API
@@ -348,7 +333,7 @@ export class LocalStack {
     };
   }
 
-  async #route(request: LocalRequest): Promise<LocalResponse> {
+  #route(request: LocalRequest): Promise<LocalResponse> {
     const context = {
       identities: this.identities,
       runtimes: this.runtimes,
@@ -356,41 +341,7 @@ export class LocalStack {
       decisions: this.options.decisions,
       segments: this.xray,
     };
-    const { model } = this;
-    const host = request.headers.find(([name]) => name.toLowerCase() === 'host')?.[1]?.toLowerCase() ?? '';
-    const hosted = HOSTED.exec(host);
-    const prefixed = hosted ? undefined : PREFIXED.exec(request.target);
-    const [kind, id, target] = hosted
-      ? [hosted[3] ?? hosted[2], hosted[1], request.target]
-      : prefixed
-        ? [prefixed[1], prefixed[2], prefixed[3] ?? '/']
-        : [undefined, undefined, request.target];
-    const path = target.startsWith('/') ? target : `/${target}`;
-    const authorization = request.headers.find(([name]) => name.toLowerCase() === 'authorization')?.[1];
-    const service = SCOPE_SERVICE.exec(authorization ?? request.target)?.[1];
-    if (kind === 'sts' || (!kind && service === 'sts' && request.target.split('?')[0] === '/')) {
-      const received = { ...request, body: await request.readBody() };
-      return handleSts(received, { ...context, model, register: (session) => this.#register(session) });
-    }
-    if (kind === 'lambda-url') {
-      const url = model.functionUrls.find((candidate) => candidate.urlId === id);
-      // No such URL: AWS has no host of that name; answered as a denial, which says no as surely.
-      if (!url) throw functionUrlForbidden();
-      return handleFunctionUrlRequest(url, request, path, context);
-    }
-    if (kind === 'execute-api' || kind === 'httpapis') {
-      const httpApi = model.httpApis.find((candidate) => candidate.apiId === id);
-      if (httpApi) return handleHttpApiRequest(httpApi, request, path, context);
-      if (kind === 'httpapis') throw new AwsError(404, '', 'Not Found');
-    }
-    const invoke = kind ? null : INVOKE_PATH.exec(request.target.split('?')[0] ?? '');
-    if (invoke && request.method === 'POST') {
-      const received = { ...request, body: await request.readBody() };
-      return handleInvoke(received, percentDecode(invoke[1] ?? ''), { ...context, region: model.region });
-    }
-    const api = kind ? model.apis.find((candidate) => candidate.restApiId === id) : model.apis[0];
-    if (!api) throw missingAuthenticationToken();
-    return handleRestApiRequest(api, request, path, context);
+    return route(request, { model: this.model, context, register: (session) => this.#register(session) });
   }
 
   /** A session the local STS hands out: in its account's organization, known by its key from now on. */

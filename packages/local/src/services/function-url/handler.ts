@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { versionOf } from '../../assembly/function-reference.js';
 import type { FunctionModel, FunctionUrlModel } from '../../assembly/model.js';
 import { AwsError, type ErrorShape } from '../../aws-error.js';
-import type { LocalRequest, LocalResponse } from '../../http.js';
+import { headTooLarge, type LocalRequest, type LocalResponse } from '../../http.js';
 import { authorize } from '../../iam/authorize.js';
 import { type RequestFacts, requestContext } from '../../iam/context-keys.js';
 import type { DecisionSink } from '../../iam/decisions.js';
@@ -25,6 +25,17 @@ export const functionUrlForbidden = () =>
     403,
     'AccessDeniedException',
     'Forbidden. For troubleshooting Function URL authorization issues, see: https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html',
+    URL_MESSAGE,
+  );
+/**
+ * A request over Lambda's 6 MB invocation payload, as function URLs answer it (seen:
+ * https://github.com/anomalyco/sst/issues/5705, https://github.com/vercel/next.js/issues/70175).
+ */
+const payloadTooLarge = () =>
+  new AwsError(
+    413,
+    'RequestEntityTooLargeException',
+    'Request must be smaller than 6291456 bytes for the InvokeFunction operation',
     URL_MESSAGE,
   );
 /** A function error or a malformed result: 502 (https://github.com/awsdocs/aws-lambda-developer-guide/issues/430). */
@@ -87,6 +98,10 @@ export async function handleFunctionUrlRequest(
   target: string,
   context: ServiceContext,
 ): Promise<LocalResponse> {
+  // No AWS page gives function URLs a header quota; users see Lambda's payload refusal for
+  // 10–12 KB of cookies (https://github.com/nextauthjs/next-auth/issues/7215,
+  // https://github.com/vercel/next.js/issues/70175), so past API Gateway's 10,240 bytes it is that.
+  if (headTooLarge(request)) throw payloadTooLarge();
   const now = context.now?.() ?? new Date();
   const runtime = context.runtimes.get(url.functionArn);
   const facts = { now, sourceIp: request.sourceIp, headers: request.headers, region: url.region };
@@ -122,13 +137,7 @@ export async function handleFunctionUrlRequest(
     domainName: new URL(url.url).hostname,
     stage: '$default',
   });
-  if (Buffer.byteLength(JSON.stringify(event)) > MAX_EVENT_BYTES)
-    throw new AwsError(
-      413,
-      'RequestEntityTooLargeException',
-      'Request must be smaller than 6291456 bytes',
-      URL_MESSAGE,
-    );
+  if (Buffer.byteLength(JSON.stringify(event)) > MAX_EVENT_BYTES) throw payloadTooLarge();
   const outcome = await runtime.invoke(event, { version });
   const response = outcome.ok && !resultTooLarge(outcome) ? toV2Response(outcome.result) : undefined;
   if (!response) throw internalError();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpApiModel, HttpRouteModel, RestApiModel } from '../../assembly/model.js';
 import { AwsError } from '../../aws-error.js';
-import type { LocalRequest, LocalResponse } from '../../http.js';
+import { headersTooLarge, headTooLarge, type LocalRequest, type LocalResponse } from '../../http.js';
 import { authorize } from '../../iam/authorize.js';
 import { type RequestFacts, requestContext } from '../../iam/context-keys.js';
 import type { DecisionSink } from '../../iam/decisions.js';
@@ -13,7 +13,7 @@ import type { ServiceContext } from '../context.js';
 import { apiGatewayIntegration, invokeWithin, MAX_EVENT_BYTES, resultTooLarge } from '../integration.js';
 import { payloadV2Event, toV2Response } from '../payload-v2.js';
 import { restProxyEvent, toProxyResponse } from '../rest-api/event.js';
-import { matchRoute, type RouteMatch } from '../rest-api/routes.js';
+import { invokeArn, matchRoute, type RouteMatch, routesOf } from '../rest-api/routes.js';
 
 const notFound = () => new AwsError(404, '', 'Not Found');
 const forbidden = () => new AwsError(403, '', 'Forbidden');
@@ -36,7 +36,7 @@ export interface HttpRoute {
   /** The path as sent, stage included (payload 2.0 `rawPath`). */
   rawPath: string;
   rawQueryString: string;
-  /** The ARN IAM authorizes: `<api>/<stage>/<METHOD><path>` with the request's own method and path. */
+  /** The ARN IAM authorizes, built as REST builds it: `<api>/<stage>/<METHOD>/<path as routed>`. */
   routeArn: string;
 }
 
@@ -46,13 +46,27 @@ export function routeHttpRequest(api: HttpApiModel, method: string, target: stri
   const rawPath = q === -1 ? target : target.slice(0, q);
   const rawQueryString = q === -1 ? '' : target.slice(q + 1);
   const stagePrefix = api.stageName === '$default' ? '' : `/${api.stageName}`;
-  if (stagePrefix && rawPath !== stagePrefix && !rawPath.startsWith(`${stagePrefix}/`)) throw notFound();
+  if (stagePrefix && rawPath !== stagePrefix && !rawPath.startsWith(`${stagePrefix}/`))
+    throw notFound().because(
+      `no stage ${JSON.stringify(rawPath.split('/')[1] ?? '')} on HTTP API ${api.apiId}; its stage: ${api.stageName}`,
+    );
   const path = rawPath.slice(stagePrefix.length) || '/';
   const route = routeFor(api, method, path);
-  if (!route) throw notFound();
+  if (!route)
+    throw notFound().because(
+      `no route of HTTP API ${api.apiId} matches ${method} ${path}; it has ${routesOf(api.routes)}`,
+    );
   const { authorizationType } = route.method;
-  if (authorizationType !== 'NONE' && authorizationType !== 'AWS_IAM') throw new AwsError(401, '', 'Unauthorized');
-  const routeArn = `arn:aws:execute-api:${api.region}:${api.accountId}:${api.apiId}/${api.stageName}/${method}${path}`;
+  if (authorizationType !== 'NONE' && authorizationType !== 'AWS_IAM')
+    throw new AwsError(401, '', 'Unauthorized').because(
+      `the route's ${authorizationType} authorizer is not reproduced locally; it refuses every call here`,
+    );
+  const routeArn = invokeArn(
+    `arn:aws:execute-api:${api.region}:${api.accountId}:${api.apiId}`,
+    api.stageName,
+    method,
+    path,
+  );
   return { route, path, rawPath, rawQueryString, routeArn };
 }
 
@@ -99,6 +113,8 @@ export async function handleHttpApiRequest(
   target: string,
   context: ServiceContext,
 ): Promise<LocalResponse> {
+  // The same front end as REST APIs, with the same quota on the request line and headers.
+  if (headTooLarge(request)) throw headersTooLarge();
   const now = context.now?.() ?? new Date();
   const routed = routeHttpRequest(api, request.method, target);
   const { route, path, rawPath, rawQueryString } = routed;

@@ -1,19 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { RestApiModel } from '../../assembly/model.js';
 import { AwsError, CAPITAL_MESSAGE, GATEWAY_MESSAGE, missingAuthenticationToken } from '../../aws-error.js';
-import { headersTooLarge, type LocalRequest, type LocalResponse, MAX_HEADER_BYTES } from '../../http.js';
+import { headersTooLarge, headTooLarge, type LocalRequest, type LocalResponse } from '../../http.js';
 import { authorize } from '../../iam/authorize.js';
 import { type RequestFacts, requestContext } from '../../iam/context-keys.js';
 import type { DecisionSink } from '../../iam/decisions.js';
 import { ANONYMOUS, type Identity } from '../../iam/identities.js';
 import { asList, type PolicyDocument, statementsOf } from '../../iam/policy.js';
-import { parseQuery, percentDecode } from '../../sigv4/canonical.js';
+import { parseQuery } from '../../sigv4/canonical.js';
 import { verifyHead } from '../../sigv4/verify.js';
 import { admit } from '../admission.js';
 import type { ServiceContext } from '../context.js';
 import { apiGatewayIntegration, invokeWithin, MAX_EVENT_BYTES, resultTooLarge } from '../integration.js';
 import { restProxyEvent, toProxyResponse } from './event.js';
-import { matchRoute, type RouteMatch } from './routes.js';
+import { invokeArn, matchRoute, type RouteMatch, routesOf } from './routes.js';
 import { StageTrace } from './stage-trace.js';
 
 const internalError = () => new AwsError(502, 'InternalServerErrorException', 'Internal server error', GATEWAY_MESSAGE);
@@ -56,22 +56,27 @@ export interface RestRoute {
  */
 export function routeRestRequest(api: RestApiModel, method: string, wirePath: string): RestRoute {
   const stagePrefix = `/${api.stageName}`;
-  if (wirePath !== stagePrefix && !wirePath.startsWith(`${stagePrefix}/`)) throw missingAuthenticationToken();
+  if (wirePath !== stagePrefix && !wirePath.startsWith(`${stagePrefix}/`))
+    throw missingAuthenticationToken().because(
+      `no stage ${JSON.stringify(wirePath.split('/')[1] ?? '')} on REST API ${api.restApiId}; its stage: ${api.stageName}`,
+    );
   const path = wirePath.slice(stagePrefix.length) || '/';
   if (path.split('/').some((segment) => segment === '.' || segment === '..')) {
     throw new AwsError(400, 'BadRequestException', "The request path must not contain '.' or '..' segments.");
   }
   const route = matchRoute(api.methods, method, path);
-  if (!route) throw missingAuthenticationToken();
+  if (!route)
+    throw missingAuthenticationToken().because(
+      `no method of REST API ${api.restApiId} matches ${method} ${path}; it has ${routesOf(api.methods)}`,
+    );
   const { authorizationType } = route.method;
   // Lambda and Cognito authorizers are not reproduced: fail closed, as a missing token would.
   if (authorizationType !== 'NONE' && authorizationType !== 'AWS_IAM')
-    throw new AwsError(401, 'UnauthorizedException', 'Unauthorized');
+    throw new AwsError(401, 'UnauthorizedException', 'Unauthorized').because(
+      `the method's ${authorizationType} authorizer is not reproduced locally; it refuses every call here`,
+    );
   const apiArn = `arn:aws:execute-api:${api.region}:${api.accountId}:${api.restApiId}`;
-  // The path as routing saw it (decoded, empty segments dropped): `/prod/%61dmin` and
-  // `/prod//admin/` reach `/admin`, so a policy on `/prod/GET/admin` must decide them too.
-  const routedPath = path.split('/').filter(Boolean).map(percentDecode).join('/');
-  const methodArn = `${apiArn}/${api.stageName}/${method}/${routedPath}`;
+  const methodArn = invokeArn(apiArn, api.stageName, method, path);
   if (authorizationType === 'AWS_IAM' && methodArn.length > MAX_METHOD_ARN)
     throw new AwsError(414, '', 'Request-URI Too Long');
   return { route, path, methodArn, apiArn };
@@ -162,9 +167,7 @@ async function serveRestApiRequest(
   requestId: string,
   trace?: StageTrace,
 ): Promise<LocalResponse> {
-  const requestLine = `${request.method} ${request.target} HTTP/1.1`;
-  const headerBytes = request.headers.reduce((sum, [, value]) => sum + Buffer.byteLength(value), 0);
-  if (Buffer.byteLength(requestLine) + headerBytes > MAX_HEADER_BYTES) throw headersTooLarge();
+  if (headTooLarge(request)) throw headersTooLarge();
   const q = stagePath.indexOf('?');
   const routed = routeRestRequest(api, request.method, q === -1 ? stagePath : stagePath.slice(0, q));
   const { route, path, methodArn } = routed;

@@ -84,3 +84,24 @@ export function matchRoute<T extends Routable>(
   if (!best) return undefined;
   return { method: best.method, pathParameters: Object.keys(best.params).length > 0 ? best.params : null };
 }
+
+/**
+ * The ARN IAM authorizes for a request on an API's stage, REST or HTTP:
+ * `<api arn>/<stage>/<METHOD>/<path>` with the path as routing saw it (each segment decoded,
+ * empty ones dropped): `/%61dmin` and `//admin/` reach `/admin`, so a policy on
+ * `…/GET/admin` decides them too.
+ *
+ * @example
+ * ```ts
+ * invokeArn('arn:aws:execute-api:us-east-1:111111111111:abc123', 'prod', 'GET', '/%61dmin'); // → …:abc123/prod/GET/admin
+ * ```
+ */
+export function invokeArn(apiArn: string, stage: string, method: string, path: string): string {
+  return `${apiArn}/${stage}/${method}/${path.split('/').filter(Boolean).map(percentDecode).join('/')}`;
+}
+
+/** `GET /, ANY /{proxy+}`: an API's routes for a sentence, the first ten. */
+export function routesOf(methods: (Routable & { routeKey?: string })[]): string {
+  const all = methods.map((method) => method.routeKey ?? `${method.httpMethod} ${method.resourcePath}`);
+  return all.length === 0 ? 'no methods' : `${all.slice(0, 10).join(', ')}${all.length > 10 ? ', …' : ''}`;
+}
