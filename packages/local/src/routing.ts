@@ -15,7 +15,7 @@ const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 /** Local path forms of what AWS tells apart by host name: `/restapis/<id>/…`, `/httpapis/<id>/…`, `/lambda-url/<id>/…`. */
 const PREFIXED = /^\/(restapis|httpapis|lambda-url)\/([a-z0-9]+)(\/.*|\?.*)?$/;
 /** AWS host names: `<id>.execute-api.<region>.amazonaws.com`, `<id>.lambda-url.<region>.on.aws`, `sts[.<region>].amazonaws.com`. */
-const HOSTED = /^(?:([a-z0-9]+)\.(execute-api|lambda-url)\.|(sts)\.)/;
+const HOSTED = /^(?:([a-z0-9]+)\.(execute-api|lambda-url)\.(?:([a-z0-9-]+)\.)?|(sts)\.)/;
 /** The service of a SigV4 credential scope, in the Authorization header or a presigned query. */
 const SCOPE_SERVICE =
   /Credential=[^/,&\s]+(?:\/|%2F)\d{8}(?:\/|%2F)[^/,&\s%]+(?:\/|%2F)([a-z0-9-]+)(?:\/|%2F)aws4_request/i;
@@ -36,6 +36,8 @@ interface Door {
   serve: () => Promise<LocalResponse>;
 }
 
+const apiIdOf = (api: { restApiId: string } | { apiId: string }) => ('restApiId' in api ? api.restApiId : api.apiId);
+
 /** A request after the server read its body for a service that reads it before anything else. */
 const received = async (request: LocalRequest) => ({ ...request, body: await request.readBody() });
 
@@ -49,7 +51,7 @@ function doorOf(request: LocalRequest, { model, context, register }: Routing): D
   const hosted = HOSTED.exec(host);
   const prefixed = hosted ? undefined : PREFIXED.exec(request.target);
   const [kind, id, target] = hosted
-    ? [hosted[3] ?? hosted[2], hosted[1], request.target]
+    ? [hosted[4] ?? hosted[2], hosted[1], request.target]
     : prefixed
       ? [prefixed[1], prefixed[2], prefixed[3] ?? '/']
       : [undefined, undefined, request.target];
@@ -76,6 +78,23 @@ function doorOf(request: LocalRequest, { model, context, register }: Routing): D
       },
     };
   }
+  // A host names its region: an API of this app is not at another region's host (AWS: no such API there).
+  const hostRegion = hosted?.[3];
+  const elsewhere = (api: { region: string }) => hostRegion !== undefined && api.region !== hostRegion;
+  if (
+    kind === 'execute-api' &&
+    ![...model.apis, ...model.httpApis].some((api) => apiIdOf(api) === id && !elsewhere(api))
+  )
+    return {
+      kind: 'rest',
+      endpoint: `${request.method} ${pathOnly} (${host})`,
+      serve: async () => {
+        const known = [...model.apis, ...model.httpApis].find((api) => apiIdOf(api) === id);
+        throw new AwsError(403, 'ForbiddenException', 'Forbidden').because(
+          known ? `API ${id} is in ${known.region}, not ${hostRegion}` : `no API ${id} in this app`,
+        );
+      },
+    };
   if (kind === 'execute-api' || kind === 'httpapis') {
     const httpApi = model.httpApis.find((candidate) => candidate.apiId === id);
     const endpoint = `${request.method} ${pathOnly} (HTTP API ${id})`;

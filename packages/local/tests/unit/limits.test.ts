@@ -65,6 +65,26 @@ function post(
   });
 }
 
+/** A GET over node:http with the given headers (a Host of AWS's, which fetch would not send). */
+function get(url: string, headers: Record<string, string>): Promise<{ status: number; type: string; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { headers });
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          type: String(res.headers['x-amzn-errortype'] ?? ''),
+          text: Buffer.concat(chunks).toString('utf8'),
+        }),
+      );
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 /** Sends `count` requests at once while sampling the server's memory; the highest reading minus the one before. */
 async function growthDuring(count: number, send: () => Promise<{ status: number; text: string }>) {
   const before = rssMb();
@@ -162,6 +182,30 @@ describe('limits per target, with AWS’s answers', () => {
   });
 });
 
+describe('AWS host names: only the app’s APIs, in their own region, answer as themselves', () => {
+  const origin = () => new URL(restUrl()).origin;
+  it('the API in another region → 403 Forbidden, as a region without that API answers (https://repost.aws/knowledge-center/api-gateway-disable-endpoint)', async () => {
+    const id = state.apis[0]?.restApiId ?? '';
+    const answer = await get(`${origin()}/prod/`, { host: `${id}.execute-api.eu-west-1.amazonaws.com` });
+    expect(answer).toEqual({ status: 403, type: 'ForbiddenException', text: '{"message":"Forbidden"}' });
+  });
+
+  it('an API id the app does not have → 403 Forbidden', async () => {
+    const answer = await get(`${origin()}/prod/`, { host: 'zzzzzzzzzz.execute-api.us-east-1.amazonaws.com' });
+    expect(answer).toEqual({ status: 403, type: 'ForbiddenException', text: '{"message":"Forbidden"}' });
+  });
+
+  it('the right API and region, a stage it does not have → 403 Missing Authentication Token (https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html)', async () => {
+    const id = state.apis[0]?.restApiId ?? '';
+    const answer = await get(`${origin()}/dev/`, { host: `${id}.execute-api.${state.region}.amazonaws.com` });
+    expect(answer).toEqual({
+      status: 403,
+      type: 'MissingAuthenticationTokenException',
+      text: '{"message":"Missing Authentication Token"}',
+    });
+  });
+});
+
 describe('every refusal explains itself on stderr, even before IAM', () => {
   const lineFor = (fragment: string) => stderr.split('\n').find((line) => line.includes(fragment));
 
@@ -186,6 +230,7 @@ describe('every refusal explains itself on stderr, even before IAM', () => {
       /\(answered 403 MissingAuthenticationTokenException: Missing Authentication Token\)$/,
     );
     expect(lineFor('GET /dev/')).toContain(`no stage "dev" on REST API ${apiId}; its stage: prod`);
+    expect(lineFor('is in us-east-1, not eu-west-1')).toBeDefined();
     expect(lineFor('signed for eu-west-1')).toMatch(
       /^DENY operator → POST \/prod\/echo: signed for eu-west-1; this endpoint is in us-east-1/,
     );
