@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { renameSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import {
   AssemblyError,
   type CloudAssemblyModel,
@@ -16,7 +17,7 @@ import type { DecisionSink } from './iam/decisions.js';
 import { type Identity, IdentityStore } from './iam/identities.js';
 import { awsManagedPolicy } from './iam/managed-policies.js';
 import type { Organization } from './iam/organization.js';
-import { policyProblems } from './iam/policy.js';
+import { policyProblems, policyWarnings } from './iam/policy.js';
 import { defaultSeedFile, projectSeed } from './iam/seed.js';
 import { sameCodeFolder } from './lambda/code-folder.js';
 import { installHint, nodeBinaryFor } from './lambda/node-binary.js';
@@ -442,6 +443,20 @@ export function describeChanges(before: CloudAssemblyModel, after: CloudAssembly
 function loadModel(assemblyDir: string, options: Pick<LocalStackOptions, 'defaultAccountId'>): CloudAssemblyModel {
   const model = readCloudAssembly(assemblyDir, { defaultAccountId: options.defaultAccountId });
   attachManagedPolicies(model);
+  // What AWS does not support, it does not grant: one line at load, naming policy and statement.
+  model.warnings.push(
+    ...model.roles.flatMap((role) => [
+      ...role.policies.flatMap(policyWarnings),
+      ...(role.trustPolicy
+        ? policyWarnings({ name: `${role.stackName}/${role.logicalId} trust policy`, document: role.trustPolicy })
+        : []),
+    ]),
+    ...model.apis.flatMap((api) =>
+      api.policy
+        ? policyWarnings({ name: `${api.stackName}/${api.logicalId} resource policy`, document: api.policy })
+        : [],
+    ),
+  );
   const problems = [
     ...model.roles.flatMap((role) => role.policies.flatMap(policyProblems)),
     ...model.roles.flatMap((role) =>
@@ -455,6 +470,24 @@ function loadModel(assemblyDir: string, options: Pick<LocalStackOptions, 'defaul
         : [],
     ),
   ];
+  problems.push(...model.functions.filter(unbundled).map(unbundledProblem));
   if (problems.length > 0) throw new AssemblyError(assemblyDir, problems);
   return model;
 }
+
+/**
+ * A function whose code folder is a project, not its bundle: no handler module, a package.json
+ * or cdk.json. What a synth that skips bundling leaves (`cdk deploy --exclusively` for the other
+ * stacks, a rehearsal): every call would fail `Cannot find module`, where AWS runs the bundle.
+ */
+function unbundled(fn: FunctionModel): boolean {
+  const { codeDir } = fn;
+  if (!codeDir || fn.unsupported) return false;
+  const slash = fn.handler.lastIndexOf('/');
+  const module = `${fn.handler.slice(0, slash + 1)}${fn.handler.slice(slash + 1).split('.')[0]}`;
+  if (['.js', '.mjs', '.cjs'].some((extension) => existsSync(join(codeDir, `${module}${extension}`)))) return false;
+  return ['package.json', 'cdk.json'].some((file) => existsSync(join(codeDir, file)));
+}
+
+const unbundledProblem = (fn: FunctionModel) =>
+  `${fn.stackName} ${fn.name}: its code is the project folder ${fn.codeDir}, not a bundle (a synth that skipped bundling, as \`cdk deploy --exclusively\` leaves the other stacks); synthesize with bundling: \`npx cdk synth ${fn.stackName}\` in the app`;

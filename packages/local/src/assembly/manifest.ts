@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 /** A CloudFormation stack of a cloud assembly, as its manifest describes it. */
 export interface StackArtifact {
@@ -112,7 +112,7 @@ export function assetSources(dir: string): Map<string, string> {
       files?: Record<string, { source?: { path?: string } }>;
     };
     for (const [hash, asset] of Object.entries(manifest.files ?? {}))
-      if (asset.source?.path) sources.set(hash, join(dir, asset.source.path));
+      if (asset.source?.path) sources.set(hash, resolve(dir, asset.source.path));
   }
   return sources;
 }

@@ -150,10 +150,22 @@ export interface HttpApiModel {
   routes: HttpRouteModel[];
 }
 
+/** A customer managed policy of the assembly (`AWS::IAM::ManagedPolicy`): what AssumeRole's `PolicyArns` may name. */
+export interface ManagedPolicyModel {
+  /** `arn:aws:iam::<account>:policy/<path><name>` */
+  arn: string;
+  accountId: string;
+  /** `<stack>/<logical id>`, for explanations. */
+  name: string;
+  document: PolicyDocument;
+}
+
 /** What the local stack runs, read from a cloud assembly. */
 export interface CloudAssemblyModel {
   region: string;
   roles: RoleModel[];
+  /** Its customer managed policies, attached or not. */
+  managedPolicies: ManagedPolicyModel[];
   functions: FunctionModel[];
   apis: RestApiModel[];
   functionUrls: FunctionUrlModel[];
@@ -207,7 +219,16 @@ interface Template {
 export function readCloudAssembly(dir: string, options: ReadOptions = {}): CloudAssemblyModel {
   const defaultRegion = options.defaultRegion ?? 'us-east-1';
   const app: AppBuilder = {
-    model: { region: defaultRegion, roles: [], functions: [], apis: [], functionUrls: [], httpApis: [], warnings: [] },
+    model: {
+      region: defaultRegion,
+      roles: [],
+      managedPolicies: [],
+      functions: [],
+      apis: [],
+      functionUrls: [],
+      httpApis: [],
+      warnings: [],
+    },
     problems: [],
     attachments: [],
     managedPolicies: new Map(),

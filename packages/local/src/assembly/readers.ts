@@ -715,6 +715,7 @@ export function linkApp(app: AppBuilder): void {
     if (managed) role.boundary = { name: managed.source, document: managed.document };
   }
   for (const [arn, managed] of app.managedPolicies) {
+    model.managedPolicies.push({ arn, accountId: managed.accountId, name: managed.source, document: managed.document });
     for (const roleName of managed.roleNames)
       roleNamed(managed.accountId, roleName)?.policies.push({ name: managed.source, document: managed.document });
     for (const role of model.roles) {

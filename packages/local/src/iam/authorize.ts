@@ -1,6 +1,6 @@
 import type { RequestContext } from './conditions.js';
 import { type DecisionKind, type DecisionSink, decisionRecord } from './decisions.js';
-import { type AccessDecision, evaluateAccess } from './evaluate.js';
+import { type AccessDecision, evaluateAccess, type PolicyVerdict } from './evaluate.js';
 import type { Identity } from './identities.js';
 import type { PolicyDocument } from './policy.js';
 
@@ -17,8 +17,10 @@ export interface Authorization {
   context: RequestContext;
   /** What to call the resource policy in explanations (`<stack>/<logical id> policy`). */
   resourcePolicyName?: string | undefined;
-  /** The resource policy is a role's trust policy. @default false */
+  /** The resource policy is a role's trust policy: it must allow the caller, its identity policies alone never do. @default false */
   trustPolicy?: boolean | undefined;
+  /** The caller's identity-based policies must allow too, whatever the accounts (`sts:SetSourceIdentity` in role chaining). @default false */
+  identityRequired?: boolean | undefined;
   /** For the decision record: the door, and what was asked as a person reads it (`GET /prod/items`). */
   kind: DecisionKind;
   endpoint: string;
@@ -41,14 +43,17 @@ export function authorize(request: Authorization, record?: DecisionSink): Access
       action: request.action,
       resource: request.resource,
       resourceAccountId: request.resourceAccountId,
-      context: request.context,
+      context: { ...sessionContext(caller), ...request.context },
     },
     {
       identityPolicies: caller.policies,
       permissionsBoundary: caller.boundary,
+      sessionPolicies: caller.sessionPolicies,
       serviceControlPolicies: caller.scps,
       resourcePolicy: request.resourcePolicy,
       resourcePolicyName: request.resourcePolicyName,
+      trustPolicy: request.trustPolicy,
+      identityRequired: request.identityRequired,
     },
   );
   record?.(
@@ -65,12 +70,29 @@ export function authorize(request: Authorization, record?: DecisionSink): Access
   return decision;
 }
 
+/** The condition keys a session carries besides its principal's: `aws:SourceIdentity` once set. */
+const sessionContext = (caller: Identity): RequestContext =>
+  caller.sourceIdentity === undefined ? {} : { 'aws:sourceidentity': caller.sourceIdentity };
+
+/** The policy kinds as IAM's denial messages name them. */
+const DENIAL_WORDS: Record<PolicyVerdict['kind'], string> = {
+  identity: 'identity-based policy',
+  resource: 'resource-based policy',
+  boundary: 'permissions boundary',
+  scp: 'service control policy',
+  session: 'session policy',
+};
+
 /**
  * IAM's explanation at the end of a denial message: ` with an explicit deny in a resource-based
- * policy`, ` because no identity-based policy allows the lambda:InvokeFunction action`.
+ * policy`, ` because no session policy allows the lambda:InvokeFunction action`
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html).
  */
 export function denialSuffix(decision: AccessDecision, action: string): string {
-  if (decision.explicitDeny)
-    return ` with an explicit deny in ${decision.identity === 'deny' ? 'an identity' : 'a resource'}-based policy`;
-  return ` because no ${decision.identity === 'allow' ? 'resource' : 'identity'}-based policy allows the ${action} action`;
+  if (decision.explicitDeny) {
+    const kind = decision.policies.find((policy) => policy.verdict === 'deny')?.kind ?? 'resource';
+    return ` with an explicit deny in ${kind === 'identity' ? 'an' : 'a'} ${DENIAL_WORDS[kind]}`;
+  }
+  const missing = decision.notAllowedBy ?? (decision.identity === 'allow' ? 'resource' : 'identity');
+  return ` because no ${DENIAL_WORDS[missing]} allows the ${action} action`;
 }

@@ -33,11 +33,25 @@ export interface AccessPolicies {
   permissionsBoundary?: PolicyDocument | NamedPolicy | undefined;
   /** The service control policies over the caller's account, per level (root, OUs, account). @default none */
   serviceControlPolicies?: (PolicyDocument | NamedPolicy)[][] | undefined;
+  /**
+   * The caller's session policies (AssumeRole `Policy`, `PolicyArns`): like a permissions
+   * boundary they cap its identity-based policies and resource-based policies naming its role
+   * or account, not those naming its session ARN; their Deny is a deny. @default none
+   */
+  sessionPolicies?: (PolicyDocument | NamedPolicy)[] | undefined;
+  /**
+   * The resource policy is a role's trust policy: it must allow the caller (itself, or its account
+   * with the account's identity policies), an identity-based policy alone never does
+   * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html). @default false
+   */
+  trustPolicy?: boolean | undefined;
+  /** The identity-based policies must allow as well, in any account (`sts:SetSourceIdentity` in role chaining). @default false */
+  identityRequired?: boolean | undefined;
 }
 
 /** What one policy said about a request, and which statement made it say so. */
 export interface PolicyVerdict {
-  kind: 'identity' | 'resource' | 'boundary' | 'scp';
+  kind: 'identity' | 'resource' | 'boundary' | 'scp' | 'session';
   /** Where it comes from: `<stack>/<logical id>[/<name>]`, a managed policy ARN, `<api> policy`. */
   source: string;
   verdict: Verdict;
@@ -53,8 +67,13 @@ export interface AccessDecision {
   explicitDeny: boolean;
   identity: Verdict;
   resource: Verdict;
-  /** Every policy consulted, in order: identity, boundary, SCPs, resource. */
+  /** Every policy consulted, in order: identity, boundary, session, SCPs, resource. */
   policies: PolicyVerdict[];
+  /**
+   * For an implicit deny, the kind of policy that did not allow, as IAM's message names it
+   * (`because no session policy allows …`); undefined when allowed or explicitly denied.
+   */
+  notAllowedBy?: PolicyVerdict['kind'] | undefined;
   /** One line: `allowed by …`, `explicit deny in …`, `no resource-based policy allows it (…)`. */
   reason: string;
   /** The request-context keys the consulted statements' conditions and variables refer to, with their values. */
@@ -73,6 +92,9 @@ function principalApplies(statement: PolicyStatement, principal: Principal): 'di
     return values.every((value) => ACCOUNT_PRINCIPAL.test(value)) ? 'account' : 'direct';
   }
   if (statement.NotPrincipal !== undefined) {
+    // NotPrincipal with Allow is not supported by AWS: such a statement grants nothing (policyWarnings says so).
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html
+    if (statement.Effect === 'Allow') return undefined;
     // AWS checks the account, then the role, then the session: the caller is excluded only when
     // every level is listed, by its exact ARN (a role ARN does not cover its sessions).
     // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html
@@ -101,6 +123,8 @@ function statementMiss(
   if (statement.NotAction !== undefined && asList(statement.NotAction).some(action))
     return { element: 'action', detail: () => `its NotAction names ${request.action}` };
   if (resourcePolicy && !principalApplies(statement, request.principal)) {
+    if (statement.Principal === undefined && statement.NotPrincipal !== undefined && statement.Effect === 'Allow')
+      return { element: 'principal', detail: () => 'NotPrincipal with Allow grants nothing (AWS does not support it)' };
     const named = statement.Principal ?? statement.NotPrincipal;
     return {
       element: 'principal',
@@ -276,12 +300,130 @@ export function principalContext(principal: Principal): RequestContext {
   };
 }
 
+/** Every policy's verdict on a request, by kind; SCPs per level. */
+interface Judged {
+  identity: PolicyVerdict[];
+  boundary: PolicyVerdict[];
+  session: PolicyVerdict[];
+  scpLevels: PolicyVerdict[][];
+  resource: PolicyVerdict[];
+}
+
+function judgeEveryPolicy(request: AccessRequest, policies: AccessPolicies, context: RequestContext): Judged {
+  const judge = (list: (PolicyDocument | NamedPolicy)[], kind: PolicyVerdict['kind'], fallback: string) =>
+    list.map((policy, index) => judgePolicy(named(policy, `${fallback} ${index}`), kind, request, context));
+  const { resourcePolicy, permissionsBoundary } = policies;
+  return {
+    identity: judge(policies.identityPolicies, 'identity', 'identity policy'),
+    boundary: permissionsBoundary ? judge([permissionsBoundary], 'boundary', 'permissions boundary') : [],
+    session: judge(policies.sessionPolicies ?? [], 'session', 'session policy'),
+    // SCPs: every level with policies attached must allow, and a Deny at any level denies
+    // (AWS Organizations, "SCP evaluation"); they cap resource-policy grants as well.
+    scpLevels: (policies.serviceControlPolicies ?? [])
+      .filter((level) => level.length > 0)
+      .map((level, depth) => judge(level, 'scp', `service control policy (level ${depth})`)),
+    resource: resourcePolicy
+      ? judge(
+          [{ name: policies.resourcePolicyName ?? 'the resource policy', document: resourcePolicy }],
+          'resource',
+          '',
+        )
+      : [],
+  };
+}
+
+/** What the evaluator concluded from the verdicts, before the explanation. */
+interface Outcome {
+  allowed: boolean;
+  explicitDeny: boolean;
+  identity: Verdict;
+  resource: Verdict;
+  notAllowedBy: PolicyVerdict['kind'] | undefined;
+  facts: ExplainFacts;
+}
+
+/** What an explanation needs besides the verdicts. */
+interface ExplainFacts {
+  sameAccount: boolean;
+  /** The caller belongs to no account (anonymous, an AWS service): only a resource-based policy can allow it. */
+  accountless: boolean;
+  boundary: Verdict;
+  session: Verdict;
+  scpAllows: boolean;
+  /** False when a role's trust policy allows neither the caller nor its account. */
+  trusted: boolean;
+  hasResourcePolicy: boolean;
+}
+
+function conclude(judged: Judged, request: AccessRequest, policies: AccessPolicies, context: RequestContext): Outcome {
+  const granted = combined(judged.identity);
+  const resource = policies.resourcePolicy ? combined(judged.resource) : 'silent';
+  // A permissions boundary and session policies cap what the identity's own policies grant; their Deny is a deny.
+  const boundary = policies.permissionsBoundary ? combined(judged.boundary) : 'allow';
+  const session = judged.session.length > 0 ? combined(judged.session) : 'allow';
+  const capped = boundary === 'allow' && session === 'allow';
+  const identity: Verdict =
+    granted === 'deny' || boundary === 'deny' || session === 'deny' ? 'deny' : capped ? granted : 'silent';
+  const scps = judged.scpLevels.map(combined);
+  const scpAllows = scps.every((verdict) => verdict === 'allow');
+  const explicitDeny = identity === 'deny' || resource === 'deny' || scps.includes('deny');
+  const sameAccount = request.principal.accountId === request.resourceAccountId;
+  const accountless = request.principal.accountId === '';
+  // In one account a resource policy's allow is capped by the boundary and session policies too,
+  // unless it names the session ARN itself (IAM "Policy evaluation logic", resource-based policies
+  // and role sessions: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html).
+  const namesSession =
+    policies.resourcePolicy !== undefined && allowsSession(policies.resourcePolicy, request, context);
+  const sameAccountResourceAllows = resource === 'allow' && (capped || namesSession);
+  const resourceAllows = resource === 'allow' || (!sameAccount && resource === 'delegated');
+  const trusted = !policies.trustPolicy || resource === 'allow' || resource === 'delegated';
+  const allowed =
+    !explicitDeny &&
+    scpAllows &&
+    trusted &&
+    (!policies.identityRequired || identity === 'allow') &&
+    (accountless
+      ? resource === 'allow'
+      : sameAccount
+        ? identity === 'allow' || sameAccountResourceAllows
+        : identity === 'allow' && resourceAllows);
+  const facts = {
+    sameAccount,
+    accountless,
+    boundary,
+    session,
+    scpAllows,
+    trusted,
+    hasResourcePolicy: !!policies.resourcePolicy,
+  };
+  const notAllowedBy = allowed || explicitDeny ? undefined : missingAllow(granted, resource, identity, facts);
+  return { allowed, explicitDeny, identity, resource, notAllowedBy, facts };
+}
+
+/** For an implicit deny, the kind of policy whose allow is missing, in IAM's order of checks. */
+function missingAllow(
+  granted: Verdict,
+  resource: Verdict,
+  identity: Verdict,
+  facts: ExplainFacts,
+): PolicyVerdict['kind'] {
+  if (!facts.scpAllows) return 'scp';
+  if (facts.accountless || !facts.trusted) return 'resource';
+  const wouldAllow = granted === 'allow' || (facts.sameAccount && resource === 'allow');
+  if (wouldAllow && facts.boundary !== 'allow') return 'boundary';
+  if (wouldAllow && facts.session !== 'allow') return 'session';
+  return facts.sameAccount || identity !== 'allow' ? 'identity' : 'resource';
+}
+
 /**
  * AWS's authorization flow for a resource with a resource policy (API Gateway, Lambda):
  * an explicit Deny anywhere wins; in the same account the identity policy OR the resource
  * policy must allow; across accounts the identity policy AND the resource policy must.
  * A resource policy that names only the caller's account (its root or id) delegates to that
- * account's identity policies: it counts across accounts, not as an allow of its own.
+ * account's identity policies: it counts across accounts, not as an allow of its own. A caller
+ * of no account (anonymous, an AWS service principal) is allowed exactly when the resource
+ * policy allows and nothing denies. Permissions boundaries and session policies cap the
+ * identity side (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session).
  *
  * @example
  * ```ts
@@ -294,48 +436,16 @@ export function evaluateAccess(request: AccessRequest, policies: AccessPolicies)
     'aws:resourceaccount': request.resourceAccountId,
     ...lowerKeys(request.context ?? {}),
   };
-  const judge = (list: (PolicyDocument | NamedPolicy)[], kind: PolicyVerdict['kind'], fallback: string) =>
-    list.map((policy, index) => judgePolicy(named(policy, `${fallback} ${index}`), kind, request, context));
-  const identityRecords = judge(policies.identityPolicies, 'identity', 'identity policy');
-  const boundaryRecords = policies.permissionsBoundary
-    ? judge([policies.permissionsBoundary], 'boundary', 'permissions boundary')
-    : [];
-  // SCPs: every level with policies attached must allow, and a Deny at any level denies
-  // (AWS Organizations, "SCP evaluation"); they cap resource-policy grants as well.
-  const scpLevels = (policies.serviceControlPolicies ?? [])
-    .filter((level) => level.length > 0)
-    .map((level, depth) => judge(level, 'scp', `service control policy (level ${depth})`));
-  const resourceRecords = policies.resourcePolicy
-    ? judge(
-        [{ name: policies.resourcePolicyName ?? 'the resource policy', document: policies.resourcePolicy }],
-        'resource',
-        '',
-      )
-    : [];
-  const granted = combined(identityRecords);
-  const resource = policies.resourcePolicy ? combined(resourceRecords) : 'silent';
-  // A permissions boundary caps what the identity's own policies grant, and its Deny is a deny.
-  const boundary = policies.permissionsBoundary ? combined(boundaryRecords) : 'allow';
-  const identity: Verdict =
-    granted === 'deny' || boundary === 'deny' ? 'deny' : boundary === 'allow' ? granted : 'silent';
-  const scps = scpLevels.map(combined);
-  const scpAllows = scps.every((verdict) => verdict === 'allow');
-  const explicitDeny = identity === 'deny' || resource === 'deny' || scps.includes('deny');
-  const sameAccount = request.principal.accountId === request.resourceAccountId;
-  const resourceAllows = resource === 'allow' || (!sameAccount && resource === 'delegated');
-  // In one account a resource policy's allow is capped by the boundary too, unless it names the
-  // session ARN itself (IAM "Permissions boundaries": resource-based policies and role sessions).
-  const sameAccountResourceAllows =
-    resource === 'allow' &&
-    (boundary === 'allow' ||
-      (policies.resourcePolicy !== undefined && allowsSession(policies.resourcePolicy, request, context)));
-  const allowed =
-    !explicitDeny &&
-    scpAllows &&
-    (sameAccount ? identity === 'allow' || sameAccountResourceAllows : identity === 'allow' && resourceAllows);
-  const records = [...identityRecords, ...boundaryRecords, ...scpLevels.flat(), ...resourceRecords];
-  const decision = { allowed, explicitDeny, identity, resource, policies: records };
-  const facts = { sameAccount, boundary, scpAllows, hasResourcePolicy: !!policies.resourcePolicy };
+  const judged = judgeEveryPolicy(request, policies, context);
+  const { facts, ...outcome } = conclude(judged, request, policies, context);
+  const records = [
+    ...judged.identity,
+    ...judged.boundary,
+    ...judged.session,
+    ...judged.scpLevels.flat(),
+    ...judged.resource,
+  ];
+  const decision = { ...outcome, policies: records };
   // The explanation is read for decision records only: computed when asked, never on the way to an answer.
   return {
     ...decision,
@@ -346,6 +456,7 @@ export function evaluateAccess(request: AccessRequest, policies: AccessPolicies)
       const consulted = [
         ...policies.identityPolicies,
         ...(policies.permissionsBoundary ? [policies.permissionsBoundary] : []),
+        ...(policies.sessionPolicies ?? []),
         ...(policies.serviceControlPolicies ?? []).flat(),
         ...(policies.resourcePolicy ? [policies.resourcePolicy] : []),
       ].map((policy) => ('document' in policy ? policy.document : policy));
@@ -370,6 +481,7 @@ const KIND_WORDS: Record<PolicyVerdict['kind'], string> = {
   resource: 'a resource-based policy',
   boundary: 'a permissions boundary',
   scp: 'a service control policy',
+  session: 'a session policy',
 };
 
 /** `Stack/Policy statement "Sid"`, with why it misses when it says nothing. */
@@ -377,10 +489,7 @@ const cite = (record: PolicyVerdict) =>
   `${record.source}${record.statement === undefined ? '' : ` statement ${/^\d+$/.test(record.statement) ? `#${record.statement}` : JSON.stringify(record.statement)}`}${record.miss ? ` ${record.miss}` : ''}`;
 
 /** The one-line reason of a decision, in IAM's vocabulary, naming the policy and statement to look at. */
-function explain(
-  decision: Omit<AccessDecision, 'reason' | 'keys'>,
-  facts: { sameAccount: boolean; boundary: Verdict; scpAllows: boolean; hasResourcePolicy: boolean },
-): string {
+function explain(decision: Omit<AccessDecision, 'reason' | 'keys'>, facts: ExplainFacts): string {
   const { policies } = decision;
   const of = (kind: PolicyVerdict['kind']) => policies.filter((record) => record.kind === kind);
   const first = (kind: PolicyVerdict['kind'], verdict: Verdict) => of(kind).find((r) => r.verdict === verdict);
@@ -399,13 +508,21 @@ function explain(
     return `allowed by ${grants.map(cite).join(' and ')}`;
   }
   if (!facts.scpAllows) return `no service control policy allows it${nearest('scp')}`;
-  if (facts.boundary !== 'allow' && first('identity', 'allow'))
-    return `the permissions boundary does not allow it${nearest('boundary')}`;
+  if (facts.accountless)
+    return facts.hasResourcePolicy
+      ? `only a resource-based policy can allow a caller of no account, and it does not${nearest('resource')}`
+      : 'only a resource-based policy can allow a caller of no account, and there is none';
+  if (!facts.trusted) return `the role's trust policy does not allow the caller${nearest('resource')}`;
+  if (decision.notAllowedBy === 'boundary') return `the permissions boundary does not allow it${nearest('boundary')}`;
+  if (decision.notAllowedBy === 'session') return `the session policies do not allow it${nearest('session')}`;
   const noIdentity = `no identity-based policy allows it${nearest('identity')}`;
   const noResource = facts.hasResourcePolicy
     ? `no resource-based policy allows it${nearest('resource')}`
     : 'it has no resource-based policy to allow a caller of another account';
   if (facts.sameAccount) {
+    // Only an action that needs both (sts:SetSourceIdentity in role chaining) gets here with a resource allow.
+    if (decision.resource === 'allow')
+      return `${noIdentity}, which this action needs beside the resource-based policy's allow`;
     const delegating = first('resource', 'delegated');
     if (delegating)
       return `${noIdentity}; the resource-based policy (${cite(delegating)}) names only the caller's account, which leaves it to identity-based policies`;

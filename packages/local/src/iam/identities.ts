@@ -27,6 +27,15 @@ export interface Identity {
   scps?: (PolicyDocument | NamedPolicy)[][] | undefined;
   /** Issued by the local STS while running (not a principal of the state file). @default false */
   issued?: boolean | undefined;
+  /**
+   * Its session policies (AssumeRole `Policy`, `PolicyArns`): they cap what its identity-based
+   * policies, and resource-based policies naming its role or account, grant. @default none
+   */
+  sessionPolicies?: NamedPolicy[] | undefined;
+  /** Its transitive session tags: they pass on to every session it assumes (role chaining). @default none */
+  transitiveTags?: Record<string, string> | undefined;
+  /** `aws:SourceIdentity`: set once, kept through role chaining, never changed. @default none */
+  sourceIdentity?: string | undefined;
 }
 
 /** The caller of an unsigned request: no account, no policies. */

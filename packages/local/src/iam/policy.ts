@@ -57,3 +57,28 @@ export function policyProblems(policy: NamedPolicy): string[] {
   });
   return problems;
 }
+
+/** Where AWS documents that `NotPrincipal` does not go with `Allow`. */
+const NOT_PRINCIPAL_PAGE =
+  'https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html';
+
+/**
+ * What a policy says that AWS would not honour as written, one line per statement, naming the
+ * policy and the statement (its Sid, else its index): today a `NotPrincipal` with `Effect: Allow`,
+ * which AWS does not support and which grants nothing here (empty when there is none).
+ *
+ * @example
+ * ```ts
+ * policyWarnings({ name: 'ApiStack/Api policy', document: { Statement: [{ Sid: 'X', Effect: 'Allow', NotPrincipal: { AWS: '111111111111' }, Action: '*', Resource: '*' }] } });
+ * // ['ApiStack/Api policy statement "X": NotPrincipal with Allow is not supported by AWS (https://…); it grants nothing here']
+ * ```
+ */
+export function policyWarnings(policy: NamedPolicy): string[] {
+  return statementsOf(policy.document).flatMap((statement, index) =>
+    statement.NotPrincipal !== undefined && statement.Effect === 'Allow'
+      ? [
+          `${policy.name} statement ${statement.Sid === undefined ? `#${index}` : JSON.stringify(statement.Sid)}: NotPrincipal with Allow is not supported by AWS (${NOT_PRINCIPAL_PAGE}); it grants nothing here`,
+        ]
+      : [],
+  );
+}

@@ -47,7 +47,7 @@ export function apiGatewayIntegration(
         context: { 'aws:SourceArn': sourceArn, 'aws:SourceAccount': apiAccountId },
       },
       { identityPolicies: [], resourcePolicy: { Statement: runtime.fn.permissions } },
-    ).resource === 'allow';
+    ).allowed;
   if (!runtime || version === undefined || !permitted)
     throw new AwsError(500, 'InternalServerErrorException', 'Internal server error', GATEWAY_MESSAGE);
   return { runtime, version };

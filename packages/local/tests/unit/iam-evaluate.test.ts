@@ -1,9 +1,12 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: IAM policy variables (${aws:…}), not JS templates
 import { describe, expect, it } from 'vitest';
+import { authorize, denialSuffix } from '../../src/iam/authorize.js';
 import { conditionsHold } from '../../src/iam/conditions.js';
+import type { DecisionRecord } from '../../src/iam/decisions.js';
 import { evaluateAccess } from '../../src/iam/evaluate.js';
+import { ANONYMOUS } from '../../src/iam/identities.js';
 import { arnMatch, type Principal, principalMatches, wildcardMatch } from '../../src/iam/match.js';
-import { type PolicyDocument, policyProblems } from '../../src/iam/policy.js';
+import { type PolicyDocument, policyProblems, policyWarnings, statementsOf } from '../../src/iam/policy.js';
 
 const API_ACCOUNT = '222222222222';
 const METHOD_ARN = `arn:aws:execute-api:us-east-1:${API_ACCOUNT}:abc123defg/prod/GET/`;
@@ -391,5 +394,257 @@ describe('permissions boundaries', () => {
   ])('%s', (_name, permissionsBoundary, allowed, explicitDeny) => {
     const decision = evaluateAccess(request, { identityPolicies: identityPolicy('Allow'), permissionsBoundary });
     expect({ allowed: decision.allowed, explicitDeny: decision.explicitDeny }).toEqual({ allowed, explicitDeny });
+  });
+});
+
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session and the
+// table "Resource-based policies and implicit denies" of
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+describe('session policies (AssumeRole Policy, PolicyArns)', () => {
+  const session = caller(API_ACCOUNT);
+  const request = {
+    principal: session,
+    action: 'execute-api:Invoke',
+    resource: METHOD_ARN,
+    resourceAccountId: API_ACCOUNT,
+  };
+  const only = (action: string, effect: 'Allow' | 'Deny' = 'Allow'): PolicyDocument => ({
+    Statement: { Effect: effect, Action: action, Resource: '*' },
+  });
+  const naming = (principal: string): PolicyDocument => resourcePolicy('Allow', principal) as PolicyDocument;
+
+  it.each([
+    [
+      'identity allows, the session policy allows: allowed',
+      identityPolicy('Allow'),
+      [only('execute-api:*')],
+      undefined,
+      'allow',
+    ],
+    [
+      'identity allows, the session policy is silent: capped',
+      identityPolicy('Allow'),
+      [only('s3:*')],
+      undefined,
+      'implicit deny',
+    ],
+    [
+      'identity allows, a session policy denies: explicit deny',
+      identityPolicy('Allow'),
+      [only('*', 'Deny')],
+      undefined,
+      'explicit deny',
+    ],
+    ['a session policy grants nothing by itself', [], [only('execute-api:*')], undefined, 'implicit deny'],
+    ['a resource policy naming the role ARN is capped', [], [only('s3:*')], naming(session.entityArn), 'implicit deny'],
+    ['a resource policy naming the session ARN is not capped', [], [only('s3:*')], naming(session.arn), 'allow'],
+    [
+      'a resource policy naming the account leaves it to the capped identity',
+      identityPolicy('Allow'),
+      [only('s3:*')],
+      naming(rootOf(API_ACCOUNT)),
+      'implicit deny',
+    ],
+    [
+      'a Deny in a session policy beats a resource policy naming the session',
+      [],
+      [only('*', 'Deny')],
+      naming(session.arn),
+      'explicit deny',
+    ],
+  ])('same account: %s', (_name, identityPolicies, sessionPolicies, resource, expected) => {
+    // Act
+    const decision = evaluateAccess(request, { identityPolicies, sessionPolicies, resourcePolicy: resource });
+
+    // Assess
+    expect(outcome(decision)).toBe(expected);
+  });
+
+  it('across accounts the identity side is capped, so both allows are not enough', () => {
+    // Prepare
+    const partner = caller('111111111111');
+
+    // Act
+    const decision = evaluateAccess(
+      { ...request, principal: partner },
+      {
+        identityPolicies: identityPolicy('Allow'),
+        sessionPolicies: [only('s3:*')],
+        resourcePolicy: naming(rootOf('111111111111')),
+      },
+    );
+
+    // Assess
+    expect(outcome(decision)).toBe('implicit deny');
+    expect(decision.notAllowedBy).toBe('session');
+  });
+
+  // https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html
+  it("the denial names the session policy in IAM's words, and the reason names the policy", () => {
+    // Act
+    const capped = evaluateAccess(request, {
+      identityPolicies: identityPolicy('Allow'),
+      sessionPolicies: [{ name: 'session policy (AssumeRole Policy)', document: only('s3:*') }],
+    });
+    const denied = evaluateAccess(request, {
+      identityPolicies: identityPolicy('Allow'),
+      sessionPolicies: [only('*', 'Deny')],
+    });
+
+    // Assess
+    expect(denialSuffix(capped, 'execute-api:Invoke')).toBe(
+      ' because no session policy allows the execute-api:Invoke action',
+    );
+    expect(capped.reason).toBe('the session policies do not allow it');
+    expect(capped.policies).toContainEqual({
+      kind: 'session',
+      source: 'session policy (AssumeRole Policy)',
+      verdict: 'silent',
+    });
+    expect(denialSuffix(denied, 'execute-api:Invoke')).toBe(' with an explicit deny in a session policy');
+    expect(denied.policies.map((policy) => policy.kind)).toEqual(['identity', 'session']);
+  });
+
+  it('a role trust policy must allow the caller: an identity policy alone never does', () => {
+    // Act
+    const decision = evaluateAccess(
+      { ...request, action: 'sts:AssumeRole', resource: session.entityArn },
+      { identityPolicies: [only('sts:AssumeRole')], resourcePolicy: { Statement: [] }, trustPolicy: true },
+    );
+
+    // Assess
+    expect(outcome(decision)).toBe('implicit deny');
+    expect(decision.reason).toMatch(/^the role's trust policy does not allow the caller/);
+  });
+});
+
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html:
+// "NotPrincipal ... with Effect Allow is not supported".
+describe('NotPrincipal with Allow', () => {
+  const statement = {
+    Sid: 'EveryoneButOthers',
+    Effect: 'Allow' as const,
+    NotPrincipal: { AWS: rootOf('999999999999') },
+    Action: 'execute-api:Invoke',
+    Resource: METHOD_ARN,
+  };
+
+  it('grants nothing, in the same account as across accounts', () => {
+    for (const accountId of [API_ACCOUNT, '111111111111']) {
+      const decision = evaluateAccess(
+        {
+          principal: caller(accountId),
+          action: 'execute-api:Invoke',
+          resource: METHOD_ARN,
+          resourceAccountId: API_ACCOUNT,
+        },
+        {
+          identityPolicies: accountId === API_ACCOUNT ? [] : identityPolicy('Allow'),
+          resourcePolicy: { Statement: [statement] },
+        },
+      );
+      expect(decision.allowed).toBe(false);
+      expect(decision.policies.at(-1)?.miss).toBe('NotPrincipal with Allow grants nothing (AWS does not support it)');
+    }
+  });
+
+  it('policyWarnings names the policy and the statement, by Sid or index', () => {
+    expect(
+      policyWarnings({
+        name: 'ApiStack/Api policy',
+        document: { Statement: [statement, { ...statement, Sid: undefined }, { ...statement, Effect: 'Deny' }] },
+      }),
+    ).toEqual([
+      'ApiStack/Api policy statement "EveryoneButOthers": NotPrincipal with Allow is not supported by AWS (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html); it grants nothing here',
+      'ApiStack/Api policy statement #1: NotPrincipal with Allow is not supported by AWS (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html); it grants nothing here',
+    ]);
+  });
+});
+
+// An unsigned request is anonymous: only a resource-based policy naming everyone can allow it
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-anonymous).
+describe('callers of no account: anonymous and AWS service principals', () => {
+  const everyone = (effect: 'Allow' | 'Deny' = 'Allow'): PolicyDocument => ({
+    Statement: [{ Effect: effect, Principal: '*', Action: 'execute-api:Invoke', Resource: METHOD_ARN }],
+  });
+  const anonymously = (resource: PolicyDocument | undefined) =>
+    evaluateAccess(
+      {
+        principal: ANONYMOUS.principal,
+        action: 'execute-api:Invoke',
+        resource: METHOD_ARN,
+        resourceAccountId: API_ACCOUNT,
+      },
+      { identityPolicies: [], resourcePolicy: resource },
+    );
+
+  const both: PolicyDocument = { Statement: [...statementsOf(everyone()), ...statementsOf(everyone('Deny'))] };
+  it.each([
+    ['a Principal "*" allow', 'allow', everyone()],
+    ['a Principal "*" allow beside a Deny for everyone', 'explicit deny', both],
+    ['a statement naming an account', 'implicit deny', resourcePolicy('Allow', rootOf(API_ACCOUNT))],
+    ['no resource policy', 'implicit deny', undefined],
+  ])('anonymous with %s → %s', (_name, expected, resource) => {
+    expect(outcome(anonymously(resource))).toBe(expected);
+  });
+
+  it('explains an anonymous denial without talking of accounts', () => {
+    expect(anonymously(resourcePolicy('Allow', rootOf(API_ACCOUNT))).reason).toMatch(
+      /^only a resource-based policy can allow a caller of no account, and it does not/,
+    );
+  });
+
+  it('an AWS service principal is allowed by a statement naming its service', () => {
+    const decision = evaluateAccess(
+      {
+        principal: {
+          arn: 'apigateway.amazonaws.com',
+          accountId: '',
+          entityArn: 'apigateway.amazonaws.com',
+          service: true,
+        },
+        action: 'lambda:InvokeFunction',
+        resource: 'arn:aws:lambda:us-east-1:222222222222:function:f',
+        resourceAccountId: API_ACCOUNT,
+      },
+      {
+        identityPolicies: [],
+        resourcePolicy: {
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { Service: 'apigateway.amazonaws.com' },
+              Action: 'lambda:InvokeFunction',
+              Resource: '*',
+            },
+          ],
+        },
+      },
+    );
+    expect(decision.allowed).toBe(true);
+  });
+
+  it('the decision record of an allowed anonymous call says allowed, as the answer does', () => {
+    // Prepare
+    const records: DecisionRecord[] = [];
+
+    // Act
+    const decision = authorize(
+      {
+        caller: ANONYMOUS,
+        action: 'execute-api:Invoke',
+        resource: METHOD_ARN,
+        resourceAccountId: API_ACCOUNT,
+        resourcePolicy: everyone(),
+        context: {},
+        kind: 'rest',
+        endpoint: 'GET /prod/',
+      },
+      (record) => records.push(record),
+    );
+
+    // Assess
+    expect(decision.allowed).toBe(true);
+    expect(records).toMatchObject([{ allowed: true, principal: 'anonymous', caller: 'anonymous' }]);
   });
 });

@@ -78,8 +78,8 @@ export function authorizeFunctionUrl(
       },
       decisions,
     );
-    // With AuthType NONE only the function's resource policy can allow (a public `*` statement).
-    if (!(caller ? decision.allowed : decision.resource === 'allow')) throw functionUrlForbidden();
+    // With AuthType NONE the caller is anonymous: only the function's resource policy can allow (a public `*` statement).
+    if (!decision.allowed) throw functionUrlForbidden();
   }
 }
 

@@ -111,8 +111,7 @@ export function authorizeRestRequest(
     },
     decisions,
   );
-  const allowed = caller ? decision.allowed : decision.resource === 'allow';
-  if (!allowed) {
+  if (!decision.allowed) {
     const suffix = decision.explicitDeny ? ' with an explicit deny' : '';
     throw new AwsError(
       403,
