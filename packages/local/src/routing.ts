@@ -63,7 +63,7 @@ function doorOf(request: LocalRequest, { model, context, register }: Routing): D
     return {
       kind: 'sts',
       endpoint: 'STS',
-      serve: async () => handleSts(await received(request), { ...context, model, register }),
+      serve: () => handleSts(request, { ...context, model, register }),
     };
   if (kind === 'lambda-url') {
     const url = model.functionUrls.find((candidate) => candidate.urlId === id);

@@ -2,7 +2,8 @@ import type { CloudAssemblyModel } from '../../assembly/model.js';
 import { AwsError } from '../../aws-error.js';
 import type { LocalRequest, LocalResponse } from '../../http.js';
 import { type Identity, roleSession } from '../../iam/identities.js';
-import { type ReceivedRequest, verifySignature } from '../../sigv4/verify.js';
+import { verifyHead } from '../../sigv4/verify.js';
+import { admit } from '../admission.js';
 import type { ServiceContext } from '../context.js';
 import {
   actionsOf,
@@ -32,27 +33,40 @@ const STS_CODES: Record<string, string> = {
   ExpiredTokenException: 'ExpiredToken',
 };
 
-/** The signer of an STS request, or STS's refusal in its own codes. */
-function callerOf(request: ReceivedRequest, context: StsContext, now: Date): Identity {
+/**
+ * The signer of an STS request and its body, or STS's refusal in its own codes: the signature's
+ * head is checked before a byte of the body is read (AssumeRole's parameters are in the body).
+ */
+async function signed(
+  request: LocalRequest,
+  context: StsContext,
+  now: Date,
+): Promise<{ caller: Identity; body: Buffer }> {
   try {
-    return verifySignature(request, {
-      service: 'sts',
-      region: context.model.region,
-      lookup: context.identities.lookup,
-      now,
-      explainMismatch: false,
-    }).identity;
+    const { caller, body } = await admit(request, {
+      verify: () =>
+        verifyHead(request, {
+          service: 'sts',
+          region: context.model.region,
+          lookup: context.identities.lookup,
+          now,
+          explainMismatch: false,
+        }),
+      // STS authorizes per action, once the parameters are read.
+      authorize: () => {},
+    });
+    return { caller: caller as Identity, body };
   } catch (error) {
     if (!(error instanceof AwsError)) throw error;
-    throw stsError(error.status === 400 ? 400 : 403, STS_CODES[error.type] ?? error.type, error.message);
+    const refusal = stsError(error.status === 400 ? 400 : 403, STS_CODES[error.type] ?? error.type, error.message);
+    throw error.why ? refusal.because(error.why) : refusal;
   }
 }
 
 /** The query of an STS call: the URL's and the form-encoded body's parameters together. */
-function paramsOf(request: ReceivedRequest): URLSearchParams {
-  const params = new URLSearchParams(request.target.split('?')[1] ?? '');
-  for (const [name, value] of new URLSearchParams(Buffer.from(request.body).toString('utf8')))
-    params.append(name, value);
+function paramsOf(target: string, body: Buffer): URLSearchParams {
+  const params = new URLSearchParams(target.split('?')[1] ?? '');
+  for (const [name, value] of new URLSearchParams(body.toString('utf8'))) params.append(name, value);
   return params;
 }
 
@@ -61,10 +75,10 @@ function paramsOf(request: ReceivedRequest): URLSearchParams {
  * service `sts`: `GetCallerIdentity`, and `AssumeRole` with its session policies, session tags
  * and source identity. Answers and errors in STS's XML.
  */
-export async function handleSts(request: LocalRequest & ReceivedRequest, context: StsContext): Promise<LocalResponse> {
+export async function handleSts(request: LocalRequest, context: StsContext): Promise<LocalResponse> {
   const now = context.now?.() ?? new Date();
-  const caller = callerOf(request, context, now);
-  const params = paramsOf(request);
+  const { caller, body } = await signed(request, context, now);
+  const params = paramsOf(request.target, body);
   const action = params.get('Action');
   const { principal } = caller;
   if (action === 'GetCallerIdentity') {
