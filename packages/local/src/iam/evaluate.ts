@@ -1,6 +1,8 @@
 import { failingCondition, type RequestContext } from './conditions.js';
-import { arnMatch, LITERAL_QUESTION, LITERAL_STAR, type Principal, principalMatches, wildcardMatch } from './match.js';
+import { type ExplainFacts, explain, keysUsed } from './explain.js';
+import { arnMatch, type Principal, principalMatches, wildcardMatch } from './match.js';
 import { asList, type NamedPolicy, type PolicyDocument, type PolicyStatement, statementsOf } from './policy.js';
+import { conditionWithVariables, withVariables } from './variables.js';
 
 /**
  * What one set of policies says about a request. `delegated`: a resource policy allows the
@@ -174,60 +176,6 @@ function describePrincipal(element: PolicyStatement['Principal']): string {
     .join(', ');
 }
 
-/**
- * A policy string with its variables replaced (`${aws:PrincipalAccount}`, `${aws:userid}`,
- * `${aws:username, 'default'}`; `${*}`, `${?}`, `${$}` for the characters): undefined when a
- * variable has no value and no default, as then the element does not match
- * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html).
- */
-function withVariables(text: string, context: RequestContext): string | undefined {
-  if (!text.includes('${')) return text;
-  let missing = false;
-  const replaced = text.replace(/\$\{([^}]+)\}/g, (_match, inner: string) => {
-    if (inner === '*') return LITERAL_STAR;
-    if (inner === '?') return LITERAL_QUESTION;
-    if (inner === '$') return '$';
-    const [key = '', fallback] = inner.split(/\s*,\s*/);
-    const value = context[key.trim().toLowerCase()];
-    // A multivalued key cannot be a policy variable: it resolves to nothing.
-    const chosen = Array.isArray(value) ? undefined : value;
-    if (chosen !== undefined) return chosen;
-    const quoted = /^'(.*)'$/.exec(fallback ?? '');
-    if (quoted) return quoted[1] ?? '';
-    missing = true;
-    return '';
-  });
-  return missing ? undefined : replaced;
-}
-
-/**
- * A condition with its variables replaced; undefined when one has no value. `${*}` and `${?}`
- * are wildcards' literal characters for the `*Like` and `Arn*` operators, plain characters for the others.
- */
-function conditionWithVariables(
-  condition: PolicyStatement['Condition'],
-  context: RequestContext,
-): PolicyStatement['Condition'] | undefined | null {
-  if (!condition || !JSON.stringify(condition).includes('${')) return condition ?? null;
-  const out: Record<string, Record<string, unknown>> = {};
-  let unresolved = false;
-  for (const [operator, keys] of Object.entries(condition)) {
-    const patterned = /Like|^(ForA\w+:)?Arn/.test(operator);
-    out[operator] = {};
-    for (const [key, value] of Object.entries(keys)) {
-      const substitute = (item: unknown) => {
-        const text = withVariables(String(item), context);
-        if (text === undefined) unresolved = true;
-        return patterned ? text : text?.replaceAll(LITERAL_STAR, '*').replaceAll(LITERAL_QUESTION, '?');
-      };
-      (out[operator] as Record<string, unknown>)[key] = Array.isArray(value)
-        ? value.map(substitute)
-        : substitute(value);
-    }
-  }
-  return unresolved ? undefined : out;
-}
-
 const statementId = (statement: PolicyStatement, index: number) => statement.Sid ?? String(index);
 
 /** One policy's verdict, its deciding statement, and for silence the nearest statement's miss. */
@@ -342,19 +290,6 @@ interface Outcome {
   facts: ExplainFacts;
 }
 
-/** What an explanation needs besides the verdicts. */
-interface ExplainFacts {
-  sameAccount: boolean;
-  /** The caller belongs to no account (anonymous, an AWS service): only a resource-based policy can allow it. */
-  accountless: boolean;
-  boundary: Verdict;
-  session: Verdict;
-  scpAllows: boolean;
-  /** False when a role's trust policy allows neither the caller nor its account. */
-  trusted: boolean;
-  hasResourcePolicy: boolean;
-}
-
 function conclude(judged: Judged, request: AccessRequest, policies: AccessPolicies, context: RequestContext): Outcome {
   const granted = combined(judged.identity);
   const resource = policies.resourcePolicy ? combined(judged.resource) : 'silent';
@@ -463,76 +398,6 @@ export function evaluateAccess(request: AccessRequest, policies: AccessPolicies)
       return keysUsed(consulted, context);
     },
   };
-}
-
-/** The condition keys and policy variables the documents refer to, with the request's values (null: absent). */
-function keysUsed(documents: PolicyDocument[], context: RequestContext): Record<string, string | string[] | null> {
-  const keys = new Set<string>();
-  for (const statement of documents.flatMap(statementsOf)) {
-    for (const pairs of Object.values(statement.Condition ?? {})) for (const key of Object.keys(pairs)) keys.add(key);
-    for (const [, key] of JSON.stringify(statement).matchAll(/\$\{([^},]+)[^}]*\}/g))
-      if (key && !['*', '?', '$'].includes(key)) keys.add(key.trim());
-  }
-  return Object.fromEntries([...keys].sort().map((key) => [key, context[key.toLowerCase()] ?? null]));
-}
-
-const KIND_WORDS: Record<PolicyVerdict['kind'], string> = {
-  identity: 'an identity-based policy',
-  resource: 'a resource-based policy',
-  boundary: 'a permissions boundary',
-  scp: 'a service control policy',
-  session: 'a session policy',
-};
-
-/** `Stack/Policy statement "Sid"`, with why it misses when it says nothing. */
-const cite = (record: PolicyVerdict) =>
-  `${record.source}${record.statement === undefined ? '' : ` statement ${/^\d+$/.test(record.statement) ? `#${record.statement}` : JSON.stringify(record.statement)}`}${record.miss ? ` ${record.miss}` : ''}`;
-
-/** The one-line reason of a decision, in IAM's vocabulary, naming the policy and statement to look at. */
-function explain(decision: Omit<AccessDecision, 'reason' | 'keys'>, facts: ExplainFacts): string {
-  const { policies } = decision;
-  const of = (kind: PolicyVerdict['kind']) => policies.filter((record) => record.kind === kind);
-  const first = (kind: PolicyVerdict['kind'], verdict: Verdict) => of(kind).find((r) => r.verdict === verdict);
-  const nearest = (kind: PolicyVerdict['kind']) => {
-    const near = of(kind).find((record) => record.miss);
-    return near ? ` (${cite(near)})` : '';
-  };
-  if (decision.explicitDeny) {
-    const deny = policies.find((record) => record.verdict === 'deny');
-    return deny ? `explicit deny in ${KIND_WORDS[deny.kind]} (${cite(deny)})` : 'explicit deny';
-  }
-  if (decision.allowed) {
-    const grants = [first('identity', 'allow'), first('resource', 'allow') ?? first('resource', 'delegated')]
-      .filter((record): record is PolicyVerdict => record !== undefined)
-      .filter((record) => !facts.sameAccount || record.kind === 'identity' || decision.identity !== 'allow');
-    return `allowed by ${grants.map(cite).join(' and ')}`;
-  }
-  if (!facts.scpAllows) return `no service control policy allows it${nearest('scp')}`;
-  if (facts.accountless)
-    return facts.hasResourcePolicy
-      ? `only a resource-based policy can allow a caller of no account, and it does not${nearest('resource')}`
-      : 'only a resource-based policy can allow a caller of no account, and there is none';
-  if (!facts.trusted) return `the role's trust policy does not allow the caller${nearest('resource')}`;
-  if (decision.notAllowedBy === 'boundary') return `the permissions boundary does not allow it${nearest('boundary')}`;
-  if (decision.notAllowedBy === 'session') return `the session policies do not allow it${nearest('session')}`;
-  const noIdentity = `no identity-based policy allows it${nearest('identity')}`;
-  const noResource = facts.hasResourcePolicy
-    ? `no resource-based policy allows it${nearest('resource')}`
-    : 'it has no resource-based policy to allow a caller of another account';
-  if (facts.sameAccount) {
-    // Only an action that needs both (sts:SetSourceIdentity in role chaining) gets here with a resource allow.
-    if (decision.resource === 'allow')
-      return `${noIdentity}, which this action needs beside the resource-based policy's allow`;
-    const delegating = first('resource', 'delegated');
-    if (delegating)
-      return `${noIdentity}; the resource-based policy (${cite(delegating)}) names only the caller's account, which leaves it to identity-based policies`;
-    return facts.hasResourcePolicy
-      ? `${noIdentity}; nor does the resource-based policy${nearest('resource')}`
-      : noIdentity;
-  }
-  if (decision.identity !== 'allow' && decision.resource !== 'allow' && decision.resource !== 'delegated')
-    return `across accounts both must allow: ${noIdentity}; ${noResource}`;
-  return `across accounts both must allow: ${decision.identity === 'allow' ? noResource : noIdentity}`;
 }
 
 const lowerKeys = (context: RequestContext): RequestContext =>
