@@ -70,6 +70,8 @@ const TUNED: BuildOptions = {
   target: 'node24',
   format: 'esm',
   minify: true,
+  // As BundledFunction bundles: error classes keep their names (a Lambda's errorType).
+  keepNames: true,
   sourcemap: true,
   mainFields: ['module', 'main'],
   banner: { js: "import { createRequire } from 'module';const require = createRequire(import.meta.url);" },

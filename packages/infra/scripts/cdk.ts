@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The infra package folder, where cdk.json is. */
@@ -25,6 +26,30 @@ export function contextArgs(args: string[]): Record<string, string> {
     if (pair && eq > 0) context[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return context;
+}
+
+/** The value of a CLI option given as `--name value`, `--name=value` or `-n value`; the last one wins. */
+export function optionValue(args: string[], name: string, alias?: string): string | undefined {
+  let value: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    if (arg === `--${name}` || (alias !== undefined && arg === `-${alias}`)) value = args[++i];
+    else if (arg.startsWith(`--${name}=`)) value = arg.slice(name.length + 3);
+  }
+  return value;
+}
+
+/**
+ * The cloud assembly a CDK command with these arguments works on, as an absolute path: `--app`
+ * when it names a folder (an assembly already synthesized), else `--output`, else cdk.json's
+ * `cdk.out`. Files a script writes beside an assembly go there, never into another one.
+ */
+export function assemblyDir(args: string[], dir = infraDir): string {
+  const app = optionValue(args, 'app', 'a');
+  if (app !== undefined && statSync(resolve(dir, app), { throwIfNoEntry: false })?.isDirectory()) {
+    return resolve(dir, app);
+  }
+  return resolve(dir, optionValue(args, 'output', 'o') ?? 'cdk.out');
 }
 
 /** This script's arguments, without the `--` that `pnpm run <script> -- …` passes through. */

@@ -5,7 +5,7 @@ import { type AppConfig, readConfig } from '../src/config.js';
 import { STACK_NAMES } from '../src/stacks.js';
 import { requireCredentials } from './aws-credentials.js';
 import { callerAccount } from './caller.js';
-import { cdk, infraDir, userArgs } from './cdk.js';
+import { assemblyDir, cdk, userArgs } from './cdk.js';
 import { appContext } from './context.js';
 import { requestorParameterArgs } from './parameters.js';
 
@@ -28,7 +28,8 @@ const common = ['deploy', '--require-approval', 'never', ...args];
 if (config.layout === 'one') {
   cdk([...common, STACK_NAMES.one]);
 } else {
-  const outputsFile = join(infraDir, 'cdk.out', 'outputs-api.json');
+  // Beside the assembly deployed: a rehearsal's `--app <dir>` keeps the app's cdk.out untouched.
+  const outputsFile = join(assemblyDir(args), 'outputs-api.json');
   cdk([...common, STACK_NAMES.api, '--exclusively', '--outputs-file', outputsFile]);
   const outputs = JSON.parse(readFileSync(outputsFile, 'utf8')) as Record<string, Record<string, string>>;
   let parameters: string[];

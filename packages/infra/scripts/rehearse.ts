@@ -256,7 +256,9 @@ process.once('exit', () => rmSync(scratch, { recursive: true, force: true }));
 
 /**
  * Synthesizes the app once into a folder of its own and leaves out what moto's CloudFormation
- * lacks (see MOTO_LACKS): deploy and destroy then use that assembly (`--app <dir>`).
+ * lacks (see MOTO_LACKS): bootstrap, deploy and destroy then use that assembly (`--app <dir>`).
+ * Never the app's own cdk.out: `cdk bootstrap` run with cdk.json's app synthesizes it there
+ * without bundling (functions whose code is the project folder), which `serve` would then run.
  */
 function synthForMoto(name: string, context: string[], credentials: Credentials): string[] {
   const dir = join(scratch, name);
@@ -273,8 +275,8 @@ function synthForMoto(name: string, context: string[], credentials: Credentials)
 // One account: one stack, deployed with the account's own credentials, env-agnostic.
 {
   const credentials = await credentialsFor(ACCOUNTS.one);
-  run(cdkBin(['bootstrap', `aws://${ACCOUNTS.one}/${REGION}`]), credentials, endpoint);
   const app = synthForMoto('one', [], credentials);
+  run(cdkBin(['bootstrap', `aws://${ACCOUNTS.one}/${REGION}`, ...app]), credentials, endpoint);
   run(script('deploy', ['--method=direct', ...app]), credentials, endpoint);
   const one = { name: STACK_NAMES.one, account: ACCOUNTS.one };
   const problems = await check({ api: one, requestor: one }, credentialsFor, endpoint);
@@ -300,14 +302,14 @@ function synthForMoto(name: string, context: string[], credentials: Credentials)
     '--cloudformation-execution-policies',
     'arn:aws:iam::aws:policy/AdministratorAccess',
   ];
-  run(cdkBin(['bootstrap', `aws://${ACCOUNTS.api}/${REGION}`, ...trust]), await credentialsFor(ACCOUNTS.api), endpoint);
-  run(
-    cdkBin(['bootstrap', `aws://${ACCOUNTS.requestor}/${REGION}`]),
-    await credentialsFor(ACCOUNTS.requestor),
-    endpoint,
-  );
   const deployer = await credentialsFor(ACCOUNTS.requestor);
   const app = synthForMoto('two', context, deployer);
+  run(
+    cdkBin(['bootstrap', `aws://${ACCOUNTS.api}/${REGION}`, ...trust, ...app]),
+    await credentialsFor(ACCOUNTS.api),
+    endpoint,
+  );
+  run(cdkBin(['bootstrap', `aws://${ACCOUNTS.requestor}/${REGION}`, ...app]), deployer, endpoint);
   run(script('deploy', ['--method=direct', ...app, ...context]), deployer, endpoint);
   const problems = await check(
     {

@@ -41,8 +41,11 @@ export interface BundledFunctionProps {
 
 /**
  * A Node.js 24 arm64 Lambda bundled locally with esbuild (never Docker) as a minified ESM file
- * with source maps; X-Ray active tracing; its own log group with retention; and an execution
- * role that may write only to that log group (no managed policy).
+ * (`index.mjs`) that keeps function and class names, with source maps; X-Ray active tracing;
+ * its own log group with retention; and an execution role that may write only to that log
+ * group (no managed policy). In a CommonJS project (what `cdk init app` makes), a handler that
+ * imports an ES-module-only package such as Middy 7 is an `.mts` entry, or a `.ts` one in a
+ * folder whose `package.json` says `"type": "module"`: so `tsc` reads it as an ES module.
  *
  * @example
  * ```ts
@@ -91,6 +94,8 @@ export class BundledFunction extends Construct {
       bundling: {
         format: OutputFormat.ESM,
         minify: true,
+        // Lambda reports error.name as errorType: a minified class would say `Et`, not `OrderRejectedError`.
+        keepNames: true,
         sourceMap: true,
         sourcesContent: false,
         target: 'node24',

@@ -1,4 +1,14 @@
 /**
+ * Gives a class a `name` no minifier renames: esbuild, terser and others shorten class names
+ * unless told to keep them, and `error.name` is what Lambda reports as `errorType`. Defined in
+ * a static block, not as a static field, since a compiler that lowers fields to assignments
+ * would throw on the read-only `Function.name`.
+ */
+function nameClass(target: object, name: string): void {
+  Object.defineProperty(target, 'name', { value: name, configurable: true });
+}
+
+/**
  * Base class of every error this package throws, so callers can catch them all at once.
  *
  * No error message ever holds a secret key, a session token, a signature or an
@@ -15,8 +25,13 @@
  * ```
  */
 export class IamClientError extends Error {
+  static {
+    nameClass(IamClientError, 'IamClientError');
+  }
+
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
+    // The subclass's own name (kept by nameClass), so a minified bundle still says IamRequestError.
     this.name = new.target.name;
   }
 }
@@ -35,7 +50,11 @@ export class IamClientError extends Error {
  * }
  * ```
  */
-export class IamClientConfigError extends IamClientError {}
+export class IamClientConfigError extends IamClientError {
+  static {
+    nameClass(IamClientConfigError, 'IamClientConfigError');
+  }
+}
 
 /** What an {@link IamRequestError} is built from. */
 export interface IamRequestErrorDetails {
@@ -68,6 +87,10 @@ export interface IamRequestErrorDetails {
  * ```
  */
 export class IamRequestError extends IamClientError {
+  static {
+    nameClass(IamRequestError, 'IamRequestError');
+  }
+
   public readonly method: string;
   public readonly url: string;
   public readonly status: number;
@@ -102,6 +125,10 @@ export class IamRequestError extends IamClientError {
  * ```
  */
 export class IamTimeoutError extends IamClientError {
+  static {
+    nameClass(IamTimeoutError, 'IamTimeoutError');
+  }
+
   public readonly timeoutMs: number;
 
   public constructor(message: string, timeoutMs: number) {
@@ -124,6 +151,10 @@ export class IamTimeoutError extends IamClientError {
  * ```
  */
 export class IamNetworkError extends IamClientError {
+  static {
+    nameClass(IamNetworkError, 'IamNetworkError');
+  }
+
   public readonly attempts: number;
 
   public constructor(message: string, attempts: number, cause: unknown) {

@@ -1,11 +1,20 @@
 // `pnpm --filter infra run rehearse`: the real deploy script, bootstrap and destroy against a
 // throwaway moto_server (AWS itself cannot run here), one account then two.
 import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { infraDir } from '../../scripts/cdk.js';
 
 const motoPresent = spawnSync('moto_server', ['--help'], { stdio: 'ignore' }).status === 0;
+
+/** Each entry of the app's own cdk.out (what `serve` reads) with its last change; none when it is absent. */
+function appAssembly(): Record<string, number> {
+  const dir = join(infraDir, 'cdk.out');
+  if (!existsSync(dir)) return {};
+  const entries = readdirSync(dir, { recursive: true, encoding: 'utf8' });
+  return Object.fromEntries(entries.map((entry) => [entry, statSync(join(dir, entry)).mtimeMs]));
+}
 
 describe('rehearsal of deploy on moto_server', () => {
   it.runIf(motoPresent)(
@@ -13,6 +22,9 @@ describe('rehearsal of deploy on moto_server', () => {
       ? 'deploys, checks and destroys both layouts, one summary line last, exit 0'
       : 'SKIPPED: moto_server is not installed',
     () => {
+      // Prepare
+      const before = appAssembly();
+
       // Act
       const result = spawnSync(process.execPath, ['--import', 'tsx', join('scripts', 'rehearse.ts')], {
         cwd: infraDir,
@@ -31,6 +43,8 @@ describe('rehearsal of deploy on moto_server', () => {
       expect(result.stdout.trim().split('\n').at(-1)).toMatch(
         /^rehearse: one account held, two accounts held: deployed, checked and destroyed on moto_server \(http:\/\/localhost:\d+\)$/,
       );
+      // Its assemblies are its own: the app's cdk.out serves after it as before.
+      expect(appAssembly()).toEqual(before);
     },
     600_000,
   );

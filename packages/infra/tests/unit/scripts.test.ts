@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findCredentialSource } from '../../scripts/aws-credentials.js';
-import { contextArgs, infraDir } from '../../scripts/cdk.js';
+import { assemblyDir, contextArgs, infraDir, optionValue } from '../../scripts/cdk.js';
 import { appContext } from '../../scripts/context.js';
 import { withoutMotoLacks } from '../../scripts/moto-templates.js';
 
@@ -74,6 +74,27 @@ describe('context arguments', () => {
       region: 'eu-west-1',
       requestorAccount: '2',
     });
+  });
+});
+
+describe('the assembly a CDK command works on', () => {
+  it('reads --name value, --name=value and -n value; the last one wins', () => {
+    expect(optionValue(['--app', 'a', '-c', 'x=1'], 'app', 'a')).toBe('a');
+    expect(optionValue(['--app=b'], 'app', 'a')).toBe('b');
+    expect(optionValue(['-a', 'c', '--app', 'd'], 'app', 'a')).toBe('d');
+    expect(optionValue(['--approve', 'x'], 'app', 'a')).toBeUndefined();
+  });
+
+  it('is --app when it names a folder, else --output, else cdk.out: outputs go beside it', () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'iam-m2m-assembly-'));
+    mkdirSync(join(dir, 'rehearsal'));
+
+    // Act & Assess
+    expect(assemblyDir(['--app', 'rehearsal', '-c', 'region=eu-west-1'], dir)).toBe(join(dir, 'rehearsal'));
+    expect(assemblyDir(['--app', 'node --import tsx bin/app.ts', '-o', 'out'], dir)).toBe(join(dir, 'out'));
+    expect(assemblyDir(['--output=/tmp/elsewhere'], dir)).toBe('/tmp/elsewhere');
+    expect(assemblyDir([], dir)).toBe(join(dir, 'cdk.out'));
   });
 });
 
