@@ -22,6 +22,7 @@ import { defaultSeedFile, projectSeed } from './iam/seed.js';
 import { sameCodeFolder } from './lambda/code-folder.js';
 import { installHint, nodeBinaryFor } from './lambda/node-binary.js';
 import { FunctionRuntime } from './lambda/runtime.js';
+import { runtimeModuleWarnings } from './lambda/runtime-modules.js';
 import { joinOrganization, principalsOf } from './principals.js';
 import { route } from './routing.js';
 import { XRayDaemon } from './services/xray/daemon.js';
@@ -167,7 +168,7 @@ export class LocalStack {
         previous.delete(fn.arn);
       } else {
         const output = this.options.functionOutput ?? 'inherit';
-        this.runtimes.set(fn.arn, new FunctionRuntime(fn, { environment, output, segments: this.xray }));
+        this.runtimes.set(fn.arn, new FunctionRuntime(fn, { environment, output, segments: this.xray, assemblyDir }));
       }
     }
     this.identities = identities;
@@ -282,10 +283,12 @@ export class LocalStack {
           environment: this.#environment(fn, session),
           output: this.options.functionOutput ?? 'inherit',
           segments: this.xray,
+          assemblyDir: this.options.assemblyDir,
         }),
       );
     }
     this.#warnNodeMajors();
+    for (const line of runtimeModuleWarnings(this.model.functions, this.options.assemblyDir)) this.warn(line);
   }
 
   /** One warning per runtime whose Node.js major is not at hand, naming both majors and how to get it. */

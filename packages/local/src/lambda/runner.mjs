@@ -1,13 +1,51 @@
 // The in-container side of the local Lambda runtime: loads the handler once (cold start)
 // and runs one invocation at a time, as a Lambda execution environment does.
-import { existsSync } from 'node:fs';
-import { register } from 'node:module';
-import { join } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import Module, { register } from 'node:module';
+import { join, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
+import { packageName, providedBy } from './runner-hooks.mjs';
 
 const root = process.env.LAMBDA_TASK_ROOT ?? process.cwd();
-register('./runner-hooks.mjs', import.meta.url, { data: { root, nodePath: process.env.NODE_PATH } });
+// What the local stack tells the runner, not the function: taken off argv (Lambda's runtime has none there).
+const { provided = [], from = [] } = JSON.parse(process.argv[2] ?? '{}');
+process.argv.splice(2);
+// Modules are known by their real paths (a temporary folder may be a link, as /var is on macOS).
+const realRoot = realpathSync(root);
+register('./runner-hooks.mjs', import.meta.url, { data: { root: realRoot, provided, from } });
+confineRequire(realRoot.endsWith(sep) ? realRoot : `${realRoot}${sep}`);
+
+/**
+ * `require` as in a Lambda execution environment, like the hooks do for `import`: code of the
+ * code folder finds no package above that folder, and a package the runtime provides that the
+ * code folder does not have resolves from the app's installed packages, then this package's (`from`).
+ */
+function confineRequire(taskRoot) {
+  const inside = (path) => `${path}${sep}`.startsWith(taskRoot);
+  const modulePaths = Module._nodeModulePaths;
+  Module._nodeModulePaths = (dir) => (inside(dir) ? modulePaths(dir).filter(inside) : modulePaths(dir));
+  const resolveFilename = Module._resolveFilename;
+  const parents = from.map((dir) => ({
+    id: join(dir, 'noop.js'),
+    filename: join(dir, 'noop.js'),
+    paths: modulePaths(dir),
+  }));
+  Module._resolveFilename = function resolveInTask(request, parent, ...rest) {
+    try {
+      return resolveFilename.call(this, request, parent, ...rest);
+    } catch (error) {
+      const name = packageName(request);
+      if (error?.code !== 'MODULE_NOT_FOUND' || name === undefined || !providedBy(name, provided)) throw error;
+      for (const provider of parents) {
+        try {
+          return resolveFilename.call(this, request, provider, ...rest);
+        } catch {}
+      }
+      throw error;
+    }
+  };
+}
 // Lambda's Node.js runtime: `dir/module.path.to.fn` → folder `dir/`, module up to the first dot
 // of the last path segment, then the export path, each dot one property deeper.
 const handlerString = process.env._HANDLER ?? 'index.handler';
@@ -24,7 +62,9 @@ function loadHandler() {
     if (!path || exportPath.length === 0) {
       throw Object.assign(new Error(`Cannot find module '${modulePath}'`), { name: 'Runtime.ImportModuleError' });
     }
-    const module = await import(pathToFileURL(path).href);
+    const module = await import(pathToFileURL(path).href).catch((error) => {
+      throw initError(error);
+    });
     const find = (from) => exportPath.reduce((value, key) => value?.[key], from);
     const handler = find(module) ?? find(module.default);
     if (typeof handler !== 'function') {
@@ -35,6 +75,21 @@ function loadHandler() {
     return handler;
   })();
   return handlerPromise;
+}
+
+/**
+ * An error of the handler module's loading as Lambda's Node.js runtime reports it: a syntax
+ * error as `Runtime.UserCodeSyntaxError`, a `require` of a missing module as
+ * `Runtime.ImportModuleError`, each with the original error's text as its message; others as they are.
+ */
+function initError(error) {
+  const name =
+    error instanceof SyntaxError
+      ? 'Runtime.UserCodeSyntaxError'
+      : error?.code === 'MODULE_NOT_FOUND'
+        ? 'Runtime.ImportModuleError'
+        : undefined;
+  return name ? Object.assign(new Error(String(error)), { name }) : error;
 }
 
 // The stack went away without stopping us (killed): an execution environment never outlives it.
@@ -87,7 +142,9 @@ process.on('message', async (message) => {
   let outcome;
   try {
     const handler = await loadHandler();
-    const result = await handler(message.event, contextFor(message));
+    // The event arrives as JSON text and is parsed here, as Lambda's runtime parses the payload.
+    const event = message.payload === undefined ? undefined : JSON.parse(message.payload);
+    const result = await handler(event, contextFor(message));
     outcome = { id: message.id, ok: true, result: result === undefined ? null : result };
   } catch (error) {
     outcome = { id: message.id, ok: false, error: errorOf(error) };

@@ -1,13 +1,13 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, sep } from 'node:path';
+import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 import type { FunctionModel } from '../assembly/model.js';
 import { type NodeBinary, nodeBinaryFor } from './node-binary.js';
+import { runtimeModulePatterns, runtimeModulesFolders } from './runtime-modules.js';
 import {
   formatTraceHeader,
   type InvocationTimes,
@@ -29,6 +29,20 @@ export type InvocationResult = ({ ok: true; result: unknown } | { ok: false; err
   log?: string;
 };
 
+/**
+ * An event as the JSON text a caller sent (the Invoke API's payload): parsed only in the
+ * execution environment, as Lambda's runtime parses it, so any valid JSON reaches the function
+ * (however deeply nested) and nothing is serialized twice.
+ *
+ * @example
+ * ```ts
+ * await runtime.invoke(new JsonPayload('{"deep":[[[]]]}'));
+ * ```
+ */
+export class JsonPayload {
+  public constructor(public readonly text: string) {}
+}
+
 /** Options of one {@link FunctionRuntime.invoke}. */
 export interface InvokeOptions {
   /** The Lambda request id (`context.awsRequestId`). @default a new one */
@@ -49,23 +63,16 @@ export interface RuntimeOptions {
   maxConcurrency?: number;
   /** Where the Lambda service side's segments go (the local X-Ray daemon). @default none: nothing recorded */
   segments?: SegmentSink | undefined;
+  /**
+   * The cloud assembly's folder: the modules the runtime provides (`@aws-sdk/*` from nodejs18.x
+   * on) resolve from the `node_modules` folders from there up, the app's installed packages
+   * (then from the SDK this package carries).
+   * @default the folder holding the function's code folder (inline code then gets only this package's)
+   */
+  assemblyDir?: string | undefined;
 }
 
 const RUNNER = fileURLToPath(new URL('./runner.mjs', import.meta.url));
-
-/**
- * Where the AWS SDK this package carries lives (`@aws-sdk/client-sts`, for the functions'
- * assume-role calls to the local STS): the functions' NODE_PATH, as Lambda's Node.js runtime
- * provides the SDK in `/var/runtime/node_modules`. Undefined when it is not installed.
- */
-const SDK_NODE_MODULES = (() => {
-  try {
-    const entry = createRequire(import.meta.url).resolve('@aws-sdk/client-sts');
-    return entry.slice(0, entry.lastIndexOf(`${sep}node_modules${sep}`) + `${sep}node_modules`.length);
-  } catch {
-    return undefined;
-  }
-})();
 
 interface Container {
   process: ChildProcess;
@@ -137,7 +144,7 @@ export class FunctionRuntime {
     return this.#node;
   }
 
-  /** Invokes the function with `event`; resolves with its result or its error, never rejects. */
+  /** Invokes the function with `event` (a value, or {@link JsonPayload}); resolves with its result or its error, never rejects. */
   public async invoke(event: unknown, options: InvokeOptions = {}): Promise<InvocationResult> {
     const requestId = options.requestId ?? randomUUID();
     const version = options.version ?? '$LATEST';
@@ -199,7 +206,7 @@ export class FunctionRuntime {
           type: 'invoke',
           id,
           requestId,
-          event,
+          payload: event instanceof JsonPayload ? event.text : JSON.stringify(event),
           version,
           traceId: traceHeader,
           deadline: Date.now() + timeoutMs,
@@ -322,7 +329,12 @@ export class FunctionRuntime {
     const codeDir = this.#codeDir();
     const startedAt = performance.now();
     const startedEpoch = Date.now();
-    const child = fork(RUNNER, [], {
+    // Which modules the runtime provides and where they resolve from, for the runner (never the function).
+    const modules = {
+      provided: runtimeModulePatterns(fn.runtime),
+      from: runtimeModulesFolders(fn, this.options.assemblyDir),
+    };
+    const child = fork(RUNNER, [JSON.stringify(modules)], {
       cwd: codeDir,
       env: {
         PATH: process.env.PATH,
@@ -344,7 +356,6 @@ export class FunctionRuntime {
         ...(this.options.segments ? xrayDaemonVariables(this.options.segments.address) : {}),
         LANG: 'en_US.UTF-8',
         TZ: ':UTC',
-        ...(SDK_NODE_MODULES ? { NODE_PATH: SDK_NODE_MODULES } : {}),
       },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       execArgv: [],

@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { namesFunction, parseFunctionReference, versionOf } from '../../assembly/function-reference.js';
+import {
+  type FunctionReference,
+  namesFunction,
+  parseFunctionReference,
+  versionOf,
+} from '../../assembly/function-reference.js';
+import { partitionOf } from '../../assembly/intrinsics.js';
 import type { FunctionModel } from '../../assembly/model.js';
 import { AwsError, CAPITAL_MESSAGE, LAMBDA_ERROR } from '../../aws-error.js';
 import type { LocalResponse } from '../../http.js';
@@ -7,7 +13,7 @@ import { authorize, denialSuffix } from '../../iam/authorize.js';
 import { type RequestFacts, requestContext } from '../../iam/context-keys.js';
 import type { DecisionSink } from '../../iam/decisions.js';
 import type { Identity } from '../../iam/identities.js';
-import type { FunctionRuntime } from '../../lambda/runtime.js';
+import { type FunctionRuntime, type InvocationResult, JsonPayload } from '../../lambda/runtime.js';
 import { parseTraceHeader } from '../../lambda/tracing.js';
 import { type ReceivedRequest, verifySignature } from '../../sigv4/verify.js';
 import type { ServiceContext } from '../context.js';
@@ -73,6 +79,105 @@ export function authorizeInvoke(
   }
 }
 
+/** The invocation types of the Invoke API (`X-Amz-Invocation-Type`). */
+type InvocationType = 'RequestResponse' | 'Event' | 'DryRun';
+
+/**
+ * What an Invoke call names: the `FunctionName` path parameter in any of Lambda's forms, with
+ * the `Qualifier` query parameter (empty names none). As Lambda checks them: a qualifier in the
+ * name (`fn:live`, an ARN's or partial ARN's) and a `Qualifier` that differs are a 400
+ * InvalidParameterValueException ("Invalid universal target input configurations",
+ * https://docs.aws.amazon.com/scheduler/latest/UserGuide/troubleshooting.html); an ARN of
+ * another region a 404.
+ *
+ * @example
+ * ```ts
+ * invokedReference('fn:live', 'live', '111111111111', 'us-east-1'); // { account, name: 'fn', qualifier: 'live' }
+ * invokedReference('fn:live', '$LATEST', '111111111111', 'us-east-1'); // throws 400
+ * ```
+ */
+export function invokedReference(
+  name: string,
+  queryQualifier: string | null,
+  callerAccountId: string,
+  region: string,
+): FunctionReference {
+  const reference = parseFunctionReference(name, callerAccountId);
+  const qualifier = queryQualifier || undefined;
+  if (reference.qualifier !== undefined && qualifier !== undefined && reference.qualifier !== qualifier) {
+    throw new AwsError(
+      400,
+      'InvalidParameterValueException',
+      'The derived qualifier from the function name does not match the specified qualifier.',
+      LAMBDA_ERROR,
+    );
+  }
+  if (reference.region !== undefined && reference.region !== region) {
+    throw new AwsError(
+      404,
+      'ResourceNotFoundException',
+      `Functions from '${reference.region}' are not reachable in this region ('${region}')`,
+      LAMBDA_ERROR,
+    );
+  }
+  return { ...reference, qualifier: reference.qualifier ?? qualifier };
+}
+
+/**
+ * The payload of an Invoke call, its body's one read: Lambda's 413 past 6 MB (1 MB for `Event`),
+ * its 400 for what is not JSON, else the JSON text as sent (an empty body is `{}`), which the
+ * function's runtime parses as Lambda's does.
+ */
+async function invocationPayload(request: ReceivedRequest, type: InvocationType): Promise<JsonPayload> {
+  const body = request.body;
+  if (type === 'Event' && body.length > MAX_EVENT_PAYLOAD_BYTES) {
+    throw new AwsError(
+      413,
+      'RequestEntityTooLargeException',
+      `${body.length} byte payload is too large for the Event invocation type (limit ${MAX_EVENT_PAYLOAD_BYTES} bytes)`,
+      LAMBDA_ERROR,
+    );
+  }
+  if (body.length > MAX_PAYLOAD_BYTES) {
+    throw new AwsError(
+      413,
+      'RequestEntityTooLargeException',
+      `Request must be smaller than ${MAX_PAYLOAD_BYTES} bytes for the InvokeFunction operation`,
+      LAMBDA_ERROR,
+    );
+  }
+  try {
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(body);
+    if (text.trim() === '') return new JsonPayload('{}');
+    JSON.parse(text);
+    return new JsonPayload(text);
+  } catch (error) {
+    throw new AwsError(
+      400,
+      'InvalidRequestContentException',
+      `Could not parse request body into json: ${(error as Error).message}`,
+      LAMBDA_ERROR,
+    );
+  }
+}
+
+/** The invocation type a call asks for, or Lambda's 400. */
+function invocationType(value: string | undefined): InvocationType {
+  const type = value ?? 'RequestResponse';
+  if (type !== 'RequestResponse' && type !== 'Event' && type !== 'DryRun') {
+    throw new AwsError(400, 'InvalidParameterValueException', `Unsupported invocation type: ${type}`, LAMBDA_ERROR);
+  }
+  return type;
+}
+
+/** Lambda's 404 for a function, version or alias it does not have, naming its full ARN (qualifier included). */
+function functionNotFound(reference: FunctionReference, fn: FunctionModel | undefined, region: string): AwsError {
+  const where = reference.region ?? region;
+  const arn = fn?.arn ?? `arn:${partitionOf(where)}:lambda:${where}:${reference.account}:function:${reference.name}`;
+  const qualified = reference.qualifier ? `${arn}:${reference.qualifier}` : arn;
+  return new AwsError(404, 'ResourceNotFoundException', `Function not found: ${qualified}`, LAMBDA_ERROR);
+}
+
 /**
  * The Lambda Invoke API (`POST /2015-03-31/functions/{name}/invocations`): SigV4 with the
  * service `lambda`, `lambda:InvokeFunction` checked against the caller's identity policies and
@@ -90,21 +195,13 @@ export async function handleInvoke(
     now: context.now?.(),
   }).identity;
   const query = new URLSearchParams(request.target.split('?')[1] ?? '');
-  const found = findFunction(context.runtimes.values(), name, caller.principal.accountId);
-  const qualifier = found?.qualifier ?? query.get('Qualifier') ?? undefined;
-  const version = found && versionOf(found.runtime.fn.qualifiers, qualifier);
-  if (!found || version === undefined) {
-    const arn = found
-      ? `${found.runtime.fn.arn}:${qualifier}`
-      : name.startsWith('arn:')
-        ? name
-        : `arn:aws:lambda:${context.region}:${caller.principal.accountId}:function:${name}`;
-    throw new AwsError(404, 'ResourceNotFoundException', `Function not found: ${arn}`, LAMBDA_ERROR);
-  }
-  const { runtime } = found;
-  const { fn } = runtime;
+  const reference = invokedReference(name, query.get('Qualifier'), caller.principal.accountId, context.region);
+  const { qualifier } = reference;
+  const runtime = [...context.runtimes.values()].find((candidate) => namesFunction(reference, candidate.fn));
+  const version = runtime && versionOf(runtime.fn.qualifiers, qualifier);
+  if (!runtime || version === undefined) throw functionNotFound(reference, runtime?.fn, context.region);
   authorizeInvoke(
-    fn,
+    runtime.fn,
     qualifier,
     caller,
     {
@@ -116,67 +213,41 @@ export async function handleInvoke(
     context.decisions,
   );
   const header = (wanted: string) => request.headers.find(([h]) => h.toLowerCase() === wanted)?.[1];
-  const type = header('x-amz-invocation-type') ?? 'RequestResponse';
-  if (type !== 'RequestResponse' && type !== 'Event' && type !== 'DryRun') {
-    throw new AwsError(400, 'InvalidParameterValueException', `Unsupported invocation type: ${type}`, LAMBDA_ERROR);
-  }
-  if (type === 'Event' && request.body.length > MAX_EVENT_PAYLOAD_BYTES) {
-    throw new AwsError(
-      413,
-      'RequestEntityTooLargeException',
-      `${request.body.length} byte payload is too large for the Event invocation type (limit ${MAX_EVENT_PAYLOAD_BYTES} bytes)`,
-      LAMBDA_ERROR,
-    );
-  }
-  if (request.body.length > MAX_PAYLOAD_BYTES) {
-    throw new AwsError(
-      413,
-      'RequestEntityTooLargeException',
-      `Request must be smaller than ${MAX_PAYLOAD_BYTES} bytes for the InvokeFunction operation`,
-      LAMBDA_ERROR,
-    );
-  }
-  let event: unknown = {};
-  const text = Buffer.from(request.body).toString('utf8');
-  if (text.trim() !== '') {
-    try {
-      event = JSON.parse(text);
-    } catch (error) {
-      throw new AwsError(
-        400,
-        'InvalidRequestContentException',
-        `Could not parse request body into json: ${(error as Error).message}`,
-        LAMBDA_ERROR,
-      );
-    }
-  }
+  const type = invocationType(header('x-amz-invocation-type'));
+  const payload = await invocationPayload(request, type);
   const requestId = randomUUID();
   // Lambda continues the caller's trace (an instrumented SDK client sends X-Amzn-Trace-Id).
   const trace = parseTraceHeader(header('x-amzn-trace-id'));
   const base = { 'x-amzn-requestid': requestId, 'x-amz-executed-version': version };
   if (type === 'DryRun') return { status: 204, headers: base, body: '' };
   if (type === 'Event') {
-    void runtime.invoke(event, { requestId, version, trace });
+    void runtime.invoke(payload, { requestId, version, trace });
     return { status: 202, headers: base, body: '' };
   }
-  const outcome = await runtime.invoke(event, { requestId, version, trace });
+  const outcome = await runtime.invoke(payload, { requestId, version, trace });
+  return invocationAnswer(outcome, base, header('x-amz-log-type') === 'Tail');
+}
+
+/** Lambda's answer to a synchronous invocation: the result, or the error with `X-Amz-Function-Error`. */
+function invocationAnswer(outcome: InvocationResult, base: Record<string, string>, tail: boolean): LocalResponse {
   if (!outcome.ok && outcome.error.errorType === 'Runtime.Unsupported') {
     throw new AwsError(502, 'ServiceException', outcome.error.errorMessage, LAMBDA_ERROR);
   }
   const headers: Record<string, string> = { ...base, 'content-type': 'application/json' };
-  if (header('x-amz-log-type') === 'Tail' && outcome.log !== undefined) {
+  if (tail && outcome.log !== undefined) {
     // The last 4 KB of the invocation's log, base64.
     headers['x-amz-log-result'] = Buffer.from(outcome.log, 'utf8').subarray(-4096).toString('base64');
   }
-  let body = outcome.ok ? JSON.stringify(outcome.result) : JSON.stringify(outcome.error);
-  if (outcome.ok && Buffer.byteLength(body) > MAX_RESPONSE_BYTES) {
-    body = JSON.stringify({
+  const failed = { ...headers, 'x-amz-function-error': 'Unhandled' };
+  if (!outcome.ok) return { status: 200, headers: failed, body: JSON.stringify(outcome.error) };
+  const body = JSON.stringify(outcome.result);
+  if (Buffer.byteLength(body) <= MAX_RESPONSE_BYTES) return { status: 200, headers, body };
+  return {
+    status: 200,
+    headers: failed,
+    body: JSON.stringify({
       errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
       errorType: 'Function.ResponseSizeTooLarge',
-    });
-    return { status: 200, headers: { ...headers, 'x-amz-function-error': 'Unhandled' }, body };
-  }
-  return outcome.ok
-    ? { status: 200, headers, body }
-    : { status: 200, headers: { ...headers, 'x-amz-function-error': 'Unhandled' }, body };
+    }),
+  };
 }
