@@ -38,9 +38,6 @@ interface Door {
 
 const apiIdOf = (api: { restApiId: string } | { apiId: string }) => ('restApiId' in api ? api.restApiId : api.apiId);
 
-/** A request after the server read its body for a service that reads it before anything else. */
-const received = async (request: LocalRequest) => ({ ...request, body: await request.readBody() });
-
 /**
  * Which service answers a request: by AWS host name (`<id>.execute-api.…`, `<id>.lambda-url.…`,
  * `sts.…`), by the local path forms (`/restapis/<id>`, `/httpapis/<id>`, `/lambda-url/<id>`), by
@@ -115,7 +112,7 @@ function doorOf(request: LocalRequest, { model, context, register }: Routing): D
     return {
       kind: 'invoke',
       endpoint: `Invoke ${name}`,
-      serve: async () => handleInvoke(await received(request), name, { ...context, region: model.region }),
+      serve: () => handleInvoke(request, name, { ...context, region: model.region }),
     };
   }
   const api = kind ? model.apis.find((candidate) => candidate.restApiId === id) : model.apis[0];

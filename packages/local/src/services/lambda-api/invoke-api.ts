@@ -8,14 +8,15 @@ import {
 import { partitionOf } from '../../assembly/intrinsics.js';
 import type { FunctionModel } from '../../assembly/model.js';
 import { AwsError, CAPITAL_MESSAGE, LAMBDA_ERROR } from '../../aws-error.js';
-import type { LocalResponse } from '../../http.js';
+import type { LocalRequest, LocalResponse } from '../../http.js';
 import { authorize, denialSuffix } from '../../iam/authorize.js';
 import { type RequestFacts, requestContext } from '../../iam/context-keys.js';
 import type { DecisionSink } from '../../iam/decisions.js';
 import type { Identity } from '../../iam/identities.js';
 import { type FunctionRuntime, type InvocationResult, JsonPayload } from '../../lambda/runtime.js';
 import { parseTraceHeader } from '../../lambda/tracing.js';
-import { type ReceivedRequest, verifySignature } from '../../sigv4/verify.js';
+import { verifyHead } from '../../sigv4/verify.js';
+import { admit } from '../admission.js';
 import type { ServiceContext } from '../context.js';
 
 /** Lambda's synchronous request payload limit. */
@@ -128,8 +129,7 @@ export function invokedReference(
  * its 400 for what is not JSON, else the JSON text as sent (an empty body is `{}`), which the
  * function's runtime parses as Lambda's does.
  */
-async function invocationPayload(request: ReceivedRequest, type: InvocationType): Promise<JsonPayload> {
-  const body = request.body;
+function invocationPayload(body: Buffer, type: InvocationType): JsonPayload {
   if (type === 'Event' && body.length > MAX_EVENT_PAYLOAD_BYTES) {
     throw new AwsError(
       413,
@@ -178,43 +178,54 @@ function functionNotFound(reference: FunctionReference, fn: FunctionModel | unde
   return new AwsError(404, 'ResourceNotFoundException', `Function not found: ${qualified}`, LAMBDA_ERROR);
 }
 
-/**
- * The Lambda Invoke API (`POST /2015-03-31/functions/{name}/invocations`): SigV4 with the
- * service `lambda`, `lambda:InvokeFunction` checked against the caller's identity policies and
- * the function's permissions, `RequestResponse`, `Event` and `DryRun` invocation types.
- */
-export async function handleInvoke(
-  request: ReceivedRequest,
+/** The function and version a call names, if the caller may invoke it; else Lambda's 400, 404 or 403. */
+function invokedFunction(
+  request: LocalRequest,
   name: string,
+  caller: Identity,
   context: ServiceContext & { region: string },
-): Promise<LocalResponse> {
-  const caller = verifySignature(request, {
-    service: 'lambda',
-    region: context.region,
-    lookup: context.identities.lookup,
-    now: context.now?.(),
-  }).identity;
+  now: Date,
+): { runtime: FunctionRuntime; version: string } {
   const query = new URLSearchParams(request.target.split('?')[1] ?? '');
   const reference = invokedReference(name, query.get('Qualifier'), caller.principal.accountId, context.region);
   const { qualifier } = reference;
   const runtime = [...context.runtimes.values()].find((candidate) => namesFunction(reference, candidate.fn));
   const version = runtime && versionOf(runtime.fn.qualifiers, qualifier);
   if (!runtime || version === undefined) throw functionNotFound(reference, runtime?.fn, context.region);
-  authorizeInvoke(
-    runtime.fn,
-    qualifier,
-    caller,
+  const facts = { now, sourceIp: request.sourceIp, headers: request.headers, region: context.region };
+  authorizeInvoke(runtime.fn, qualifier, caller, facts, context.decisions);
+  return { runtime, version };
+}
+
+/**
+ * The Lambda Invoke API (`POST /2015-03-31/functions/{name}/invocations`): SigV4 with the
+ * service `lambda`, `lambda:InvokeFunction` checked against the caller's identity policies and
+ * the function's permissions, `RequestResponse`, `Event` and `DryRun` invocation types.
+ */
+export async function handleInvoke(
+  request: LocalRequest,
+  name: string,
+  context: ServiceContext & { region: string },
+): Promise<LocalResponse> {
+  const now = context.now?.() ?? new Date();
+  let invoked: { runtime: FunctionRuntime; version: string } | undefined;
+  const { body } = await admit(
+    request,
     {
-      now: context.now?.() ?? new Date(),
-      sourceIp: (request as { sourceIp?: string }).sourceIp ?? '127.0.0.1',
-      headers: request.headers,
-      region: context.region,
+      verify: () =>
+        verifyHead(request, { service: 'lambda', region: context.region, lookup: context.identities.lookup, now }),
+      // The function, its qualifier and the permission, decided once the signature holds.
+      authorize: (caller, decisions) => {
+        invoked = invokedFunction(request, name, caller as Identity, { ...context, decisions }, now);
+      },
     },
     context.decisions,
   );
+  if (!invoked) throw new Error('admitted an invocation without its function');
+  const { runtime, version } = invoked;
   const header = (wanted: string) => request.headers.find(([h]) => h.toLowerCase() === wanted)?.[1];
   const type = invocationType(header('x-amz-invocation-type'));
-  const payload = await invocationPayload(request, type);
+  const payload = invocationPayload(body, type);
   const requestId = randomUUID();
   // Lambda continues the caller's trace (an instrumented SDK client sends X-Amzn-Trace-Id).
   const trace = parseTraceHeader(header('x-amzn-trace-id'));
