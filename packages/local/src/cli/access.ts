@@ -1,26 +1,53 @@
 import { resolve } from 'node:path';
 import { accessOf, accessText } from '../access.js';
-import { fail, failFor, parseArgsOrFail } from './fail.js';
+import { fail, failFor } from './fail.js';
+import { type CommandSpec, parseCommandArgs } from './options.js';
+import { synthesizeApp } from './synth.js';
+
+/** `access`'s usage and options: the table its arguments are read with and its help is written from. */
+export const ACCESS = {
+  name: 'access',
+  summary: 'prints who can call what, from the assembly alone, without starting anything',
+  usage: '[--app <dir> | --assembly <dir>] [--account <12 digits>] [--json]',
+  description:
+    'Every principal (and an outsider) against every IAM-authorized endpoint: REST methods, function URLs, HTTP API routes and functions, ' +
+    'allowed or denied with the one-line reason, decided by the same code that serves them.',
+  options: {
+    app: {
+      type: 'string',
+      value: '<dir>',
+      help: "a CDK app's folder (with cdk.json): synthesized as serve --app does (its unchanged synth reused), and read instead of --assembly",
+      defaultHelp: 'none',
+    },
+    assembly: { type: 'string', value: '<dir>', help: 'the cloud assembly (cdk.out) to read', default: 'cdk.out' },
+    account: {
+      type: 'string',
+      value: '<12 digits>',
+      help: 'the account of stacks whose environment names none',
+      defaultHelp: '000000000000',
+    },
+    json: {
+      type: 'boolean',
+      help: 'print a JSON list of {principal, endpoint, kind, allowed, reason}',
+      defaultHelp: 'a table',
+    },
+  },
+  examples: ['iam-m2m-local access --app .', 'iam-m2m-local access --assembly cdk.out --json'],
+} satisfies CommandSpec;
 
 /**
- * `iam-m2m-local access --assembly <cdk.out> [--account <12 digits>] [--json]`: who can call
- * what, from the assembly alone — every principal (and an outsider) against every
- * IAM-authorized endpoint, allowed or denied with the one-line reason.
+ * `iam-m2m-local access`: who can call what, from the assembly alone — every principal (and an
+ * outsider) against every IAM-authorized endpoint, allowed or denied with the one-line reason.
+ * See {@link ACCESS} for its options.
  */
 export async function access(args: string[]): Promise<void> {
-  const { values } = parseArgsOrFail({
-    args,
-    options: {
-      assembly: { type: 'string', default: 'cdk.out' },
-      account: { type: 'string' },
-      json: { type: 'boolean', default: false },
-    },
-  });
+  const values = parseCommandArgs(ACCESS, args);
   if (values.account !== undefined && !/^\d{12}$/.test(values.account))
     fail(`--account must be 12 digits (an AWS account id), got ${JSON.stringify(values.account)}`);
+  const assemblyDir = values.app ? (await synthesizeApp(resolve(values.app))).assemblyDir : resolve(values.assembly);
   let matrix: ReturnType<typeof accessOf>;
   try {
-    matrix = accessOf(resolve(values.assembly), { defaultAccountId: values.account });
+    matrix = accessOf(assemblyDir, { defaultAccountId: values.account });
   } catch (error) {
     return failFor(error);
   }

@@ -6,6 +6,10 @@
 //   arguments is a metafile (the bundle's inputs), written outside the asset;
 // - the files and folders the app's own process reads through `fs` (asset folders it copies or
 //   fingerprints, files it reads) are noted, since a change to those can change the template.
+// - what each process may depend on, for the synth cache (synth-deps.ts): every path it reads,
+//   opens for reading, copies, stats or lists, whoever calls, and every path it writes (its own
+//   caches and outputs, never inputs); which process wrote the assembly's manifest (the app),
+//   which processes descend from which, and which run a bundling (their inputs are recorded above).
 // What the app produces is unchanged. Records go to `$CDK_OUTDIR/.iam-m2m-local/`:
 // `bundles.jsonl` (one JSON line per bundling) and `app-reads.jsonl` (one line per process).
 'use strict';
@@ -19,7 +23,10 @@ const { fileURLToPath } = require('node:url');
 const outDir = process.env.CDK_OUTDIR;
 if (outDir && process.env.IAM_M2M_LOCAL_RECORD_BUNDLING === '1') {
   const recordDir = join(outDir, '.iam-m2m-local');
-  const { appendFileSync, mkdirSync, readFileSync } = fs;
+  const { appendFileSync, mkdirSync, readFileSync, statSync } = fs;
+  // The recorded processes from the first to this one: a child's line names its ancestors.
+  const chain = [...(process.env.IAM_M2M_LOCAL_RECORDED_PIDS ?? '').split(',').filter(Boolean), String(process.pid)];
+  process.env.IAM_M2M_LOCAL_RECORDED_PIDS = chain.join(',');
   const sha256 = (file) => createHash('sha256').update(readFileSync(file)).digest('hex');
   const ours = (path) => path.startsWith(resolve(outDir) + sep) || path.includes(`${sep}node_modules${sep}`);
 
@@ -39,7 +46,9 @@ if (outDir && process.env.IAM_M2M_LOCAL_RECORD_BUNDLING === '1') {
       ? resolve(cwd, own.slice('--metafile='.length))
       : join(recordDir, `bundle-${process.pid}-${count++}.meta.json`);
     const started = Date.now();
-    const result = spawnSync.call(this, command, own ? list : [...list, `--metafile=${metafile}`], options);
+    // Its processes say they run a bundling: what they read is the bundle's inputs, recorded here.
+    const marked = { ...options, env: { ...(options?.env ?? process.env), IAM_M2M_LOCAL_IN_BUNDLING: '1' } };
+    const result = spawnSync.call(this, command, own ? list : [...list, `--metafile=${metafile}`], marked);
     if (result.status !== 0) return result;
     try {
       const output = resolve(cwd, outfile.slice('--outfile='.length));
@@ -53,7 +62,7 @@ if (outDir && process.env.IAM_M2M_LOCAL_RECORD_BUNDLING === '1') {
         const path = resolve(cwd, input);
         if (path.includes(`${sep}node_modules${sep}`)) continue;
         // A file saved while esbuild ran may hold other code than the bundle: never a match.
-        inputs[path] = fs.statSync(path).mtimeMs > started ? 'saved during the build' : sha256(path);
+        inputs[path] = statSync(path).mtimeMs > started ? 'saved during the build' : sha256(path);
       }
       const record = {
         command,
@@ -106,9 +115,10 @@ if (outDir && process.env.IAM_M2M_LOCAL_RECORD_BUNDLING === '1') {
       Error.stackTraceLimit = stackTraceLimit;
     }
   };
-  const wrap = (name, notice) => {
-    const original = fs[name];
-    fs[name] = function recordedFs(...call) {
+  const wrap = (name, notice, target = fs) => {
+    const original = target[name];
+    if (typeof original !== 'function') return;
+    const recorded = function recordedFs(...call) {
       try {
         notice(...call);
       } catch {
@@ -116,19 +126,72 @@ if (outDir && process.env.IAM_M2M_LOCAL_RECORD_BUNDLING === '1') {
       }
       return original.apply(this, call);
     };
+    // util.promisify's own versions (fs.exists has one) stay.
+    for (const symbol of Object.getOwnPropertySymbols(original)) recorded[symbol] = original[symbol];
+    target[name] = recorded;
   };
   wrap('readFileSync', (path) => note('files', path));
   wrap('copyFileSync', (from, to) => inAssembly(to) && note('files', from));
   wrap('cpSync', (from, to) => inAssembly(to) && note('trees', from));
   wrap('readdirSync', (path) => calledByApp() && note('folders', path));
   wrap('opendirSync', (path) => calledByApp() && note('folders', path));
+
+  // For the synth cache: everything, whoever calls (aws-cdk-lib's fingerprints of asset folders
+  // among them: it lists them, stats and opens their files).
+  const seen = { read: new Set(), listed: new Set(), probed: new Set(), written: new Set() };
+  const manifestFile = join(resolve(outDir), 'manifest.json');
+  let manifest = false;
+  const saw = (kind) => (path) => {
+    const found = absolute(path);
+    if (found === manifestFile) manifest = true;
+    if (found && !ours(found)) seen[kind].add(found);
+  };
+  const readOnly = (flags) =>
+    flags === undefined ||
+    flags === null ||
+    flags === 'r' ||
+    flags === 'rs' ||
+    (typeof flags === 'number' && (flags & 3) === 0);
+  const opened = (path, flags) => saw(readOnly(flags) ? 'read' : 'written')(path);
+  const copied = (from, to) => {
+    saw('read')(from);
+    saw('written')(to);
+  };
+  const renamed = (from, to) => {
+    saw('written')(from);
+    saw('written')(to);
+  };
+  const kinds = {
+    read: ['readFile', 'readlink'],
+    listed: ['readdir', 'opendir'],
+    probed: ['stat', 'lstat', 'access', 'exists'],
+    written: ['writeFile', 'appendFile', 'rm', 'unlink', 'mkdir'],
+  };
+  for (const [target, suffix] of [
+    [fs, 'Sync'],
+    [fs, ''],
+    [fs.promises, ''],
+  ]) {
+    for (const [kind, names] of Object.entries(kinds)) for (const name of names) wrap(name + suffix, saw(kind), target);
+    wrap(`open${suffix}`, opened, target);
+    wrap(`copyFile${suffix}`, copied, target);
+    wrap(`rename${suffix}`, renamed, target);
+  }
   syncBuiltinESMExports();
   // Every process of the app's command notes its own (npx and the like, then the app itself).
   process.on('exit', () => {
     try {
       mkdirSync(recordDir, { recursive: true, mode: 0o700 });
-      const lists = Object.fromEntries(Object.entries(reads).map(([kind, set]) => [kind, [...set].sort()]));
-      appendFileSync(join(recordDir, 'app-reads.jsonl'), `${JSON.stringify(lists)}\n`, { mode: 0o600 });
+      const sorted = (sets) => Object.fromEntries(Object.entries(sets).map(([kind, set]) => [kind, [...set].sort()]));
+      const line = {
+        ...sorted(reads),
+        pid: String(process.pid),
+        chain,
+        manifest,
+        bundling: process.env.IAM_M2M_LOCAL_IN_BUNDLING === '1',
+        ...sorted(seen),
+      };
+      appendFileSync(join(recordDir, 'app-reads.jsonl'), `${JSON.stringify(line)}\n`, { mode: 0o600 });
     } catch {
       // Without it, every change takes a synth.
     }

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import {
   cpSync,
   existsSync,
@@ -11,10 +10,11 @@ import {
   rmSync,
   symlinkSync,
 } from 'node:fs';
-import { createRequire } from 'node:module';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CloudAssemblyModel } from '../assembly/model.js';
+import { appImports } from './app-imports.js';
+import { realPath, sha256 } from './file-state.js';
 
 /** The preload that records a synth's esbuild bundlings (see the file's own comment). */
 export const BUNDLING_RECORDER = fileURLToPath(new URL('./bundling-recorder.cjs', import.meta.url));
@@ -59,22 +59,6 @@ interface AppReads {
   trees: string[];
 }
 
-/** What esbuild's JavaScript API is used for here: the app's own module graph. */
-interface Esbuild {
-  build(options: Record<string, unknown>): Promise<{ metafile?: { inputs: Record<string, unknown> } }>;
-}
-
-const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
-
-/** The real path of a file, or of its folder when the file is gone. */
-export function realPath(file: string): string {
-  try {
-    return realpathSync(file);
-  } catch {
-    return join(realPath(dirname(file)) || dirname(file), basename(file));
-  }
-}
-
 /** The files of an esbuild metafile's inputs, as real paths. */
 function metafileInputs(metafile: string, cwd: string): Set<string> {
   const { inputs } = JSON.parse(readFileSync(metafile, 'utf8')) as { inputs: Record<string, unknown> };
@@ -89,11 +73,6 @@ export function bundleRecords(assemblyDir: string): BundleRecord[] {
     .split('\n')
     .filter(Boolean)
     .map((line) => JSON.parse(line) as BundleRecord);
-}
-
-/** Whether a bundle's own input files still hold what they held when it was built. */
-export function bundleInputsUnchanged(record: BundleRecord): boolean {
-  return Object.entries(record.inputs ?? {}).every(([file, hash]) => existsSync(file) && sha256(file) === hash);
 }
 
 /** The recorded fs reads of the app's processes, or undefined when the recorder did not run. */
@@ -294,82 +273,4 @@ function runEsbuild(record: BundleRecord, args: string[], functions: string[]): 
       reject(new Error(`esbuild failed for ${functions.join(', ')}: ${esbuildError(output) ?? `exit ${code}`}`));
     });
   });
-}
-
-/** The app's scripts: every word of `cdk.json`'s `app` command that is a script file. */
-function appScripts(appDir: string): string[] {
-  const { app } = JSON.parse(readFileSync(join(appDir, 'cdk.json'), 'utf8')) as { app?: string };
-  return (app ?? '')
-    .split(/\s+/)
-    .map((word) => word.replace(/^['"]|['"]$/g, ''))
-    .filter((word) => /\.[cm]?[jt]sx?$/.test(word) && existsSync(resolve(appDir, word)));
-}
-
-/** esbuild as the app resolves it (NodejsFunction bundles with it), else as this package does. */
-function loadEsbuild(appDir: string): Esbuild | undefined {
-  for (const from of [join(appDir, 'package.json'), fileURLToPath(import.meta.url)]) {
-    try {
-      return createRequire(from)('esbuild') as Esbuild;
-    } catch {
-      // next
-    }
-  }
-  return undefined;
-}
-
-const SKIP = Symbol('resolving');
-
-/**
- * The files the CDK app imports (its own and its workspace's; not installed packages), read by
- * esbuild from the app's entry without running it.
- *
- * @returns the files, or why they are unknown.
- */
-async function appImports(appDir: string): Promise<Set<string> | string> {
-  const scripts = appScripts(appDir);
-  if (scripts.length === 0) return "cdk.json's app command names no script file whose imports could be read";
-  const esbuild = loadEsbuild(appDir);
-  if (!esbuild) return 'esbuild cannot be loaded from the app';
-  try {
-    const result = await esbuild.build({
-      entryPoints: scripts.map((script) => resolve(appDir, script)),
-      absWorkingDir: appDir,
-      bundle: true,
-      write: false,
-      metafile: true,
-      platform: 'node',
-      format: 'esm',
-      outdir: join(appDir, '.iam-m2m-local', 'app-graph'),
-      logLevel: 'silent',
-      plugins: [
-        {
-          name: 'installed-packages-external',
-          setup(build: {
-            onResolve(
-              options: { filter: RegExp },
-              callback: (args: Record<string, unknown>) => Promise<Record<string, unknown> | undefined>,
-            ): void;
-            resolve(path: string, options: Record<string, unknown>): Promise<Record<string, unknown>>;
-          }) {
-            build.onResolve({ filter: /^[^./]/ }, async (args) => {
-              if (args.pluginData === SKIP) return undefined;
-              const found = await build.resolve(args.path as string, {
-                kind: args.kind,
-                importer: args.importer,
-                resolveDir: args.resolveDir,
-                pluginData: SKIP,
-              });
-              const path = found.path as string;
-              if ((found.errors as unknown[]).length > 0 || found.external || path.includes(`${sep}node_modules${sep}`))
-                return { path: args.path, external: true };
-              return found;
-            });
-          },
-        },
-      ],
-    });
-    return new Set(Object.keys(result.metafile?.inputs ?? {}).map((input) => realPath(resolve(appDir, input))));
-  } catch (error) {
-    return `the app's imports cannot be read: ${(error as Error).message.split('\n')[0]}`;
-  }
 }

@@ -1,4 +1,3 @@
-import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { MissingAssemblyError } from '../assembly/manifest.js';
 import { AssemblyError } from '../assembly/model.js';
 
@@ -22,13 +21,4 @@ export function failFor(error: unknown): never {
   if (code === 'EADDRINUSE') fail(`the port is in use (${message}): choose another, or --port 0 for any free one`);
   if (code?.startsWith('ERR_PARSE_ARGS_')) fail(message);
   throw error;
-}
-
-/** `parseArgs`, an unknown or malformed option ending the command in one line. */
-export function parseArgsOrFail<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
-  try {
-    return parseArgs(config);
-  } catch (error) {
-    return failFor(error);
-  }
 }

@@ -1,52 +1,111 @@
-import { existsSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { readOrganization } from '../iam/organization.js';
 import { policyReport, policyReportText } from '../iam/policy-report.js';
+import { defaultSeedFile } from '../iam/seed.js';
 import { LocalStack } from '../stack.js';
 import { decisionOutputs } from './decisions.js';
-import { fail, failFor, parseArgsOrFail } from './fail.js';
-import { cachedSynth } from './synth.js';
+import { fail, failFor } from './fail.js';
+import { type CommandSpec, type OptionValues, parseCommandArgs } from './options.js';
+import { synthesizeApp } from './synth.js';
 import { watchAndReload } from './watch.js';
 
 /** How often a served stack checks that whoever started it is still there. */
 const PARENT_CHECK_MS = 250;
 
+/** `serve`'s usage and options: the table its arguments are read with and its help is written from. */
+export const SERVE = {
+  name: 'serve',
+  summary: "serves a CDK app's cloud assembly on 127.0.0.1 until SIGTERM or SIGINT",
+  usage: '[--app <dir> | --assembly <dir>] [options]',
+  description:
+    'REST and HTTP APIs, function URLs, the Lambda Invoke API and STS, on one port: SigV4 verified and IAM evaluated as AWS does. ' +
+    'Once it accepts requests, it writes the state file (endpoints, principals and their credentials) and prints where; ' +
+    'then one line per denied request. It also stops when the process that started it ends.',
+  options: {
+    app: {
+      type: 'string',
+      value: '<dir>',
+      help: "a CDK app's folder (with cdk.json): synthesized as `cdk synth` would, or its unchanged synth reused, and served instead of --assembly",
+      defaultHelp: 'none',
+    },
+    assembly: { type: 'string', value: '<dir>', help: 'the cloud assembly (cdk.out) to serve', default: 'cdk.out' },
+    port: {
+      type: 'string',
+      value: '<P>',
+      help: 'the port of every API, function URL and the Lambda Invoke API',
+      default: '0',
+      defaultHelp: 'any free port',
+    },
+    state: {
+      type: 'string',
+      value: '<file>',
+      help: 'where the state file goes',
+      defaultHelp: '<app>/.iam-m2m-local/state.json with --app, else .iam-m2m-local/state.json beside the assembly',
+    },
+    account: {
+      type: 'string',
+      value: '<12 digits>',
+      help: 'the account of stacks whose environment names none',
+      defaultHelp: '000000000000',
+    },
+    org: {
+      type: 'string',
+      value: '<o-…>',
+      help: 'the AWS Organizations id of every account of the app, for aws:PrincipalOrgID',
+      defaultHelp: 'none',
+    },
+    organization: {
+      type: 'string',
+      value: '<file>',
+      help: 'the organization in full (JSON: accounts, organizational units, service control policies)',
+      defaultHelp: 'none',
+    },
+    fresh: {
+      type: 'boolean',
+      help: 'new credentials for every principal (a new seed)',
+      defaultHelp: 'the same credentials on every start',
+    },
+    watch: {
+      type: 'boolean',
+      help: "synthesize again and reload on each change of the app's sources, without a restart (with --app, or an assembly beside a cdk.json)",
+    },
+    explain: { type: 'boolean', help: 'print every decision on stderr, not only denials' },
+    decisions: {
+      type: 'string',
+      value: '<file>',
+      help: 'write every authorization decision, one JSON line each',
+      defaultHelp: 'none',
+    },
+    'policy-report': {
+      type: 'string',
+      value: '<file>',
+      help: 'write the least privilege the run needed, per principal, when it stops',
+      defaultHelp: 'none',
+    },
+    traces: {
+      type: 'string',
+      value: '<file>',
+      help: 'write the X-Ray segment documents the functions send, one JSON line each',
+      defaultHelp: 'none',
+    },
+  },
+  examples: [
+    'iam-m2m-local serve --app . --watch',
+    'iam-m2m-local serve --assembly cdk.out --port 4566 --state state.json --decisions decisions.jsonl',
+  ],
+} satisfies CommandSpec;
+
+type ServeValues = OptionValues<typeof SERVE.options>;
+
 /**
- * `iam-m2m-local serve --assembly <cdk.out> --port <P> --state <file> [--account <12 digits>] [--org <o-…>] [--organization <file>] [--fresh]
- * [--explain] [--decisions <file>] [--policy-report <file>] [--traces <file>]`: serves the assembly until SIGTERM or SIGINT,
- * printing one line per denied request (every decision with `--explain`), or until the process that started it is gone
- * (a package manager killed between the user and this process does not pass signals on).
+ * `iam-m2m-local serve`: serves the assembly (or the app's synth) until SIGTERM or SIGINT,
+ * printing one line per denied request (every decision with `--explain`), or until the process
+ * that started it is gone (a package manager killed between the user and this process does not
+ * pass signals on). See {@link SERVE} for its options.
  */
 export async function serve(args: string[]): Promise<void> {
-  const { values } = parseArgsOrFail({
-    args,
-    options: {
-      port: { type: 'string' },
-      state: { type: 'string' },
-      assembly: { type: 'string', default: 'cdk.out' },
-      account: { type: 'string' },
-      org: { type: 'string' },
-      organization: { type: 'string' },
-      fresh: { type: 'boolean', default: false },
-      explain: { type: 'boolean', default: false },
-      decisions: { type: 'string' },
-      'policy-report': { type: 'string' },
-      traces: { type: 'string' },
-      app: { type: 'string' },
-      watch: { type: 'boolean', default: false },
-    },
-  });
-  const port = Number(values.port ?? '0');
-  if (!Number.isInteger(port) || port < 0 || port > 65_535)
-    fail(`--port must be a port number, got ${JSON.stringify(values.port)}`);
-  if (!values.state)
-    fail('--state <file> is required: the state file is written there once the stack accepts requests');
-  if (values.account !== undefined && !/^\d{12}$/.test(values.account))
-    fail(`--account must be 12 digits (an AWS account id), got ${JSON.stringify(values.account)}`);
-  if (values.org !== undefined && !/^o-[a-z0-9]{10,32}$/.test(values.org))
-    fail(
-      `--org must be an AWS Organizations id (o-, then 10 to 32 lowercase letters or digits), got ${JSON.stringify(values.org)}`,
-    );
+  const values = checked(parseCommandArgs(SERVE, args));
   // --app <dir with cdk.json>: synthesize it (or reuse its unchanged synth); --watch without
   // --app watches the app whose cdk.out is served (this repository's: ../infra).
   const assemblyDir = resolve(values.assembly);
@@ -57,9 +116,9 @@ export async function serve(args: string[]): Promise<void> {
       : undefined;
   if (values.watch && !appDir)
     fail('--watch needs --app <folder with cdk.json> (the app to synthesize again on changes)');
-  const synthesized = appDir
-    ? await cachedSynth({ dir: appDir }).catch((error: Error) => fail(`synth failed: ${error.message}`))
-    : undefined;
+  const stateFile = resolve(values.state ?? defaultStateFile(appDir, assemblyDir));
+  const written = [values.decisions, values.traces, values['policy-report']].filter((file) => file !== undefined);
+  const synthesized = appDir ? await synthesizeApp(appDir, [stateFile, ...written]) : undefined;
   const { sink, records } = decisionOutputs({
     explain: values.explain,
     file: values.decisions,
@@ -72,25 +131,18 @@ export async function serve(args: string[]): Promise<void> {
     fresh: values.fresh,
     assemblyDir: synthesized?.assemblyDir ?? assemblyDir,
     ...(appDir ? { seedFile: join(appDir, '.iam-m2m-local', 'seed') } : {}),
-    port,
+    port: Number(values.port),
     defaultAccountId: values.account,
     tracesFile: values.traces === undefined ? undefined : resolve(values.traces),
   }).catch(failFor);
-  stack.writeState(values.state);
-  process.stderr.write(`iam-m2m-local: serving ${stack.origin} (state in ${values.state})\n`);
+  mkdirSync(dirname(stateFile), { recursive: true, mode: 0o700 });
+  stack.writeState(stateFile);
+  process.stderr.write(`iam-m2m-local: serving ${stack.origin} (state in ${shown(stateFile)})\n`);
   const stopWatching =
     values.watch && appDir && synthesized
-      ? await watchAndReload(stack, {
-          appDir,
-          assemblyDir: synthesized.assemblyDir,
-          stateFile: values.state,
-          written: [values.decisions, values.traces, values['policy-report']].filter((file) => file !== undefined),
-        })
+      ? await watchAndReload(stack, { appDir, assemblyDir: synthesized.assemblyDir, stateFile, written })
       : undefined;
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
+  stopOnSignals(() => {
     stopWatching?.();
     const report = values['policy-report'];
     if (report) {
@@ -98,13 +150,53 @@ export async function serve(args: string[]): Promise<void> {
       writeFileSync(report, `${JSON.stringify(reports, null, 2)}\n`, { mode: 0o600 });
       process.stderr.write(policyReportText(reports));
     }
-    void stack.close().then(() => process.exit(0));
+    return stack.close();
+  });
+}
+
+/** The values, or the command ended with what is wrong with one. */
+function checked(values: ServeValues): ServeValues {
+  const port = Number(values.port);
+  if (!/^\d+$/.test(values.port) || port > 65_535)
+    fail(`--port must be a port number (0 to 65535, 0 for any free port), got ${JSON.stringify(values.port)}`);
+  if (values.account !== undefined && !/^\d{12}$/.test(values.account))
+    fail(`--account must be 12 digits (an AWS account id), got ${JSON.stringify(values.account)}`);
+  if (values.org !== undefined && !/^o-[a-z0-9]{10,32}$/.test(values.org))
+    fail(
+      `--org must be an AWS Organizations id (o-, then 10 to 32 lowercase letters or digits), got ${JSON.stringify(values.org)}`,
+    );
+  return values;
+}
+
+/**
+ * Where the state file goes without `--state`: in the app's `.iam-m2m-local/` (`serve --app`),
+ * else in the one beside the assembly, where the project's seed is kept too ({@link defaultSeedFile}).
+ */
+export function defaultStateFile(appDir: string | undefined, assemblyDir: string): string {
+  return appDir
+    ? join(appDir, '.iam-m2m-local', 'state.json')
+    : join(dirname(defaultSeedFile(assemblyDir)), 'state.json');
+}
+
+/** A path as short as it reads well: from the current folder when it is inside it. */
+function shown(file: string): string {
+  const fromHere = relative(process.cwd(), file);
+  return fromHere && !fromHere.startsWith(`..${sep}`) && fromHere !== '..' ? fromHere : file;
+}
+
+/** Runs `stop` once on SIGTERM, SIGINT, or when the parent process is gone; then exits 0. */
+function stopOnSignals(stop: () => Promise<void>): void {
+  let stopping = false;
+  const once = () => {
+    if (stopping) return;
+    stopping = true;
+    void stop().then(() => process.exit(0));
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  process.once('SIGTERM', once);
+  process.once('SIGINT', once);
   const parent = process.ppid;
   setInterval(() => {
-    if (process.ppid !== parent) stop();
+    if (process.ppid !== parent) once();
   }, PARENT_CHECK_MS).unref();
 }
 

@@ -5,7 +5,8 @@ import { newTraceId } from '../lambda/tracing.js';
 import { traceTree } from '../services/xray/trace-tree.js';
 import { LocalStack } from '../stack.js';
 import { decisionOutputs } from './decisions.js';
-import { fail, failFor, parseArgsOrFail } from './fail.js';
+import { fail, failFor } from './fail.js';
+import { type CommandSpec, parseCommandArgs } from './options.js';
 import { cachedSynth } from './synth.js';
 
 // This repository's own app: `start` is the repository's quick start, not part of the package.
@@ -14,12 +15,31 @@ const INFRA = fileURLToPath(new URL('../../../infra/', import.meta.url));
 /** Context of the two-account layout run locally: the accounts are placeholders. */
 const TWO_ACCOUNTS = { apiAccount: '222222222222', requestorAccount: '111111111111', region: 'us-east-1' };
 
+/** `start`'s usage and options: the table its arguments are read with and its help is written from. */
+export const START = {
+  name: 'start',
+  summary: "synthesizes this repository's CDK app, serves it, invokes requestor once and prints its result",
+  usage: '[--accounts one|two]',
+  description:
+    "The repository's quick start (`pnpm start`): the result is the last line, one JSON object; exit 0 when the signed call answered. " +
+    'The synth is reused while nothing it read changed.',
+  options: {
+    accounts: {
+      type: 'string',
+      value: 'one|two',
+      help: 'the API and the requestor in one account, or in two (222222222222 and 111111111111)',
+      default: 'one',
+    },
+  },
+  examples: ['iam-m2m-local start', 'iam-m2m-local start --accounts two'],
+} satisfies CommandSpec;
+
 /**
  * `iam-m2m-local start [--accounts one|two]`: synthesizes this repository's CDK app, serves
  * it, invokes `requestor` once and prints its result as the last line.
  */
 export async function start(args: string[]): Promise<void> {
-  const { values } = parseArgsOrFail({ args, options: { accounts: { type: 'string', default: 'one' } } });
+  const values = parseCommandArgs(START, args);
   if (values.accounts !== 'one' && values.accounts !== 'two')
     fail(`--accounts must be one or two, got ${JSON.stringify(values.accounts)}`);
   const accounts = `${values.accounts} account${values.accounts === 'two' ? 's' : ''}`;

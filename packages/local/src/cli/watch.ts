@@ -2,75 +2,115 @@ import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { LocalStack, ReloadSummary } from '../stack.js';
 import { CodeReloader } from './code-reload.js';
-import { alive, cachedSynth, listFolder, type Synthesized, watchApp } from './synth.js';
+import { watchApp } from './file-watch.js';
+import { alive, cachedSynth, listFolder, type Synthesized } from './synth.js';
 
 const say = (line: string) => process.stderr.write(`iam-m2m-local: ${line}\n`);
 const seconds = (ms: number) => (ms / 1000).toFixed(1);
 
+/** Options of {@link watchAndReload}. */
+export interface WatchAndReloadOptions {
+  /** The app's folder (its `cdk.json`). */
+  appDir: string;
+  /** The assembly served now (the app's synth). */
+  assemblyDir: string;
+  /** Rewritten after each reload. */
+  stateFile: string;
+  /** The server's other outputs (decisions, traces, policy report): never an input. */
+  written: string[];
+}
+
 /**
  * `serve --watch`: reloads the served stack when an input of the app changes. A change that only
  * function bundles read is built again with esbuild alone ({@link CodeReloader}); any other takes
- * a full synth (cached on the app's inputs). One line per reload: what changed and how long it
- * took; a failed reload keeps the last good app serving. The state file is rewritten each time.
+ * a full synth (cached on what the app read). One line per reload: what changed and how long it
+ * took; a failed reload keeps the last good app serving, and is tried again, with the files it
+ * was for, on the next change (a deletion too). The state file is rewritten each time.
  *
  * @returns a function that stops watching and removes the code-only builds.
  */
-export async function watchAndReload(
-  stack: LocalStack,
-  options: { appDir: string; assemblyDir: string; stateFile: string; written: string[] },
-) {
-  const { appDir, stateFile } = options;
+export async function watchAndReload(stack: LocalStack, options: WatchAndReloadOptions) {
+  const { appDir } = options;
   const codeDir = join(appDir, '.iam-m2m-local', 'code');
   removeBuilds(codeDir, (pid) => pid !== process.pid && !alive(pid));
-  let reloader: CodeReloader | undefined;
-  let off: string | undefined;
-  let watching = false;
-  const prepare = async (dir: string) => {
-    const found = await CodeReloader.of(appDir, dir, stack.model, codeDir).catch(
-      (error: Error) => `the synth's records cannot be read: ${error.message.split('\n')[0]}`,
-    );
-    reloader = typeof found === 'string' ? undefined : found;
-    const reason = typeof found === 'string' ? found : undefined;
-    if (watching && reason !== off) say(reason ? `code-only reloads are off: ${reason}` : 'code-only reloads are on');
-    off = reason;
-  };
-  await prepare(options.assemblyDir);
+  const ignore = [options.stateFile, ...options.written].map((file) => resolve(file));
+  const reloads = new Reloads(stack, { ...options, codeDir, ignore });
+  await reloads.prepare(options.assemblyDir, false);
+  let failed: string[] = [];
   const stop = watchApp(
     appDir,
-    async (files) => {
-      const started = performance.now();
-      try {
-        const plan = reloader?.plan(files);
-        const code = reloader && plan && 'bundles' in plan ? await reloader.rebuild(plan.bundles) : undefined;
-        const next = code ? undefined : await cachedSynth({ dir: appDir });
-        const summary = stack.reload(code?.assemblyDir ?? (next as Synthesized).assemblyDir);
-        if (next) reloader = undefined; // it builds on the assembly served until now
-        stack.writeState(stateFile);
-        const how = code
-          ? `code only, esbuild ${seconds(code.esbuildMs)} s`
-          : next?.cached
-            ? 'synth cached'
-            : `synth${plan && 'reason' in plan ? `: ${plan.reason}` : ''}`;
-        say(`reloaded in ${seconds(performance.now() - started)} s (${how}): ${reloadLine(summary)}`);
-        if (next) await prepare(next.assemblyDir);
-      } catch (error) {
-        const cause = (error as Error).message.split('\n').filter(Boolean).slice(0, 2).join(' ');
-        say(`reload failed, still serving the last good app: ${cause}`);
-      }
+    async (changed) => {
+      const files = [...new Set([...failed, ...changed])].sort();
+      failed = (await reloads.reload(files)) ? [] : files;
     },
-    {
-      also: () => reloader?.bundleInputs ?? new Set(),
-      ignore: [stateFile, ...options.written].map((file) => resolve(file)),
-    },
+    { also: () => reloads.bundleInputs, ignore },
   );
   say(
-    `watching ${appDir} for changes: ${off ? `each takes a synth, since ${off}` : 'one only function code reads is built again with esbuild alone'}`,
+    `watching ${appDir} for changes: ${reloads.off ? `each takes a synth, since ${reloads.off}` : 'one only function code reads is built again with esbuild alone'}`,
   );
-  watching = true;
   return () => {
     stop();
     removeBuilds(codeDir, (pid) => pid === process.pid);
   };
+}
+
+/** The reloads of one served app: code-only when they can be, else a (cached) synth. */
+class Reloads {
+  readonly #stack: LocalStack;
+  readonly #options: WatchAndReloadOptions & { codeDir: string; ignore: string[] };
+  #reloader: CodeReloader | undefined;
+  /** Why code-only reloads are off, if they are. */
+  public off: string | undefined;
+
+  public constructor(stack: LocalStack, options: WatchAndReloadOptions & { codeDir: string; ignore: string[] }) {
+    this.#stack = stack;
+    this.#options = options;
+  }
+
+  /** The files the served functions' bundles read. */
+  public get bundleInputs(): Set<string> {
+    return this.#reloader?.bundleInputs ?? new Set();
+  }
+
+  /** Reads a synth's records for code-only reloads; says when they turn on or off. */
+  public async prepare(assemblyDir: string, announce = true): Promise<void> {
+    const { appDir, codeDir } = this.#options;
+    const found = await CodeReloader.of(appDir, assemblyDir, this.#stack.model, codeDir).catch(
+      (error: Error) => `the synth's records cannot be read: ${error.message.split('\n')[0]}`,
+    );
+    this.#reloader = typeof found === 'string' ? undefined : found;
+    const reason = typeof found === 'string' ? found : undefined;
+    if (announce && reason !== this.off)
+      say(reason ? `code-only reloads are off: ${reason}` : 'code-only reloads are on');
+    this.off = reason;
+  }
+
+  /** Reloads for changed files; one line either way. @returns whether it reloaded. */
+  public async reload(files: string[]): Promise<boolean> {
+    const started = performance.now();
+    const { appDir, ignore, stateFile } = this.#options;
+    try {
+      const reloader = this.#reloader;
+      const plan = reloader?.plan(files);
+      const code = reloader && plan && 'bundles' in plan ? await reloader.rebuild(plan.bundles) : undefined;
+      const next = code ? undefined : await cachedSynth({ dir: appDir }, { ignore });
+      const summary = this.#stack.reload(code?.assemblyDir ?? (next as Synthesized).assemblyDir);
+      if (next) this.#reloader = undefined; // it builds on the assembly served until now
+      this.#stack.writeState(stateFile);
+      const how = code
+        ? `code only, esbuild ${seconds(code.esbuildMs)} s`
+        : next?.cached
+          ? 'synth cached'
+          : `synth${plan && 'reason' in plan ? `: ${plan.reason}` : ''}`;
+      say(`reloaded in ${seconds(performance.now() - started)} s (${how}): ${reloadLine(summary)}`);
+      if (next) await this.prepare(next.assemblyDir);
+      return true;
+    } catch (error) {
+      const cause = (error as Error).message.split('\n').filter(Boolean).slice(0, 2).join(' ');
+      say(`reload failed, still serving the last good app: ${cause}`);
+      return false;
+    }
+  }
 }
 
 /** Removes the code-only builds (`<pid>-<random>`) of the runs `which` names. */

@@ -1,0 +1,114 @@
+// The CLI's help and its answers to mistakes (issue #27): `--help` for the CLI and each command,
+// written from the option tables the commands read their arguments with; one line for a mistake.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { ACCESS } from '../../src/cli/access.js';
+import type { CommandSpec } from '../../src/cli/options.js';
+import { SERVE } from '../../src/cli/serve.js';
+import { START } from '../../src/cli/start.js';
+
+const cli = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
+const COMMANDS: CommandSpec[] = [SERVE, START, ACCESS];
+
+/** Runs `iam-m2m-local <args>` as a user does; its exit code and what it printed. */
+function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', cli, ...args], (error, stdout, stderr) =>
+      resolve({ code: typeof error?.code === 'number' ? error.code : error ? -1 : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** Help text with its wrapping undone: one space between words. */
+const unwrapped = (text: string) => text.replace(/\s+/g, ' ');
+
+describe('iam-m2m-local --help', () => {
+  it('prints the usage, every command with its summary, and examples on stdout; exit 0 (--help, -h, help)', async () => {
+    // Act
+    const runs = await Promise.all([run('--help'), run('-h'), run('help')]);
+
+    // Assess
+    for (const { code, stdout, stderr } of runs) {
+      expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+      expect(stdout.split('\n')[0]).toBe('Usage: iam-m2m-local <command> [options]');
+      for (const command of COMMANDS) expect(unwrapped(stdout)).toContain(`${command.name} ${command.summary}`);
+      expect(stdout).toMatch(/^Examples:\n {2}iam-m2m-local serve /m);
+    }
+    expect(runs[1]?.stdout).toBe(runs[0]?.stdout);
+  });
+
+  it('without a command, prints the usage on stderr and exits 1', async () => {
+    // Act
+    const { code, stdout, stderr } = await run();
+
+    // Assess
+    expect({ code, stdout }).toEqual({ code: 1, stdout: '' });
+    expect(stderr.split('\n')[0]).toBe('Usage: iam-m2m-local <command> [options]');
+  });
+});
+
+describe.each(COMMANDS.map((command) => [command.name, command] as const))(
+  'iam-m2m-local %s --help',
+  (name, command) => {
+    it('prints its usage line, every option of its table with its default, and an example; exit 0', async () => {
+      // Act
+      const [long, short, viaHelp] = await Promise.all([run(name, '--help'), run(name, '-h'), run('help', name)]);
+
+      // Assess
+      expect({ code: long.code, stderr: long.stderr }).toEqual({ code: 0, stderr: '' });
+      const lines = long.stdout.split('\n');
+      expect(lines[0]).toBe(`Usage: iam-m2m-local ${name} ${command.usage}`);
+      const text = unwrapped(long.stdout);
+      for (const [option, spec] of Object.entries(command.options)) {
+        const value = spec.type === 'string' ? ` ${spec.value}` : '';
+        const fallback = spec.type === 'string' ? (spec.default ?? spec.defaultHelp) : 'off';
+        expect(text).toContain(`--${option}${value} ${spec.help} (default: ${fallback}`);
+      }
+      expect(text).toContain('-h, --help print this help');
+      expect(lines).toContain(`  ${command.examples[0]}`);
+      // The same help, however it is asked for; `--help` wins over any other argument.
+      expect(short).toEqual(long);
+      expect(viaHelp).toEqual(long);
+      expect(await run(name, '--no-such-option', '--help')).toEqual(long);
+    });
+  },
+);
+
+describe('a mistake is one line: the input, what was expected, where the help is; exit 1', () => {
+  it.each([
+    [
+      ['serve', '--sate', 'state.json'],
+      'unknown option --sate for serve (did you mean --state?); see iam-m2m-local serve --help',
+    ],
+    [['access', '--jsn'], 'unknown option --jsn for access (did you mean --json?); see iam-m2m-local access --help'],
+    [
+      ['access', '--verbose'],
+      'unknown option --verbose for access: expected --app, --assembly, --account, --json or --help; see iam-m2m-local access --help',
+    ],
+    [
+      ['start', '--port', '1'],
+      'unknown option --port for start: expected --accounts or --help; see iam-m2m-local start --help',
+    ],
+    [['serve', '--port'], '--port needs a value (--port <P>); see iam-m2m-local serve --help'],
+    [['serve', '--watch=yes'], '--watch takes no value, got "yes"; see iam-m2m-local serve --help'],
+    [
+      ['access', 'cdk.out'],
+      'unexpected argument "cdk.out": access takes options only; see iam-m2m-local access --help',
+    ],
+    [
+      ['srve'],
+      'unknown command "srve" (did you mean serve?): expected serve, start or access; see iam-m2m-local --help',
+    ],
+    [
+      ['--hlep'],
+      'unknown option --hlep (did you mean --help?): expected a command (serve, start or access), --help or --version; see iam-m2m-local --help',
+    ],
+  ])('%j', async (args, line) => {
+    // Act
+    const { code, stdout, stderr } = await run(...args);
+
+    // Assess
+    expect({ code, stdout, stderr }).toEqual({ code: 1, stdout: '', stderr: `iam-m2m-local: ${line}\n` });
+  });
+});
