@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import type { LocalStack } from '../../src/stack.js';
+import { LocalStack } from '../../src/stack.js';
 import { awsError, clientFor, editedAssembly, maskedAccount, principal, startStack } from '../helpers/stack.js';
 
 let stack: LocalStack | undefined;
@@ -88,6 +88,39 @@ describe('two accounts: API in 222222222222, requestor in 111111111111', () => {
       ok: true,
       // API Gateway's IAM denials say `Message`, capital M, as the requestor shows them.
       result: { with: { Message: expect.stringContaining('is not authorized') } },
+    });
+  });
+});
+
+describe('a function invoked by name from the wrong account', () => {
+  it('answers 404 ResourceNotFoundException as AWS does (a name resolves in the caller’s account), and stderr says where the function is', async () => {
+    // Prepare
+    const records: { reason: string; allowed: boolean }[] = [];
+    stack = await LocalStack.start({
+      assemblyDir: inject('twoAccounts'),
+      functionOutput: 'ignore',
+      warn: () => {},
+      decisions: (record) => records.push(record),
+    });
+    const state = stack.state();
+    const helloWorld = state.functions.find((fn) => fn.name === 'hello-world');
+
+    // Act: `operator` is of the requestor's account (111111111111); hello-world lives in 222222222222.
+    const response = await clientFor(state, 'operator', 'lambda').request({
+      method: 'POST',
+      url: `${state.lambdaEndpoint}/2015-03-31/functions/${helloWorld?.functionName}/invocations`,
+      body: '{}',
+    });
+
+    // Assess (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html: a name without an ARN is the caller's account's)
+    expect(await awsError(response)).toEqual({
+      status: 404,
+      type: 'ResourceNotFoundException',
+      message: `Function not found: arn:aws:lambda:us-east-1:111111111111:function:${helloWorld?.functionName}`,
+    });
+    expect(records.at(-1)).toMatchObject({
+      allowed: false,
+      reason: expect.stringContaining('(account 222222222222): call it by that ARN, or as a principal of that account'),
     });
   });
 });

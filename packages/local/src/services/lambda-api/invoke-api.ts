@@ -178,6 +178,22 @@ function functionNotFound(reference: FunctionReference, fn: FunctionModel | unde
   return new AwsError(404, 'ResourceNotFoundException', `Function not found: ${qualified}`, LAMBDA_ERROR);
 }
 
+/**
+ * Why a name found nothing, for stderr: a function of that name in another account (a name
+ * resolves in the caller's own account; call it by ARN, or as that account's principal).
+ */
+function withHint(error: AwsError, reference: FunctionReference, context: ServiceContext): AwsError {
+  const elsewhere = [...context.runtimes.values()]
+    .map((runtime) => runtime.fn)
+    .filter((fn) => fn.functionName === reference.name || fn.name === reference.name)
+    .filter((fn) => fn.accountId !== reference.account);
+  if (elsewhere.length === 0) return error;
+  const where = elsewhere.map((fn) => `${fn.arn} (account ${fn.accountId})`).join(', ');
+  return error.because(
+    `no function ${reference.name} in account ${reference.account}; one is at ${where}: call it by that ARN, or as a principal of that account`,
+  );
+}
+
 /** The function and version a call names, if the caller may invoke it; else Lambda's 400, 404 or 403. */
 function invokedFunction(
   request: LocalRequest,
@@ -191,7 +207,8 @@ function invokedFunction(
   const { qualifier } = reference;
   const runtime = [...context.runtimes.values()].find((candidate) => namesFunction(reference, candidate.fn));
   const version = runtime && versionOf(runtime.fn.qualifiers, qualifier);
-  if (!runtime || version === undefined) throw functionNotFound(reference, runtime?.fn, context.region);
+  if (!runtime || version === undefined)
+    throw withHint(functionNotFound(reference, runtime?.fn, context.region), reference, context);
   const facts = { now, sourceIp: request.sourceIp, headers: request.headers, region: context.region };
   authorizeInvoke(runtime.fn, qualifier, caller, facts, context.decisions);
   return { runtime, version };
