@@ -78,5 +78,5 @@ function extraIdentity(name: string, accountId: string, statement: PolicyStateme
     roleId: `AROA${stableId(`extra/${accountId}/${name}`, 17, UPPER)}`,
     policies: [{ name, document: { Version: '2012-10-17', Statement: [statement] } }],
   };
-  return roleSession(name, role, name, seed);
+  return { ...roleSession(name, role, name, seed), synthetic: true };
 }

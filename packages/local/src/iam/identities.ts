@@ -27,6 +27,8 @@ export interface Identity {
   scps?: (PolicyDocument | NamedPolicy)[][] | undefined;
   /** Issued by the local STS while running (not a principal of the state file). @default false */
   issued?: boolean | undefined;
+  /** A caller no stack defines (`outsider`, the operators): the state file's, never a policy report's. @default false */
+  synthetic?: boolean | undefined;
   /**
    * Its session policies (AssumeRole `Policy`, `PolicyArns`): they cap what its identity-based
    * policies, and resource-based policies naming its role or account, grant. @default none

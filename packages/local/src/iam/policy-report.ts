@@ -19,7 +19,11 @@ export interface PrincipalReport {
  * (e.g. `execute-api:Invoke` on `…/*` while only `GET /` was called).
  */
 export function policyReport(decisions: DecisionRecord[], identities: Identity[]): PrincipalReport[] {
-  const allowed = decisions.filter((decision) => decision.allowed && decision.principal !== 'anonymous');
+  // Only the app's own principals have policies to tighten: not the anonymous, the outsider or the operators.
+  const synthetic = new Set(identities.filter((identity) => identity.synthetic).map((identity) => identity.name));
+  const allowed = decisions.filter(
+    (decision) => decision.allowed && decision.principal !== 'anonymous' && !synthetic.has(decision.principal),
+  );
   const actions = [...new Set(decisions.map((decision) => decision.action))];
   const reports: PrincipalReport[] = [];
   for (const principal of [...new Set(allowed.map((decision) => decision.principal))].sort()) {

@@ -306,6 +306,8 @@ describe('decisions of the running server', () => {
   });
 
   it('a grant broader than the calls made is reported as unused beyond them', () => {
+    // The operator's `*` grant, as if it were a role of the app (the report leaves synthetic callers out).
+    const asAppRoles = stack.identities.all().map((identity) => ({ ...identity, synthetic: false }));
     const reports = policyReport(
       [
         {
@@ -322,7 +324,7 @@ describe('decisions of the running server', () => {
           context: {},
         },
       ],
-      stack.identities.all(),
+      asAppRoles,
     );
     expect(reports[0]?.unused).toEqual([
       {
@@ -333,6 +335,26 @@ describe('decisions of the running server', () => {
         used: ['arn:aws:execute-api:us-east-1:000000000000:abc/prod/GET/'],
       },
     ]);
+  });
+});
+
+describe('the policy report leaves out callers no stack defines', () => {
+  it('an operator’s or the outsider’s allowed calls are not reported: they have no policy of the app to tighten', async () => {
+    const seen: DecisionRecord[] = [];
+    const local = await LocalStack.start({
+      assemblyDir: inject('oneAccount'),
+      functionOutput: 'ignore',
+      warn: () => {},
+      decisions: (record) => seen.push(record),
+    });
+    try {
+      const state = local.state();
+      expect((await clientFor(state, 'operator').get(state.apis[0]?.url ?? '')).status).toBe(200);
+      expect(seen.some((record) => record.allowed && record.principal === 'operator')).toBe(true);
+      expect(policyReport(seen, local.identities.all())).toEqual([]);
+    } finally {
+      await local.close();
+    }
   });
 });
 
