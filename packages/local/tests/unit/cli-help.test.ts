@@ -9,12 +9,14 @@ import { SERVE } from '../../src/cli/serve.js';
 import { START } from '../../src/cli/start.js';
 
 const cli = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
+/** The package's folder, where `tsx` resolves, whatever folder the test run started in. */
+const packageRoot = fileURLToPath(new URL('../..', import.meta.url));
 const COMMANDS: CommandSpec[] = [SERVE, START, ACCESS];
 
 /** Runs `iam-m2m-local <args>` as a user does; its exit code and what it printed. */
 function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', cli, ...args], (error, stdout, stderr) =>
+    execFile(process.execPath, ['--import', 'tsx', cli, ...args], { cwd: packageRoot }, (error, stdout, stderr) =>
       resolve({ code: typeof error?.code === 'number' ? error.code : error ? -1 : 0, stdout, stderr }),
     );
   });
