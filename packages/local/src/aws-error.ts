@@ -46,8 +46,17 @@ export class AwsError extends Error {
 /** API Gateway's IAM authorization denials: `{"Message":…}`, capital M. */
 export const CAPITAL_MESSAGE: ErrorShape = { body: (message) => JSON.stringify({ Message: message }) };
 
-/** The Lambda API's own errors: `{"Type":"User","Message":…}`. */
+/** The Lambda API's own errors: `{"Type":"User","Message":…}` (`ResourceNotFoundException`, `ServiceException`). */
 export const LAMBDA_ERROR: ErrorShape = { body: (message) => JSON.stringify({ Type: 'User', Message: message }) };
+
+/**
+ * The Lambda API's errors whose message member is lowercase in its model and on the wire
+ * (`InvalidParameterValueException`, `InvalidRequestContentException`, `RequestTooLargeException`,
+ * `ResourceConflictException`): `{"Type":"User","message":…}`.
+ */
+export const LAMBDA_ERROR_LOWERCASE: ErrorShape = {
+  body: (message) => JSON.stringify({ Type: 'User', message }),
+};
 
 /** API Gateway's answers for integration failures, written as AWS writes them: `{"message": "…"}`. */
 export const GATEWAY_MESSAGE: ErrorShape = { body: (message) => `{"message": ${JSON.stringify(message)}}` };

@@ -9,8 +9,18 @@ export interface FunctionReference {
 }
 
 /**
+ * Lambda's pattern for a function's name in any of its forms (the API reference's `FunctionName`
+ * pattern), anchored: `arn:<partition>:lambda:`, a region, a 12-digit account, `function:`, the
+ * name, a version or alias; each part but the name optional. Its groups are how Lambda reads a
+ * name: `arn:aws:lambda:us-east-1:111111111111:function` names the function `function`.
+ */
+export const FUNCTION_NAME =
+  /^(?:arn:(?:aws[a-zA-Z-]*)?:lambda:)?(?:(?<region>(?:eusc-)?[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d):)?(?:(?<account>\d{12}):)?(?:function:)?(?<name>[\w.-]+)(?::(?<qualifier>\$LATEST(?:\.PUBLISHED)?|[\w-]+))?$/;
+
+/**
  * Reads a function reference in any of Lambda's forms: `name`, `name:qualifier`, a partial ARN
  * (`account:function:name[:qualifier]`) or an ARN; a form without account is `defaultAccount`'s.
+ * Text outside Lambda's pattern (a template's unresolved value) is read part by part.
  *
  * @example
  * ```ts
@@ -19,6 +29,14 @@ export interface FunctionReference {
  * ```
  */
 export function parseFunctionReference(text: string, defaultAccount: string): FunctionReference {
+  const groups = FUNCTION_NAME.exec(text)?.groups;
+  if (groups)
+    return {
+      region: groups.region,
+      account: groups.account ?? defaultAccount,
+      name: groups.name ?? '',
+      qualifier: groups.qualifier,
+    };
   const parts = text.split(':');
   if (text.startsWith('arn:'))
     return { region: parts[3], account: parts[4] ?? '', name: parts[6] ?? '', qualifier: parts[7] };

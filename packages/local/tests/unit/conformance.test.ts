@@ -346,14 +346,16 @@ const rows: Row[] = [
     },
   },
   {
-    behaviour: 'Invoke: an unknown function → 404 {"Type":"User","Message":"Function not found: <arn>"}',
+    behaviour: 'Invoke: an unknown function → 404 {"Type":"User","Message":"Function not found: <arn>:$LATEST"}',
+    // The body's keys; `:$LATEST` as AWS answered test_invoke_exceptions in LocalStack's recording of 2025-11-24
+    // (tests/aws/services/lambda_/test_lambda.snapshot.json).
     source: 'https://github.com/aarondfrancis/sidecar/issues/23',
     run: async () => {
       const answer = await invoke('operator', 'nope', {});
       expect(answer).toMatchObject({ status: 404, type: 'ResourceNotFoundException' });
       expect(json(answer)).toEqual({
         Type: 'User',
-        Message: `Function not found: arn:aws:lambda:us-east-1:${probe.accountId}:function:nope`,
+        Message: `Function not found: arn:aws:lambda:us-east-1:${probe.accountId}:function:nope:$LATEST`,
       });
     },
   },

@@ -10,6 +10,13 @@ const INVOKE = 'https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html';
 /** "Mismatching qualifiers": `MyFunction:2` with `Qualifier` 1 → InvalidParameterValueException and its message. */
 const MISMATCH =
   'https://docs.aws.amazon.com/scheduler/latest/UserGuide/troubleshooting.html#troubleshooting-usi-target-input';
+/**
+ * AWS's answers as LocalStack recorded them (botocore keeps the body's modeled members):
+ * InvalidParameterValueException and InvalidRequestContentException say `Type` and `message`,
+ * lowercase (test_ops_with_arn_qualifier_mismatch, test_lambda_invoke_payload_encoding_error).
+ */
+const RECORDED =
+  'https://github.com/localstack/localstack/tree/8b9a79f05846835cf4dff63ab7eefdde9df83783/tests/aws/services/lambda_';
 /** A recorded answer: "ResourceNotFoundException: Functions from 'us-east-1' are not reachable in this region ('ap-southeast-2')". */
 const OTHER_REGION = 'https://github.com/common-fate/common-fate';
 /** Lambda's Node.js runtime hands the handler `JSON.parse(bodyJson)` of the payload as sent. */
@@ -51,9 +58,15 @@ const lambdaError = (status: number, type: string, message: string) => ({
   type,
   body: { Type: 'User', Message: message },
 });
+/** The errors whose model names the message `message` (RECORDED). */
+const lowercaseLambdaError = (status: number, type: string, message: string) => ({
+  status,
+  type,
+  body: { Type: 'User', message },
+});
 
 describe('Invoke: the function name and the Qualifier must agree', () => {
-  const mismatch = lambdaError(
+  const mismatch = lowercaseLambdaError(
     400,
     'InvalidParameterValueException',
     'The derived qualifier from the function name does not match the specified qualifier.',
@@ -181,14 +194,14 @@ describe('Invoke: any valid JSON payload up to 6 MB reaches the function as sent
     expect(answer).toMatchObject(expected());
   });
 
-  it('a payload that is not JSON is refused in Lambda’s words', async () => {
+  it(`a payload that is not JSON is refused in Lambda’s words (${RECORDED})`, async () => {
     // Act
     const answer = await invoke(payloadFn, { body: Buffer.from('{"a":') });
 
     // Assess
     expect(answer.body).toEqual({
       Type: 'User',
-      Message: expect.stringMatching(/^Could not parse request body into json: /),
+      message: expect.stringMatching(/^Could not parse request body into json: Could not parse payload into json: /),
     });
   });
 });

@@ -197,7 +197,8 @@ describe('bad input: always a 4xx AWS-shaped answer (or a closed connection), an
     expect(await awsError(unknown)).toEqual({
       status: 404,
       type: 'ResourceNotFoundException',
-      message: `Function not found: arn:aws:lambda:us-east-1:${principal(state, 'operator').accountId}:function:nope`,
+      // `:$LATEST` for an unqualified name: LocalStack's recording of test_invoke_exceptions (AWS, 2025-11-24).
+      message: `Function not found: arn:aws:lambda:us-east-1:${principal(state, 'operator').accountId}:function:nope:$LATEST`,
     });
   });
 });

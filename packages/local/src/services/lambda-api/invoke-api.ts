@@ -7,7 +7,7 @@ import {
 } from '../../assembly/function-reference.js';
 import { partitionOf } from '../../assembly/intrinsics.js';
 import type { FunctionModel } from '../../assembly/model.js';
-import { AwsError, CAPITAL_MESSAGE, LAMBDA_ERROR } from '../../aws-error.js';
+import { AwsError, CAPITAL_MESSAGE, LAMBDA_ERROR, LAMBDA_ERROR_LOWERCASE } from '../../aws-error.js';
 import type { LocalRequest, LocalResponse } from '../../http.js';
 import { authorize, denialSuffix } from '../../iam/authorize.js';
 import { type RequestFacts, requestContext } from '../../iam/context-keys.js';
@@ -18,6 +18,7 @@ import { parseTraceHeader } from '../../lambda/tracing.js';
 import { verifyHead } from '../../sigv4/verify.js';
 import { admit } from '../admission.js';
 import type { ServiceContext } from '../context.js';
+import { invokeValidation } from './validation.js';
 
 /** Lambda's synchronous request payload limit. */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
@@ -85,10 +86,10 @@ type InvocationType = 'RequestResponse' | 'Event' | 'DryRun';
 
 /**
  * What an Invoke call names: the `FunctionName` path parameter in any of Lambda's forms, with
- * the `Qualifier` query parameter (empty names none). As Lambda checks them: a qualifier in the
- * name (`fn:live`, an ARN's or partial ARN's) and a `Qualifier` that differs are a 400
- * InvalidParameterValueException ("Invalid universal target input configurations",
- * https://docs.aws.amazon.com/scheduler/latest/UserGuide/troubleshooting.html); an ARN of
+ * the `Qualifier` query parameter (empty names none). As Lambda checks them: either outside its
+ * length or pattern is a 400 ValidationException; a qualifier in the name (`fn:live`, an ARN's or
+ * partial ARN's) and a `Qualifier` that differs are a 400 InvalidParameterValueException ("The
+ * derived qualifier from the function name does not match the specified qualifier."); an ARN of
  * another region a 404.
  *
  * @example
@@ -103,14 +104,16 @@ export function invokedReference(
   callerAccountId: string,
   region: string,
 ): FunctionReference {
-  const reference = parseFunctionReference(name, callerAccountId);
   const qualifier = queryQualifier || undefined;
+  const invalid = invokeValidation(name, qualifier);
+  if (invalid) throw invalid;
+  const reference = parseFunctionReference(name, callerAccountId);
   if (reference.qualifier !== undefined && qualifier !== undefined && reference.qualifier !== qualifier) {
     throw new AwsError(
       400,
       'InvalidParameterValueException',
       'The derived qualifier from the function name does not match the specified qualifier.',
-      LAMBDA_ERROR,
+      LAMBDA_ERROR_LOWERCASE,
     );
   }
   if (reference.region !== undefined && reference.region !== region) {
@@ -155,8 +158,8 @@ function invocationPayload(body: Buffer, type: InvocationType): JsonPayload {
     throw new AwsError(
       400,
       'InvalidRequestContentException',
-      `Could not parse request body into json: ${(error as Error).message}`,
-      LAMBDA_ERROR,
+      `Could not parse request body into json: Could not parse payload into json: ${(error as Error).message}`,
+      LAMBDA_ERROR_LOWERCASE,
     );
   }
 }
@@ -165,16 +168,25 @@ function invocationPayload(body: Buffer, type: InvocationType): JsonPayload {
 function invocationType(value: string | undefined): InvocationType {
   const type = value ?? 'RequestResponse';
   if (type !== 'RequestResponse' && type !== 'Event' && type !== 'DryRun') {
-    throw new AwsError(400, 'InvalidParameterValueException', `Unsupported invocation type: ${type}`, LAMBDA_ERROR);
+    throw new AwsError(
+      400,
+      'InvalidParameterValueException',
+      `Unsupported invocation type: ${type}`,
+      LAMBDA_ERROR_LOWERCASE,
+    );
   }
   return type;
 }
 
-/** Lambda's 404 for a function, version or alias it does not have, naming its full ARN (qualifier included). */
+/**
+ * Lambda's 404 for a function, version or alias it does not have, naming the ARN that was
+ * invoked: its qualifier, `$LATEST` when none (AWS's Invoke answers recorded in 2025 add it, a
+ * 2023 recording did not; GetFunction still leaves it out).
+ */
 function functionNotFound(reference: FunctionReference, fn: FunctionModel | undefined, region: string): AwsError {
   const where = reference.region ?? region;
   const arn = fn?.arn ?? `arn:${partitionOf(where)}:lambda:${where}:${reference.account}:function:${reference.name}`;
-  const qualified = reference.qualifier ? `${arn}:${reference.qualifier}` : arn;
+  const qualified = `${arn}:${reference.qualifier ?? '$LATEST'}`;
   return new AwsError(404, 'ResourceNotFoundException', `Function not found: ${qualified}`, LAMBDA_ERROR);
 }
 
