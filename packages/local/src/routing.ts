@@ -1,5 +1,5 @@
 import type { CloudAssemblyModel } from './assembly/model.js';
-import { AwsError, missingAuthenticationToken } from './aws-error.js';
+import { AwsError, type ErrorShape, missingAuthenticationToken } from './aws-error.js';
 import type { LocalRequest, LocalResponse } from './http.js';
 import type { DecisionKind, DecisionRecord, DecisionSink } from './iam/decisions.js';
 import type { Identity } from './iam/identities.js';
@@ -14,8 +14,14 @@ import { percentDecode } from './sigv4/canonical.js';
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 /** Local path forms of what AWS tells apart by host name: `/restapis/<id>/…`, `/httpapis/<id>/…`, `/lambda-url/<id>/…`. */
 const PREFIXED = /^\/(restapis|httpapis|lambda-url)\/([a-z0-9]+)(\/.*|\?.*)?$/;
-/** AWS host names: `<id>.execute-api.<region>.amazonaws.com`, `<id>.lambda-url.<region>.on.aws`, `sts[.<region>].amazonaws.com`. */
+/** AWS host names of resources: `<id>.execute-api.<region>.amazonaws.com`, `<id>.lambda-url.<region>.on.aws`, and `sts.…`. */
 const HOSTED = /^(?:([a-z0-9]+)\.(execute-api|lambda-url)\.(?:([a-z0-9-]+)\.)?|(sts)\.)/;
+/** AWS host names of services: `sts.amazonaws.com`, `sts.<region>.amazonaws.com`, `lambda.<region>.amazonaws.com`. */
+const SERVICE_HOST = /^(sts|lambda)\.(?:([a-z0-9-]+)\.)?amazonaws\.com(?::\d+)?$/;
+/** The region that signs for STS's global endpoint, `sts.amazonaws.com` (IAM: "Managing AWS STS in an AWS Region"). */
+const STS_GLOBAL_REGION = 'us-east-1';
+/** The Lambda API's answer to a request that names none of its operations: `<UnknownOperationException/>`. */
+const UNKNOWN_OPERATION: ErrorShape = { body: (type) => `<${type}/>`, contentType: 'application/xml' };
 /** The service of a SigV4 credential scope, in the Authorization header or a presigned query. */
 const SCOPE_SERVICE =
   /Credential=[^/,&\s]+(?:\/|%2F)\d{8}(?:\/|%2F)[^/,&\s%]+(?:\/|%2F)([a-z0-9-]+)(?:\/|%2F)aws4_request/i;
@@ -36,89 +42,171 @@ interface Door {
   serve: () => Promise<LocalResponse>;
 }
 
+/** Where a request goes: the service (`execute-api`, `lambda-url`, `sts`, `lambda`, or a local prefix), the id and region its host names. */
+interface Target {
+  kind: string | undefined;
+  id: string | undefined;
+  /** The region of its AWS host name; undefined for the local forms. */
+  region: string | undefined;
+  /** Its path and query, the local prefix taken off. */
+  path: string;
+  /** Its host name, lower case. */
+  host: string;
+}
+
 const apiIdOf = (api: { restApiId: string } | { apiId: string }) => ('restApiId' in api ? api.restApiId : api.apiId);
+const rooted = (target: string) => (target.startsWith('/') ? target : `/${target}`);
+const headerOf = (request: LocalRequest, wanted: string) =>
+  request.headers.find(([name]) => name.toLowerCase() === wanted)?.[1];
+
+/**
+ * What a request's Host header, else its path's local prefix, says it is for. The AWS host names
+ * are those a function's runner connects here (runner.mjs names the same).
+ */
+function targetOf(request: LocalRequest): Target {
+  const host = headerOf(request, 'host')?.toLowerCase() ?? '';
+  const path = rooted(request.target);
+  const service = SERVICE_HOST.exec(host);
+  if (service) {
+    const global = service[1] === 'sts' && service[2] === undefined;
+    return { kind: service[1], id: undefined, region: global ? STS_GLOBAL_REGION : service[2], path, host };
+  }
+  const hosted = HOSTED.exec(host);
+  if (hosted) return { kind: hosted[4] ?? hosted[2], id: hosted[1], region: hosted[3], path, host };
+  const prefixed = PREFIXED.exec(request.target);
+  if (!prefixed) return { kind: undefined, id: undefined, region: undefined, path, host };
+  return { kind: prefixed[1], id: prefixed[2], region: undefined, path: rooted(prefixed[3] ?? '/'), host };
+}
 
 /**
  * Which service answers a request: by AWS host name (`<id>.execute-api.…`, `<id>.lambda-url.…`,
- * `sts.…`), by the local path forms (`/restapis/<id>`, `/httpapis/<id>`, `/lambda-url/<id>`), by
- * the Invoke API's path, by an STS signature's scope on `/`, else the first REST API.
+ * `lambda.…`, `sts.…`), by the local path forms (`/restapis/<id>`, `/httpapis/<id>`,
+ * `/lambda-url/<id>`), by the Invoke API's path, by an STS signature's scope on `/`, else the
+ * first REST API.
  */
-function doorOf(request: LocalRequest, { model, context, register }: Routing): Door {
-  const host = request.headers.find(([name]) => name.toLowerCase() === 'host')?.[1]?.toLowerCase() ?? '';
-  const hosted = HOSTED.exec(host);
-  const prefixed = hosted ? undefined : PREFIXED.exec(request.target);
-  const [kind, id, target] = hosted
-    ? [hosted[4] ?? hosted[2], hosted[1], request.target]
-    : prefixed
-      ? [prefixed[1], prefixed[2], prefixed[3] ?? '/']
-      : [undefined, undefined, request.target];
-  const path = target.startsWith('/') ? target : `/${target}`;
-  const pathOnly = path.split('?')[0] ?? '/';
-  const authorization = request.headers.find(([name]) => name.toLowerCase() === 'authorization')?.[1];
-  const service = SCOPE_SERVICE.exec(authorization ?? request.target)?.[1];
+function doorOf(request: LocalRequest, routing: Routing): Door {
+  const target = targetOf(request);
+  const { kind } = target;
+  const service = SCOPE_SERVICE.exec(headerOf(request, 'authorization') ?? request.target)?.[1];
   if (kind === 'sts' || (!kind && service === 'sts' && request.target.split('?')[0] === '/'))
-    return {
-      kind: 'sts',
-      endpoint: 'STS',
-      serve: () => handleSts(request, { ...context, model, register }),
-    };
-  if (kind === 'lambda-url') {
-    const url = model.functionUrls.find((candidate) => candidate.urlId === id);
-    const name = url && model.functions.find((fn) => fn.arn === url.functionArn)?.name;
-    return {
-      kind: 'functionUrl',
-      endpoint: `${request.method} ${name ?? id} function URL${pathOnly === '/' ? '' : ` ${pathOnly}`}`,
-      // No such URL: AWS has no host of that name; answered as a denial, which says no as surely.
-      serve: async () => {
-        if (!url) throw functionUrlForbidden().because(`no function URL ${id} in this app`);
-        return handleFunctionUrlRequest(url, request, path, context);
-      },
-    };
+    return stsDoor(request, routing, target.region ?? routing.model.region);
+  if (kind === 'lambda-url') return functionUrlDoor(request, target, routing);
+  if (kind === 'lambda') return lambdaApiDoor(request, routing, target.region ?? routing.model.region);
+  if (kind === 'execute-api' || kind === 'httpapis') {
+    const door = apiDoor(request, target, routing);
+    if (door) return door;
   }
+  const invoke = kind ? null : INVOKE_PATH.exec(request.target.split('?')[0] ?? '');
+  if (invoke && request.method === 'POST') return invokeDoor(request, percentDecode(invoke[1] ?? ''), routing);
+  return restApiDoor(request, target, routing);
+}
+
+/** STS, in the region its host names (`sts.amazonaws.com`: us-east-1), else the app's. */
+function stsDoor(request: LocalRequest, { model, context, register }: Routing, region: string): Door {
+  // A regional endpoint signs for its region, the global one for us-east-1: STS verifies that region.
+  const regional = region === model.region ? model : { ...model, region };
+  return { kind: 'sts', endpoint: 'STS', serve: () => handleSts(request, { ...context, model: regional, register }) };
+}
+
+const pathOnlyOf = (path: string) => path.split('?')[0] ?? '/';
+
+/** A function URL by its id, in the region its host names. */
+function functionUrlDoor(request: LocalRequest, { id, region, path }: Target, { model, context }: Routing): Door {
+  const url = model.functionUrls.find((candidate) => candidate.urlId === id);
+  const name = url && model.functions.find((fn) => fn.arn === url.functionArn)?.name;
+  const pathOnly = pathOnlyOf(path);
+  return {
+    kind: 'functionUrl',
+    endpoint: `${request.method} ${name ?? id} function URL${pathOnly === '/' ? '' : ` ${pathOnly}`}`,
+    // No such URL (in that region): AWS has no host of that name; answered as a denial, which says no as surely.
+    serve: async () => {
+      if (!url) throw functionUrlForbidden().because(`no function URL ${id} in this app`);
+      if (region !== undefined && url.region !== region)
+        throw functionUrlForbidden().because(`function URL ${id} is in ${url.region}, not ${region}`);
+      return handleFunctionUrlRequest(url, request, path, context);
+    },
+  };
+}
+
+/**
+ * An API by its AWS host name or `/httpapis/<id>`: one of another region or that the app does not
+ * have is refused as AWS refuses a host it has no API for; undefined for a REST API of the app.
+ */
+function apiDoor(
+  request: LocalRequest,
+  { kind, id, region, path, host }: Target,
+  { model, context }: Routing,
+): Door | undefined {
+  const pathOnly = pathOnlyOf(path);
   // A host names its region: an API of this app is not at another region's host (AWS: no such API there).
-  const hostRegion = hosted?.[3];
-  const elsewhere = (api: { region: string }) => hostRegion !== undefined && api.region !== hostRegion;
-  if (
-    kind === 'execute-api' &&
-    ![...model.apis, ...model.httpApis].some((api) => apiIdOf(api) === id && !elsewhere(api))
-  )
+  const elsewhere = (api: { region: string }) => region !== undefined && api.region !== region;
+  const apis = [...model.apis, ...model.httpApis];
+  if (kind === 'execute-api' && !apis.some((api) => apiIdOf(api) === id && !elsewhere(api)))
     return {
       kind: 'rest',
       endpoint: `${request.method} ${pathOnly} (${host})`,
       serve: async () => {
-        const known = [...model.apis, ...model.httpApis].find((api) => apiIdOf(api) === id);
+        const known = apis.find((api) => apiIdOf(api) === id);
         throw new AwsError(403, 'ForbiddenException', 'Forbidden').because(
-          known ? `API ${id} is in ${known.region}, not ${hostRegion}` : `no API ${id} in this app`,
+          known ? `API ${id} is in ${known.region}, not ${region}` : `no API ${id} in this app`,
         );
       },
     };
-  if (kind === 'execute-api' || kind === 'httpapis') {
-    const httpApi = model.httpApis.find((candidate) => candidate.apiId === id);
-    const endpoint = `${request.method} ${pathOnly} (HTTP API ${id})`;
-    if (httpApi)
-      return { kind: 'httpApi', endpoint, serve: () => handleHttpApiRequest(httpApi, request, path, context) };
-    if (kind === 'httpapis')
-      return {
-        kind: 'httpApi',
-        endpoint,
-        serve: async () => {
-          throw new AwsError(404, '', 'Not Found').because(`no HTTP API ${id} in this app`);
-        },
-      };
-  }
-  const invoke = kind ? null : INVOKE_PATH.exec(request.target.split('?')[0] ?? '');
-  if (invoke && request.method === 'POST') {
-    const name = percentDecode(invoke[1] ?? '');
+  const httpApi = model.httpApis.find((candidate) => candidate.apiId === id);
+  const endpoint = `${request.method} ${pathOnly} (HTTP API ${id})`;
+  if (httpApi)
     return {
-      kind: 'invoke',
-      endpoint: `Invoke ${name}`,
-      serve: () => handleInvoke(request, name, { ...context, region: model.region }),
+      kind: 'httpApi',
+      endpoint,
+      serve: () => handleHttpApiRequest(httpApi, request, path, context),
     };
+  if (kind !== 'httpapis') return undefined;
+  return {
+    kind: 'httpApi',
+    endpoint,
+    serve: async () => {
+      throw new AwsError(404, '', 'Not Found').because(`no HTTP API ${id} in this app`);
+    },
+  };
+}
+
+/** The Invoke API in a region (the app's unless a host names one). */
+function invokeDoor(request: LocalRequest, name: string, { model, context }: Routing, region = model.region): Door {
+  return {
+    kind: 'invoke',
+    endpoint: `Invoke ${name}`,
+    serve: () => handleInvoke(request, name, { ...context, region }),
+  };
+}
+
+/**
+ * The Lambda API at `lambda.<region>.amazonaws.com`: Invoke, on that region's functions only (a
+ * function of another region is not found there, as on AWS); any other operation is unknown here.
+ */
+function lambdaApiDoor(request: LocalRequest, routing: Routing, region: string): Door {
+  const invoke = INVOKE_PATH.exec(request.target.split('?')[0] ?? '');
+  if (invoke && request.method === 'POST') {
+    const runtimes = new Map([...routing.context.runtimes].filter(([, runtime]) => runtime.fn.region === region));
+    const regional = { ...routing, context: { ...routing.context, runtimes } };
+    return invokeDoor(request, percentDecode(invoke[1] ?? ''), regional, region);
   }
+  return {
+    kind: 'invoke',
+    endpoint: `${request.method} ${pathOnlyOf(request.target)} (Lambda API, ${region})`,
+    serve: async () => {
+      throw new AwsError(404, 'UnknownOperationException', 'UnknownOperationException', UNKNOWN_OPERATION).because(
+        'the local stack serves the Lambda API’s Invoke operation only',
+      );
+    },
+  };
+}
+
+/** A REST API by its id, else the app's first (the local form without prefix). */
+function restApiDoor(request: LocalRequest, { kind, id, path }: Target, { model, context }: Routing): Door {
   const api = kind ? model.apis.find((candidate) => candidate.restApiId === id) : model.apis[0];
   return {
     kind: 'rest',
-    endpoint: `${request.method} ${pathOnly}${kind ? ` (REST API ${id})` : ''}`,
+    endpoint: `${request.method} ${pathOnlyOf(path)}${kind ? ` (REST API ${id})` : ''}`,
     serve: async () => {
       if (!api)
         throw missingAuthenticationToken().because(

@@ -167,8 +167,7 @@ export class LocalStack {
         this.runtimes.set(fn.arn, old);
         previous.delete(fn.arn);
       } else {
-        const output = this.options.functionOutput ?? 'inherit';
-        this.runtimes.set(fn.arn, new FunctionRuntime(fn, { environment, output, segments: this.xray, assemblyDir }));
+        this.runtimes.set(fn.arn, this.#runtimeOf(fn, environment, assemblyDir));
       }
     }
     this.identities = identities;
@@ -277,15 +276,7 @@ export class LocalStack {
     for (const identity of principals) this.identities.add(identity);
     for (const fn of this.model.functions) {
       const session = principals.find((identity) => identity.name === fn.name) as Identity;
-      this.runtimes.set(
-        fn.arn,
-        new FunctionRuntime(fn, {
-          environment: this.#environment(fn, session),
-          output: this.options.functionOutput ?? 'inherit',
-          segments: this.xray,
-          assemblyDir: this.options.assemblyDir,
-        }),
-      );
+      this.runtimes.set(fn.arn, this.#runtimeOf(fn, this.#environment(fn, session), this.options.assemblyDir));
     }
     this.#warnNodeMajors();
     for (const line of runtimeModuleWarnings(this.model.functions, this.options.assemblyDir)) this.warn(line);
@@ -306,35 +297,38 @@ export class LocalStack {
     }
   }
 
-  /** The function's environment: template variables (AWS API URLs made local) and its role's credentials. */
+  /**
+   * The function's environment: its template's variables and its role's credentials. Its calls to
+   * AWS hosts are answered here whatever their URL (its runner connects them to this stack), so
+   * the variables stay as on AWS; only a REST API's stage URL is still made local (the state
+   * file's), so that one a function hands on, to a caller outside it, is one this machine can call.
+   */
   #environment(fn: FunctionModel, session: Identity): Record<string, string> {
-    const remotes: [string, string][] = [
-      ...this.model.apis.map((api): [string, string] => [
-        `https://${api.restApiId}.execute-api.${api.region}.amazonaws.com/${api.stageName}`,
-        this.apiUrl(api).slice(0, -1),
-      ]),
-      ...this.model.httpApis.map((api): [string, string] => [
-        `https://${api.apiId}.execute-api.${api.region}.amazonaws.com`,
-        `${this.#origin}/httpapis/${api.apiId}`,
-      ]),
-      ...this.model.functionUrls.map((url): [string, string] => [
-        url.url.slice(0, -1),
-        this.functionUrl(url).slice(0, -1),
-      ]),
-    ];
+    const stages = this.model.apis.map((api): [string, string] => [
+      `https://${api.restApiId}.execute-api.${api.region}.amazonaws.com/${api.stageName}`,
+      this.apiUrl(api).slice(0, -1),
+    ]);
     const variables: Record<string, string> = {};
     for (const [name, value] of Object.entries(fn.environment)) {
-      variables[name] = remotes.reduce((local, [remote, here]) => local.replaceAll(remote, here), value);
+      variables[name] = stages.reduce((local, [remote, here]) => local.replaceAll(remote, here), value);
     }
     return {
       ...variables,
-      // The AWS SDK in the function reaches this stack's STS and Lambda API (Lambda's runtime ships the SDK).
-      AWS_ENDPOINT_URL_STS: this.#origin,
-      AWS_ENDPOINT_URL_LAMBDA: this.#origin,
       AWS_ACCESS_KEY_ID: session.credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: session.credentials.secretAccessKey,
       AWS_SESSION_TOKEN: session.credentials.sessionToken,
     };
+  }
+
+  /** A function's runtime: its environment, where its output goes, this stack's X-Ray daemon and origin. */
+  #runtimeOf(fn: FunctionModel, environment: Record<string, string>, assemblyDir: string): FunctionRuntime {
+    return new FunctionRuntime(fn, {
+      environment,
+      output: this.options.functionOutput ?? 'inherit',
+      segments: this.xray,
+      assemblyDir,
+      stackOrigin: this.#origin,
+    });
   }
 
   #route(request: LocalRequest): Promise<LocalResponse> {

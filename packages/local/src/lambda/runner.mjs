@@ -1,16 +1,100 @@
 // The in-container side of the local Lambda runtime: loads the handler once (cold start)
 // and runs one invocation at a time, as a Lambda execution environment does.
 import { existsSync, realpathSync } from 'node:fs';
+import http from 'node:http';
 import Module, { register } from 'node:module';
+import net from 'node:net';
 import { join, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
 import { packageName, providedBy } from './runner-hooks.mjs';
 
+/**
+ * The AWS hosts the local stack answers, in every region: API Gateway (`<id>.execute-api.…`),
+ * function URLs (`<id>.lambda-url.….on.aws`), the Lambda API (`lambda.<region>.…`) and STS
+ * (`sts.amazonaws.com`, `sts.<region>.…`). routing.ts reads the same names from the Host header.
+ */
+const AWS_HOST =
+  /^(?:[a-z0-9]+\.execute-api\.[a-z0-9-]+\.amazonaws\.com|[a-z0-9]+\.lambda-url\.[a-z0-9-]+\.on\.aws|(?:lambda|sts)\.[a-z0-9-]+\.amazonaws\.com|sts\.amazonaws\.com)$/;
+const servedLocally = (host) => typeof host === 'string' && AWS_HOST.test(host.toLowerCase());
+
+/**
+ * A function reaches AWS hosts only through the local stack: a connection to one of them, by
+ * `node:http(s)` (the AWS SDK's request handler) or by `fetch`, is a plain TCP connection to the
+ * stack's port instead, never a DNS lookup. The request is sent as the function wrote it (its
+ * Host and path, which SigV4 signed), and the stack answers by its Host as AWS would.
+ */
+function answerAwsHostsLocally(origin) {
+  const { hostname, port } = new URL(origin);
+  const connect = () => net.connect(Number(port), hostname);
+  routeAgents(connect);
+  const nativeFetch = globalThis.fetch;
+  if (typeof nativeFetch !== 'function') return;
+  // On the first call only: loading Node's fetch (undici) takes ~20 ms, which a cold start that never fetches should not pay.
+  globalThis.fetch = function fetch(input, init) {
+    globalThis.fetch = nativeFetch;
+    routeFetch(connect);
+    return nativeFetch(input, init);
+  };
+}
+
+/**
+ * Every `http.Agent` and `https.Agent` (which inherits `createSocket`) connects to the stack for
+ * the AWS hosts it serves, its socket then pooled as any other. Patched on `node:http` alone:
+ * loading `node:https` (and TLS) costs a cold start up to ~20 ms on Node.js 24.
+ */
+function routeAgents(connect) {
+  const createSocket = http.Agent.prototype.createSocket;
+  http.Agent.prototype.createSocket = function createSocketForAws(request, options, callback) {
+    if (!servedLocally(options?.host)) return createSocket.call(this, request, options, callback);
+    // `createSocket` calls `createConnection` at once: for this socket only, the stack's.
+    const own = Object.getOwnPropertyDescriptor(this, 'createConnection');
+    this.createConnection = connect;
+    try {
+      return createSocket.call(this, request, options, callback);
+    } finally {
+      if (own) Object.defineProperty(this, 'createConnection', own);
+      else delete this.createConnection;
+    }
+  };
+}
+
+const GLOBAL_DISPATCHER = Symbol.for('undici.globalDispatcher.1');
+let fetchRouted = false;
+
+/** `fetch`'s global dispatcher becomes Node's own for every host but the AWS hosts served here, which connect to the stack. */
+function routeFetch(connect) {
+  if (fetchRouted) return;
+  fetchRouted = true;
+  void globalThis.Headers; // loads Node's undici, which sets its global dispatcher
+  const Agent = globalThis[GLOBAL_DISPATCHER]?.constructor;
+  // A dispatcher the function set itself (a proxy agent) is left as it is.
+  if (typeof Agent !== 'function' || Agent.name !== 'Agent') return;
+  const toStack = new Agent({
+    connect: (_options, callback) => {
+      const socket = connect();
+      const failed = (error) => callback(error, null);
+      socket.setNoDelay(true).once('error', failed);
+      socket.once('connect', () => {
+        socket.off('error', failed);
+        callback(null, socket);
+      });
+    },
+  });
+  class AwsHostsAgent extends Agent {
+    dispatch(options, handler) {
+      const aws = servedLocally(new URL(String(options.origin)).hostname);
+      return aws ? toStack.dispatch(options, handler) : super.dispatch(options, handler);
+    }
+  }
+  globalThis[GLOBAL_DISPATCHER] = new AwsHostsAgent();
+}
+
 const root = process.env.LAMBDA_TASK_ROOT ?? process.cwd();
 // What the local stack tells the runner, not the function: taken off argv (Lambda's runtime has none there).
-const { provided = [], from = [] } = JSON.parse(process.argv[2] ?? '{}');
+const { provided = [], from = [], stack } = JSON.parse(process.argv[2] ?? '{}');
 process.argv.splice(2);
+if (stack) answerAwsHostsLocally(stack);
 // Modules are known by their real paths (a temporary folder may be a link, as /var is on macOS).
 const realRoot = realpathSync(root);
 register('./runner-hooks.mjs', import.meta.url, { data: { root: realRoot, provided, from } });
@@ -118,8 +202,19 @@ const errorOf = (error) => ({
   trace: String(error?.stack ?? '').split('\n'),
 });
 
-// The Node.js runtime's console (text log format): `<ISO time>\t<request id>\t<LEVEL>\t<message>`.
+// The Node.js runtime's console (text log format): each call one log event,
+// `<ISO time>\t<request id>\t<LEVEL>\t<message>\n`, its line breaks kept, as the runtime writes
+// it to Lambda's telemetry log (aws-lambda-nodejs-runtime-interface-client, LogPatch.js logTextToFd);
+// only without that log does the runtime turn them into `\r`s on stdout.
 let currentRequestId = 'undefined';
+// A line the function left open on stdout ends before an event: the event never continues it.
+let stdoutLineOpen = false;
+const writeStdout = process.stdout.write;
+process.stdout.write = function write(chunk, ...rest) {
+  const last = typeof chunk === 'string' ? chunk.charCodeAt(chunk.length - 1) : chunk?.[chunk.length - 1];
+  if (last !== undefined && !Number.isNaN(last)) stdoutLineOpen = last !== 10;
+  return writeStdout.call(this, chunk, ...rest);
+};
 for (const [method, level] of [
   ['log', 'INFO'],
   ['info', 'INFO'],
@@ -127,10 +222,11 @@ for (const [method, level] of [
   ['error', 'ERROR'],
   ['debug', 'DEBUG'],
   ['trace', 'TRACE'],
+  ['fatal', 'FATAL'],
 ]) {
   console[method] = (...args) => {
-    const text = format(...args).replaceAll('\n', '\r');
-    process.stdout.write(`${new Date().toISOString()}\t${currentRequestId}\t${level}\t${text}\n`);
+    const event = `${new Date().toISOString()}\t${currentRequestId}\t${level}\t${format(...args)}\n`;
+    process.stdout.write(stdoutLineOpen ? `\n${event}` : event);
   };
 }
 

@@ -3,6 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 import type { FunctionModel } from '../assembly/model.js';
@@ -57,8 +58,14 @@ export interface InvokeOptions {
 export interface RuntimeOptions {
   /** The function's environment: its role's credentials, region, template variables. */
   environment: Record<string, string>;
-  /** Where the function's stdout and stderr go. @default the parent's stderr */
+  /** Where the function's stdout and stderr go, line by line. @default the parent's stderr */
   output?: 'inherit' | 'ignore';
+  /**
+   * The local stack's origin (`http://127.0.0.1:<port>`): the function's calls to the AWS hosts
+   * the stack serves (API Gateway, function URLs, the Lambda API, STS, in any region) connect
+   * there instead. @default none: they go where Node sends them
+   */
+  stackOrigin?: string | undefined;
   /** Most execution environments at once. @default 16 */
   maxConcurrency?: number;
   /** Where the Lambda service side's segments go (the local X-Ray daemon). @default none: nothing recorded */
@@ -77,8 +84,8 @@ const RUNNER = fileURLToPath(new URL('./runner.mjs', import.meta.url));
 interface Container {
   process: ChildProcess;
   busy: boolean;
-  /** Output of the invocation running, for its log. */
-  output: Buffer[];
+  /** Output of the invocation running, whole lines, for its log. */
+  output: string[];
   /** End markers seen (one per stream per invocation), by invocation id. */
   ends: Map<string, number>;
   /** Called when an end marker arrives. */
@@ -106,6 +113,36 @@ const exited = (requestId: string, reason: string): InvocationResult => ({
 // What the runner writes on stdout and stderr after each invocation's output.
 const END_MARK = '\u0000iam-m2m-end:';
 const END_MARKER = new RegExp(`${END_MARK}([0-9a-f-]+)\n`, 'g');
+
+/**
+ * Reads an output stream of an execution environment as Lambda's log agent reads stdout and
+ * stderr, line by line: only whole lines go to `take`, so lines of other streams and functions
+ * never run into them. The runner's end markers go to `ended`; a line still open at its
+ * invocation's end, or at the stream's, ends there (as Lambda flushes it), never continued by the next.
+ */
+function readLines(stream: Readable, take: (lines: string) => void, ended: (id: string) => void): void {
+  // A character may straddle chunks: one decoder for the stream.
+  const decoder = new StringDecoder('utf8');
+  let open = '';
+  stream.on('data', (chunk: Buffer) => {
+    const text = open + decoder.write(chunk);
+    const end = text.lastIndexOf('\n') + 1;
+    open = text.slice(end);
+    const ids: string[] = [];
+    let lines = text.slice(0, end);
+    if (lines.includes(END_MARK))
+      lines = lines.replace(END_MARKER, (_marker, id: string, at: number, all: string) => {
+        ids.push(id);
+        return at > 0 && all[at - 1] !== '\n' ? '\n' : '';
+      });
+    if (lines) take(lines);
+    for (const id of ids) ended(id);
+  });
+  stream.on('end', () => {
+    const rest = open + decoder.end();
+    if (rest) take(`${rest}\n`);
+  });
+}
 
 /** `2026/11/25/[$LATEST]<32 hex>`, as Lambda names an execution environment's log stream. */
 function logStreamName(now = new Date()): string {
@@ -259,7 +296,7 @@ export class FunctionRuntime {
 
   /** The invocation's log as Lambda writes it to CloudWatch Logs. */
   #log(container: Container, requestId: string, version: string, durationMs: number, initMs?: number): string {
-    const output = Buffer.concat(container.output).toString('utf8');
+    const output = container.output.join('');
     const report = [
       `REPORT RequestId: ${requestId}`,
       `Duration: ${durationMs.toFixed(2)} ms`,
@@ -325,16 +362,48 @@ export class FunctionRuntime {
   }
 
   async #start(): Promise<Container> {
-    const { fn } = this;
-    const codeDir = this.#codeDir();
     const startedAt = performance.now();
     const startedEpoch = Date.now();
-    // Which modules the runtime provides and where they resolve from, for the runner (never the function).
-    const modules = {
+    const child = this.#fork();
+    const container: Container = {
+      process: child,
+      busy: true,
+      output: [],
+      ends: new Map(),
+      cold: true,
+      startedAt,
+      readyAt: startedAt,
+      startedEpoch,
+      readyEpoch: startedEpoch,
+    };
+    this.#collectOutput(container);
+    this.#containers.push(container);
+    child.once('exit', () => {
+      const index = this.#containers.indexOf(container);
+      if (index !== -1) this.#containers.splice(index, 1);
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.once('message', () => resolve());
+      child.once('error', reject);
+      child.once('exit', (code, signal) => reject(new Error(signal ?? `exit status ${code}`)));
+    });
+    container.readyAt = performance.now();
+    container.readyEpoch = Date.now();
+    return container;
+  }
+
+  /** A new execution environment's process: the runner, with what it needs to know on argv, and Lambda's environment. */
+  #fork(): ChildProcess {
+    const { fn } = this;
+    const codeDir = this.#codeDir();
+    // For the runner, never the function: which modules the runtime provides and where they
+    // resolve from, and where the AWS hosts are answered.
+    const setup = {
       provided: runtimeModulePatterns(fn.runtime),
       from: runtimeModulesFolders(fn, this.options.assemblyDir),
+      stack: this.options.stackOrigin,
     };
-    const child = fork(RUNNER, [JSON.stringify(modules)], {
+    return fork(RUNNER, [JSON.stringify(setup)], {
       cwd: codeDir,
       env: {
         PATH: process.env.PATH,
@@ -361,56 +430,23 @@ export class FunctionRuntime {
       execArgv: [],
       execPath: this.#node.path,
     });
-    const container: Container = {
-      process: child,
-      busy: true,
-      output: [],
-      ends: new Map(),
-      cold: true,
-      startedAt,
-      readyAt: startedAt,
-      startedEpoch,
-      readyEpoch: startedEpoch,
+  }
+
+  /**
+   * The function's stdout and stderr, whole lines each: into the log of the invocation running,
+   * and to this process's stderr unless ignored; the runner's end markers counted.
+   */
+  #collectOutput(container: Container): void {
+    const take = (lines: string) => {
+      if (container.busy) container.output.push(lines);
+      if (this.options.output !== 'ignore') process.stderr.write(lines);
     };
-    for (const stream of [child.stdout, child.stderr]) {
-      // One decoder per stream (a character may straddle chunks), and the end of a chunk that
-      // could be the start of a marker held back for the next one.
-      const decoder = new StringDecoder('utf8');
-      let pending = '';
-      const take = (text: string) => {
-        if (container.busy) container.output.push(Buffer.from(text, 'utf8'));
-        if (this.options.output !== 'ignore') process.stderr.write(text);
-      };
-      stream?.on('data', (chunk: Buffer) => {
-        let text = pending + decoder.write(chunk);
-        if (text.includes(END_MARK)) {
-          text = text.replace(END_MARKER, (_marker, id: string) => {
-            container.ends.set(id, (container.ends.get(id) ?? 0) + 1);
-            return '';
-          });
-          container.onEnd?.();
-        }
-        const last = text.lastIndexOf(END_MARK[0] as string);
-        const tail = last === -1 ? '' : text.slice(last);
-        const maybeMarker = !tail.includes('\n') && (END_MARK.startsWith(tail) || tail.startsWith(END_MARK));
-        pending = maybeMarker ? tail : '';
-        take(maybeMarker ? text.slice(0, last) : text);
-      });
-      stream?.on('end', () => take(pending + decoder.end()));
-    }
-    this.#containers.push(container);
-    child.once('exit', () => {
-      const index = this.#containers.indexOf(container);
-      if (index !== -1) this.#containers.splice(index, 1);
-    });
-    await new Promise<void>((resolve, reject) => {
-      child.once('message', () => resolve());
-      child.once('error', reject);
-      child.once('exit', (code, signal) => reject(new Error(signal ?? `exit status ${code}`)));
-    });
-    container.readyAt = performance.now();
-    container.readyEpoch = Date.now();
-    return container;
+    const ended = (id: string) => {
+      container.ends.set(id, (container.ends.get(id) ?? 0) + 1);
+      container.onEnd?.();
+    };
+    for (const stream of [container.process.stdout, container.process.stderr])
+      if (stream) readLines(stream, take, ended);
   }
 }
 
