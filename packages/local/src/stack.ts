@@ -298,22 +298,13 @@ export class LocalStack {
   }
 
   /**
-   * The function's environment: its template's variables and its role's credentials. Its calls to
-   * AWS hosts are answered here whatever their URL (its runner connects them to this stack), so
-   * the variables stay as on AWS; only a REST API's stage URL is still made local (the state
-   * file's), so that one a function hands on, to a caller outside it, is one this machine can call.
+   * The function's environment: its template's variables, as on AWS, and its role's credentials.
+   * Its calls to AWS hosts are answered here whatever their URL (its runner connects them to this stack).
    */
   #environment(fn: FunctionModel, session: Identity): Record<string, string> {
-    const stages = this.model.apis.map((api): [string, string] => [
-      `https://${api.restApiId}.execute-api.${api.region}.amazonaws.com/${api.stageName}`,
-      this.apiUrl(api).slice(0, -1),
-    ]);
-    const variables: Record<string, string> = {};
-    for (const [name, value] of Object.entries(fn.environment)) {
-      variables[name] = stages.reduce((local, [remote, here]) => local.replaceAll(remote, here), value);
-    }
+    // AWS URLs stay as the template has them: the function's calls to AWS hosts reach this stack.
     return {
-      ...variables,
+      ...fn.environment,
       AWS_ACCESS_KEY_ID: session.credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: session.credentials.secretAccessKey,
       AWS_SESSION_TOKEN: session.credentials.sessionToken,

@@ -160,15 +160,17 @@ describe('exports app: two stacks linked by an export and Fn::ImportValue, inlin
   const app = served(() => inject('fixtures').exports);
 
   it('the consumer, whose policy and environment come from Fn::ImportValue, gets 200 on what it may call', async () => {
-    // Prepare: its inline (ZipFile) code reports the imported URL, made local.
+    // Prepare: its inline (ZipFile) code reports the imported URL, the API's as on AWS (its calls to it reach the local stack).
     const outcome = await app.stack.runtime('Consumer')?.invoke({});
-    const apiUrl = (outcome as { result?: { apiUrl?: string } }).result?.apiUrl ?? '';
+    const imported = (outcome as { result?: { apiUrl?: string } }).result?.apiUrl ?? '';
+    const api = app.state.apis[0];
+    const apiUrl = api?.url ?? '';
 
     // Act
     const greet = await clientFor(app.state, 'Consumer').get(`${apiUrl}greet`);
 
     // Assess
-    expect(apiUrl).toBe(app.state.apis[0]?.url);
+    expect(imported).toBe(`https://${api?.restApiId}.execute-api.${app.state.region}.amazonaws.com/${api?.stage}/`);
     expect(greet.status).toBe(200);
     expect(await greet.json()).toMatchObject({ caller: principal(app.state, 'Consumer').arn });
     expect(await call(app.state, 'Consumer', `${apiUrl}legacy`)).toMatchObject({ status: 403 });

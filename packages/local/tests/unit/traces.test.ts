@@ -112,10 +112,9 @@ describe('the requestor’s trace', () => {
       calls.filter((node) => node.http?.request?.url?.endsWith('/prod/') && node.http?.response?.status === 200),
       'signed call',
     );
-    expect(signed).toMatchObject({
-      name: '127.0.0.1',
-      http: { request: { url: 'http://127.0.0.1/prod/', method: 'GET' } },
-    });
+    // Named by the API's AWS host, as on AWS: the function called the template's URL, which reached this stack.
+    const host = `${state.apis[0]?.restApiId}.execute-api.${state.region}.amazonaws.com`;
+    expect(signed).toMatchObject({ name: host, http: { request: { url: `https://${host}/prod/`, method: 'GET' } } });
     const api = state.apis[0];
     const gateway = one(childrenOf(signed.id), 'API Gateway segment of the signed call') as SegmentDocument;
     expect(gateway).toMatchObject({
@@ -159,7 +158,12 @@ describe('the requestor’s trace', () => {
     );
     expect(unsigned).toMatchObject({
       error: true,
-      http: { request: { url: 'http://127.0.0.1/prod/', method: 'GET' } },
+      http: {
+        request: {
+          url: `https://${state.apis[0]?.restApiId}.execute-api.${state.region}.amazonaws.com/prod/`,
+          method: 'GET',
+        },
+      },
     });
     const gateway = one(childrenOf(unsigned.id), 'API Gateway segment of the unsigned call');
     expect(gateway).toMatchObject({
