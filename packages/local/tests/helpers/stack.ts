@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createIamClient } from '@iam-m2m/middleware';
 import { inject } from 'vitest';
-import { LocalStack, type LocalState } from '../../src/stack.js';
+import { LocalStack, type LocalStackOptions, type LocalState } from '../../src/stack.js';
 
 export type Principal = LocalState['principals'][number];
 
@@ -28,8 +28,12 @@ export const awsEnvironment = (who: Principal, region: string): NodeJS.ProcessEn
 export const clientFor = (state: LocalState, name: string, service?: string) =>
   createIamClient({ credentials: principal(state, name), region: state.region, service, maxAttempts: 1 });
 
-export async function startStack(assemblyDir: string): Promise<{ stack: LocalStack; state: LocalState; url: string }> {
-  const stack = await LocalStack.start({ assemblyDir, functionOutput: 'ignore' });
+/** Starts the local stack on an assembly, functions' output discarded; `options` adds to that (a decisions sink…). */
+export async function startStack(
+  assemblyDir: string,
+  options: Omit<LocalStackOptions, 'assemblyDir'> = {},
+): Promise<{ stack: LocalStack; state: LocalState; url: string }> {
+  const stack = await LocalStack.start({ assemblyDir, functionOutput: 'ignore', ...options });
   const state = stack.state();
   return { stack, state, url: state.apis[0]?.url ?? '' };
 }

@@ -5,8 +5,8 @@
 import aws4 from 'aws4';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { DecisionRecord } from '../../src/iam/decisions.js';
-import { LocalStack, type LocalState } from '../../src/stack.js';
-import { editedAssembly, principal } from '../helpers/stack.js';
+import type { LocalStack, LocalState } from '../../src/stack.js';
+import { editedAssembly, principal, startStack } from '../helpers/stack.js';
 
 const DOC = 'https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-access-control-iam.html';
 /** The API account's role that may invoke the HTTP API (tests/fixtures/apps/targets). */
@@ -32,13 +32,7 @@ beforeAll(async () => {
       Resource: 'arn:aws:execute-api:*:*:*/*/GET/admin',
     });
   });
-  stack = await LocalStack.start({
-    assemblyDir: assembly,
-    functionOutput: 'ignore',
-    warn: () => {},
-    decisions: (record) => records.push(record),
-  });
-  state = stack.state();
+  ({ stack, state } = await startStack(assembly, { warn: () => {}, decisions: (record) => records.push(record) }));
 });
 afterAll(() => stack?.close());
 

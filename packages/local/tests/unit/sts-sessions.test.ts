@@ -5,8 +5,8 @@ import { AssumeRoleCommand, type AssumeRoleCommandInput, STSClient } from '@aws-
 import { createIamClient } from '@iam-m2m/middleware';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { DecisionRecord } from '../../src/iam/decisions.js';
-import { LocalStack, type LocalState } from '../../src/stack.js';
-import { editedAssembly, maskedAccount, principal } from '../helpers/stack.js';
+import type { LocalStack, LocalState } from '../../src/stack.js';
+import { editedAssembly, maskedAccount, principal, startStack } from '../helpers/stack.js';
 
 const ACCOUNT = '000000000000';
 const roleArn = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
@@ -187,13 +187,7 @@ let state: LocalState;
 const records: DecisionRecord[] = [];
 beforeAll(async () => {
   const assembly = editedAssembly(inject('fixtures').classic, 'ClassicStack', withSessionRoles);
-  stack = await LocalStack.start({
-    assemblyDir: assembly,
-    functionOutput: 'ignore',
-    warn: () => {},
-    decisions: (record) => records.push(record),
-  });
-  state = stack.state();
+  ({ stack, state } = await startStack(assembly, { warn: () => {}, decisions: (record) => records.push(record) }));
 });
 afterAll(() => stack?.close());
 
