@@ -102,6 +102,12 @@ export interface RestApiModel {
   name?: string | undefined;
   /** X-Ray tracing on the stage (`TracingEnabled`). @default false */
   tracingEnabled?: boolean | undefined;
+  /** `EndpointConfiguration.Types`: an EDGE API is reached through CloudFront. @default 'EDGE' */
+  endpointType?: 'EDGE' | 'REGIONAL' | 'PRIVATE' | undefined;
+  /** Media types it treats as binary (`BinaryMediaTypes`, `~1` read as `/`). @default none */
+  binaryMediaTypes?: string[] | undefined;
+  /** The id of the deployment its stage serves (6 lowercase letters and digits). @default none */
+  deploymentId?: string | undefined;
 }
 
 /** A Lambda function URL (`AWS::Lambda::Url`). */

@@ -5,7 +5,14 @@ import { namesFunction, parseFunctionReference } from './function-reference.js';
 import { stableId, UPPER } from './ids.js';
 import { partitionOf, type ResolutionScope, resolve } from './intrinsics.js';
 import type { StackArtifact } from './manifest.js';
-import type { CloudAssemblyModel, FunctionModel, HttpRouteModel, MethodModel, RoleModel } from './model.js';
+import type {
+  CloudAssemblyModel,
+  FunctionModel,
+  HttpRouteModel,
+  MethodModel,
+  RestApiModel,
+  RoleModel,
+} from './model.js';
 
 /** A resource of a template. */
 export interface TemplateResource {
@@ -135,6 +142,10 @@ export const NAMERS: Record<string, Namer> = {
   }),
   'AWS::ApiGateway::Stage': (logicalId, resource, stack) => ({
     ref: physicalName(logicalId, resource, stack, 'StageName'),
+  }),
+  // Deployment ids are 6 lowercase letters and digits; CDK renames the Deployment when the API changes.
+  'AWS::ApiGateway::Deployment': (logicalId, _resource, stack) => ({
+    ref: stableId(seed(stack, logicalId, 'deployment'), 6),
   }),
   // Function URLs: `Ref` is the function's ARN; the host name's id is 32 lowercase letters and digits.
   'AWS::Lambda::Url': (logicalId, resource, stack) => {
@@ -620,6 +631,9 @@ export const READERS: Record<string, Reader> = {
       ),
     );
     const name = stack.attempt(`${logicalId}.Name`, () => resolve(props.Name, scope));
+    const deploymentId = stage
+      ? stack.attempt(`${stage[0]}.DeploymentId`, () => resolve(stage[1].Properties?.DeploymentId, scope))
+      : deployment && scope.refs.get(deployment[0]);
     app.model.apis.push({
       stackName: scope.stackName,
       logicalId,
@@ -631,9 +645,29 @@ export const READERS: Record<string, Reader> = {
       methods,
       name: typeof name === 'string' ? name : logicalId,
       tracingEnabled: tracing === true || tracing === 'true',
+      ...restApiMedia(logicalId, props, stack),
+      ...(typeof deploymentId === 'string' ? { deploymentId } : {}),
     });
   },
 };
+
+/** A REST API's endpoint type (EDGE unless `EndpointConfiguration` says otherwise) and binary media types. */
+function restApiMedia(
+  logicalId: string,
+  props: Record<string, unknown>,
+  stack: StackInput,
+): Pick<RestApiModel, 'endpointType' | 'binaryMediaTypes'> {
+  const types = stack.attempt(`${logicalId}.EndpointConfiguration`, () =>
+    resolve((props.EndpointConfiguration as { Types?: unknown } | undefined)?.Types, stack.scope),
+  );
+  const type = strings(types)[0]?.toUpperCase();
+  const media = stack.attempt(`${logicalId}.BinaryMediaTypes`, () => resolve(props.BinaryMediaTypes, stack.scope));
+  return {
+    endpointType: type === 'REGIONAL' || type === 'PRIVATE' ? type : 'EDGE',
+    // SAM templates write `/` as `~1` (as the API's patch paths do; SAM turns it back); CDK writes `/`.
+    ...(media === undefined ? {} : { binaryMediaTypes: strings(media).map((entry) => entry.replaceAll('~1', '/')) }),
+  };
+}
 
 /**
  * The qualifier a permission's `FunctionName` names (a name, a partial ARN or an ARN, with or

@@ -2,7 +2,7 @@ import { versionOf } from '../assembly/function-reference.js';
 import { AwsError, GATEWAY_MESSAGE } from '../aws-error.js';
 import { evaluateAccess } from '../iam/evaluate.js';
 import type { FunctionRuntime, InvocationResult } from '../lambda/runtime.js';
-import type { TraceContext } from '../lambda/tracing.js';
+import { newTraceId, type TraceContext } from '../lambda/tracing.js';
 import type { ServiceContext } from './context.js';
 
 /** Lambda's synchronous payload limits: the event, and the result (100 bytes more, as Lambda counts). */
@@ -70,3 +70,77 @@ export async function invokeWithin(
 /** Whether a successful result is over Lambda's response limit (the integration then fails). */
 export const resultTooLarge = (outcome: InvocationResult): boolean =>
   outcome.ok && Buffer.byteLength(JSON.stringify(outcome.result ?? null)) > MAX_RESULT_BYTES;
+
+/**
+ * Headers that end at the front door (hop-by-hop, RFC 9110 §7.6.1, and `Expect`, which the front
+ * door answers): no integration sees them. LocalStack's recordings of AWS show `Connection`
+ * dropped for REST APIs and function URLs alike.
+ */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'expect',
+]);
+
+/** What the front door of an AWS endpoint knows when it hands a request on. */
+export interface FrontDoor {
+  /** The host name the caller would have used on AWS: the `Host` the integration sees. */
+  host: string;
+  sourceIp: string;
+  /** The `X-Amzn-Trace-Id` the integration sees (see {@link traceHeaderFor}). */
+  traceHeader: string;
+  /** Lowercase names it drops besides the hop-by-hop ones (REST APIs: `content-length`). @default none */
+  drops?: ReadonlySet<string> | undefined;
+  /** The address of a hop between the caller and the endpoint (CloudFront's edge), after the caller's in `X-Forwarded-For`. @default none */
+  edgeAddress?: string | undefined;
+  /** Headers it adds (or sets, replacing the caller's) after the caller's. @default none */
+  adds?: ReadonlyArray<readonly [string, string]> | undefined;
+}
+
+/**
+ * The headers an integration receives: the caller's, less the hop-by-hop ones, with what AWS's
+ * HTTPS front ends set: `Host` (the AWS host name), `X-Forwarded-For` (the caller's address
+ * appended to any it sent), `X-Forwarded-Port: 443`, `X-Forwarded-Proto: https`, `X-Amzn-Trace-Id`.
+ *
+ * @example
+ * ```ts
+ * forwardedHeaders([['Connection', 'keep-alive'], ['Accept', '*\/*']], { host: 'abc.lambda-url.us-east-1.on.aws', sourceIp: '10.0.0.1', traceHeader: 'Root=1-…' });
+ * // → Accept, Host, X-Forwarded-For: 10.0.0.1, X-Forwarded-Port, X-Forwarded-Proto, X-Amzn-Trace-Id
+ * ```
+ */
+export function forwardedHeaders(
+  headers: ReadonlyArray<readonly [string, string]>,
+  door: FrontDoor,
+): [string, string][] {
+  const forwardedFor = headers.filter(([name]) => name.toLowerCase() === 'x-forwarded-for').map(([, value]) => value);
+  const set: [string, string][] = [
+    ['Host', door.host],
+    ['X-Forwarded-For', [...forwardedFor, door.sourceIp, ...(door.edgeAddress ? [door.edgeAddress] : [])].join(', ')],
+    ['X-Forwarded-Port', '443'],
+    ['X-Forwarded-Proto', 'https'],
+    ['X-Amzn-Trace-Id', door.traceHeader],
+    ...(door.adds ?? []).map(([name, value]): [string, string] => [name, value]),
+  ];
+  const replaced = new Set(set.map(([name]) => name.toLowerCase()));
+  const kept = headers.filter(([raw]) => {
+    const name = raw.toLowerCase();
+    return !replaced.has(name) && !HOP_BY_HOP.has(name) && !door.drops?.has(name);
+  });
+  return [...kept.map(([name, value]): [string, string] => [name, value]), ...set];
+}
+
+/** The caller's `X-Amzn-Trace-Id` when it sent one (its trace continues), else a new trace's root. */
+export const traceHeaderFor = (headers: ReadonlyArray<readonly [string, string]>): string =>
+  headers.find(([name]) => name.toLowerCase() === 'x-amzn-trace-id')?.[1] ?? `Root=${newTraceId()}`;
+
+/** Sets a response header, replacing any of the same name in another casing. */
+export function setHeader(headers: Record<string, string | string[]>, name: string, value: string | string[]): void {
+  for (const existing of Object.keys(headers))
+    if (existing.toLowerCase() === name.toLowerCase()) delete headers[existing];
+  headers[name] = value;
+}

@@ -11,6 +11,7 @@ export interface V2EventInput {
   /** The query as the caller sent it, without `?`. */
   rawQueryString: string;
   method: string;
+  /** The headers the function receives, as the front door hands them on (`forwardedHeaders`). */
   headers: ReadonlyArray<readonly [string, string]>;
   body: Buffer;
   /** The verified caller; undefined for `NONE` auth. */
@@ -123,15 +124,17 @@ const SCALAR = new Set(['string', 'number', 'boolean']);
 /**
  * Maps a function's payload 2.0 result to the HTTP response: an object with `statusCode` is a
  * response (`headers`, `cookies`, `body`, `isBase64Encoded`); anything else is JSON with 200
- * (a string too, serialized). Undefined when the result is a malformed response.
+ * (a string as it is). Undefined when the result is a malformed response.
  */
 export function toV2Response(result: unknown): LocalResponse | undefined {
   const isResponse = result !== null && typeof result === 'object' && 'statusCode' in result;
   if (!isResponse) {
+    // A string is the body itself (`"hello"` answers `hello`: AWS's recording for LocalStack's
+    // test_lambda_url_invocation[string]; the HTTP API guide's "Lambda function response for format 2.0").
     return {
       status: 200,
       headers: { 'content-type': 'application/json' },
-      body: result === undefined ? '' : JSON.stringify(result),
+      body: result === undefined ? '' : typeof result === 'string' ? result : JSON.stringify(result),
     };
   }
   const { statusCode, headers, cookies, body, isBase64Encoded } = result as Record<string, unknown>;

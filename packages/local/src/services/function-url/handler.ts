@@ -10,7 +10,7 @@ import { ANONYMOUS, type Identity } from '../../iam/identities.js';
 import { verifyHead, withoutTokenAs } from '../../sigv4/verify.js';
 import { admit } from '../admission.js';
 import type { ServiceContext } from '../context.js';
-import { MAX_EVENT_BYTES, resultTooLarge } from '../integration.js';
+import { forwardedHeaders, MAX_EVENT_BYTES, resultTooLarge, traceHeaderFor } from '../integration.js';
 import { payloadV2Event, toV2Response } from '../payload-v2.js';
 
 /** Function URLs answer refusals as `{"Message":…}`. */
@@ -40,6 +40,15 @@ const payloadTooLarge = () =>
   );
 /** A function error or a malformed result: 502 (https://github.com/awsdocs/aws-lambda-developer-guide/issues/430). */
 const internalError = () => new AwsError(502, '', 'Internal Server Error', URL_MESSAGE);
+
+/**
+ * The TLS session function URLs report to the function (AWS's recording for LocalStack's
+ * test_lambda_url_echo_http_fixture_default has both headers); locally a fixed TLS 1.3 one.
+ */
+const TLS_HEADERS: [string, string][] = [
+  ['x-amzn-tls-cipher-suite', 'TLS_AES_128_GCM_SHA256'],
+  ['x-amzn-tls-version', 'TLSv1.3'],
+];
 
 /** The two permissions a call through a function URL needs (Lambda, since October 2025). */
 const PERMISSIONS = (authType: string) =>
@@ -121,12 +130,18 @@ export async function handleFunctionUrlRequest(
   const version = runtime && versionOf(runtime.fn.qualifiers, url.qualifier);
   if (!runtime || version === undefined) throw internalError();
   const q = target.indexOf('?');
+  const domainName = new URL(url.url).hostname;
   const event = payloadV2Event({
     routeKey: '$default',
     rawPath: q === -1 ? target : target.slice(0, q),
     rawQueryString: q === -1 ? '' : target.slice(q + 1),
     method: request.method,
-    headers: request.headers,
+    headers: forwardedHeaders(request.headers, {
+      host: domainName,
+      sourceIp: request.sourceIp,
+      traceHeader: traceHeaderFor(request.headers),
+      adds: TLS_HEADERS,
+    }),
     body,
     caller,
     sourceIp: request.sourceIp,
@@ -134,7 +149,7 @@ export async function handleFunctionUrlRequest(
     now,
     accountId: url.accountId,
     apiId: url.urlId,
-    domainName: new URL(url.url).hostname,
+    domainName,
     stage: '$default',
   });
   if (Buffer.byteLength(JSON.stringify(event)) > MAX_EVENT_BYTES) throw payloadTooLarge();

@@ -6,13 +6,19 @@ import { authorize } from '../../iam/authorize.js';
 import { type RequestFacts, requestContext } from '../../iam/context-keys.js';
 import type { DecisionSink } from '../../iam/decisions.js';
 import type { Identity } from '../../iam/identities.js';
-import { parseQuery } from '../../sigv4/canonical.js';
 import { verifyHead, withoutTokenAs } from '../../sigv4/verify.js';
 import { admit } from '../admission.js';
 import type { ServiceContext } from '../context.js';
-import { apiGatewayIntegration, invokeWithin, MAX_EVENT_BYTES, resultTooLarge } from '../integration.js';
+import {
+  apiGatewayIntegration,
+  forwardedHeaders,
+  invokeWithin,
+  MAX_EVENT_BYTES,
+  resultTooLarge,
+  traceHeaderFor,
+} from '../integration.js';
 import { payloadV2Event, toV2Response } from '../payload-v2.js';
-import { restProxyEvent, toProxyResponse } from '../rest-api/event.js';
+import { newExtendedRequestId, proxyQuery, restProxyEvent, toProxyResponse } from '../rest-api/event.js';
 import { invokeArn, matchRoute, type RouteMatch, routesOf } from '../rest-api/routes.js';
 
 const notFound = () => new AwsError(404, '', 'Not Found');
@@ -154,7 +160,11 @@ export async function handleHttpApiRequest(
     throw new AwsError(413, '', 'Request Entity Too Large');
   const outcome = await invokeWithin(integration, event, route.method.timeoutMs);
   if (outcome === 'timeout') throw new AwsError(503, '', 'Service Unavailable');
-  const map = route.method.payloadFormatVersion === '1.0' ? toProxyResponse : toV2Response;
+  // HTTP APIs have no binary media types: a base64 body marked so is always decoded.
+  const map = (result: unknown) =>
+    route.method.payloadFormatVersion === '1.0'
+      ? toProxyResponse(result, { decodeBase64: true })
+      : toV2Response(result);
   const response = outcome.ok && !resultTooLarge(outcome) ? map(outcome.result) : undefined;
   if (!response) throw internalError();
   response.headers['apigw-requestid'] = requestId;
@@ -177,6 +187,11 @@ interface EventFacts {
 function eventFor(route: HttpRouteModel, facts: EventFacts): Record<string, unknown> {
   const { api, request } = facts;
   const domainName = `${api.apiId}.execute-api.${api.region}.amazonaws.com`;
+  const headers = forwardedHeaders(request.headers, {
+    host: domainName,
+    sourceIp: request.sourceIp,
+    traceHeader: traceHeaderFor(request.headers),
+  });
   if (route.payloadFormatVersion === '1.0') {
     const restLike: RestApiModel = { ...api, restApiId: api.apiId, methods: [] };
     return restProxyEvent({
@@ -185,13 +200,14 @@ function eventFor(route: HttpRouteModel, facts: EventFacts): Record<string, unkn
       resourcePath: route.resourcePath || '$default',
       path: facts.path,
       httpMethod: request.method,
-      headers: request.headers,
-      query: parseQuery(facts.rawQueryString),
+      headers,
+      query: proxyQuery(facts.rawQueryString),
       pathParameters: facts.pathParameters,
       body: facts.body,
       caller: facts.caller,
       sourceIp: request.sourceIp,
       requestId: facts.requestId,
+      extendedRequestId: newExtendedRequestId(),
       now: facts.now,
     });
   }
@@ -200,7 +216,7 @@ function eventFor(route: HttpRouteModel, facts: EventFacts): Record<string, unkn
     rawPath: facts.rawPath,
     rawQueryString: facts.rawQueryString,
     method: request.method,
-    headers: request.headers,
+    headers,
     body: facts.body,
     caller: facts.caller,
     sourceIp: request.sourceIp,

@@ -7,12 +7,30 @@ import { type RequestFacts, requestContext } from '../../iam/context-keys.js';
 import type { DecisionSink } from '../../iam/decisions.js';
 import { ANONYMOUS, type Identity } from '../../iam/identities.js';
 import { asList, type PolicyDocument, statementsOf } from '../../iam/policy.js';
-import { parseQuery } from '../../sigv4/canonical.js';
+import type { InvocationResult } from '../../lambda/runtime.js';
 import { verifyHead } from '../../sigv4/verify.js';
 import { admit } from '../admission.js';
 import type { ServiceContext } from '../context.js';
-import { apiGatewayIntegration, invokeWithin, MAX_EVENT_BYTES, resultTooLarge } from '../integration.js';
-import { restProxyEvent, toProxyResponse } from './event.js';
+import {
+  apiGatewayIntegration,
+  invokeWithin,
+  MAX_EVENT_BYTES,
+  resultTooLarge,
+  setHeader,
+  traceHeaderFor,
+} from '../integration.js';
+import {
+  type CloudFrontHop,
+  cloudFrontHop,
+  cloudFrontResponseHeaders,
+  isBinaryMediaType,
+  newExtendedRequestId,
+  proxyQuery,
+  restIntegrationHeaders,
+  restPathParameters,
+  restProxyEvent,
+  toProxyResponse,
+} from './event.js';
 import { invokeArn, matchRoute, type RouteMatch, routesOf } from './routes.js';
 import { StageTrace } from './stage-trace.js';
 
@@ -52,9 +70,12 @@ export interface RestRoute {
  * Routes a request as API Gateway does, before any signature is looked at: an unknown stage or
  * route is 403 Missing Authentication Token, signed or not.
  *
- * @param wirePath the path from the stage on, e.g. `/prod/echo`, still encoded.
+ * @param received the path from the stage on, e.g. `/prod/echo`, still encoded.
  */
-export function routeRestRequest(api: RestApiModel, method: string, wirePath: string): RestRoute {
+export function routeRestRequest(api: RestApiModel, method: string, received: string): RestRoute {
+  // Slashes before the stage count as one: AWS served `//stage/x` as `/stage/x` (LocalStack's
+  // recording of test_lambda_aws_proxy_integration); after it they are the path's own.
+  const wirePath = received.replace(/^\/+/, '/');
   const stagePrefix = `/${api.stageName}`;
   if (wirePath !== stagePrefix && !wirePath.startsWith(`${stagePrefix}/`))
     throw missingAuthenticationToken().because(
@@ -138,7 +159,9 @@ export async function handleRestApiRequest(
 ): Promise<LocalResponse> {
   const requestId = randomUUID();
   const { segments } = context;
-  const onStage = `${stagePath}/`.startsWith(`/${api.stageName}/`) || stagePath.startsWith(`/${api.stageName}?`);
+  const onStage =
+    `${stagePath}/`.replace(/^\/+/, '/').startsWith(`/${api.stageName}/`) ||
+    stagePath.replace(/^\/+/, '/').startsWith(`/${api.stageName}?`);
   const trace = segments && onStage ? StageTrace.begin(api, request) : undefined;
   if (!segments || !trace) return serveRestApiRequest(api, request, stagePath, context, requestId);
   const answer = { status: 500, contentLength: 0 };
@@ -169,7 +192,7 @@ async function serveRestApiRequest(
   if (headTooLarge(request)) throw headersTooLarge();
   const q = stagePath.indexOf('?');
   const routed = routeRestRequest(api, request.method, q === -1 ? stagePath : stagePath.slice(0, q));
-  const { route, path, methodArn } = routed;
+  const { route, methodArn } = routed;
   const now = context.now?.() ?? new Date();
   const signed = route.method.authorizationType === 'AWS_IAM';
   const facts = { now, sourceIp: request.sourceIp, headers: request.headers, region: api.region };
@@ -192,27 +215,20 @@ async function serveRestApiRequest(
   const integration = apiGatewayIntegration(context, route.method.functionArn, methodArn, api.accountId);
   const traceContext = trace?.startLambda(integration.runtime.fn);
   // With tracing, the integration's X-Amzn-Trace-Id is API Gateway's context, not the caller's.
-  const headers = traceContext
-    ? [
-        ...request.headers.filter(([name]) => name.toLowerCase() !== 'x-amzn-trace-id'),
-        ['X-Amzn-Trace-Id', trace?.headerFor(traceContext) ?? ''] as const,
-      ]
-    : request.headers;
-  const event = restProxyEvent({
-    api,
-    resourceId: route.method.resourceId,
-    resourcePath: route.method.resourcePath,
-    path,
-    httpMethod: request.method,
-    headers,
-    query: parseQuery(q === -1 ? '' : stagePath.slice(q + 1)),
-    pathParameters: route.pathParameters,
-    body,
-    caller,
-    sourceIp: request.sourceIp,
+  const traceHeader = traceContext && trace ? trace.headerFor(traceContext) : traceHeaderFor(request.headers);
+  const gateway: GatewayFacts = {
     requestId,
-    now: context.now?.() ?? new Date(),
-  });
+    extendedRequestId: newExtendedRequestId(),
+    traceHeader,
+    edge: (api.endpointType ?? 'EDGE') === 'EDGE' ? cloudFrontHop() : undefined,
+  };
+  const event = integrationEvent(
+    api,
+    request,
+    { routed, rawQuery: q === -1 ? '' : stagePath.slice(q + 1), body, caller },
+    gateway,
+    context,
+  );
   if (Buffer.byteLength(JSON.stringify(event)) > MAX_EVENT_BYTES) {
     throw new AwsError(413, 'BadRequestException', 'Request Too Long', GATEWAY_MESSAGE);
   }
@@ -221,9 +237,80 @@ async function serveRestApiRequest(
   const outcome = await invokeWithin(integration, event, route.method.timeoutMs, traceContext);
   trace?.endLambda(outcome === 'timeout' ? undefined : 200);
   if (outcome === 'timeout') throw new AwsError(504, '', 'Endpoint request timed out', GATEWAY_MESSAGE);
-  const tooLarge = resultTooLarge(outcome);
-  const response = outcome.ok && !tooLarge ? toProxyResponse(outcome.result) : undefined;
+  return withGatewayHeaders(mappedAnswer(outcome, api, request), request, gateway);
+}
+
+/**
+ * The function's result as the caller's answer (502 when it failed or answered malformed); its
+ * base64 body decoded when the request's `Accept` is one of the API's binary media types.
+ */
+function mappedAnswer(outcome: InvocationResult, api: RestApiModel, request: LocalRequest): LocalResponse {
+  const accept = request.headers.find(([name]) => name.toLowerCase() === 'accept')?.[1];
+  const decodeBase64 = isBinaryMediaType(accept, api.binaryMediaTypes);
+  const response =
+    outcome.ok && !resultTooLarge(outcome) ? toProxyResponse(outcome.result, { decodeBase64 }) : undefined;
   if (!response) throw internalError();
-  response.headers['x-amzn-requestid'] = requestId;
+  return response;
+}
+
+/** What API Gateway made of one request: its ids, its trace, its hop through CloudFront (EDGE). */
+interface GatewayFacts {
+  requestId: string;
+  extendedRequestId: string;
+  traceHeader: string;
+  edge: CloudFrontHop | undefined;
+}
+
+/** The proxy event of an admitted request. */
+function integrationEvent(
+  api: RestApiModel,
+  request: LocalRequest,
+  admitted: { routed: RestRoute; rawQuery: string; body: Buffer; caller: Identity | undefined },
+  gateway: GatewayFacts,
+  context: ServiceContext,
+): Record<string, unknown> {
+  const { route, path } = admitted.routed;
+  const contentType = request.headers.find(([name]) => name.toLowerCase() === 'content-type')?.[1];
+  return restProxyEvent({
+    api,
+    resourceId: route.method.resourceId,
+    resourcePath: route.method.resourcePath,
+    path,
+    httpMethod: request.method,
+    headers: restIntegrationHeaders(request.headers, {
+      api,
+      sourceIp: request.sourceIp,
+      traceHeader: gateway.traceHeader,
+      edge: gateway.edge,
+    }),
+    query: proxyQuery(admitted.rawQuery),
+    pathParameters: restPathParameters(route.method.resourcePath, path),
+    body: admitted.body,
+    binaryBody: isBinaryMediaType(contentType, api.binaryMediaTypes),
+    caller: admitted.caller,
+    sourceIp: request.sourceIp,
+    requestId: gateway.requestId,
+    extendedRequestId: gateway.extendedRequestId,
+    now: context.now?.() ?? new Date(),
+  });
+}
+
+/**
+ * The headers API Gateway adds to an integration's answer (as AWS recorded them for LocalStack's
+ * test_aws_proxy_response_payload_format_validation): its request ids, the trace, `Connection:
+ * keep-alive` (and no `Keep-Alive`), and through an EDGE endpoint CloudFront's.
+ */
+function withGatewayHeaders(response: LocalResponse, request: LocalRequest, gateway: GatewayFacts): LocalResponse {
+  const { headers } = response;
+  // Node adds `Keep-Alive: timeout=…` unless the answer names its connection; named only when the
+  // caller asked for keep-alive (an HTTP/1.0 caller that did not must see its connection closed).
+  const connection = request.headers.find(([name]) => name.toLowerCase() === 'connection')?.[1] ?? '';
+  if (/\bkeep-alive\b/i.test(connection)) setHeader(headers, 'Connection', 'keep-alive');
+  for (const [name, value] of gateway.edge ? cloudFrontResponseHeaders(gateway.edge) : [])
+    setHeader(headers, name, value);
+  setHeader(headers, 'X-Amzn-Trace-Id', /Root=[^;]+/.exec(gateway.traceHeader)?.[0] ?? gateway.traceHeader);
+  setHeader(headers, 'x-amz-apigw-id', gateway.extendedRequestId);
+  // Lowercase: the HTTP server adds its own request id under this very key when none is set.
+  setHeader(headers, 'x-amzn-requestid', gateway.requestId);
   return response;
 }
