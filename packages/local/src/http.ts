@@ -163,13 +163,24 @@ function errorResponse(error: AwsError): LocalResponse {
 /** Writes a response; `date` is the server's clock, which clients correct their skew from. */
 function send(res: ServerResponse, response: LocalResponse, date: Date): void {
   const body = typeof response.body === 'string' ? Buffer.from(response.body, 'utf8') : response.body;
+  const headers = Object.entries(response.headers).map(([name, value]) => [AWS_CASING[name] ?? name, value]);
   res.writeHead(response.status, {
-    ...response.headers,
-    date: date.toUTCString(),
-    'content-length': String(body.length),
+    ...Object.fromEntries(headers),
+    Date: date.toUTCString(),
+    'Content-Length': String(body.length),
   });
   res.end(body);
 }
+
+/**
+ * Names as AWS writes them (`x-amzn-RequestId`, `x-amzn-ErrorType`, `Content-Type`): HTTP names
+ * are case-insensitive, but a raw answer compared with AWS's recorded one is not.
+ */
+const AWS_CASING: Record<string, string> = {
+  'content-type': 'Content-Type',
+  'x-amzn-requestid': 'x-amzn-RequestId',
+  'x-amzn-errortype': 'x-amzn-ErrorType',
+};
 
 /**
  * API Gateway's answer to a body over 10 MB: plain text, no error type, no request id

@@ -217,20 +217,12 @@ function send(url: string, method: string, headers: [string, string][], body?: s
 
 /**
  * Response headers as the recorded tests read them (`dict(response.headers)`: repeated names
- * joined with `, `). `Date`, `Content-Length` and `x-amzn-RequestId` are written lowercase by the
- * local HTTP server (src/http.ts), outside the proxy integration: their casing is not compared.
+ * joined with `, `), names in the casing on the wire.
  */
 function responseHeaders(answer: Answer): Record<string, string> {
-  const SERVER_WRITTEN: Record<string, string> = {
-    date: 'Date',
-    'content-length': 'Content-Length',
-    'x-amzn-requestid': 'x-amzn-RequestId',
-  };
   const headers: Record<string, string> = {};
-  for (const [rawName, value] of answer.rawHeaders) {
-    const name = SERVER_WRITTEN[rawName] ?? rawName;
+  for (const [name, value] of answer.rawHeaders)
     headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
-  }
   return headers;
 }
 
