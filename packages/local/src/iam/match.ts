@@ -23,15 +23,27 @@ const escapeRegExp = (text: string) => text.replace(/[.+^${}()|[\]\\]/g, '\\$&')
 export const LITERAL_STAR = '\uE000';
 export const LITERAL_QUESTION = '\uE001';
 
+/** Compiled patterns, by pattern and case rule: policies repeat the same few on every request. */
+const compiled = new Map<string, RegExp>();
+
 /** IAM wildcard match: `*` any run of characters, `?` any one character. */
 export function wildcardMatch(pattern: string, value: string, ignoreCase = false): boolean {
   if (pattern === '*') return true;
-  const source = `^${escapeRegExp(pattern)
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.')
-    .replaceAll(LITERAL_STAR, '\\*')
-    .replaceAll(LITERAL_QUESTION, '\\?')}$`;
-  return new RegExp(source, ignoreCase ? 'is' : 's').test(value);
+  if (!/[*?\uE000\uE001]/.test(pattern))
+    return ignoreCase ? pattern.toLowerCase() === value.toLowerCase() : pattern === value;
+  const key = `${ignoreCase ? 'i' : 's'}${pattern}`;
+  let regex = compiled.get(key);
+  if (regex === undefined) {
+    const source = `^${escapeRegExp(pattern)
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')
+      .replaceAll(LITERAL_STAR, '\\*')
+      .replaceAll(LITERAL_QUESTION, '\\?')}$`;
+    regex = new RegExp(source, ignoreCase ? 'is' : 's');
+    if (compiled.size >= 10_000) compiled.clear();
+    compiled.set(key, regex);
+  }
+  return regex.test(value);
 }
 
 /** `arn:partition:service:region:account:resource`, the resource part keeping its colons. */
