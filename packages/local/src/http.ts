@@ -29,33 +29,25 @@ export function bufferedRequest(head: RequestHead & { sourceIp?: string }, body:
 }
 
 /**
- * Bytes of request bodies held at once, over every request: a body that would go past waits
- * for room, its sender held back by TCP, so a flood of large bodies cannot grow memory
- * without bound. One body up to the largest AWS accepts always fits.
+ * Bytes of request bodies held at once, over every request, so a flood of large bodies cannot
+ * grow memory without bound. A body that does not fit is refused at once, never made to wait:
+ * a waiting body would hold its share while the requests that could free it (an invocation
+ * calling STS, say) wait behind it, and a client gone while waiting would never give it back.
  */
 class BodyBudget {
   #used = 0;
-  readonly #waiting: { bytes: number; resolve: () => void }[] = [];
 
-  public constructor(private readonly limit: number) {}
+  public constructor(public readonly limit: number) {}
 
-  /** Resolves once `bytes` more may be held. */
-  public take(bytes: number): Promise<void> {
-    const wanted = Math.min(bytes, this.limit);
-    if (this.#waiting.length === 0 && this.#used + wanted <= this.limit) {
-      this.#used += wanted;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.#waiting.push({ bytes: wanted, resolve }));
+  /** Takes `bytes` if they fit now. */
+  public take(bytes: number): boolean {
+    if (this.#used + bytes > this.limit) return false;
+    this.#used += bytes;
+    return true;
   }
 
   public give(bytes: number): void {
-    this.#used -= Math.min(bytes, this.limit);
-    for (let next = this.#waiting[0]; next && this.#used + next.bytes <= this.limit; next = this.#waiting[0]) {
-      this.#waiting.shift();
-      this.#used += next.bytes;
-      next.resolve();
-    }
+    this.#used -= bytes;
   }
 }
 
@@ -72,8 +64,8 @@ export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 /** Serves one parsed request; throws {@link AwsError} for AWS-shaped refusals. */
 export type RequestHandler = (request: LocalRequest) => Promise<LocalResponse>;
 
-/** Bytes of request bodies the server holds at once, by default: three of the largest AWS accepts. */
-export const BODY_BUDGET_BYTES = 3 * MAX_BODY_BYTES;
+/** Bytes of request bodies the server holds at once, by default: six of the largest AWS accepts. */
+export const BODY_BUDGET_BYTES = 6 * MAX_BODY_BYTES;
 
 /**
  * An HTTP server on 127.0.0.1 that answers as AWS endpoints do: every answer carries
@@ -183,6 +175,16 @@ const AWS_CASING: Record<string, string> = {
 };
 
 /**
+ * API Gateway's throttle (429 `TooManyRequestsException`, `{"message":"Too Many Requests"}`,
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html):
+ * what a request gets when the bodies held at once would pass the local budget.
+ */
+const throttled = (limit: number) =>
+  new AwsError(429, 'TooManyRequestsException', 'Too Many Requests').because(
+    `the local stack holds at most ${Math.round(limit / 2 ** 20)} MB of request bodies at once; retry once others are answered`,
+  );
+
+/**
  * API Gateway's answer to a body over 10 MB: plain text, no error type, no request id
  * (https://github.com/koki-develop/lgtm-generator/issues/10 shows AWS's answer).
  */
@@ -220,23 +222,28 @@ function lazyBody(
 ): Pick<LocalRequest, 'readBody' | 'hashBody'> {
   let read: Promise<Buffer> | undefined;
   let held = 0;
-  res.once('close', () => budget.give(held));
+  let closed = false;
+  res.once('close', () => {
+    closed = true;
+    budget.give(held);
+    held = 0;
+  });
+  /** Holds `bytes` more of this body, or refuses the request as a throttle (nothing waits). */
+  const hold = (bytes: number) => {
+    if (closed) throw new AwsError(400, '', 'Bad Request').because('the client closed the connection');
+    if (!budget.take(bytes)) throw throttled(budget.limit);
+    held += bytes;
+  };
   const readBody = () => {
     read ??= (async () => {
       const declared = Number(req.headers['content-length'] ?? 0);
-      if (declared > 0) {
-        await budget.take(declared);
-        held = declared;
-      }
+      if (declared > 0) hold(declared);
       const chunks: Buffer[] = [];
       let size = 0;
       for await (const chunk of req) {
         size += (chunk as Buffer).length;
         if (size > MAX_BODY_BYTES) throw bodyTooLarge();
-        if (size > held) {
-          await budget.take(size - held);
-          held = size;
-        }
+        if (size > held) hold(size - held);
         chunks.push(chunk as Buffer);
       }
       return Buffer.concat(chunks);

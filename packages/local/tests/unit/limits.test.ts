@@ -155,6 +155,61 @@ describe('back-pressure: a flood of large bodies that will be refused leaves mem
   });
 });
 
+describe('the body budget never makes a request wait (a wait could wedge the server)', () => {
+  it('chunked uploads that would pass the budget are throttled at once (429), and a small call meanwhile is answered', async () => {
+    // Prepare: 8 signed chunked uploads of 9 MB as the operator (allowed), each paused after 8 MB:
+    // 72 MB held at once would pass the 60 MB budget.
+    const url = new URL(`${restUrl()}echo`);
+    const { accessKeyId, secretAccessKey, sessionToken } = principal(state, 'operator');
+    const body = Buffer.alloc(9 * 1024 * 1024, 'b');
+    const uploads = Array.from({ length: 8 }, () => {
+      const signed = aws4.sign(
+        {
+          host: url.host,
+          path: url.pathname,
+          method: 'POST',
+          service: 'execute-api',
+          region: state.region,
+          body,
+          // No Content-Length (a chunked body): aws4 adds nothing, so the date and token are set here.
+          doNotModifyHeaders: true,
+          headers: {
+            Host: url.host,
+            'Transfer-Encoding': 'chunked',
+            'X-Amz-Date': new Date().toISOString().replace(/[-:]|\.\d{3}/g, ''),
+            'X-Amz-Security-Token': sessionToken,
+          },
+        },
+        { accessKeyId, secretAccessKey, sessionToken },
+      );
+      const req = httpRequest(url, { method: 'POST', headers: signed.headers as Record<string, string> });
+      const answer = new Promise<number>((resolve) => {
+        req.on('response', (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', () => resolve(0));
+      });
+      req.write(body.subarray(0, 8 * 1024 * 1024));
+      return { req, answer };
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+
+    // Act: a small call while the uploads hold what they hold.
+    const started = Date.now();
+    const small = await clientFor(state, 'operator').request({ method: 'POST', url: `${restUrl()}echo`, body: '{}' });
+    const smallMs = Date.now() - started;
+    for (const { req } of uploads) req.end(body.subarray(8 * 1024 * 1024));
+    const statuses = await Promise.all(uploads.map(({ answer }) => answer));
+
+    // Assess: the small call was not held up; some uploads were throttled, none hung.
+    expect(small.status).toBe(200);
+    expect(smallMs).toBeLessThan(5000);
+    expect(statuses).toContain(429);
+    for (const status of statuses) expect([413, 429, 0]).toContain(status);
+  }, 60_000);
+});
+
 describe('limits per target, with AWS’s answers', () => {
   const big = { 'x-big': 'y'.repeat(10_300) };
   it('REST: request line and headers over 10,240 bytes → 431, plain text (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html)', async () => {
