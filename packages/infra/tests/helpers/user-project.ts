@@ -1,18 +1,18 @@
 // A user's project on this machine, offline: packed workspace packages go where npm would
 // install them; other packages are linked from where this workspace installed them.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { packPackage } from '../../../../scripts/pack-all.mjs';
 import { repoRoot } from '../../src/handler-function.js';
 
-/** Packs a workspace package as `pnpm pack` does (its prepack builds dist); the tarball's path. */
+/**
+ * Packs a workspace package as `pnpm pack` does (its prepack builds dist) through `pnpm pack:all`'s
+ * packer, which packs one package at a time across test files; the tarball's path.
+ */
 export function pack(packageDir: string): string {
-  const packs = mkdtempSync(join(tmpdir(), 'iam-m2m-pack-'));
-  execFileSync('pnpm', ['pack', '--pack-destination', packs], { cwd: packageDir, stdio: 'pipe' });
-  const [tarball] = readdirSync(packs).filter((name) => name.endsWith('.tgz'));
-  if (!tarball) throw new Error(`pnpm pack wrote no tarball in ${packs}`);
-  return join(packs, tarball);
+  return packPackage(packageDir, mkdtempSync(join(tmpdir(), 'iam-m2m-pack-')));
 }
 
 /** Puts a tarball's files where npm installs the package, `<project>/node_modules/<name>`; its file list. */
@@ -39,16 +39,44 @@ const INSTALLED_IN: Record<string, string> = {
   typescript: '.',
 };
 
+/** Where this workspace installed a package a user's project links to. */
+function installedPath(name: string): string {
+  const folder = INSTALLED_IN[name];
+  if (!folder) throw new Error(`${name} is not one of ${Object.keys(INSTALLED_IN).join(', ')}`);
+  return realpathSync(join(repoRoot, folder, 'node_modules', name));
+}
+
+/** The version of a package this workspace installed (one that `linkInstalled` links). */
+export const installedVersion = (name: string): string =>
+  JSON.parse(readFileSync(join(installedPath(name), 'package.json'), 'utf8')).version;
+
 /** Links installed packages into `<project>/node_modules`, as `npm install` would have put them. */
 export function linkInstalled(project: string, names: string[]): void {
   for (const name of names) {
-    const folder = INSTALLED_IN[name];
-    if (!folder) throw new Error(`linkInstalled: ${name} is not one of ${Object.keys(INSTALLED_IN).join(', ')}`);
     const link = join(project, 'node_modules', name);
     mkdirSync(dirname(link), { recursive: true });
-    symlinkSync(realpathSync(join(repoRoot, folder, 'node_modules', name)), link, 'dir');
+    symlinkSync(installedPath(name), link, 'dir');
   }
 }
+
+// What `cdk init app --language typescript` writes: the installed CLI's own template, so a new CLI
+// is tested as it is. Its placeholders filled for an app named `orders`.
+const CDK_INIT_TEMPLATE = join(repoRoot, 'packages/infra/node_modules/aws-cdk/lib/init-templates/app/typescript');
+const CDK_INIT_PLACEHOLDERS = {
+  '%name.PascalCased%': 'Orders',
+  '%name%': 'orders',
+  '%stackname%': 'OrdersStack',
+  '%cdk-version%': '^2.276.0',
+  '%cdk-cli-version%': '^2.1148.1',
+  '%constructs-version%': '^10.8.1',
+};
+
+/** A file of `cdk init app --language typescript`'s template (`package.json`, `bin/%name%.template.ts`…) as it writes it. */
+export const cdkInitFile = (file: string): string =>
+  Object.entries(CDK_INIT_PLACEHOLDERS).reduce(
+    (text, [placeholder, value]) => text.replaceAll(placeholder, value),
+    readFileSync(join(CDK_INIT_TEMPLATE, file), 'utf8'),
+  );
 
 /** Links a package's command into `<project>/node_modules/.bin`, where npx finds it. */
 export function linkBin(project: string, command: string, file: string): void {

@@ -13,6 +13,7 @@ import { BundledFunction } from '../../src/bundled-function.js';
 import { repoRoot } from '../../src/handler-function.js';
 import {
   callHandlerOnce,
+  cdkInitFile,
   codeBlocks,
   installTarball,
   linkInstalled,
@@ -104,20 +105,7 @@ describe('the packed @iam-m2m/infra in a fresh CDK app', () => {
 // What `cdk init app --language typescript` writes (the CLI's own template, so a new CLI is tested
 // as it is): a CommonJS project, `npx tsc && npx tsx bin/orders.ts` as its app. TypeScript here is
 // the workspace's 5.9 where the template asks for 7.
-const TEMPLATE = join(packageRoot, 'node_modules/aws-cdk/lib/init-templates/app/typescript');
-const PLACEHOLDERS = {
-  '%name.PascalCased%': 'Orders',
-  '%name%': 'orders',
-  '%stackname%': 'OrdersStack',
-  '%cdk-version%': '^2.276.0',
-  '%cdk-cli-version%': '^2.1148.1',
-  '%constructs-version%': '^10.8.1',
-};
-const fromTemplate = (file: string): string =>
-  Object.entries(PLACEHOLDERS).reduce(
-    (text, [placeholder, value]) => text.replaceAll(placeholder, value),
-    readFileSync(join(TEMPLATE, file), 'utf8'),
-  );
+const fromTemplate = cdkInitFile;
 
 /** `tsconfig.json` of an app made by an older `cdk init` (CLI 2.1000 and before): module commonjs. */
 const OLDER_TSCONFIG = {

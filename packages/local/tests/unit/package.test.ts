@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { packPackage } from '../../../../scripts/pack-all.mjs';
 import type { LocalState } from '../../src/stack.js';
 import { clientFor } from '../helpers/stack.js';
 
@@ -88,13 +89,12 @@ describe('the packed @iam-m2m/local installed into a fresh project', () => {
   let project = '';
 
   beforeAll(() => {
-    // Prepare: `pnpm pack` (its prepack builds dist), then an offline install: the package has no dependencies.
-    const packs = mkdtempSync(join(tmpdir(), 'iam-m2m-pack-'));
-    execFileSync('pnpm', ['pack', '--pack-destination', packs], { cwd: packageRoot, stdio: 'pipe' });
-    const [tarball] = readdirSync(packs).filter((name) => name.endsWith('.tgz'));
+    // Prepare: `pnpm pack` (its prepack builds dist; `pnpm pack:all`'s packer, one pack of a package at a
+    // time across test files), then an offline install: the package has no dependencies.
+    const tarball = packPackage(packageRoot, mkdtempSync(join(tmpdir(), 'iam-m2m-pack-')));
     project = mkdtempSync(join(tmpdir(), 'iam-m2m-user-project-'));
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'user-app', private: true, type: 'module' }));
-    execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', join(packs, tarball ?? '')], {
+    execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball], {
       cwd: project,
       stdio: 'pipe',
     });
