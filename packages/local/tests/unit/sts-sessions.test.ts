@@ -490,13 +490,18 @@ describe(`role chaining carries transitive tags and the source identity (${CHAIN
     expect(outcome).toMatchObject({ code, status: 400 });
   });
 
-  it('the carried source identity needs sts:SetSourceIdentity in the next role’s trust policy', async () => {
+  it('the carried transitive tags need sts:TagSession in the next role’s trust policy (then the source identity sts:SetSourceIdentity)', async () => {
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html#id_session-tags_role-chaining
     const outcome = await refusal(assume({ RoleArn: roleArn('plain-role') }, first));
     expect(outcome).toEqual({
       code: 'AccessDenied',
       status: 403,
-      message: `User: ${sessionArn('tagged-role', 'first')} is not authorized to perform: sts:SetSourceIdentity on resource: ${roleArn('plain-role')}`,
+      message: `User: ${sessionArn('tagged-role', 'first')} is not authorized to perform: sts:TagSession on resource: ${roleArn('plain-role')}`,
     });
+    expect(records.filter((record) => record.action.startsWith('sts:')).slice(-2)).toMatchObject([
+      { action: 'sts:AssumeRole', allowed: true },
+      { action: 'sts:TagSession', allowed: false },
+    ]);
   });
 
   it.each<[string, string, string]>([

@@ -120,13 +120,20 @@ export type SessionAction = 'sts:AssumeRole' | 'sts:TagSession' | 'sts:SetSource
 
 /**
  * What an AssumeRole request asks of the role: `sts:AssumeRole`, `sts:TagSession` when it passes
- * tags, `sts:SetSourceIdentity` when it passes a source identity or its caller carries one
+ * tags or its caller carries transitive ones (role chaining passes them on: "the trust policy of
+ * the role … must allow sts:TagSession",
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html#id_session-tags_role-chaining),
+ * `sts:SetSourceIdentity` when it passes a source identity or its caller carries one
  * (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html#id_session-tags_permissions-required).
  */
 export function actionsOf(parameters: AssumeRoleParameters, caller: Identity): SessionAction[] {
+  const tagged =
+    parameters.tags.length > 0 ||
+    parameters.transitiveTagKeys.length > 0 ||
+    Object.keys(caller.transitiveTags ?? {}).length > 0;
   return [
     'sts:AssumeRole',
-    ...(parameters.tags.length > 0 || parameters.transitiveTagKeys.length > 0 ? (['sts:TagSession'] as const) : []),
+    ...(tagged ? (['sts:TagSession'] as const) : []),
     ...(parameters.sourceIdentity !== undefined || caller.sourceIdentity !== undefined
       ? (['sts:SetSourceIdentity'] as const)
       : []),
