@@ -233,6 +233,22 @@ function allowsSession(document: PolicyDocument, request: AccessRequest, context
 
 /** The request context keys IAM derives from the caller (`aws:PrincipalArn`, `aws:userid`…). */
 export function principalContext(principal: Principal): RequestContext {
+  // A caller of no account has no account, ARN or tags for a policy to read: an anonymous one is
+  // `aws:PrincipalType` Anonymous, an AWS service is `aws:PrincipalServiceName`
+  // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principaltype).
+  if (principal.service)
+    return {
+      'aws:principalservicename': principal.arn,
+      'aws:principalisawsservice': 'true',
+      'aws:viaawsservice': 'false',
+    };
+  if (principal.accountId === '')
+    return {
+      'aws:principaltype': 'Anonymous',
+      'aws:userid': 'anonymous',
+      'aws:principalisawsservice': 'false',
+      'aws:viaawsservice': 'false',
+    };
   return {
     'aws:principalaccount': principal.accountId,
     'aws:principalarn': principal.entityArn,
@@ -240,7 +256,7 @@ export function principalContext(principal: Principal): RequestContext {
     'aws:principalorgpaths': principal.orgPaths,
     'aws:principaltype': principal.arn.includes(':assumed-role/') ? 'AssumedRole' : 'User',
     'aws:userid': principal.userId,
-    'aws:principalisawsservice': principal.service ? 'true' : 'false',
+    'aws:principalisawsservice': 'false',
     'aws:viaawsservice': 'false',
     ...Object.fromEntries(
       Object.entries(principal.tags ?? {}).map(([key, value]) => [`aws:principaltag/${key.toLowerCase()}`, value]),

@@ -588,6 +588,23 @@ describe('callers of no account: anonymous and AWS service principals', () => {
     expect(outcome(anonymously(resource))).toBe(expected);
   });
 
+  // Anonymous requests carry no aws:PrincipalAccount or aws:PrincipalArn, and aws:PrincipalType is
+  // Anonymous (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principaltype):
+  // a Deny guarding against them must deny, as on AWS.
+  const guarded = (condition: Record<string, Record<string, string>>): PolicyDocument => ({
+    Statement: [
+      ...statementsOf(everyone()),
+      { Effect: 'Deny', Principal: '*', Action: 'execute-api:Invoke', Resource: METHOD_ARN, Condition: condition },
+    ],
+  });
+  it.each([
+    ['Null aws:PrincipalAccount true', { Null: { 'aws:PrincipalAccount': 'true' } }],
+    ['Null aws:PrincipalArn true', { Null: { 'aws:PrincipalArn': 'true' } }],
+    ['StringEquals aws:PrincipalType Anonymous', { StringEquals: { 'aws:PrincipalType': 'Anonymous' } }],
+  ])('a Deny on %s refuses an anonymous caller', (_name, condition) => {
+    expect(outcome(anonymously(guarded(condition)))).toBe('explicit deny');
+  });
+
   it('explains an anonymous denial without talking of accounts', () => {
     expect(anonymously(resourcePolicy('Allow', rootOf(API_ACCOUNT))).reason).toMatch(
       /^only a resource-based policy can allow a caller of no account, and it does not/,
