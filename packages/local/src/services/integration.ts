@@ -1,3 +1,4 @@
+import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { versionOf } from '../assembly/function-reference.js';
 import { AwsError, GATEWAY_MESSAGE } from '../aws-error.js';
 import { evaluateAccess } from '../iam/evaluate.js';
@@ -144,3 +145,50 @@ export function setHeader(headers: Record<string, string | string[]>, name: stri
     if (existing.toLowerCase() === name.toLowerCase()) delete headers[existing];
   headers[name] = value;
 }
+
+/**
+ * Headers of a function's answer that frame the message or end at the hop (RFC 9110 §6.1, §7.6.1):
+ * the gateway frames its own answer (`Content-Length`), so none of the function's may reach the
+ * caller as such. API Gateway and function URLs answer with their own; a caller that got both
+ * would see two conflicting framings.
+ */
+export const RESPONSE_FRAMING = new Set([
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'upgrade',
+]);
+
+/**
+ * Whether a header of a function's answer can be written on the wire: a token for its name, no
+ * control character (CR, LF, NUL…) nor character past Latin-1 in its value. One that cannot
+ * makes the answer malformed (node:http's own checks, which `writeHead` would throw on).
+ */
+export function writableHeader(name: string, value: string): boolean {
+  try {
+    validateHeaderName(name);
+    validateHeaderValue(name, value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A function's `headers` (or `multiValueHeaders`): absent or null, else a plain object; undefined when malformed. */
+export function headerFields(headers: unknown): Record<string, unknown> | undefined {
+  if (headers === undefined || headers === null) return {};
+  if (typeof headers !== 'object' || Array.isArray(headers)) return undefined;
+  return headers as Record<string, unknown>;
+}
+
+/**
+ * A status code API Gateway and function URLs answer with: 200–599. A 1xx is no final answer
+ * (HTTP/1.1 would send it as an interim one and then nothing), so, like any other code outside
+ * that range, it makes the result malformed
+ * (https://repost.aws/knowledge-center/malformed-502-api-gateway).
+ */
+export const answerableStatus = (status: number): boolean => Number.isInteger(status) && status >= 200 && status <= 599;

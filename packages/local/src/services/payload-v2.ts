@@ -1,5 +1,6 @@
 import type { LocalResponse } from '../http.js';
 import type { Identity } from '../iam/identities.js';
+import { answerableStatus, headerFields, RESPONSE_FRAMING, writableHeader } from './integration.js';
 import { requestTime } from './rest-api/event.js';
 
 /** What a Function URL or an HTTP API knows of a request when it builds the payload 2.0 event. */
@@ -122,9 +123,26 @@ function safeDecodePath(path: string): string {
 const SCALAR = new Set(['string', 'number', 'boolean']);
 
 /**
+ * The function's `Content-Length` as function URLs answer it, renamed `x-amzn-Remapped-…` (a
+ * function's `content-length` reached the caller from AWS as `x-amzn-remapped-content-length`:
+ * https://github.com/cargo-lambda/cargo-lambda/issues/862); HTTP APIs are taken to do the same.
+ * The other framing and hop-by-hop headers are dropped.
+ */
+const REMAPPED_LENGTH = 'x-amzn-remapped-content-length';
+
+/** A payload 2.0 `statusCode`: an integer, or a string of digits; undefined otherwise. */
+function v2Status(statusCode: unknown): number | undefined {
+  const status = typeof statusCode === 'string' && /^\d+$/.test(statusCode) ? Number(statusCode) : statusCode;
+  return typeof status === 'number' && answerableStatus(status) ? status : undefined;
+}
+
+/**
  * Maps a function's payload 2.0 result to the HTTP response: an object with `statusCode` is a
  * response (`headers`, `cookies`, `body`, `isBase64Encoded`); anything else is JSON with 200
- * (a string as it is). Undefined when the result is a malformed response.
+ * (a string as it is). Undefined when the result is a malformed response: a status outside
+ * 200–599, `headers` not an object, a header name or value that cannot go on the wire, a cookie
+ * that is no string or cannot go on the wire. The function's framing and hop-by-hop headers never
+ * reach the caller (its `Content-Length` is remapped, as function URLs do; the rest dropped).
  */
 export function toV2Response(result: unknown): LocalResponse | undefined {
   const isResponse = result !== null && typeof result === 'object' && 'statusCode' in result;
@@ -138,15 +156,20 @@ export function toV2Response(result: unknown): LocalResponse | undefined {
     };
   }
   const { statusCode, headers, cookies, body, isBase64Encoded } = result as Record<string, unknown>;
-  const status = Number(statusCode);
-  if (!Number.isInteger(status) || status < 100 || status > 599) return undefined;
+  const status = v2Status(statusCode);
+  const fields = headerFields(headers);
+  if (status === undefined || fields === undefined) return undefined;
   const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries((headers ?? {}) as Record<string, unknown>)) {
-    if (!SCALAR.has(typeof value)) return undefined;
-    out[name.toLowerCase()] = String(value);
+  for (const [raw, value] of Object.entries(fields)) {
+    if (!SCALAR.has(typeof value) || !writableHeader(raw, String(value))) return undefined;
+    const name = raw.toLowerCase();
+    if (name === 'content-length') out[REMAPPED_LENGTH] = String(value);
+    else if (!RESPONSE_FRAMING.has(name)) out[name] = String(value);
   }
   if (cookies !== undefined) {
-    if (!Array.isArray(cookies) || !cookies.every((cookie) => typeof cookie === 'string')) return undefined;
+    if (!Array.isArray(cookies)) return undefined;
+    if (!cookies.every((cookie) => typeof cookie === 'string' && writableHeader('set-cookie', cookie)))
+      return undefined;
     if (cookies.length > 0) out['set-cookie'] = cookies;
   }
   const text = body === undefined || body === null ? '' : typeof body === 'string' ? body : JSON.stringify(body);

@@ -4,7 +4,7 @@ import { AwsError, GATEWAY_MESSAGE } from '../../aws-error.js';
 import type { LocalResponse } from '../../http.js';
 import type { Identity } from '../../iam/identities.js';
 import { parseQuery, type QueryPairs } from '../../sigv4/canonical.js';
-import { forwardedHeaders } from '../integration.js';
+import { answerableStatus, forwardedHeaders, headerFields, writableHeader } from '../integration.js';
 
 /** What the gateway knows of a request when it builds the integration's event. */
 export interface EventInput {
@@ -248,19 +248,25 @@ const REMAPPED = new Map(
 );
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2,3})?$/;
 
-/** The status of a proxy answer: 200 when absent, an integer or a string of digits; undefined when malformed. */
+/** The status of a proxy answer: 200 when absent, an integer or a string of digits, 200–599; undefined when malformed. */
 function proxyStatus(statusCode: unknown): number | undefined {
   if (statusCode === undefined || statusCode === null) return 200;
   const status = typeof statusCode === 'string' && /^\d+$/.test(statusCode) ? Number(statusCode) : statusCode;
-  return typeof status === 'number' && Number.isInteger(status) && status >= 100 && status <= 599 ? status : undefined;
+  return typeof status === 'number' && answerableStatus(status) ? status : undefined;
 }
 
 /**
  * A proxy answer's headers as API Gateway sends them: `multiValueHeaders` first (their casing
  * kept), then `headers` of the same name added to them (`value-multi, value-solo`), else in their
- * own casing; `Content-Type: application/json` unless given. Undefined when malformed.
+ * own casing; `Content-Type: application/json` unless given; the ones it keeps for itself remapped
+ * (`x-amzn-Remapped-<name>`), `Transfer-Encoding` dropped. Undefined when
+ * malformed: either map not an object, a value of a wrong type, a name or value that cannot go
+ * on the wire.
  */
 function proxyHeaders(headers: unknown, multiValueHeaders: unknown): Record<string, string | string[]> | undefined {
+  const single = headerFields(headers);
+  const multi = headerFields(multiValueHeaders);
+  if (single === undefined || multi === undefined) return undefined;
   const entries = new Map<string, { name: string; values: string[] }>();
   const add = (name: string, values: string[]) => {
     const key = name.toLowerCase();
@@ -269,12 +275,14 @@ function proxyHeaders(headers: unknown, multiValueHeaders: unknown): Record<stri
     if (known) known.values.push(...values);
     else entries.set(key, { name: REMAPPED.has(key) ? `x-amzn-Remapped-${REMAPPED.get(key)}` : name, values });
   };
-  for (const [name, values] of Object.entries((multiValueHeaders ?? {}) as Record<string, unknown>)) {
+  for (const [name, values] of Object.entries(multi)) {
     if (!Array.isArray(values) || !values.every((value) => SCALAR.has(typeof value))) return undefined;
-    add(name, values.map(String));
+    const texts = values.map(String);
+    if (!texts.every((value) => writableHeader(name, value))) return undefined;
+    add(name, texts);
   }
-  for (const [name, value] of Object.entries((headers ?? {}) as Record<string, unknown>)) {
-    if (!SCALAR.has(typeof value)) return undefined;
+  for (const [name, value] of Object.entries(single)) {
+    if (!SCALAR.has(typeof value) || !writableHeader(name, String(value))) return undefined;
     add(name, [String(value)]);
   }
   if (!entries.has('content-type')) entries.set('content-type', { name: 'Content-Type', values: ['application/json'] });
@@ -286,7 +294,8 @@ function proxyHeaders(headers: unknown, multiValueHeaders: unknown): Record<stri
 /**
  * Maps a proxy integration's result to the HTTP response, as API Gateway does: undefined when
  * the result is malformed (API Gateway then answers 502): not an object, a key besides
- * `statusCode`, `headers`, `multiValueHeaders`, `body`, `isBase64Encoded`, or one of a wrong type.
+ * `statusCode`, `headers`, `multiValueHeaders`, `body`, `isBase64Encoded`, one of a wrong type,
+ * a status outside 200–599, a header that cannot go on the wire.
  * A base64 body is decoded only with `decodeBase64` (a REST API: the request's `Accept` is one of
  * its binary media types; an HTTP API: always); one that is no base64 then fails with 500.
  */
