@@ -14,10 +14,28 @@ import { percentDecode } from './sigv4/canonical.js';
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 /** Local path forms of what AWS tells apart by host name: `/restapis/<id>/…`, `/httpapis/<id>/…`, `/lambda-url/<id>/…`. */
 const PREFIXED = /^\/(restapis|httpapis|lambda-url)\/([a-z0-9]+)(\/.*|\?.*)?$/;
-/** AWS host names of resources: `<id>.execute-api.<region>.amazonaws.com`, `<id>.lambda-url.<region>.on.aws`, and `sts.…`. */
-const HOSTED = /^(?:([a-z0-9]+)\.(execute-api|lambda-url)\.(?:([a-z0-9-]+)\.)?|(sts)\.)/;
-/** AWS host names of services: `sts.amazonaws.com`, `sts.<region>.amazonaws.com`, `lambda.<region>.amazonaws.com`. */
-const SERVICE_HOST = /^(sts|lambda)\.(?:([a-z0-9-]+)\.)?amazonaws\.com(?::\d+)?$/;
+/**
+ * The AWS host names the local stack answers, in every region and in every form AWS gives them
+ * (the SDKs' endpoint rules; AWS General Reference "AWS Lambda endpoints and quotas"; IAM "AWS STS
+ * dual-stack endpoint support"; API Gateway "Invoke a private API"), each with or without the
+ * final dot of a fully qualified name:
+ * - STS: `sts.amazonaws.com`, `sts[-fips].<region>.amazonaws.com`, dual-stack `sts[-fips].<region>.api.aws`
+ *   (and `sts-fips.amazonaws.com`, which AWS does not have: never sent out, answered as the global endpoint);
+ * - the Lambda API: `lambda[-fips].<region>.amazonaws.com`, dual-stack `lambda[-fips].<region>.api.aws`;
+ * - API Gateway: `<api id>.execute-api.<region>.amazonaws.com`, and every other name under
+ *   `execute-api[-fips].<region>.` (`amazonaws.com`, `api.aws`, `vpce.amazonaws.com`): a private
+ *   API's `<api id>-vpce-<vpce id>.…` and VPC endpoint names, the management API's `execute-api.<region>.…`;
+ * - function URLs: `<url id>.lambda-url.<region>.on.aws`, and any other name under `lambda-url.<region>.on.aws`.
+ *
+ * runner.mjs's `AWS_HOST` names the same set (a function's connections to these hosts come
+ * here); aws-hosts.test.ts checks that both agree on a table of hosts.
+ */
+const AWS_HOST =
+  /^(?:(?<stsGlobal>sts(?:-fips)?\.amazonaws\.com)|(?<service>sts|lambda)(?:-fips)?\.(?<serviceRegion>[a-z0-9-]+)\.(?:amazonaws\.com|api\.aws)|(?:(?<apiPrefix>.+)\.)?execute-api(?<apiFips>-fips)?\.(?<apiRegion>[a-z0-9-]+)\.(?<apiDomain>vpce\.amazonaws\.com|amazonaws\.com|api\.aws)|(?:(?<urlPrefix>.+)\.)?lambda-url\.(?<urlRegion>[a-z0-9-]+)\.on\.aws)\.?$/;
+/** An API's own host label: its id (`abc123defg`), or a private API's `<api id>-vpce-<vpce id>`. */
+const API_LABEL = /^(?<id>[a-z0-9]+)(?<vpce>-vpce-[a-z0-9]+)?$/;
+/** A function URL's host label: its id. */
+const URL_LABEL = /^[a-z0-9]+$/;
 /** The region that signs for STS's global endpoint, `sts.amazonaws.com` (IAM: "Managing AWS STS in an AWS Region"). */
 const STS_GLOBAL_REGION = 'us-east-1';
 /** The Lambda API's answer to a request that names none of its operations: `<UnknownOperationException/>`. */
@@ -52,12 +70,68 @@ interface Target {
   path: string;
   /** Its host name, lower case. */
   host: string;
+  /** Why AWS has nothing at its host, which is one of AWS's all the same (a private API's): answered 403 as AWS does. */
+  refusal?: string;
 }
 
 const apiIdOf = (api: { restApiId: string } | { apiId: string }) => ('restApiId' in api ? api.restApiId : api.apiId);
 const rooted = (target: string) => (target.startsWith('/') ? target : `/${target}`);
 const headerOf = (request: LocalRequest, wanted: string) =>
   request.headers.find(([name]) => name.toLowerCase() === wanted)?.[1];
+
+/** What an AWS host name (the stack's own or not) is for: undefined when the stack does not answer it. */
+export interface AwsHost {
+  service: 'sts' | 'lambda' | 'execute-api' | 'lambda-url';
+  /** The API's or function URL's id its host names. */
+  id: string | undefined;
+  /** The region its host names (`sts.amazonaws.com`: us-east-1, which signs for it). */
+  region: string;
+  /** Why AWS has nothing to serve at that host (a private API's, a VPC endpoint's, another form's). */
+  refusal: string | undefined;
+}
+
+/**
+ * The AWS host a Host header names, in any case, with or without its port and final dot;
+ * undefined for a host that is not one of the AWS hosts the stack answers.
+ *
+ * @example
+ * ```ts
+ * awsHostOf('sts.us-west-2.api.aws'); // { service: 'sts', region: 'us-west-2', … }
+ * awsHostOf('abc123defg.execute-api.eu-west-1.amazonaws.com.:443'); // { service: 'execute-api', id: 'abc123defg', … }
+ * awsHostOf('s3.amazonaws.com'); // undefined
+ * ```
+ */
+export function awsHostOf(hostHeader: string): AwsHost | undefined {
+  const host = hostHeader.toLowerCase().replace(/:\d*$/, '');
+  const groups = AWS_HOST.exec(host)?.groups;
+  if (!groups) return undefined;
+  if (groups.stsGlobal) return { service: 'sts', id: undefined, region: STS_GLOBAL_REGION, refusal: undefined };
+  if (groups.service && groups.serviceRegion)
+    return {
+      service: groups.service as 'sts' | 'lambda',
+      id: undefined,
+      region: groups.serviceRegion,
+      refusal: undefined,
+    };
+  if (groups.urlRegion) {
+    const id = groups.urlPrefix !== undefined && URL_LABEL.test(groups.urlPrefix) ? groups.urlPrefix : undefined;
+    const refusal = id
+      ? undefined
+      : `no function URL at ${host} (a function URL's host is <url id>.lambda-url.<region>.on.aws)`;
+    return { service: 'lambda-url', id, region: groups.urlRegion, refusal };
+  }
+  const region = groups.apiRegion ?? '';
+  const label = API_LABEL.exec(groups.apiPrefix ?? '')?.groups;
+  const ownHost = groups.apiDomain === 'amazonaws.com' && !groups.apiFips && label !== undefined;
+  const id = ownHost ? label.id : undefined;
+  if (ownHost && !label.vpce) return { service: 'execute-api', id, region, refusal: undefined };
+  // A private API is invoked from a VPC, through its VPC endpoint: the stack has none, and from outside one AWS answers 403.
+  const refusal =
+    ownHost || groups.apiDomain === 'vpce.amazonaws.com'
+      ? `${host} is a private API's VPC endpoint host: the local stack serves no private API (answered as from outside a VPC)`
+      : `no API at ${host} (an API's host is <api id>.execute-api.<region>.amazonaws.com)`;
+  return { service: 'execute-api', id, region, refusal };
+}
 
 /**
  * What a request's Host header, else its path's local prefix, says it is for. The AWS host names
@@ -66,13 +140,8 @@ const headerOf = (request: LocalRequest, wanted: string) =>
 function targetOf(request: LocalRequest): Target {
   const host = headerOf(request, 'host')?.toLowerCase() ?? '';
   const path = rooted(request.target);
-  const service = SERVICE_HOST.exec(host);
-  if (service) {
-    const global = service[1] === 'sts' && service[2] === undefined;
-    return { kind: service[1], id: undefined, region: global ? STS_GLOBAL_REGION : service[2], path, host };
-  }
-  const hosted = HOSTED.exec(host);
-  if (hosted) return { kind: hosted[4] ?? hosted[2], id: hosted[1], region: hosted[3], path, host };
+  const aws = awsHostOf(host);
+  if (aws) return { kind: aws.service, id: aws.id, region: aws.region, path, host, refusal: aws.refusal };
   const prefixed = PREFIXED.exec(request.target);
   if (!prefixed) return { kind: undefined, id: undefined, region: undefined, path, host };
   return { kind: prefixed[1], id: prefixed[2], region: undefined, path: rooted(prefixed[3] ?? '/'), host };
@@ -97,7 +166,7 @@ function doorOf(request: LocalRequest, routing: Routing): Door {
     if (door) return door;
   }
   const invoke = kind ? null : INVOKE_PATH.exec(request.target.split('?')[0] ?? '');
-  if (invoke && request.method === 'POST') return invokeDoor(request, percentDecode(invoke[1] ?? ''), routing);
+  if (invoke && request.method === 'POST') return invokeDoor(request, functionNameOf(invoke[1] ?? ''), routing);
   return restApiDoor(request, target, routing);
 }
 
@@ -111,7 +180,11 @@ function stsDoor(request: LocalRequest, { model, context, register }: Routing, r
 const pathOnlyOf = (path: string) => path.split('?')[0] ?? '/';
 
 /** A function URL by its id, in the region its host names. */
-function functionUrlDoor(request: LocalRequest, { id, region, path }: Target, { model, context }: Routing): Door {
+function functionUrlDoor(
+  request: LocalRequest,
+  { id, region, path, refusal }: Target,
+  { model, context }: Routing,
+): Door {
   const url = model.functionUrls.find((candidate) => candidate.urlId === id);
   const name = url && model.functions.find((fn) => fn.arn === url.functionArn)?.name;
   const pathOnly = pathOnlyOf(path);
@@ -120,7 +193,7 @@ function functionUrlDoor(request: LocalRequest, { id, region, path }: Target, { 
     endpoint: `${request.method} ${name ?? id} function URL${pathOnly === '/' ? '' : ` ${pathOnly}`}`,
     // No such URL (in that region): AWS has no host of that name; answered as a denial, which says no as surely.
     serve: async () => {
-      if (!url) throw functionUrlForbidden().because(`no function URL ${id} in this app`);
+      if (!url) throw functionUrlForbidden().because(refusal ?? `no function URL ${id} in this app`);
       if (region !== undefined && url.region !== region)
         throw functionUrlForbidden().because(`function URL ${id} is in ${url.region}, not ${region}`);
       return handleFunctionUrlRequest(url, request, path, context);
@@ -134,10 +207,19 @@ function functionUrlDoor(request: LocalRequest, { id, region, path }: Target, { 
  */
 function apiDoor(
   request: LocalRequest,
-  { kind, id, region, path, host }: Target,
+  { kind, id, region, path, host, refusal }: Target,
   { model, context }: Routing,
 ): Door | undefined {
   const pathOnly = pathOnlyOf(path);
+  // An AWS host of API Gateway where AWS serves no API of this app (a private API's): refused as AWS refuses it.
+  if (kind === 'execute-api' && refusal !== undefined)
+    return {
+      kind: 'rest',
+      endpoint: `${request.method} ${pathOnly} (${host})`,
+      serve: async () => {
+        throw new AwsError(403, 'ForbiddenException', 'Forbidden').because(refusal);
+      },
+    };
   // A host names its region: an API of this app is not at another region's host (AWS: no such API there).
   const elsewhere = (api: { region: string }) => region !== undefined && api.region !== region;
   const apis = [...model.apis, ...model.httpApis];
@@ -170,6 +252,19 @@ function apiDoor(
   };
 }
 
+/**
+ * The function name of an Invoke path, percent-decoded; one that does not decode is kept as sent,
+ * a name Lambda's validation refuses (its `%` is in no function name): 400 ValidationException,
+ * once the signature holds, as for any other bad name, never API Gateway's BadRequestException.
+ */
+function functionNameOf(encoded: string): string {
+  try {
+    return percentDecode(encoded);
+  } catch {
+    return encoded;
+  }
+}
+
 /** The Invoke API in a region (the app's unless a host names one). */
 function invokeDoor(request: LocalRequest, name: string, { model, context }: Routing, region = model.region): Door {
   return {
@@ -180,15 +275,16 @@ function invokeDoor(request: LocalRequest, name: string, { model, context }: Rou
 }
 
 /**
- * The Lambda API at `lambda.<region>.amazonaws.com`: Invoke, on that region's functions only (a
- * function of another region is not found there, as on AWS); any other operation is unknown here.
+ * The Lambda API at `lambda.<region>.amazonaws.com` (or its FIPS and dual-stack hosts): Invoke,
+ * on that region's functions only (a function of another region is not found there, as on AWS);
+ * any other operation is unknown here.
  */
 function lambdaApiDoor(request: LocalRequest, routing: Routing, region: string): Door {
   const invoke = INVOKE_PATH.exec(request.target.split('?')[0] ?? '');
   if (invoke && request.method === 'POST') {
     const runtimes = new Map([...routing.context.runtimes].filter(([, runtime]) => runtime.fn.region === region));
     const regional = { ...routing, context: { ...routing.context, runtimes } };
-    return invokeDoor(request, percentDecode(invoke[1] ?? ''), regional, region);
+    return invokeDoor(request, functionNameOf(invoke[1] ?? ''), regional, region);
   }
   return {
     kind: 'invoke',
@@ -231,13 +327,28 @@ export async function route(request: LocalRequest, routing: Routing): Promise<Lo
       recorded ||= !record.allowed;
       sink(record);
     });
-  const door = doorOf(request, { ...routing, context: { ...routing.context, decisions } });
+  // Chosen inside the try: a refusal while choosing the door is recorded as any other.
+  let door: Door | undefined;
   try {
+    door = doorOf(request, { ...routing, context: { ...routing.context, decisions } });
     return await door.serve();
   } catch (error) {
-    if (sink && !recorded && error instanceof AwsError) sink(refusalRecord(request, door, error, routing));
+    if (sink && !recorded && error instanceof AwsError)
+      sink(refusalRecord(request, door ?? undecidedDoor(request), error, routing));
     throw error;
   }
+}
+
+/** The door of a request refused before its door was chosen: named by its method, path and host. */
+function undecidedDoor(request: LocalRequest): Door {
+  const host = headerOf(request, 'host');
+  return {
+    kind: 'rest',
+    endpoint: `${request.method} ${pathOnlyOf(rooted(request.target))}${host ? ` (${host})` : ''}`,
+    serve: async () => {
+      throw new Error('a door not chosen serves nothing');
+    },
+  };
 }
 
 /** The record of a refusal before (or without) an authorization: who claimed to call, what AWS answered, and why. */

@@ -10,12 +10,17 @@ import { format } from 'node:util';
 import { packageName, providedBy } from './runner-hooks.mjs';
 
 /**
- * The AWS hosts the local stack answers, in every region: API Gateway (`<id>.execute-api.…`),
- * function URLs (`<id>.lambda-url.….on.aws`), the Lambda API (`lambda.<region>.…`) and STS
- * (`sts.amazonaws.com`, `sts.<region>.…`). routing.ts reads the same names from the Host header.
+ * The AWS hosts the local stack answers, in every region and in every form AWS gives them, with
+ * or without a final dot: STS (`sts.amazonaws.com`, `sts[-fips].<region>.amazonaws.com`, dual-stack
+ * `sts[-fips].<region>.api.aws`; `sts-fips.amazonaws.com` too, which AWS does not have), the Lambda
+ * API (`lambda[-fips].<region>.amazonaws.com`, `lambda[-fips].<region>.api.aws`), API Gateway
+ * (every name under `execute-api[-fips].<region>.` `amazonaws.com`, `api.aws` or
+ * `vpce.amazonaws.com`: `<api id>.…`, a private API's `<api id>-vpce-<vpce id>.…`) and function
+ * URLs (every name under `lambda-url.<region>.on.aws`). routing.ts's `AWS_HOST` names the same set
+ * and says what each is; aws-hosts.test.ts checks that both agree on a table of hosts.
  */
 const AWS_HOST =
-  /^(?:[a-z0-9]+\.execute-api\.[a-z0-9-]+\.amazonaws\.com|[a-z0-9]+\.lambda-url\.[a-z0-9-]+\.on\.aws|(?:lambda|sts)\.[a-z0-9-]+\.amazonaws\.com|sts\.amazonaws\.com)$/;
+  /^(?:sts(?:-fips)?\.amazonaws\.com|(?:sts|lambda)(?:-fips)?\.[a-z0-9-]+\.(?:amazonaws\.com|api\.aws)|(?:.+\.)?execute-api(?:-fips)?\.[a-z0-9-]+\.(?:vpce\.amazonaws\.com|amazonaws\.com|api\.aws)|(?:.+\.)?lambda-url\.[a-z0-9-]+\.on\.aws)\.?$/;
 const servedLocally = (host) => typeof host === 'string' && AWS_HOST.test(host.toLowerCase());
 
 /**
