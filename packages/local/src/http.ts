@@ -17,17 +17,6 @@ export interface LocalRequest extends RequestHead {
   hashBody(): Promise<string>;
 }
 
-/** A request whose body is already at hand (tests, benchmarks, a request handed on). */
-export function bufferedRequest(head: RequestHead & { sourceIp?: string }, body: Uint8Array): LocalRequest {
-  const bytes = Buffer.from(body);
-  return {
-    sourceIp: '127.0.0.1',
-    ...head,
-    readBody: async () => bytes,
-    hashBody: async () => (bytes.length === 0 ? EMPTY_SHA256 : sha256Hex(bytes)),
-  };
-}
-
 /**
  * Bytes of request bodies held at once, over every request, so a flood of large bodies cannot
  * grow memory without bound. A body that does not fit is refused at once, never made to wait:

@@ -339,23 +339,25 @@ export async function route(request: LocalRequest, routing: Routing): Promise<Lo
   }
 }
 
-/** The door of a request refused before its door was chosen: named by its method, path and host. */
-function undecidedDoor(request: LocalRequest): Door {
+/** Where a request refused before its door was chosen went, for its record: its method, path and host. */
+function undecidedDoor(request: LocalRequest): Pick<Door, 'kind' | 'endpoint'> {
   const host = headerOf(request, 'host');
   return {
     kind: 'rest',
     endpoint: `${request.method} ${pathOnlyOf(rooted(request.target))}${host ? ` (${host})` : ''}`,
-    serve: async () => {
-      throw new Error('a door not chosen serves nothing');
-    },
   };
 }
 
 /** The record of a refusal before (or without) an authorization: who claimed to call, what AWS answered, and why. */
-function refusalRecord(request: LocalRequest, door: Door, error: AwsError, routing: Routing): DecisionRecord {
-  const authorization = request.headers.find(([name]) => name.toLowerCase() === 'authorization')?.[1];
+function refusalRecord(
+  request: LocalRequest,
+  door: Pick<Door, 'kind' | 'endpoint'>,
+  error: AwsError,
+  routing: Routing,
+): DecisionRecord {
+  const authorization = headerOf(request, 'authorization');
   const keyId = CREDENTIAL_KEY.exec(authorization ?? request.target)?.[1];
-  const claimed = keyId ? routing.context.identities.all().find((i) => i.credentials.accessKeyId === keyId) : undefined;
+  const claimed = keyId ? routing.context.identities.owner(keyId) : undefined;
   const who = !authorization && !keyId ? 'anonymous' : (claimed?.name ?? 'unknown caller');
   const answer = `${error.status}${error.type ? ` ${error.type}` : ''}`;
   const firstLine = error.message.split('\n')[0] ?? '';

@@ -153,6 +153,11 @@ export class IdentityStore {
     };
   };
 
+  /** Whose an access key id is, expired or not (to name a caller in an explanation, never to admit one). */
+  public owner(accessKeyId: string): Identity | undefined {
+    return this.#byKey.get(accessKeyId)?.identity;
+  }
+
   /** The identities of the state file: every one but the sessions the local STS issued. */
   public listed(): Identity[] {
     return this.all().filter((identity) => !identity.issued);

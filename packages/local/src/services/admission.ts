@@ -1,7 +1,6 @@
 import type { LocalRequest } from '../http.js';
 import type { DecisionRecord, DecisionSink } from '../iam/decisions.js';
 import type { Identity } from '../iam/identities.js';
-import { sha256Hex } from '../sigv4/canonical.js';
 import type { PendingSignature } from '../sigv4/verify.js';
 
 /** How a service admits a request to one of its endpoints. */
@@ -47,10 +46,9 @@ export async function admit(request: LocalRequest, admission: Admission, decisio
     refusal = error;
   }
   let body: Buffer = Buffer.alloc(0);
-  if (refusal === undefined) {
-    body = await request.readBody();
-    pending?.complete(sha256Hex(body));
-  } else if (pending) pending.complete(await request.hashBody());
+  if (refusal === undefined) body = await request.readBody();
+  // Of the bytes read, or (refused) as they stream, never held.
+  if (pending) pending.complete(await request.hashBody());
   for (const record of held) decisions?.(record);
   if (refusal !== undefined) throw refusal;
   return { caller: pending?.identity, body };
