@@ -39,6 +39,21 @@ export async function startStack(
 }
 
 /**
+ * A function with inline (`ZipFile`) code under a role of the template, for a test that adds one
+ * to an edited assembly; `properties` adds to its defaults (nodejs22.x, `index.handler`).
+ */
+export const inlineFunction = (code: string, role: string, properties: Record<string, unknown> = {}) => ({
+  Type: 'AWS::Lambda::Function',
+  Properties: {
+    Runtime: 'nodejs22.x',
+    Handler: 'index.handler',
+    Role: { 'Fn::GetAtt': [role, 'Arn'] },
+    Code: { ZipFile: code },
+    ...properties,
+  },
+});
+
+/**
  * A copy of an assembly with one stack's template edited: what a policy mistake or a fault
  * in the deployed app would look like.
  */

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { DecisionRecord } from '../../src/iam/decisions.js';
 import { type AwsHost, awsHostOf } from '../../src/routing.js';
 import { LocalStack, type LocalState } from '../../src/stack.js';
-import { editedAssembly, principal } from '../helpers/stack.js';
+import { editedAssembly, inlineFunction, principal } from '../helpers/stack.js';
 
 const PROBE = `
 const https = require('node:https');
@@ -145,16 +145,7 @@ function probedAssembly(): string {
       ['HostsCaller', 'nodejs24.x'],
       ['HostsCaller20', 'nodejs20.x'],
     ])
-      resources[id as string] = {
-        Type: 'AWS::Lambda::Function',
-        Properties: {
-          Runtime: runtime,
-          Handler: 'index.handler',
-          Timeout: 30,
-          Role: { 'Fn::GetAtt': ['HostsCallerRole', 'Arn'] },
-          Code: { ZipFile: PROBE },
-        },
-      };
+      resources[id as string] = inlineFunction(PROBE, 'HostsCallerRole', { Runtime: runtime, Timeout: 30 });
   });
 }
 

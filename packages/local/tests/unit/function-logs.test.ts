@@ -5,7 +5,7 @@
 // written without a final newline ends where the next event starts, never glued to it.
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { LocalStack, type LocalState } from '../../src/stack.js';
-import { clientFor, editedAssembly } from '../helpers/stack.js';
+import { clientFor, editedAssembly, inlineFunction } from '../helpers/stack.js';
 
 const CHATTY = `
 const { Console } = require('node:console');
@@ -27,15 +27,8 @@ beforeAll(async () => {
   const assembly = editedAssembly(inject('oneAccount'), 'IamM2m', (template) => {
     const resources = template.Resources;
     const [role] = Object.keys(resources).filter((id) => id.startsWith('HelloWorldRole') && !id.includes('Policy'));
-    resources.Chatty = {
-      Type: 'AWS::Lambda::Function',
-      Properties: {
-        Runtime: 'nodejs24.x',
-        Handler: 'index.handler',
-        Role: { 'Fn::GetAtt': [role, 'Arn'] },
-        Code: { ZipFile: CHATTY },
-      },
-    };
+    if (!role) throw new Error('the app no longer has the HelloWorld role this test uses');
+    resources.Chatty = inlineFunction(CHATTY, role, { Runtime: 'nodejs24.x' });
   });
   stack = await LocalStack.start({ assemblyDir: assembly, functionOutput: 'inherit', warn: () => {} });
   state = stack.state();

@@ -17,7 +17,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { LocalStack } from '../../src/stack.js';
-import { editedAssembly } from '../helpers/stack.js';
+import { editedAssembly, inlineFunction } from '../helpers/stack.js';
 
 const ANSWER = `exports.handler = async (event) => {
   const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
@@ -39,15 +39,7 @@ function malformedAssembly(): string {
     );
     if (!role) throw new Error('the targets app has no EchoServiceRole');
     const fnArn = { 'Fn::GetAtt': [FN, 'Arn'] };
-    resources[FN] = {
-      Type: 'AWS::Lambda::Function',
-      Properties: {
-        Runtime: 'nodejs22.x',
-        Handler: 'index.handler',
-        Role: { 'Fn::GetAtt': [role, 'Arn'] },
-        Code: { ZipFile: ANSWER },
-      },
-    };
+    resources[FN] = inlineFunction(ANSWER, role);
     const permission = (suffix: string, properties: Record<string, unknown>) => {
       resources[`${FN}${suffix}`] = {
         Type: 'AWS::Lambda::Permission',

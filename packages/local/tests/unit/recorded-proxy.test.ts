@@ -16,7 +16,7 @@
 import { Agent, request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LocalStack } from '../../src/stack.js';
-import { editedAssembly } from '../helpers/stack.js';
+import { editedAssembly, inlineFunction } from '../helpers/stack.js';
 
 const LAMBDA_TEST = 'tests/aws/services/apigateway/test_apigateway_lambda.py';
 const COMMON_TEST = 'tests/aws/services/apigateway/test_apigateway_common.py';
@@ -125,15 +125,7 @@ function addRestApi(resources: Resources, spec: RestApiSpec): void {
 }
 
 function addFunction(resources: Resources, id: string, code: string, role: string): void {
-  resources[id] = {
-    Type: 'AWS::Lambda::Function',
-    Properties: {
-      Runtime: 'nodejs22.x',
-      Handler: 'index.handler',
-      Role: { 'Fn::GetAtt': [role, 'Arn'] },
-      Code: { ZipFile: code },
-    },
-  };
+  resources[id] = inlineFunction(code, role);
   const permission = (suffix: string, properties: Record<string, unknown>) => {
     resources[`${id}${suffix}`] = {
       Type: 'AWS::Lambda::Permission',

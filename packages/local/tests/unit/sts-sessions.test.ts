@@ -6,7 +6,7 @@ import { createIamClient } from '@iam-m2m/middleware';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { DecisionRecord } from '../../src/iam/decisions.js';
 import type { LocalStack, LocalState } from '../../src/stack.js';
-import { editedAssembly, maskedAccount, principal, startStack } from '../helpers/stack.js';
+import { editedAssembly, inlineFunction, maskedAccount, principal, startStack } from '../helpers/stack.js';
 
 const ACCOUNT = '000000000000';
 const roleArn = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
@@ -132,15 +132,9 @@ function withSessionRoles(template: Template): void {
         Principal: 'apigateway.amazonaws.com',
       },
     },
-    PublicFn: {
-      Type: 'AWS::Lambda::Function',
-      Properties: {
-        Runtime: 'nodejs20.x',
-        Handler: 'index.handler',
-        Role: { 'Fn::GetAtt': [backendRole, 'Arn'] },
-        Code: { ZipFile: "exports.handler = async () => ({ statusCode: 200, body: 'public' });" },
-      },
-    },
+    PublicFn: inlineFunction("exports.handler = async () => ({ statusCode: 200, body: 'public' });", backendRole, {
+      Runtime: 'nodejs20.x',
+    }),
     PublicFnUrl: {
       Type: 'AWS::Lambda::Url',
       Properties: { TargetFunctionArn: { 'Fn::GetAtt': ['PublicFn', 'Arn'] }, AuthType: 'NONE' },
