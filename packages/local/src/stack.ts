@@ -20,12 +20,14 @@ import type { Organization } from './iam/organization.js';
 import { policyProblems, policyWarnings } from './iam/policy.js';
 import { defaultSeedFile, projectSeed } from './iam/seed.js';
 import { sameCodeFolder } from './lambda/code-folder.js';
+import type { Environments } from './lambda/environments.js';
 import { installHint, nodeBinaryFor } from './lambda/node-binary.js';
 import { FunctionRuntime } from './lambda/runtime.js';
 import { runtimeModuleWarnings } from './lambda/runtime-modules.js';
 import { joinOrganization, principalsOf } from './principals.js';
 import { route } from './routing.js';
 import { XRayDaemon } from './services/xray/daemon.js';
+import type { TraceSampling } from './services/xray/sampling.js';
 
 /** Options of {@link LocalStack.start}. */
 export interface LocalStackOptions {
@@ -62,6 +64,17 @@ export interface LocalStackOptions {
   decisions?: DecisionSink;
   /** Every X-Ray segment document, one JSON line each (`serve --traces <file>`). @default none */
   tracesFile?: string;
+  /**
+   * Which requests without a sampling decision are traced: `all` (every trace whole, for tests
+   * that read them) or `aws` (AWS's default rule: the first each second, then 5 %). @default 'all'
+   */
+  traceSampling?: TraceSampling;
+  /**
+   * How a function's execution environments grow under concurrency: `warm` (as many as the
+   * machine's cores, reused warm, one more for a request that waited 50 ms) or `per-request`
+   * (a new one whenever all are busy, as Lambda scales). Both up to 16. @default 'warm'
+   */
+  environments?: Environments;
 }
 
 /** The state file of CONTRACT.md: endpoints, APIs, functions and principals. */
@@ -127,6 +140,7 @@ export class LocalStack {
     const stack = new LocalStack(model, options, warn, seed);
     stack.xray = await XRayDaemon.start({
       tracesFile: options.tracesFile,
+      sampling: options.traceSampling,
       warn,
       // The secrets of every principal, minted ones included: never in a document written.
       secrets: () =>
@@ -319,6 +333,7 @@ export class LocalStack {
       segments: this.xray,
       assemblyDir,
       stackOrigin: this.#origin,
+      environments: this.options.environments,
     });
   }
 

@@ -3,6 +3,8 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { readOrganization } from '../iam/organization.js';
 import { policyReport, policyReportText } from '../iam/policy-report.js';
 import { defaultSeedFile } from '../iam/seed.js';
+import type { Environments } from '../lambda/environments.js';
+import type { TraceSampling } from '../services/xray/sampling.js';
 import { LocalStack } from '../stack.js';
 import { decisionOutputs } from './decisions.js';
 import { fail, failFor } from './fail.js';
@@ -89,6 +91,18 @@ export const SERVE = {
       help: 'write the X-Ray segment documents the functions send, one JSON line each',
       defaultHelp: 'none',
     },
+    sampling: {
+      type: 'string',
+      value: '<all|aws>',
+      help: "which requests without a sampling decision are traced: all, or AWS's default rule (the first each second, then 5 %)",
+      defaultHelp: 'aws; all with --traces',
+    },
+    environments: {
+      type: 'string',
+      value: '<warm|per-request>',
+      help: "a function's execution environments under concurrency: as many as the cores, reused warm (one more for a call that waited 50 ms), or one per concurrent call as Lambda scales",
+      default: 'warm',
+    },
   },
   examples: [
     'iam-m2m-local serve --app . --watch',
@@ -134,6 +148,9 @@ export async function serve(args: string[]): Promise<void> {
     port: Number(values.port),
     defaultAccountId: values.account,
     tracesFile: values.traces === undefined ? undefined : resolve(values.traces),
+    // Nobody reads a trace without --traces: sampled as AWS samples, at a fraction of the cost.
+    traceSampling: (values.sampling ?? (values.traces === undefined ? 'aws' : 'all')) as TraceSampling,
+    environments: values.environments as Environments,
   }).catch(failFor);
   mkdirSync(dirname(stateFile), { recursive: true, mode: 0o700 });
   stack.writeState(stateFile);
@@ -161,6 +178,10 @@ function checked(values: ServeValues): ServeValues {
     fail(`--port must be a port number (0 to 65535, 0 for any free port), got ${JSON.stringify(values.port)}`);
   if (values.account !== undefined && !/^\d{12}$/.test(values.account))
     fail(`--account must be 12 digits (an AWS account id), got ${JSON.stringify(values.account)}`);
+  if (values.sampling !== undefined && !['all', 'aws'].includes(values.sampling))
+    fail(`--sampling must be all or aws, got ${JSON.stringify(values.sampling)}`);
+  if (!['warm', 'per-request'].includes(values.environments))
+    fail(`--environments must be warm or per-request, got ${JSON.stringify(values.environments)}`);
   if (values.org !== undefined && !/^o-[a-z0-9]{10,32}$/.test(values.org))
     fail(
       `--org must be an AWS Organizations id (o-, then 10 to 32 lowercase letters or digits), got ${JSON.stringify(values.org)}`,

@@ -1,6 +1,7 @@
 import type { RequestContext } from './conditions.js';
+import { rememberedDecision } from './decision-cache.js';
 import { type DecisionKind, type DecisionSink, decisionRecord } from './decisions.js';
-import { type AccessDecision, evaluateAccess, type PolicyVerdict } from './evaluate.js';
+import { type AccessDecision, type AccessPolicies, evaluateAccess, type PolicyVerdict } from './evaluate.js';
 import type { Identity } from './identities.js';
 import type { PolicyDocument } from './policy.js';
 
@@ -37,24 +38,27 @@ export interface Authorization {
  */
 export function authorize(request: Authorization, record?: DecisionSink): AccessDecision {
   const { caller } = request;
-  const decision = evaluateAccess(
-    {
-      principal: caller.principal,
-      action: request.action,
-      resource: request.resource,
-      resourceAccountId: request.resourceAccountId,
-      context: { ...sessionContext(caller), ...request.context },
-    },
-    {
-      identityPolicies: caller.policies,
-      permissionsBoundary: caller.boundary,
-      sessionPolicies: caller.sessionPolicies,
-      serviceControlPolicies: caller.scps,
-      resourcePolicy: request.resourcePolicy,
-      resourcePolicyName: request.resourcePolicyName,
-      trustPolicy: request.trustPolicy,
-      identityRequired: request.identityRequired,
-    },
+  const policies: AccessPolicies = {
+    identityPolicies: caller.policies,
+    permissionsBoundary: caller.boundary,
+    sessionPolicies: caller.sessionPolicies,
+    serviceControlPolicies: caller.scps,
+    resourcePolicy: request.resourcePolicy,
+    resourcePolicyName: request.resourcePolicyName,
+    trustPolicy: request.trustPolicy,
+    identityRequired: request.identityRequired,
+  };
+  const decision = rememberedDecision(caller, policies, request, () =>
+    evaluateAccess(
+      {
+        principal: caller.principal,
+        action: request.action,
+        resource: request.resource,
+        resourceAccountId: request.resourceAccountId,
+        context: { ...sessionContext(caller), ...request.context },
+      },
+      policies,
+    ),
   );
   record?.(
     decisionRecord(decision, {

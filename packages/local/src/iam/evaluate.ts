@@ -397,23 +397,32 @@ export function evaluateAccess(request: AccessRequest, policies: AccessPolicies)
     ...judged.resource,
   ];
   const decision = { ...outcome, policies: records };
-  // The explanation is read for decision records only: computed when asked, never on the way to an answer.
+  // The explanation is read for decision records only: computed when first asked (once, however
+  // many records a remembered decision makes), never on the way to an answer.
+  let reason: string | undefined;
+  let keys: Record<string, string | string[] | null> | undefined;
   return {
     ...decision,
     get reason() {
-      return explain(decision, facts);
+      reason ??= explain(decision, facts);
+      return reason;
     },
     get keys() {
-      const consulted = [
-        ...policies.identityPolicies,
-        ...(policies.permissionsBoundary ? [policies.permissionsBoundary] : []),
-        ...(policies.sessionPolicies ?? []),
-        ...(policies.serviceControlPolicies ?? []).flat(),
-        ...(policies.resourcePolicy ? [policies.resourcePolicy] : []),
-      ].map((policy) => ('document' in policy ? policy.document : policy));
-      return keysUsed(consulted, context);
+      keys ??= keysUsed(consultedDocuments(policies), context);
+      return keys;
     },
   };
+}
+
+/** Every document a decision consults: identity, boundary, session, SCPs, resource. */
+export function consultedDocuments(policies: AccessPolicies): PolicyDocument[] {
+  return [
+    ...policies.identityPolicies,
+    ...(policies.permissionsBoundary ? [policies.permissionsBoundary] : []),
+    ...(policies.sessionPolicies ?? []),
+    ...(policies.serviceControlPolicies ?? []).flat(),
+    ...(policies.resourcePolicy ? [policies.resourcePolicy] : []),
+  ].map((policy) => ('document' in policy ? policy.document : policy));
 }
 
 const lowerKeys = (context: RequestContext): RequestContext =>

@@ -17,18 +17,26 @@ export interface ExplainFacts {
   hasResourcePolicy: boolean;
 }
 
-/** The condition keys and policy variables the documents refer to, with the request's values (null: absent). */
-export function keysUsed(
-  documents: PolicyDocument[],
-  context: RequestContext,
-): Record<string, string | string[] | null> {
+/**
+ * The condition keys and policy variables the documents refer to, as written, sorted: the only
+ * request-context keys a decision on them can depend on.
+ */
+export function referencedKeys(documents: PolicyDocument[]): string[] {
   const keys = new Set<string>();
   for (const statement of documents.flatMap(statementsOf)) {
     for (const pairs of Object.values(statement.Condition ?? {})) for (const key of Object.keys(pairs)) keys.add(key);
     for (const [, key] of JSON.stringify(statement).matchAll(/\$\{([^},]+)[^}]*\}/g))
       if (key && !['*', '?', '$'].includes(key)) keys.add(key.trim());
   }
-  return Object.fromEntries([...keys].sort().map((key) => [key, context[key.toLowerCase()] ?? null]));
+  return [...keys].sort();
+}
+
+/** The condition keys and policy variables the documents refer to, with the request's values (null: absent). */
+export function keysUsed(
+  documents: PolicyDocument[],
+  context: RequestContext,
+): Record<string, string | string[] | null> {
+  return Object.fromEntries(referencedKeys(documents).map((key) => [key, context[key.toLowerCase()] ?? null]));
 }
 
 const KIND_WORDS: Record<PolicyVerdict['kind'], string> = {

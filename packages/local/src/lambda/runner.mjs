@@ -235,6 +235,7 @@ for (const [method, level] of [
   };
 }
 
+let maxRss = 0;
 process.on('message', async (message) => {
   if (message?.type !== 'invoke') return;
   currentRequestId = message.requestId;
@@ -250,6 +251,9 @@ process.on('message', async (message) => {
   } catch (error) {
     outcome = { id: message.id, ok: false, error: errorOf(error) };
   }
+  // REPORT's "Max Memory Used": the most this execution environment has held, in MB.
+  maxRss = Math.max(maxRss, process.memoryUsage.rss());
+  outcome.maxMemoryMb = Math.ceil(maxRss / 2 ** 20);
   // The end of this invocation's output, on both streams, before the result: the log of an
   // invocation (X-Amz-Log-Result) is then exactly its own output.
   const marker = `\u0000iam-m2m-end:${message.id}\n`;

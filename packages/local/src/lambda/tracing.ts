@@ -1,6 +1,6 @@
 // X-Ray trace context and segment documents, and the segments the Lambda service side records
 // for a traced invocation ("Using AWS Lambda with AWS X-Ray"; X-Ray segment documents).
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../random-ids.js';
 
 /** A trace context, as `X-Amzn-Trace-Id` and `_X_AMZN_TRACE_ID` carry it: `Root=…;Parent=…;Sampled=1`. */
 export interface TraceContext {
@@ -46,6 +46,8 @@ export interface SegmentSink {
   /** `127.0.0.1:<port>`, the functions' `AWS_XRAY_DAEMON_ADDRESS`. */
   readonly address: string;
   record(document: SegmentDocument): void;
+  /** Whether a request to `resource` (a stage, a function) that brought no sampling decision is traced. */
+  sample(resource: string): boolean;
 }
 
 export const TRACE_ID = /^1-[0-9a-f]{8}-[0-9a-f]{24}$/;
@@ -56,11 +58,11 @@ export function newTraceId(now = Date.now()): string {
   const seconds = Math.floor(now / 1000)
     .toString(16)
     .padStart(8, '0');
-  return `1-${seconds}-${randomBytes(12).toString('hex')}`;
+  return `1-${seconds}-${randomHex(12)}`;
 }
 
 /** A new segment or subsegment id: 64 random bits in 16 hex digits. */
-export const newSegmentId = (): string => randomBytes(8).toString('hex');
+export const newSegmentId = (): string => randomHex(8);
 
 /** Reads `Root=…;Parent=…;Sampled=…` (keys in any case, any order); undefined without a valid Root. */
 export function parseTraceHeader(value: string | undefined): TraceContext | undefined {
@@ -105,8 +107,12 @@ export interface LambdaInvocationTrace {
  * samples a call that brought no decision, `PassThrough` does not ("Lambda will only trace the
  * request from an upstream service if it contains a tracing header with Sampled=1").
  */
-export function lambdaTrace(mode: string | undefined, upstream: TraceContext | undefined): LambdaInvocationTrace {
-  const sampled = upstream?.sampled ?? mode === 'Active';
+export function lambdaTrace(
+  mode: string | undefined,
+  upstream: TraceContext | undefined,
+  sample: () => boolean = () => true,
+): LambdaInvocationTrace {
+  const sampled = upstream?.sampled ?? (mode === 'Active' && sample());
   return {
     context: { root: upstream?.root ?? newTraceId(), parent: upstream?.parent, sampled },
     serviceId: newSegmentId(),

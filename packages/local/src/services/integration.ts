@@ -1,14 +1,31 @@
 import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { versionOf } from '../assembly/function-reference.js';
+import type { FunctionModel } from '../assembly/model.js';
 import { AwsError, GATEWAY_MESSAGE } from '../aws-error.js';
-import { evaluateAccess } from '../iam/evaluate.js';
-import type { FunctionRuntime, InvocationResult } from '../lambda/runtime.js';
+import { authorize } from '../iam/authorize.js';
+import { derivedPolicy } from '../iam/decision-cache.js';
+import type { Identity } from '../iam/identities.js';
+import type { PolicyDocument } from '../iam/policy.js';
+import { type FunctionRuntime, type InvocationResult, JsonPayload } from '../lambda/runtime.js';
 import { newTraceId, type TraceContext } from '../lambda/tracing.js';
 import type { ServiceContext } from './context.js';
 
 /** Lambda's synchronous payload limits: the event, and the result (100 bytes more, as Lambda counts). */
 export const MAX_EVENT_BYTES = 6 * 1024 * 1024;
 export const MAX_RESULT_BYTES = MAX_EVENT_BYTES + 100;
+
+/** API Gateway as Lambda sees it when it invokes an integration: the service principal, no policies of its own. */
+const API_GATEWAY: Identity = {
+  name: 'apigateway.amazonaws.com',
+  principal: { arn: 'apigateway.amazonaws.com', accountId: '', entityArn: 'apigateway.amazonaws.com', service: true },
+  userId: '',
+  credentials: { accessKeyId: '', secretAccessKey: '', sessionToken: '' },
+  policies: [],
+};
+
+/** A function's resource-based policy (its permissions) as one document, the same object for every request. */
+export const functionPolicy = (fn: FunctionModel): PolicyDocument =>
+  derivedPolicy(fn, 'permissions', () => ({ Statement: fn.permissions }));
 
 /** The function an API Gateway integration names (an alias or version ARN runs that version). */
 export interface Integration {
@@ -34,21 +51,16 @@ export function apiGatewayIntegration(
   const permitted =
     runtime !== undefined &&
     version !== undefined &&
-    evaluateAccess(
-      {
-        principal: {
-          arn: 'apigateway.amazonaws.com',
-          accountId: '',
-          entityArn: 'apigateway.amazonaws.com',
-          service: true,
-        },
-        action: 'lambda:InvokeFunction',
-        resource: arn,
-        resourceAccountId: runtime.fn.accountId,
-        context: { 'aws:SourceArn': sourceArn, 'aws:SourceAccount': apiAccountId },
-      },
-      { identityPolicies: [], resourcePolicy: { Statement: runtime.fn.permissions } },
-    ).allowed;
+    authorize({
+      caller: API_GATEWAY,
+      action: 'lambda:InvokeFunction',
+      resource: arn,
+      resourceAccountId: runtime.fn.accountId,
+      resourcePolicy: functionPolicy(runtime.fn),
+      context: { 'aws:SourceArn': sourceArn, 'aws:SourceAccount': apiAccountId },
+      kind: 'invoke',
+      endpoint: `Invoke ${runtime.fn.name}`,
+    }).allowed;
   if (!runtime || version === undefined || !permitted)
     throw new AwsError(500, 'InternalServerErrorException', 'Internal server error', GATEWAY_MESSAGE);
   return { runtime, version };
@@ -66,6 +78,16 @@ export async function invokeWithin(
     timer = setTimeout(() => resolve('timeout'), timeoutMs);
   });
   return Promise.race([runtime.invoke(event, { version, trace }), timedOut]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The event as the JSON text the function receives, serialized once; `tooLarge` is the door's
+ * answer when it is over Lambda's synchronous payload limit.
+ */
+export function eventPayload(event: unknown, tooLarge: () => AwsError): JsonPayload {
+  const text = JSON.stringify(event);
+  if (Buffer.byteLength(text) > MAX_EVENT_BYTES) throw tooLarge();
+  return new JsonPayload(text);
 }
 
 /** Whether a successful result is over Lambda's response limit (the integration then fails). */

@@ -10,7 +10,7 @@ import { ANONYMOUS, type Identity } from '../../iam/identities.js';
 import { verifyHead, withoutTokenAs } from '../../sigv4/verify.js';
 import { admit } from '../admission.js';
 import type { ServiceContext } from '../context.js';
-import { forwardedHeaders, MAX_EVENT_BYTES, resultTooLarge, traceHeaderFor } from '../integration.js';
+import { eventPayload, forwardedHeaders, resultTooLarge, traceHeaderFor } from '../integration.js';
 import { payloadV2Event, toV2Response } from '../payload-v2.js';
 
 /** Function URLs answer refusals as `{"Message":…}`. */
@@ -152,8 +152,7 @@ export async function handleFunctionUrlRequest(
     domainName,
     stage: '$default',
   });
-  if (Buffer.byteLength(JSON.stringify(event)) > MAX_EVENT_BYTES) throw payloadTooLarge();
-  const outcome = await runtime.invoke(event, { version });
+  const outcome = await runtime.invoke(eventPayload(event, payloadTooLarge), { version });
   const response = outcome.ok && !resultTooLarge(outcome) ? toV2Response(outcome.result) : undefined;
   if (!response) throw internalError();
   return response;

@@ -11,9 +11,9 @@ import { admit } from '../admission.js';
 import type { ServiceContext } from '../context.js';
 import {
   apiGatewayIntegration,
+  eventPayload,
   forwardedHeaders,
   invokeWithin,
-  MAX_EVENT_BYTES,
   resultTooLarge,
   traceHeaderFor,
 } from '../integration.js';
@@ -156,9 +156,8 @@ export async function handleHttpApiRequest(
     requestId,
     now,
   });
-  if (Buffer.byteLength(JSON.stringify(event)) > MAX_EVENT_BYTES)
-    throw new AwsError(413, '', 'Request Entity Too Large');
-  const outcome = await invokeWithin(integration, event, route.method.timeoutMs);
+  const payload = eventPayload(event, () => new AwsError(413, '', 'Request Entity Too Large'));
+  const outcome = await invokeWithin(integration, payload, route.method.timeoutMs);
   if (outcome === 'timeout') throw new AwsError(503, '', 'Service Unavailable');
   // HTTP APIs have no binary media types: a base64 body marked so is always decoded.
   const map = (result: unknown) =>

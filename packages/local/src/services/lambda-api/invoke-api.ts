@@ -18,6 +18,7 @@ import { parseTraceHeader } from '../../lambda/tracing.js';
 import { verifyHead } from '../../sigv4/verify.js';
 import { admit } from '../admission.js';
 import type { ServiceContext } from '../context.js';
+import { functionPolicy } from '../integration.js';
 import { invokeValidation } from './validation.js';
 
 /** Lambda's synchronous request payload limit. */
@@ -62,7 +63,7 @@ export function authorizeInvoke(
       action: 'lambda:InvokeFunction',
       resource,
       resourceAccountId: fn.accountId,
-      resourcePolicy: fn.permissions.length > 0 ? { Statement: fn.permissions } : undefined,
+      resourcePolicy: fn.permissions.length > 0 ? functionPolicy(fn) : undefined,
       resourcePolicyName: `${fn.stackName}/${fn.logicalId} permissions`,
       context: requestContext(facts),
       kind: 'invoke',

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import type { RestApiModel } from '../../assembly/model.js';
 import { AwsError, GATEWAY_MESSAGE } from '../../aws-error.js';
 import type { LocalResponse } from '../../http.js';
 import type { Identity } from '../../iam/identities.js';
+import { randomBase64url, randomHex } from '../../random-ids.js';
 import { parseQuery, type QueryPairs } from '../../sigv4/canonical.js';
 import { answerableStatus, forwardedHeaders, headerFields, writableHeader } from '../integration.js';
 
@@ -38,7 +38,7 @@ export const requestTime = (date: Date): string =>
   `${two(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:${two(date.getUTCHours())}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())} +0000`;
 
 /** API Gateway's id of a request: 15 characters of base64url and `=`, as in `x-amz-apigw-id`. */
-export const newExtendedRequestId = (): string => `${randomBytes(11).toString('base64url')}=`;
+export const newExtendedRequestId = (): string => `${randomBase64url(11)}=`;
 
 /** A query as the proxy event carries it: each name and value decoded, `+` a space (`?plus=a+b` → `a b`). */
 export const proxyQuery = (rawQuery: string): QueryPairs => parseQuery(rawQuery.replaceAll('+', '%20'));
@@ -98,8 +98,8 @@ export interface CloudFrontHop {
 
 /** A request's hop through CloudFront, to an EDGE API. */
 export const cloudFrontHop = (): CloudFrontHop => ({
-  via: `1.1 ${randomBytes(16).toString('hex')}.cloudfront.net (CloudFront)`,
-  id: `${randomBytes(40).toString('base64url')}==`,
+  via: `1.1 ${randomHex(16)}.cloudfront.net (CloudFront)`,
+  id: `${randomBase64url(40)}==`,
 });
 
 /**

@@ -4,6 +4,7 @@ import { AwsError, CAPITAL_MESSAGE, GATEWAY_MESSAGE, missingAuthenticationToken 
 import { headersTooLarge, headTooLarge, type LocalRequest, type LocalResponse } from '../../http.js';
 import { authorize } from '../../iam/authorize.js';
 import { type RequestFacts, requestContext } from '../../iam/context-keys.js';
+import { derivedPolicy } from '../../iam/decision-cache.js';
 import type { DecisionSink } from '../../iam/decisions.js';
 import { ANONYMOUS, type Identity } from '../../iam/identities.js';
 import { asList, type PolicyDocument, statementsOf } from '../../iam/policy.js';
@@ -13,8 +14,8 @@ import { admit } from '../admission.js';
 import type { ServiceContext } from '../context.js';
 import {
   apiGatewayIntegration,
+  eventPayload,
   invokeWithin,
-  MAX_EVENT_BYTES,
   resultTooLarge,
   setHeader,
   traceHeaderFor,
@@ -55,6 +56,10 @@ export function expandShortForms(policy: PolicyDocument, apiArn: string): Policy
     })),
   };
 }
+
+/** The API's policy with its short forms expanded: one document per API, so decisions on it are remembered. */
+const restApiPolicy = (api: RestApiModel, policy: PolicyDocument, apiArn: string): PolicyDocument =>
+  derivedPolicy(api, 'policy', () => expandShortForms(policy, apiArn));
 
 /** Where a request to a REST API lands: its method, paths and ARN. */
 export interface RestRoute {
@@ -124,7 +129,7 @@ export function authorizeRestRequest(
       action: 'execute-api:Invoke',
       resource: routed.methodArn,
       resourceAccountId: api.accountId,
-      resourcePolicy: api.policy && expandShortForms(api.policy, routed.apiArn),
+      resourcePolicy: api.policy && restApiPolicy(api, api.policy, routed.apiArn),
       resourcePolicyName: `${api.stackName}/${api.logicalId} policy`,
       context: requestContext(facts),
       kind: 'rest',
@@ -162,7 +167,7 @@ export async function handleRestApiRequest(
   const onStage =
     `${stagePath}/`.replace(/^\/+/, '/').startsWith(`/${api.stageName}/`) ||
     stagePath.replace(/^\/+/, '/').startsWith(`/${api.stageName}?`);
-  const trace = segments && onStage ? StageTrace.begin(api, request) : undefined;
+  const trace = segments && onStage ? StageTrace.begin(api, request, segments) : undefined;
   if (!segments || !trace) return serveRestApiRequest(api, request, stagePath, context, requestId);
   const answer = { status: 500, contentLength: 0 };
   try {
@@ -229,12 +234,13 @@ async function serveRestApiRequest(
     gateway,
     context,
   );
-  if (Buffer.byteLength(JSON.stringify(event)) > MAX_EVENT_BYTES) {
-    throw new AwsError(413, 'BadRequestException', 'Request Too Long', GATEWAY_MESSAGE);
-  }
+  const payload = eventPayload(
+    event,
+    () => new AwsError(413, 'BadRequestException', 'Request Too Long', GATEWAY_MESSAGE),
+  );
   // The integration runs under a Lambda request id of its own, as on AWS, within the
   // integration's timeout (29 s unless the method says otherwise).
-  const outcome = await invokeWithin(integration, event, route.method.timeoutMs, traceContext);
+  const outcome = await invokeWithin(integration, payload, route.method.timeoutMs, traceContext);
   trace?.endLambda(outcome === 'timeout' ? undefined : 200);
   if (outcome === 'timeout') throw new AwsError(504, '', 'Endpoint request timed out', GATEWAY_MESSAGE);
   return withGatewayHeaders(mappedAnswer(outcome, api, request), request, gateway);

@@ -8,6 +8,7 @@ import {
   newTraceId,
   parseTraceHeader,
   type SegmentDocument,
+  type SegmentSink,
   type Subsegment,
   type TraceContext,
 } from '../../lambda/tracing.js';
@@ -30,15 +31,14 @@ export class StageTrace {
    * Continues the caller's `X-Amzn-Trace-Id` (its sampling decision kept) or starts a trace;
    * undefined when the stage does not trace.
    */
-  public static begin(api: RestApiModel, request: LocalRequest): StageTrace | undefined {
+  public static begin(api: RestApiModel, request: LocalRequest, sampler: SegmentSink): StageTrace | undefined {
     if (!api.tracingEnabled) return undefined;
     const header = request.headers.find(([name]) => name.toLowerCase() === 'x-amzn-trace-id')?.[1];
     const caller = parseTraceHeader(header);
-    // Locally every request without a decision is sampled (AWS: one a second, then 5 %).
     return new StageTrace({
       root: caller?.root ?? newTraceId(),
       parent: caller?.parent,
-      sampled: caller?.sampled ?? true,
+      sampled: caller?.sampled ?? sampler.sample(`${api.restApiId}/${api.stageName}`),
     });
   }
 

@@ -3,6 +3,7 @@ import type { LocalRequest } from '../../http.js';
 import { authorize, denialSuffix } from '../../iam/authorize.js';
 import type { RequestContext } from '../../iam/conditions.js';
 import { requestContext } from '../../iam/context-keys.js';
+import { derivedPolicy } from '../../iam/decision-cache.js';
 import type { DecisionSink } from '../../iam/decisions.js';
 import type { Identity } from '../../iam/identities.js';
 import { awsManagedPolicy } from '../../iam/managed-policies.js';
@@ -160,7 +161,7 @@ export function authorizeOnRole(
       action,
       resource: role.arn,
       resourceAccountId: role.accountId,
-      resourcePolicy: role.trustPolicy ?? { Statement: [] },
+      resourcePolicy: role.trustPolicy ?? derivedPolicy(role, 'trust', () => ({ Statement: [] })),
       context,
       resourcePolicyName: `${role.stackName}/${role.logicalId} trust policy`,
       trustPolicy: true,

@@ -1,6 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { SEGMENT_ID, type SegmentDocument, type SegmentSink, TRACE_ID } from '../../lambda/tracing.js';
+import { TraceSampler, type TraceSampling } from './sampling.js';
 
 /** Options of {@link XRayDaemon.start}. */
 export interface XRayDaemonOptions {
@@ -12,6 +13,8 @@ export interface XRayDaemonOptions {
   secrets?: () => Iterable<string>;
   /** Documents kept in memory for {@link XRayDaemon.trace}, oldest dropped first. @default 20000 */
   maxDocuments?: number;
+  /** Which requests without a decision of their own are traced (see {@link TraceSampling}). @default 'all' */
+  sampling?: TraceSampling | undefined;
 }
 
 /** The daemon protocol's header line, before each document in a datagram (aws-xray-sdk-node's segment_emitter). */
@@ -46,11 +49,14 @@ export class XRayDaemon implements SegmentSink {
   readonly #listeners = new Set<(document: SegmentDocument) => void>();
   #file: WriteStream | undefined;
   #address = '';
+  readonly #sampler: TraceSampler;
 
   private constructor(
     private readonly socket: Socket,
     private readonly options: XRayDaemonOptions,
-  ) {}
+  ) {
+    this.#sampler = new TraceSampler(options.sampling);
+  }
 
   /** Binds the UDP socket on 127.0.0.1 (any free port) and opens the traces file. */
   public static async start(options: XRayDaemonOptions = {}): Promise<XRayDaemon> {
@@ -79,6 +85,11 @@ export class XRayDaemon implements SegmentSink {
   /** `127.0.0.1:<port>`: the functions' `AWS_XRAY_DAEMON_ADDRESS`. */
   public get address(): string {
     return this.#address;
+  }
+
+  /** Whether a request to `resource` that brought no sampling decision is traced (the services ask). */
+  public sample(resource: string): boolean {
+    return this.#sampler.sample(resource);
   }
 
   /** Records a segment the local stack itself emits (API Gateway's, the Lambda service's). */

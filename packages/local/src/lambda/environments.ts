@@ -1,0 +1,354 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { fileURLToPath } from 'node:url';
+import type { FunctionModel } from '../assembly/model.js';
+import { randomHex } from '../random-ids.js';
+import type { NodeBinary } from './node-binary.js';
+import { runtimeModulePatterns, runtimeModulesFolders } from './runtime-modules.js';
+
+const RUNNER = fileURLToPath(new URL('./runner.mjs', import.meta.url));
+
+/**
+ * How many execution environments a function gets under concurrency:
+ * - `warm` (the default): as many as the machine has cores, reused warm; a request that waited
+ *   {@link GROW_AFTER_MS} for one gets a new one (up to the most), so a slow or waiting function
+ *   (one calling another through the stack, or itself) is never held behind its own callers;
+ * - `per-request`: as Lambda scales, a new environment whenever every one is busy (up to the most).
+ */
+export type Environments = 'warm' | 'per-request';
+
+/** How long a request waits for a warm environment before `warm` starts another. */
+export const GROW_AFTER_MS = 50;
+
+/** What an {@link EnvironmentPool} starts its processes with. */
+export interface PoolOptions {
+  fn: () => FunctionModel;
+  node: NodeBinary;
+  /** The code folder (an asset's, or inline code written out). */
+  codeDir: () => string;
+  environment: Record<string, string>;
+  output?: 'inherit' | 'ignore' | undefined;
+  stackOrigin?: string | undefined;
+  /** `127.0.0.1:<port>` of the X-Ray daemon, for `AWS_XRAY_DAEMON_ADDRESS`. */
+  daemonAddress?: string | undefined;
+  assemblyDir?: string | undefined;
+  environments?: Environments | undefined;
+  /** Most environments at once. */
+  maxConcurrency: number;
+}
+
+/** One execution environment: its process, and what the runtime knows of its invocation. */
+export interface Container {
+  process: ChildProcess;
+  busy: boolean;
+  /** Output of the invocation running, whole lines, for its log. */
+  output: string[];
+  /** End markers seen (one per stream per invocation), by invocation id. */
+  ends: Map<string, number>;
+  /** Called when an end marker arrives. */
+  onEnd?: (() => void) | undefined;
+  /** Called with what the invocation running came to (its runner's answer, or its process's end). */
+  onAnswer?: ((answer: Answer) => void) | undefined;
+  /** Not yet invoked: the next invocation is a cold start. */
+  cold: boolean;
+  /** The most memory its process has held, MB, as its runner last said (REPORT's "Max Memory Used"). */
+  maxMemoryMb: number;
+  startedAt: number;
+  readyAt: number;
+  /** The same two moments in epoch milliseconds, for trace segments. */
+  startedEpoch: number;
+  readyEpoch: number;
+}
+
+/** One invocation as the runner receives it. */
+export interface InvokeMessage {
+  id: string;
+  requestId: string;
+  /** The event as JSON text. */
+  payload: string;
+  version: string;
+  traceId: string;
+  deadline: number;
+  invokedFunctionArn: string;
+}
+
+/** The runner's answer to an invocation (runner.mjs). */
+export type RunnerAnswer = { id: string; maxMemoryMb?: number } & (
+  | { ok: true; result: unknown }
+  | { ok: false; error: { errorType: string; errorMessage: string; trace?: string[] } }
+);
+
+/** What an invocation came to: the runner's answer, or the end of its process (`exited`: the signal or exit status). */
+export type Answer = RunnerAnswer | { exited: string };
+
+interface Waiter {
+  resolve: (container: Container) => void;
+  reject: (error: Error) => void;
+  timer?: NodeJS.Timeout | undefined;
+}
+
+// What the runner writes on stdout and stderr after each invocation's output.
+const END_MARK = '\u0000iam-m2m-end:';
+const END_MARKER = new RegExp(`${END_MARK}([0-9a-f-]+)\n`, 'g');
+
+/**
+ * Reads an output stream of an execution environment as Lambda's log agent reads stdout and
+ * stderr, line by line: only whole lines go to `take`, so lines of other streams and functions
+ * never run into them. The runner's end markers go to `ended`; a line still open at its
+ * invocation's end, or at the stream's, ends there (as Lambda flushes it), never continued by the next.
+ */
+function readLines(stream: Readable, take: (lines: string) => void, ended: (id: string) => void): void {
+  // A character may straddle chunks: one decoder for the stream.
+  const decoder = new StringDecoder('utf8');
+  let open = '';
+  stream.on('data', (chunk: Buffer) => {
+    const text = open + decoder.write(chunk);
+    const end = text.lastIndexOf('\n') + 1;
+    open = text.slice(end);
+    const ids: string[] = [];
+    let lines = text.slice(0, end);
+    if (lines.includes(END_MARK))
+      lines = lines.replace(END_MARKER, (_marker, id: string, at: number, all: string) => {
+        ids.push(id);
+        return at > 0 && all[at - 1] !== '\n' ? '\n' : '';
+      });
+    if (lines) take(lines);
+    for (const id of ids) ended(id);
+  });
+  stream.on('end', () => {
+    const rest = open + decoder.end();
+    if (rest) take(`${rest}\n`);
+  });
+}
+
+/** `2026/11/25/[$LATEST]<32 hex>`, as Lambda names an execution environment's log stream. */
+function logStreamName(now = new Date()): string {
+  const day = `${now.getUTCFullYear()}/${two(now.getUTCMonth() + 1)}/${two(now.getUTCDate())}`;
+  return `${day}/[$LATEST]${randomHex(16)}`;
+}
+
+const two = (n: number) => String(n).padStart(2, '0');
+
+/**
+ * A function's execution environments: Node processes running the runner with the function's
+ * environment, each serving one invocation at a time, started as {@link Environments} says and
+ * reused warm.
+ */
+export class EnvironmentPool {
+  readonly #containers: Container[] = [];
+  readonly #waiting: Waiter[] = [];
+  /** Environments started without waiting (`warm`: the machine's cores). */
+  readonly #warm: number;
+
+  public constructor(private readonly options: PoolOptions) {
+    this.#warm =
+      options.environments === 'per-request'
+        ? options.maxConcurrency
+        : Math.min(options.maxConcurrency, Math.max(1, availableParallelism()));
+  }
+
+  /** An idle environment, a new one, or the next one released. */
+  public async acquire(): Promise<Container> {
+    const idle = this.#containers.find((c) => !c.busy && c.process.connected);
+    if (idle) {
+      idle.busy = true;
+      return idle;
+    }
+    if (this.#containers.length < this.#warm) return this.#start();
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject };
+      if (this.#containers.length < this.options.maxConcurrency)
+        waiter.timer = setTimeout(() => this.#grow(waiter), GROW_AFTER_MS);
+      this.#waiting.push(waiter);
+    });
+  }
+
+  /** A waiter that waited long enough gets an environment of its own, if one more may start. */
+  #grow(waiter: Waiter): void {
+    const index = this.#waiting.indexOf(waiter);
+    if (index === -1 || this.#containers.length >= this.options.maxConcurrency) return;
+    this.#waiting.splice(index, 1);
+    void this.#start().then(waiter.resolve, waiter.reject);
+  }
+
+  /** The next waiter, its timer stopped. */
+  #next(): Waiter | undefined {
+    const next = this.#waiting.shift();
+    clearTimeout(next?.timer);
+    return next;
+  }
+
+  /** Hands the environment to the next waiter, or marks it idle. */
+  public release(container: Container): void {
+    if (!this.#containers.includes(container)) return;
+    const next = this.#next();
+    if (next) next.resolve(container);
+    else container.busy = false;
+  }
+
+  /** Kills the environment (a timeout, a close); the next waiter gets a new one. */
+  public discard(container: Container): void {
+    container.process.kill('SIGKILL');
+    const index = this.#containers.indexOf(container);
+    if (index !== -1) this.#containers.splice(index, 1);
+    const next = this.#next();
+    // Its replacement serves the next caller; if that one dies in its init phase, so does the call.
+    if (next) void this.#start().then(next.resolve, next.reject);
+  }
+
+  /**
+   * Runs one invocation in the environment: its runner's answer, the end of its process, or
+   * `'timeout'` after `timeoutMs` (the environment is then discarded, as Lambda does).
+   */
+  public run(container: Container, message: InvokeMessage, timeoutMs: number): Promise<Answer | 'timeout'> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        container.onAnswer = undefined;
+        this.discard(container);
+        resolve('timeout');
+      }, timeoutMs);
+      container.onAnswer = (answer) => {
+        if ('id' in answer && answer.id !== message.id) return;
+        clearTimeout(timer);
+        container.onAnswer = undefined;
+        if ('maxMemoryMb' in answer) container.maxMemoryMb = answer.maxMemoryMb ?? container.maxMemoryMb;
+        resolve(answer);
+      };
+      container.process.send({ type: 'invoke', ...message });
+    });
+  }
+
+  /** Whether an invocation is running or waiting. */
+  public get busy(): boolean {
+    return this.#containers.some((container) => container.busy) || this.#waiting.length > 0;
+  }
+
+  /** Kills every environment. */
+  public close(): void {
+    for (const container of [...this.#containers]) this.discard(container);
+  }
+
+  /** Waits until both of the container's streams have carried the invocation's end marker (or a moment passed). */
+  public async outputEnded(container: Container, id: string): Promise<void> {
+    const ended = () => (container.ends.get(id) ?? 0) >= 2 || !container.process.connected;
+    if (!ended()) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1000);
+        container.onEnd = () => {
+          if (!ended()) return;
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    container.onEnd = undefined;
+    container.ends.delete(id);
+  }
+
+  /** A new environment, busy: resolves once its init phase is over (rejects if its process ends in it). */
+  async #start(): Promise<Container> {
+    const startedAt = performance.now();
+    const startedEpoch = Date.now();
+    const child = this.#fork();
+    const container: Container = {
+      process: child,
+      busy: true,
+      output: [],
+      ends: new Map(),
+      cold: true,
+      maxMemoryMb: 0,
+      startedAt,
+      readyAt: startedAt,
+      startedEpoch,
+      readyEpoch: startedEpoch,
+    };
+    this.#collectOutput(container);
+    this.#containers.push(container);
+    // One listener each for the life of the environment, not one per invocation.
+    child.on('message', (message: RunnerAnswer) => {
+      if (message.id !== undefined) container.onAnswer?.(message);
+    });
+    child.once('exit', (code, signal) => {
+      const index = this.#containers.indexOf(container);
+      if (index !== -1) this.#containers.splice(index, 1);
+      container.onAnswer?.({ exited: signal ?? `exit status ${code}` });
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.once('message', () => resolve());
+      child.once('error', reject);
+      child.once('exit', (code, signal) => reject(new Error(signal ?? `exit status ${code}`)));
+    });
+    container.readyAt = performance.now();
+    container.readyEpoch = Date.now();
+    return container;
+  }
+
+  /** A new execution environment's process: the runner, with what it needs to know on argv, and Lambda's environment. */
+  #fork(): ChildProcess {
+    const fn = this.options.fn();
+    const codeDir = this.options.codeDir();
+    // For the runner, never the function: which modules the runtime provides and where they
+    // resolve from, and where the AWS hosts are answered.
+    const setup = {
+      provided: runtimeModulePatterns(fn.runtime),
+      from: runtimeModulesFolders(fn, this.options.assemblyDir),
+      stack: this.options.stackOrigin,
+    };
+    return fork(RUNNER, [JSON.stringify(setup)], {
+      cwd: codeDir,
+      env: {
+        PATH: process.env.PATH,
+        ...this.options.environment,
+        // The runtime environment Lambda defines (docs: "Defined runtime environment variables").
+        LAMBDA_TASK_ROOT: codeDir,
+        _HANDLER: fn.handler,
+        AWS_EXECUTION_ENV: `AWS_Lambda_${fn.runtime}`,
+        AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+        AWS_LAMBDA_FUNCTION_NAME: fn.functionName,
+        AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
+        AWS_LAMBDA_LOG_GROUP_NAME: fn.logGroupName,
+        AWS_LAMBDA_LOG_STREAM_NAME: logStreamName(),
+        AWS_REGION: fn.region,
+        AWS_DEFAULT_REGION: fn.region,
+        AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
+        // Lambda's X-Ray daemon: the local one (its address in both of Lambda's forms).
+        ...(this.options.daemonAddress ? xrayDaemonVariables(this.options.daemonAddress) : {}),
+        LANG: 'en_US.UTF-8',
+        TZ: ':UTC',
+      },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      execArgv: [],
+      execPath: this.options.node.path,
+    });
+  }
+
+  /**
+   * The function's stdout and stderr, whole lines each: into the log of the invocation running,
+   * and to this process's stderr unless ignored; the runner's end markers counted.
+   */
+  #collectOutput(container: Container): void {
+    const take = (lines: string) => {
+      if (container.busy) container.output.push(lines);
+      if (this.options.output !== 'ignore') process.stderr.write(lines);
+    };
+    const ended = (id: string) => {
+      container.ends.set(id, (container.ends.get(id) ?? 0) + 1);
+      container.onEnd?.();
+    };
+    for (const stream of [container.process.stdout, container.process.stderr])
+      if (stream) readLines(stream, take, ended);
+  }
+}
+
+/** `AWS_XRAY_DAEMON_ADDRESS` (`ip:port`), `_AWS_XRAY_DAEMON_ADDRESS` and `_AWS_XRAY_DAEMON_PORT`, as Lambda sets them. */
+function xrayDaemonVariables(address: string): Record<string, string> {
+  const colon = address.lastIndexOf(':');
+  return {
+    AWS_XRAY_DAEMON_ADDRESS: address,
+    _AWS_XRAY_DAEMON_ADDRESS: address.slice(0, colon),
+    _AWS_XRAY_DAEMON_PORT: address.slice(colon + 1),
+  };
+}
