@@ -1,4 +1,4 @@
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, type Hash, type Hmac, type KeyObject } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, Checksum, ChecksumConstructor, HttpRequest, SourceData } from '@smithy/types';
 import type { CredentialsProvider } from './credentials.js';
@@ -58,10 +58,24 @@ export class NodeCryptoSha256 implements Checksum {
 
   #create(): Hash | Hmac {
     const secret = this.#secret;
+    if (secret === undefined) return createHash('sha256');
+    // The signing key (the same bytes all day, from the signer's cache) as one KeyObject, not a
+    // new one made from its bytes on every signature; other keys as node:crypto takes them.
+    if (secret instanceof Uint8Array) {
+      let key = KEY_OBJECTS.get(secret);
+      if (!key) {
+        key = createSecretKey(secret);
+        KEY_OBJECTS.set(secret, key);
+      }
+      return createHmac('sha256', key);
+    }
     // node:crypto takes a string, an ArrayBuffer or any view of one as the key as it is.
-    return secret === undefined ? createHash('sha256') : createHmac('sha256', secret as string | Uint8Array);
+    return createHmac('sha256', secret as string | Uint8Array);
   }
 }
+
+/** HMAC keys by the key bytes' object: weak, so a day's signing key goes with the signer's cache entry. */
+const KEY_OBJECTS = new WeakMap<Uint8Array, KeyObject>();
 
 /**
  * Anything that signs a web-standard request: the shape of Powertools' `SigV4Signer`

@@ -86,7 +86,6 @@ export type Answer = RunnerAnswer | { exited: string };
 interface Waiter {
   resolve: (container: Container) => void;
   reject: (error: Error) => void;
-  timer?: NodeJS.Timeout | undefined;
 }
 
 // What the runner writes on stdout and stderr after each invocation's output.
@@ -141,6 +140,11 @@ export class EnvironmentPool {
   readonly #waiting: Waiter[] = [];
   /** Environments started without waiting (`warm`: the machine's cores). */
   readonly #warm: number;
+  /** Environments in their init phase. */
+  #starting = 0;
+  /** When an environment last came free (or ready), `performance.now()`. */
+  #lastFree = 0;
+  #stallTimer: NodeJS.Timeout | undefined;
 
   public constructor(private readonly options: PoolOptions) {
     this.#warm =
@@ -158,31 +162,36 @@ export class EnvironmentPool {
     }
     if (this.#containers.length < this.#warm) return this.#start();
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject };
-      if (this.#containers.length < this.options.maxConcurrency)
-        waiter.timer = setTimeout(() => this.#grow(waiter), GROW_AFTER_MS);
-      this.#waiting.push(waiter);
+      this.#waiting.push({ resolve, reject });
+      this.#watchForStall();
     });
   }
 
-  /** A waiter that waited long enough gets an environment of its own, if one more may start. */
-  #grow(waiter: Waiter): void {
-    const index = this.#waiting.indexOf(waiter);
-    if (index === -1 || this.#containers.length >= this.options.maxConcurrency) return;
-    this.#waiting.splice(index, 1);
-    void this.#start().then(waiter.resolve, waiter.reject);
+  /**
+   * While calls wait: when no environment came free for {@link GROW_AFTER_MS} and none is
+   * starting, one more starts (up to the most) for the first waiter. Fast functions never stall
+   * (an environment frees up every few milliseconds); a slow one, or one whose invocations wait
+   * on other invocations of it (a call back through the stack), gets the environments it needs.
+   */
+  #watchForStall(): void {
+    if (this.#stallTimer || this.#waiting.length === 0) return;
+    this.#stallTimer = setTimeout(() => {
+      this.#stallTimer = undefined;
+      const stalled = performance.now() - this.#lastFree >= GROW_AFTER_MS && this.#starting === 0;
+      const waiter = stalled && this.#containers.length < this.options.maxConcurrency && this.#waiting.shift();
+      if (waiter) void this.#start().then(waiter.resolve, waiter.reject);
+      this.#watchForStall();
+    }, GROW_AFTER_MS);
   }
 
-  /** The next waiter, its timer stopped. */
   #next(): Waiter | undefined {
-    const next = this.#waiting.shift();
-    clearTimeout(next?.timer);
-    return next;
+    return this.#waiting.shift();
   }
 
   /** Hands the environment to the next waiter, or marks it idle. */
   public release(container: Container): void {
     if (!this.#containers.includes(container)) return;
+    this.#lastFree = performance.now();
     const next = this.#next();
     if (next) next.resolve(container);
     else container.busy = false;
@@ -227,6 +236,8 @@ export class EnvironmentPool {
 
   /** Kills every environment. */
   public close(): void {
+    clearTimeout(this.#stallTimer);
+    this.#stallTimer = undefined;
     for (const container of [...this.#containers]) this.discard(container);
   }
 
@@ -275,12 +286,18 @@ export class EnvironmentPool {
       if (index !== -1) this.#containers.splice(index, 1);
       container.onAnswer?.({ exited: signal ?? `exit status ${code}` });
     });
-    await new Promise<void>((resolve, reject) => {
-      child.once('message', () => resolve());
-      child.once('error', reject);
-      child.once('exit', (code, signal) => reject(new Error(signal ?? `exit status ${code}`)));
-    });
+    this.#starting++;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.once('message', () => resolve());
+        child.once('error', reject);
+        child.once('exit', (code, signal) => reject(new Error(signal ?? `exit status ${code}`)));
+      });
+    } finally {
+      this.#starting--;
+    }
     container.readyAt = performance.now();
+    this.#lastFree = container.readyAt;
     container.readyEpoch = Date.now();
     return container;
   }

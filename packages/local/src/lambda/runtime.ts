@@ -188,7 +188,16 @@ export class FunctionRuntime {
         };
         this.#recordSegments(this.options.segments, trace, requestId, times, outcome);
       }
-      return { ...outcome, log: this.#log(container, requestId, version, durationMs, initMs) };
+      // The log is read by few callers (Invoke with LogType Tail): written out when first read.
+      const facts = { output: container.output, maxMemoryMb: container.maxMemoryMb, requestId, version };
+      let log: string | undefined;
+      return Object.defineProperty(outcome, 'log', {
+        enumerable: true,
+        get: () => {
+          log ??= this.#log(facts, durationMs, initMs);
+          return log;
+        },
+      });
     } finally {
       this.#pool.release(container);
     }
@@ -226,14 +235,23 @@ export class FunctionRuntime {
   }
 
   /** The invocation's log as Lambda writes it to CloudWatch Logs. */
-  #log(container: Container, requestId: string, version: string, durationMs: number, initMs?: number): string {
-    const output = container.output.join('');
+  #log(
+    {
+      output: lines,
+      maxMemoryMb,
+      requestId,
+      version,
+    }: { output: string[]; maxMemoryMb: number; requestId: string; version: string },
+    durationMs: number,
+    initMs?: number,
+  ): string {
+    const output = lines.join('');
     const report = [
       `REPORT RequestId: ${requestId}`,
       `Duration: ${durationMs.toFixed(2)} ms`,
       `Billed Duration: ${Math.ceil(durationMs + (initMs ?? 0))} ms`,
       `Memory Size: ${this.fn.memoryMb} MB`,
-      `Max Memory Used: ${container.maxMemoryMb} MB`,
+      `Max Memory Used: ${maxMemoryMb} MB`,
       ...(initMs === undefined ? [] : [`Init Duration: ${initMs.toFixed(2)} ms`]),
     ].join('\t');
     return `START RequestId: ${requestId} Version: ${version}\n${output}END RequestId: ${requestId}\n${report}\t\n`;
