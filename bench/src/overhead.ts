@@ -3,7 +3,6 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cachedSynth, LocalStack } from '@iam-m2m/local';
 import { createIamClient } from '@iam-m2m/middleware';
 import { build } from 'esbuild';
 import { median, round } from './stats.js';
@@ -27,7 +26,7 @@ async function serve(args: string[], env: NodeJS.ProcessEnv = process.env): Prom
 const startServer = (): Promise<Server> => serve(['-e', SERVER]);
 
 /** The verifying server (bench/fixtures/verifying-server.ts), bundled and run in its own process. */
-async function startVerifyingServer(): Promise<Server> {
+export async function startVerifyingServer(): Promise<Server> {
   const outfile = join(mkdtempSync(join(tmpdir(), 'iam-m2m-verifier-')), 'server.mjs');
   await build({
     entryPoints: [join(root, 'bench/fixtures/verifying-server.ts')],
@@ -46,7 +45,7 @@ async function startVerifyingServer(): Promise<Server> {
 }
 
 /** Requests per second for `total` calls with `concurrency` in flight. */
-async function rps(call: () => Promise<unknown>, total: number, concurrency: number): Promise<number> {
+export async function rps(call: () => Promise<unknown>, total: number, concurrency: number): Promise<number> {
   let next = 0;
   const start = performance.now();
   await Promise.all(
@@ -58,7 +57,7 @@ async function rps(call: () => Promise<unknown>, total: number, concurrency: num
 }
 
 /** Requests per second and this process's CPU µs per call (user + system). */
-async function rpsAndCpu(call: () => Promise<unknown>, total: number, concurrency: number) {
+export async function rpsAndCpu(call: () => Promise<unknown>, total: number, concurrency: number) {
   const before = process.cpuUsage();
   const perSecond = await rps(call, total, concurrency);
   const cpu = process.cpuUsage(before);
@@ -82,7 +81,7 @@ async function compare(a: () => Promise<unknown>, b: () => Promise<unknown>, tot
   return [summary(first), summary(second)] as const;
 }
 
-const credentials = {
+export const credentials = {
   accessKeyId: 'ASIAIOSFODNN7EXAMPLE',
   secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY',
   sessionToken: 'IQoJb3JpZ2luX2VjEXAMPLEtoken',
@@ -129,93 +128,4 @@ export async function measureOverhead(concurrencies = [1, 32], verifying = false
     server.stop();
   }
   return results;
-}
-
-export interface GatewayLoad {
-  concurrency: number;
-  requests: number;
-  errors: number;
-  rps: number;
-  p50Ms: number;
-  p99Ms: number;
-  rssBeforeMb: number;
-  rssAfterMb: number;
-}
-
-/** Runs `measure` with a signed `get` of the local gateway's API as the operator; undefined without an assembly. */
-async function withGateway<T>(measure: (get: () => Promise<Response>) => Promise<T>): Promise<T | undefined> {
-  // The app's own synth (cached on its inputs): never a cdk.out another command is writing.
-  const { assemblyDir } = await cachedSynth({ dir: join(root, 'packages/infra') });
-  const stack = await LocalStack.start({ assemblyDir, functionOutput: 'ignore' });
-  try {
-    const state = stack.state();
-    const operator = state.principals.find((p) => p.name === 'operator');
-    const url = state.apis[0]?.url ?? '';
-    const client = createIamClient({ credentials: operator, region: state.region, maxAttempts: 1 });
-    return await measure(() => client.get(url));
-  } finally {
-    await stack.close();
-  }
-}
-
-/** A bounded load of signed clients on the local gateway: counts errors and latency percentiles. */
-export function measureLoad(concurrencies = [32, 64], requests = 20_000): Promise<GatewayLoad[] | undefined> {
-  return withGateway(async (get) => {
-    const results: GatewayLoad[] = [];
-    for (const concurrency of concurrencies) {
-      const rssBefore = process.memoryUsage().rss;
-      const latencies: number[] = [];
-      let errors = 0;
-      let next = 0;
-      const start = performance.now();
-      await Promise.all(
-        Array.from({ length: concurrency }, async () => {
-          while (next++ < requests) {
-            const began = performance.now();
-            try {
-              const response = await get();
-              await response.arrayBuffer();
-              if (response.status !== 200) errors++;
-            } catch {
-              errors++;
-            }
-            latencies.push(performance.now() - began);
-          }
-        }),
-      );
-      const seconds = (performance.now() - start) / 1000;
-      latencies.sort((a, b) => a - b);
-      const at = (q: number) =>
-        round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0, 1);
-      results.push({
-        concurrency,
-        requests,
-        errors,
-        rps: round(requests / seconds, 0),
-        p50Ms: at(0.5),
-        p99Ms: at(0.99),
-        rssBeforeMb: round(rssBefore / 2 ** 20, 0),
-        rssAfterMb: round(process.memoryUsage().rss / 2 ** 20, 0),
-      });
-    }
-    return results;
-  });
-}
-
-export interface GatewayThroughput {
-  concurrency: number;
-  signedRps: number;
-}
-
-/** Signed calls through the local API Gateway: SigV4 verified, policies evaluated, hello-world run. */
-export function measureGateway(concurrencies = [1, 32]): Promise<GatewayThroughput[] | undefined> {
-  return withGateway(async (get) => {
-    const call = () => get().then((r) => r.arrayBuffer());
-    const results: GatewayThroughput[] = [];
-    for (const concurrency of concurrencies) {
-      await rps(call, 100, concurrency);
-      results.push({ concurrency, signedRps: round(await rps(call, concurrency === 1 ? 400 : 1500, concurrency), 0) });
-    }
-    return results;
-  });
 }

@@ -2,9 +2,11 @@ import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { measureClientPeers } from './client-peers.js';
 import { type ColdStart, measureColdStarts } from './cold-start.js';
 import { measureInnerLoop } from './inner.js';
-import { measureGateway, measureLoad, measureOverhead } from './overhead.js';
+import { measureLocalStack } from './local-stack.js';
+import { measureOverhead } from './overhead.js';
 import { type BenchResults, evaluateGoals, updateReadme } from './readme.js';
 import { measureSigning } from './signing.js';
 import { round } from './stats.js';
@@ -55,20 +57,28 @@ for (const [what, list] of [
     );
   }
 }
-const gateway = await measureGateway();
-if (gateway) {
-  log('Through the local API Gateway (SigV4 verified, policies evaluated, hello-world invoked)');
-  for (const g of gateway) log(`  concurrency ${String(g.concurrency).padEnd(3)} signed ${g.signedRps} rps`);
+const peers = await measureClientPeers();
+log(`Signed calls by client, c=${peers.concurrency}, verifying server, interleaved (rps, client CPU per call)`);
+for (const [name, signedRps] of Object.entries(peers.signedRps))
+  log(
+    `  ${name.padEnd(16)} ${String(signedRps).padStart(6)} rps  ${peers.clientCpuUs[name as keyof typeof peers.clientCpuUs]} µs`,
+  );
+const localStack = await measureLocalStack();
+log(
+  'The local stack (serve: verify, IAM, REST proxy event, hello-world) vs the limit (node:http + verify + one IPC round trip), same client',
+);
+for (const x of localStack.share) {
+  log(
+    `  c=${String(x.concurrency).padEnd(3)} stack ${x.signedRps} rps / limit ${x.limitRps} rps = ${x.share}; server CPU per call ${x.stackServerCpuUs ?? '?'} / ${x.limitServerCpuUs ?? '?'} µs`,
+  );
 }
-const load = await measureLoad();
-if (load) {
-  log('Load on the local gateway: 20,000 signed requests per run (errors must be 0)');
-  for (const l of load) {
-    log(
-      `  ${String(l.concurrency).padStart(3)} clients: ${l.rps} rps, p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, errors ${l.errors}, RSS ${l.rssBeforeMb} → ${l.rssAfterMb} MB`,
-    );
-  }
+log('Load on serve: 20,000 signed requests per run (errors must be 0)');
+for (const l of localStack.load) {
+  log(
+    `  ${String(l.concurrency).padStart(3)} clients: ${l.rps} rps, p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, errors ${l.errors}, server RSS ${l.rssBeforeMb} → ${l.rssAfterMb} MB`,
+  );
 }
+log(`  server RSS growth over warm-up: ${localStack.rssGrowthMb} MB`);
 log();
 
 const inner = await measureInnerLoop();
@@ -112,14 +122,15 @@ const results: BenchResults = {
     verifying: verifying32,
     all: overhead,
   },
-  gateway,
-  load,
+  localStack: { share: localStack.share, rssGrowthMb: localStack.rssGrowthMb },
+  load: localStack.load,
+  clientPeers: peers,
   signing,
   inner,
   goals: [],
 };
 results.goals = evaluateGoals(results);
-log('Goals (issue 13)');
+log('Goals (issues 13, 19, 29)');
 for (const goal of results.goals) log(`  ${goal.met ? 'met   ' : 'MISSED'} ${goal.goal}: ${goal.shown}`);
 
 writeFileSync(join(root, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);

@@ -35,8 +35,28 @@ function results(): BenchResults {
       verifying: { ...overhead, signedRps: 1620, ratio: 0.81 },
       all: [{ ...overhead, concurrency: 1, ratio: 0.77 }, overhead],
     },
-    gateway: undefined,
-    load: undefined,
+    localStack: {
+      share: [
+        { concurrency: 1, limitRps: 2000, signedRps: 1400, share: 0.7, limitServerCpuUs: 200, stackServerCpuUs: 400 },
+        { concurrency: 32, limitRps: 4000, signedRps: 3200, share: 0.8 },
+      ],
+      rssGrowthMb: 12,
+    },
+    load: [32, 64].map((concurrency) => ({
+      concurrency,
+      requests: 20000,
+      errors: 0,
+      rps: 2500,
+      p50Ms: 10,
+      p99Ms: 30,
+      rssBeforeMb: 140,
+      rssAfterMb: 152,
+    })),
+    clientPeers: {
+      concurrency: 32,
+      signedRps: { iamClient: 3300, 'aws-sigv4-fetch': 3000, aws4fetch: 2900, aws4: 3500 },
+      clientCpuUs: { iamClient: 330, 'aws-sigv4-fetch': 380, aws4fetch: 390, aws4: 290 },
+    },
     signing: { iamClientUs: 30, iamClientSha256JsUs: 60, aws4Us: 17, smithyNodeCryptoUs: 25 },
     inner: {
       fullSynthMs: 8000,
@@ -87,16 +107,21 @@ describe('the README table generated from bench/results.json', () => {
     const rowOf = (measure: string) => rows.find(([name]) => name?.startsWith(measure));
 
     // Assess
-    expect(rowOf('plain requestor vs seed-style, bytes')).toEqual([
-      'plain requestor vs seed-style, bytes',
-      '0.3× (36 KB / 120 KB)',
-      '≤ 0.25× seed-style **missed**',
+    expect(rowOf("middleware's marginal init")?.slice(1)).toEqual([
+      '2 ms (22 KB more; plain requestor 36 KB, 18 ms vs seed-style 120 KB, 40 ms)',
+      '≤ 3 ms met',
     ]);
-    expect(rowOf('plain requestor vs seed-style, module init')?.slice(1)).toEqual([
-      '0.45× (18 / 40 ms)',
-      '≤ 0.5× seed-style met',
+    expect(rows.some(([name]) => /bytes/.test(name ?? '') && !/defaults/.test(name ?? ''))).toBe(false);
+    expect(rowOf('the local stack')?.slice(1)).toEqual([
+      '0.7× (1400 / 2000 rps; server CPU per call 400 / 200 µs)',
+      '≥ 0.75× the limit **missed**',
     ]);
-    expect(rowOf("middleware's marginal bytes")?.slice(1)).toEqual(['22 KB (init 2 ms)', '≤ 20 KB **missed**']);
+    expect(rows.filter(([name]) => name?.startsWith('the local stack'))[1]?.slice(1)).toEqual([
+      '0.8× (3200 / 4000 rps)',
+      '≥ 0.75× the limit met',
+    ]);
+    expect(rowOf("the server's RSS")?.slice(1)).toEqual(['12 MB (140 MB after warm-up → 152 / 152 MB)', '≤ 64 MB met']);
+    expect(rowOf('our client vs the best peer')?.[2]).toBe("≥ 1× every peer's **missed**");
     expect(rowOf('signed / unsigned rps at concurrency 32, minimal server')?.slice(1)).toEqual([
       '0.65 (1300 / 2000 rps; c=1: 0.77)',
       '≥ 0.7 at 32 concurrent, minimal server **missed**',
@@ -106,6 +131,28 @@ describe('the README table generated from bench/results.json', () => {
       '1300 ms (esbuild 700 ms of it; full synth 8000 ms, reload with a synth 8500 ms)',
       '≤ 1 s plus esbuild (issue 19) met',
     ]);
+  });
+
+  it('computes the issue 29 goals from the same run: the share per concurrency, memory, the client against every peer', () => {
+    // Prepare
+    const r = results();
+    const faster = {
+      ...r,
+      clientPeers: { ...r.clientPeers, signedRps: { ...r.clientPeers.signedRps, iamClient: 3600 } },
+    };
+    const grown = { ...r, localStack: { ...r.localStack, rssGrowthMb: 65 } };
+
+    // Act
+    const goal = (run: BenchResults, id: string) => evaluateGoals(run).find((g) => g.id === id);
+
+    // Assess
+    expect(goal(r, 'shareC1')).toMatchObject({ met: false, shown: '0.7×' });
+    expect(goal(r, 'shareC32')).toMatchObject({ met: true, shown: '0.8×' });
+    expect(goal(r, 'clientPeers')).toMatchObject({ met: false, shown: '0.94×' });
+    expect(goal(faster, 'clientPeers')).toMatchObject({ met: true, shown: '1.03×' });
+    expect(goal(r, 'rssGrowth')?.met).toBe(true);
+    expect(goal(grown, 'rssGrowth')?.met).toBe(false);
+    expect(evaluateGoals(r).map((g) => g.id)).not.toContain('plainBytes');
   });
 
   it('shows no code-only reload row for results measured before it existed', () => {

@@ -75,7 +75,12 @@ export interface InvokeMessage {
 }
 
 /** The runner's answer to an invocation (runner.mjs). */
-export type RunnerAnswer = { id: string; maxMemoryMb?: number } & (
+export type RunnerAnswer = {
+  id: string;
+  maxMemoryMb?: number;
+  /** End markers it wrote (one per stream the invocation wrote to). */
+  markers?: number;
+} & (
   | { ok: true; result: unknown }
   | { ok: false; error: { errorType: string; errorMessage: string; trace?: string[] } }
 );
@@ -241,9 +246,9 @@ export class EnvironmentPool {
     for (const container of [...this.#containers]) this.discard(container);
   }
 
-  /** Waits until both of the container's streams have carried the invocation's end marker (or a moment passed). */
-  public async outputEnded(container: Container, id: string): Promise<void> {
-    const ended = () => (container.ends.get(id) ?? 0) >= 2 || !container.process.connected;
+  /** Waits until the streams the invocation wrote to have carried its end marker (`markers` of them), or a moment passed. */
+  public async outputEnded(container: Container, id: string, markers = 2): Promise<void> {
+    const ended = () => (container.ends.get(id) ?? 0) >= markers || !container.process.connected;
     if (!ended()) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 1000);

@@ -214,12 +214,24 @@ const errorOf = (error) => ({
 let currentRequestId = 'undefined';
 // A line the function left open on stdout ends before an event: the event never continues it.
 let stdoutLineOpen = false;
+// The streams the function wrote to during the invocation running: only they need an end marker.
+const written = new Set();
 const writeStdout = process.stdout.write;
 process.stdout.write = function write(chunk, ...rest) {
   const last = typeof chunk === 'string' ? chunk.charCodeAt(chunk.length - 1) : chunk?.[chunk.length - 1];
   if (last !== undefined && !Number.isNaN(last)) stdoutLineOpen = last !== 10;
+  written.add(process.stdout);
   return writeStdout.call(this, chunk, ...rest);
 };
+const writeStderr = process.stderr.write;
+process.stderr.write = function write(...args) {
+  written.add(process.stderr);
+  return writeStderr.apply(this, args);
+};
+const ownWrite = new Map([
+  [process.stdout, writeStdout],
+  [process.stderr, writeStderr],
+]);
 for (const [method, level] of [
   ['log', 'INFO'],
   ['info', 'INFO'],
@@ -235,7 +247,6 @@ for (const [method, level] of [
   };
 }
 
-let maxRss = 0;
 process.on('message', async (message) => {
   if (message?.type !== 'invoke') return;
   currentRequestId = message.requestId;
@@ -251,15 +262,17 @@ process.on('message', async (message) => {
   } catch (error) {
     outcome = { id: message.id, ok: false, error: errorOf(error) };
   }
-  // REPORT's "Max Memory Used": the most this execution environment has held, in MB.
-  maxRss = Math.max(maxRss, process.memoryUsage.rss());
-  outcome.maxMemoryMb = Math.ceil(maxRss / 2 ** 20);
-  // The end of this invocation's output, on both streams, before the result: the log of an
-  // invocation (X-Amz-Log-Result) is then exactly its own output.
+  // REPORT's "Max Memory Used": the most this execution environment has held, in MB (the
+  // process's peak resident set, one getrusage call: reading the current one reads /proc).
+  outcome.maxMemoryMb = Math.ceil(process.resourceUsage().maxRSS / 1024);
+  // The end of this invocation's output on each stream it wrote to, before the result: the log
+  // of an invocation (X-Amz-Log-Result) is then exactly its own output. (Bytes written to fd 1
+  // or 2 around process.stdout and process.stderr are not seen here.)
   const marker = `\u0000iam-m2m-end:${message.id}\n`;
-  await Promise.all(
-    [process.stdout, process.stderr].map((stream) => new Promise((done) => stream.write(marker, done))),
-  );
+  const streams = [...written];
+  written.clear();
+  await Promise.all(streams.map((stream) => new Promise((done) => ownWrite.get(stream).call(stream, marker, done))));
+  outcome.markers = streams.length;
   process.send(outcome);
 });
 // The init phase: the handler's module loads before the first invocation (its errors surface there).

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
 import { AwsError, missingAuthenticationToken } from '../aws-error.js';
 import {
   canonicalHeaders,
@@ -210,17 +210,18 @@ function fromQuery(query: QueryPairs): AuthParts {
   };
 }
 
-const hmac = (key: string | Buffer, data: string): Buffer => createHmac('sha256', key).update(data, 'utf8').digest();
+const hmac = (key: string | Buffer | KeyObject, data: string): Buffer =>
+  createHmac('sha256', key).update(data, 'utf8').digest();
 
 /** Signing keys by secret and scope: one per credential and day, as AWS derives them. */
-const signingKeys = new Map<string, Buffer>();
+const signingKeys = new Map<string, KeyObject>();
 
-/** The SigV4 signing key of a secret for a day, region and service (four HMACs, then remembered). */
-function signingKey(secretAccessKey: string, day: string, region: string, service: string): Buffer {
+/** The SigV4 signing key of a secret for a day, region and service (four HMACs, then remembered as a key object). */
+function signingKey(secretAccessKey: string, day: string, region: string, service: string): KeyObject {
   const id = `${secretAccessKey}\0${day}\0${region}\0${service}`;
   let key = signingKeys.get(id);
   if (key === undefined) {
-    key = hmac(hmac(hmac(hmac(`AWS4${secretAccessKey}`, day), region), service), 'aws4_request');
+    key = createSecretKey(hmac(hmac(hmac(hmac(`AWS4${secretAccessKey}`, day), region), service), 'aws4_request'));
     if (signingKeys.size >= 1000) signingKeys.clear();
     signingKeys.set(id, key);
   }
