@@ -66,8 +66,10 @@ export interface Container {
 export interface InvokeMessage {
   id: string;
   requestId: string;
-  /** The event as JSON text. */
-  payload: string;
+  /** The event as JSON text (the Invoke API's payload, parsed in the environment)… */
+  payload?: string;
+  /** …or as a value, serialized as JSON on its way there. */
+  event?: unknown;
   version: string;
   traceId: string;
   deadline: number;

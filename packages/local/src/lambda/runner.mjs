@@ -251,12 +251,14 @@ process.on('message', async (message) => {
   if (message?.type !== 'invoke') return;
   currentRequestId = message.requestId;
   process.env._X_AMZN_TRACE_ID = message.traceId;
-  process.env.AWS_LAMBDA_FUNCTION_VERSION = message.version;
+  if (process.env.AWS_LAMBDA_FUNCTION_VERSION !== message.version)
+    process.env.AWS_LAMBDA_FUNCTION_VERSION = message.version;
   let outcome;
   try {
     const handler = await loadHandler();
     // The event arrives as JSON text and is parsed here, as Lambda's runtime parses the payload.
-    const event = message.payload === undefined ? undefined : JSON.parse(message.payload);
+    // (The services' own events arrive as values, already parsed from the channel's JSON.)
+    const event = message.payload === undefined ? message.event : JSON.parse(message.payload);
     const result = await handler(event, contextFor(message));
     outcome = { id: message.id, ok: true, result: result === undefined ? null : result };
   } catch (error) {

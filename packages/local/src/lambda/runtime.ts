@@ -30,7 +30,9 @@ export type InvocationResult = ({ ok: true; result: unknown } | { ok: false; err
 /**
  * An event as the JSON text a caller sent (the Invoke API's payload): parsed only in the
  * execution environment, as Lambda's runtime parses it, so any valid JSON reaches the function
- * (however deeply nested) and nothing is serialized twice.
+ * (however deeply nested) and nothing is serialized twice. Any other event goes to the
+ * environment as a value, serialized once as JSON on the way (the same value JSON text of it
+ * would parse to).
  *
  * @example
  * ```ts
@@ -165,7 +167,7 @@ export class FunctionRuntime {
         {
           id,
           requestId,
-          payload: event instanceof JsonPayload ? event.text : JSON.stringify(event),
+          ...(event instanceof JsonPayload ? { payload: event.text } : { event }),
           version,
           traceId: traceHeader,
           deadline: Date.now() + timeoutMs,

@@ -8,6 +8,7 @@ import type { Identity } from '../iam/identities.js';
 import type { PolicyDocument } from '../iam/policy.js';
 import { type FunctionRuntime, type InvocationResult, JsonPayload } from '../lambda/runtime.js';
 import { newTraceId, type TraceContext } from '../lambda/tracing.js';
+import type { RequestHead } from '../sigv4/verify.js';
 import type { ServiceContext } from './context.js';
 
 /** Lambda's synchronous payload limits: the event, and the result (100 bytes more, as Lambda counts). */
@@ -81,10 +82,27 @@ export async function invokeWithin(
 }
 
 /**
- * The event as the JSON text the function receives, serialized once; `tooLarge` is the door's
- * answer when it is over Lambda's synchronous payload limit.
+ * Bytes of a request below which no event made from it can pass Lambda's payload limit: each of
+ * its bytes is in the event at most four times (single and multi-value headers and query) and
+ * JSON writes a byte as at most six characters (`\u0000`), besides what the door adds (ids,
+ * identity, context: well under 64 KB).
  */
-export function eventPayload(event: unknown, tooLarge: () => AwsError): JsonPayload {
+const SURELY_SMALL_REQUEST = Math.floor((MAX_EVENT_BYTES - 64 * 1024) / 24);
+
+/**
+ * The event the function receives, or the door's `tooLarge` answer when it is over Lambda's
+ * synchronous payload limit. A request too small to make an event that large hands the event on
+ * as it is, serialized once on its way to the function; a larger one is measured, and its JSON
+ * text handed on, so it is serialized once either way.
+ */
+export function eventPayload(
+  event: unknown,
+  from: { request: RequestHead; body: Buffer },
+  tooLarge: () => AwsError,
+): unknown {
+  let bytes = from.body.length + from.request.target.length;
+  for (const [name, value] of from.request.headers) bytes += name.length + value.length;
+  if (bytes < SURELY_SMALL_REQUEST) return event;
   const text = JSON.stringify(event);
   if (Buffer.byteLength(text) > MAX_EVENT_BYTES) throw tooLarge();
   return new JsonPayload(text);

@@ -152,7 +152,7 @@ export async function handleFunctionUrlRequest(
     domainName,
     stage: '$default',
   });
-  const outcome = await runtime.invoke(eventPayload(event, payloadTooLarge), { version });
+  const outcome = await runtime.invoke(eventPayload(event, { request, body }, payloadTooLarge), { version });
   const response = outcome.ok && !resultTooLarge(outcome) ? toV2Response(outcome.result) : undefined;
   if (!response) throw internalError();
   return response;

@@ -156,7 +156,7 @@ export async function handleHttpApiRequest(
     requestId,
     now,
   });
-  const payload = eventPayload(event, () => new AwsError(413, '', 'Request Entity Too Large'));
+  const payload = eventPayload(event, { request, body }, () => new AwsError(413, '', 'Request Entity Too Large'));
   const outcome = await invokeWithin(integration, payload, route.method.timeoutMs);
   if (outcome === 'timeout') throw new AwsError(503, '', 'Service Unavailable');
   // HTTP APIs have no binary media types: a base64 body marked so is always decoded.

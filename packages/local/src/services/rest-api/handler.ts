@@ -236,6 +236,7 @@ async function serveRestApiRequest(
   );
   const payload = eventPayload(
     event,
+    { request, body },
     () => new AwsError(413, 'BadRequestException', 'Request Too Long', GATEWAY_MESSAGE),
   );
   // The integration runs under a Lambda request id of its own, as on AWS, within the
