@@ -209,6 +209,11 @@ function lazyBody(
   res: ServerResponse,
   budget: BodyBudget,
 ): Pick<LocalRequest, 'readBody' | 'hashBody'> {
+  // Without Content-Length or Transfer-Encoding a request has no body (RFC 9112 §6.3): nothing to read.
+  if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) {
+    const empty = Promise.resolve(Buffer.alloc(0));
+    return { readBody: () => empty, hashBody: () => Promise.resolve(EMPTY_SHA256) };
+  }
   let read: Promise<Buffer> | undefined;
   let held = 0;
   let closed = false;

@@ -45,10 +45,8 @@ export interface Container {
   busy: boolean;
   /** Output of the invocation running, whole lines, for its log. */
   output: string[];
-  /** End markers seen (one per stream per invocation), by invocation id. */
-  ends: Map<string, number>;
-  /** Called when an end marker arrives. */
-  onEnd?: (() => void) | undefined;
+  /** Takes output lines of the environment: into the log of the invocation running, and to the console. */
+  take: (lines: string) => void;
   /** Called with what the invocation running came to (its runner's answer, or its process's end). */
   onAnswer?: ((answer: Answer) => void) | undefined;
   /** Not yet invoked: the next invocation is a cold start. */
@@ -80,8 +78,8 @@ export interface InvokeMessage {
 export type RunnerAnswer = {
   id: string;
   maxMemoryMb?: number;
-  /** End markers it wrote (one per stream the invocation wrote to). */
-  markers?: number;
+  /** What the invocation wrote on stdout and stderr (not sent in an `output` message before), whole lines. */
+  output?: string;
 } & (
   | { ok: true; result: unknown }
   | { ok: false; error: { errorType: string; errorMessage: string; trace?: string[] } }
@@ -95,17 +93,14 @@ interface Waiter {
   reject: (error: Error) => void;
 }
 
-// What the runner writes on stdout and stderr after each invocation's output.
-const END_MARK = '\u0000iam-m2m-end:';
-const END_MARKER = new RegExp(`${END_MARK}([0-9a-f-]+)\n`, 'g');
-
 /**
  * Reads an output stream of an execution environment as Lambda's log agent reads stdout and
  * stderr, line by line: only whole lines go to `take`, so lines of other streams and functions
- * never run into them. The runner's end markers go to `ended`; a line still open at its
- * invocation's end, or at the stream's, ends there (as Lambda flushes it), never continued by the next.
+ * never run into them; a line still open at the stream's end ends there. (The runner sends what
+ * an invocation writes through process.stdout and process.stderr with its answer: the pipes
+ * carry the init phase's output, what runs between invocations, and bytes written to the fds.)
  */
-function readLines(stream: Readable, take: (lines: string) => void, ended: (id: string) => void): void {
+function readLines(stream: Readable, take: (lines: string) => void): void {
   // A character may straddle chunks: one decoder for the stream.
   const decoder = new StringDecoder('utf8');
   let open = '';
@@ -113,15 +108,7 @@ function readLines(stream: Readable, take: (lines: string) => void, ended: (id: 
     const text = open + decoder.write(chunk);
     const end = text.lastIndexOf('\n') + 1;
     open = text.slice(end);
-    const ids: string[] = [];
-    let lines = text.slice(0, end);
-    if (lines.includes(END_MARK))
-      lines = lines.replace(END_MARKER, (_marker, id: string, at: number, all: string) => {
-        ids.push(id);
-        return at > 0 && all[at - 1] !== '\n' ? '\n' : '';
-      });
-    if (lines) take(lines);
-    for (const id of ids) ended(id);
+    if (end > 0) take(text.slice(0, end));
   });
   stream.on('end', () => {
     const rest = open + decoder.end();
@@ -229,7 +216,10 @@ export class EnvironmentPool {
         if ('id' in answer && answer.id !== message.id) return;
         clearTimeout(timer);
         container.onAnswer = undefined;
-        if ('maxMemoryMb' in answer) container.maxMemoryMb = answer.maxMemoryMb ?? container.maxMemoryMb;
+        if ('id' in answer) {
+          container.maxMemoryMb = answer.maxMemoryMb ?? container.maxMemoryMb;
+          if (answer.output) container.take(answer.output);
+        }
         resolve(answer);
       };
       container.process.send({ type: 'invoke', ...message });
@@ -248,23 +238,6 @@ export class EnvironmentPool {
     for (const container of [...this.#containers]) this.discard(container);
   }
 
-  /** Waits until the streams the invocation wrote to have carried its end marker (`markers` of them), or a moment passed. */
-  public async outputEnded(container: Container, id: string, markers = 2): Promise<void> {
-    const ended = () => (container.ends.get(id) ?? 0) >= markers || !container.process.connected;
-    if (!ended()) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 1000);
-        container.onEnd = () => {
-          if (!ended()) return;
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-    container.onEnd = undefined;
-    container.ends.delete(id);
-  }
-
   /** A new environment, busy: resolves once its init phase is over (rejects if its process ends in it). */
   async #start(): Promise<Container> {
     const startedAt = performance.now();
@@ -274,7 +247,7 @@ export class EnvironmentPool {
       process: child,
       busy: true,
       output: [],
-      ends: new Map(),
+      take: () => undefined,
       cold: true,
       maxMemoryMb: 0,
       startedAt,
@@ -285,8 +258,10 @@ export class EnvironmentPool {
     this.#collectOutput(container);
     this.#containers.push(container);
     // One listener each for the life of the environment, not one per invocation.
-    child.on('message', (message: RunnerAnswer) => {
-      if (message.id !== undefined) container.onAnswer?.(message);
+    child.on('message', (message: RunnerAnswer | { type: 'output'; text: string }) => {
+      if ('type' in message) {
+        if (message.type === 'output') container.take(message.text);
+      } else if (message.id !== undefined) container.onAnswer?.(message);
     });
     child.once('exit', (code, signal) => {
       const index = this.#containers.indexOf(container);
@@ -351,19 +326,15 @@ export class EnvironmentPool {
 
   /**
    * The function's stdout and stderr, whole lines each: into the log of the invocation running,
-   * and to this process's stderr unless ignored; the runner's end markers counted.
+   * and to this process's stderr unless ignored.
    */
   #collectOutput(container: Container): void {
-    const take = (lines: string) => {
+    container.take = (lines: string) => {
       if (container.busy) container.output.push(lines);
       if (this.options.output !== 'ignore') process.stderr.write(lines);
     };
-    const ended = (id: string) => {
-      container.ends.set(id, (container.ends.get(id) ?? 0) + 1);
-      container.onEnd?.();
-    };
     for (const stream of [container.process.stdout, container.process.stderr])
-      if (stream) readLines(stream, take, ended);
+      if (stream) readLines(stream, container.take);
   }
 }
 

@@ -1,10 +1,11 @@
 // The in-container side of the local Lambda runtime: loads the handler once (cold start)
 // and runs one invocation at a time, as a Lambda execution environment does.
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync, writeSync } from 'node:fs';
 import http from 'node:http';
 import Module, { register } from 'node:module';
 import net from 'node:net';
 import { join, sep } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
 import { packageName, providedBy } from './runner-hooks.mjs';
@@ -214,24 +215,73 @@ const errorOf = (error) => ({
 let currentRequestId = 'undefined';
 // A line the function left open on stdout ends before an event: the event never continues it.
 let stdoutLineOpen = false;
-// The streams the function wrote to during the invocation running: only they need an end marker.
-const written = new Set();
+
+/**
+ * The output of the invocation running (stdout and stderr, in the order written, as Lambda's log
+ * stream has them) goes to the stack with the invocation's answer, one message, so its log is
+ * exactly its own output; what a long invocation writes goes every {@link OUTPUT_FLUSH_MS} in
+ * whole lines. Between invocations (init phase, work left running) it goes to the pipes as
+ * written. Bytes written to fd 1 or 2 around process.stdout and process.stderr go to the pipes.
+ */
+const OUTPUT_FLUSH_MS = 50;
+let invocation; // { id, text: whole lines, open: a line left open per stream, timer }
+const decoders = new Map();
+
+function capture(stream, own, chunk, encoding, callback) {
+  if (typeof encoding === 'function') return capture(stream, own, chunk, undefined, encoding);
+  if (!invocation) return own.call(stream, chunk, encoding, callback);
+  let text;
+  if (typeof chunk !== 'string') {
+    if (!decoders.has(stream)) decoders.set(stream, new StringDecoder('utf8'));
+    text = decoders.get(stream).write(chunk);
+  } else text = encoding && !/^utf-?8$/i.test(encoding) ? Buffer.from(chunk, encoding).toString('utf8') : chunk;
+  // Each stream is read line by line, as Lambda's log agent reads its own pipe: a line left open
+  // on one never runs into the other's.
+  const lines = (invocation.open.get(stream) ?? '') + text;
+  const end = lines.lastIndexOf('\n') + 1;
+  invocation.open.set(stream, lines.slice(end));
+  if (end > 0) {
+    invocation.text += lines.slice(0, end);
+    invocation.timer ??= setTimeout(flushLines, OUTPUT_FLUSH_MS);
+  }
+  if (callback) process.nextTick(callback);
+  return true;
+}
+
+/** Sends the whole lines written so far in a long invocation. */
+function flushLines() {
+  if (!invocation) return;
+  invocation.timer = undefined;
+  if (invocation.text) process.send({ type: 'output', id: invocation.id, text: invocation.text });
+  invocation.text = '';
+}
+
+/** The rest of the invocation's output, a line left open on a stream ended there (as Lambda flushes it). */
+function endInvocation() {
+  const { text, open, timer } = invocation;
+  clearTimeout(timer);
+  invocation = undefined;
+  let rest = text;
+  for (const line of open.values()) if (line) rest += `${line}\n`;
+  return rest;
+}
+
+// An environment that ends in an invocation (process.exit, a crash) leaves its output on the pipe.
+process.on('exit', () => {
+  const rest = invocation && endInvocation();
+  if (rest) writeSync(1, rest);
+});
+
 const writeStdout = process.stdout.write;
-process.stdout.write = function write(chunk, ...rest) {
+process.stdout.write = function write(chunk, encoding, callback) {
   const last = typeof chunk === 'string' ? chunk.charCodeAt(chunk.length - 1) : chunk?.[chunk.length - 1];
   if (last !== undefined && !Number.isNaN(last)) stdoutLineOpen = last !== 10;
-  written.add(process.stdout);
-  return writeStdout.call(this, chunk, ...rest);
+  return capture(this, writeStdout, chunk, encoding, callback);
 };
 const writeStderr = process.stderr.write;
-process.stderr.write = function write(...args) {
-  written.add(process.stderr);
-  return writeStderr.apply(this, args);
+process.stderr.write = function write(chunk, encoding, callback) {
+  return capture(this, writeStderr, chunk, encoding, callback);
 };
-const ownWrite = new Map([
-  [process.stdout, writeStdout],
-  [process.stderr, writeStderr],
-]);
 for (const [method, level] of [
   ['log', 'INFO'],
   ['info', 'INFO'],
@@ -250,6 +300,7 @@ for (const [method, level] of [
 process.on('message', async (message) => {
   if (message?.type !== 'invoke') return;
   currentRequestId = message.requestId;
+  invocation = { id: message.id, text: '', open: new Map(), timer: undefined };
   process.env._X_AMZN_TRACE_ID = message.traceId;
   if (process.env.AWS_LAMBDA_FUNCTION_VERSION !== message.version)
     process.env.AWS_LAMBDA_FUNCTION_VERSION = message.version;
@@ -267,14 +318,7 @@ process.on('message', async (message) => {
   // REPORT's "Max Memory Used": the most this execution environment has held, in MB (the
   // process's peak resident set, one getrusage call: reading the current one reads /proc).
   outcome.maxMemoryMb = Math.ceil(process.resourceUsage().maxRSS / 1024);
-  // The end of this invocation's output on each stream it wrote to, before the result: the log
-  // of an invocation (X-Amz-Log-Result) is then exactly its own output. (Bytes written to fd 1
-  // or 2 around process.stdout and process.stderr are not seen here.)
-  const marker = `\u0000iam-m2m-end:${message.id}\n`;
-  const streams = [...written];
-  written.clear();
-  await Promise.all(streams.map((stream) => new Promise((done) => ownWrite.get(stream).call(stream, marker, done))));
-  outcome.markers = streams.length;
+  outcome.output = endInvocation();
   process.send(outcome);
 });
 // The init phase: the handler's module loads before the first invocation (its errors surface there).

@@ -178,12 +178,6 @@ export class FunctionRuntime {
       const outcome = this.#outcome(answer, requestId);
       const durationMs = performance.now() - started;
       invocationEnd = Date.now();
-      if (outcome.ok || outcome.error.errorType !== 'Sandbox.Timedout')
-        await this.#pool.outputEnded(
-          container,
-          id,
-          typeof answer === 'object' && 'markers' in answer ? answer.markers : 2,
-        );
       const initMs = cold ? container.readyAt - container.startedAt : undefined;
       if (trace.context.sampled && this.options.segments) {
         const times: InvocationTimes = {
