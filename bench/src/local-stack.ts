@@ -131,8 +131,8 @@ async function startServe(): Promise<Server & { dir: string }> {
 }
 
 /** Interleaved rounds on both servers: the median rps and server CPU per call of each. */
-async function shareAt(limit: Server, stack: Server, concurrency: number, rounds = 5): Promise<ShareRow> {
-  const total = concurrency === 1 ? 800 : 2500;
+async function shareAt(limit: Server, stack: Server, concurrency: number, rounds = 7): Promise<ShareRow> {
+  const total = concurrency === 1 ? 600 : 2000;
   for (const server of [limit, stack]) await rps(server.get, total, concurrency);
   const runs = { limit: [] as number[], stack: [] as number[], limitCpu: [] as number[], stackCpu: [] as number[] };
   for (let i = 0; i < rounds; i++) {
