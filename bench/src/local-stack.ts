@@ -1,14 +1,13 @@
 // The local stack as users run it (`iam-m2m-local serve`, its own process) against the limit for
 // its shape, and under load (issue 29): one run, interleaved, the same client for both.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cachedSynth } from '@iam-m2m/local';
 import { createIamClient } from '@iam-m2m/middleware';
-import { build } from 'esbuild';
-import { credentials, rps } from './overhead.js';
+import { credentials, rps, startVerifyingServer } from './overhead.js';
 import { median, round } from './stats.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -47,7 +46,7 @@ export interface LocalStackBench {
 
 interface Server {
   url: string;
-  process: ChildProcess;
+  stop: () => void;
   /** User + system CPU of the server process so far, µs; undefined where /proc is not there. */
   cpuUs: () => number | undefined;
   rssMb: () => number;
@@ -79,31 +78,17 @@ function signedGet(url: string, client: ReturnType<typeof createIamClient>): () 
   };
 }
 
-/** The limit server (bench/fixtures/limit-server.ts), bundled and run in its own process. */
+/** The limit: the verifying server with one IPC round trip per request, in its own process. */
 async function startLimit(): Promise<Server> {
-  const dir = mkdtempSync(join(tmpdir(), 'iam-m2m-limit-'));
-  const outfile = join(dir, 'server.mjs');
-  await build({
-    entryPoints: [join(root, 'bench/fixtures/limit-server.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    outfile,
-    logLevel: 'silent',
-  });
-  const child = spawn(process.execPath, [outfile], {
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    env: {
-      ...process.env,
-      BENCH_ACCESS_KEY_ID: credentials.accessKeyId,
-      BENCH_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-      BENCH_SESSION_TOKEN: credentials.sessionToken,
-    },
-  });
-  const port = await new Promise<number>((resolve) => child.once('message', (p) => resolve(Number(p))));
-  const url = `http://127.0.0.1:${port}/prod/`;
+  const server = await startVerifyingServer(true);
   const client = createIamClient({ credentials, region: 'us-east-1', maxAttempts: 1 });
-  return { url, process: child, cpuUs: cpuOf(child.pid), rssMb: rssOf(child.pid), get: signedGet(url, client) };
+  return {
+    url: server.url,
+    stop: server.stop,
+    cpuUs: cpuOf(server.pid),
+    rssMb: rssOf(server.pid),
+    get: signedGet(server.url, client),
+  };
 }
 
 /** `iam-m2m-local serve` on this repo's app (its own synth), called as its operator. */
@@ -127,7 +112,14 @@ async function startServe(): Promise<Server & { dir: string }> {
   const operator = state.principals.find((p: { name: string }) => p.name === 'operator');
   const url: string = state.apis[0].url;
   const client = createIamClient({ credentials: operator, region: state.region, maxAttempts: 1 });
-  return { dir, url, process: child, cpuUs: cpuOf(child.pid), rssMb: rssOf(child.pid), get: signedGet(url, client) };
+  return {
+    dir,
+    url,
+    stop: () => child.kill(),
+    cpuUs: cpuOf(child.pid),
+    rssMb: rssOf(child.pid),
+    get: signedGet(url, client),
+  };
 }
 
 /** Interleaved rounds on both servers: the median rps and server CPU per call of each. */
@@ -197,7 +189,7 @@ export async function measureLocalStack(requests = 20_000): Promise<LocalStackBe
   const stack = await startServe();
   try {
     const share = [await shareAt(limit, stack, 1), await shareAt(limit, stack, 32)];
-    limit.process.kill();
+    limit.stop();
     // Warm-up: every environment started and warm, the server's memory where it settles.
     await rps(stack.get, 5000, 64);
     const settled = stack.rssMb();
@@ -205,8 +197,8 @@ export async function measureLocalStack(requests = 20_000): Promise<LocalStackBe
     const rssGrowthMb = round(Math.max(...loads.map((l) => l.rssAfterMb)) - settled, 0);
     return { share, rssGrowthMb, load: loads };
   } finally {
-    limit.process.kill();
-    stack.process.kill();
+    limit.stop();
+    stack.stop();
     rmSync(stack.dir, { recursive: true, force: true });
   }
 }

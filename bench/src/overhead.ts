@@ -12,21 +12,25 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 // A minimal HTTP server in its own process, so client and server do not share one event loop.
 const SERVER = `const s=require('node:http').createServer((q,r)=>{q.resume();q.on('end',()=>r.end('{"ok":true}'))});s.keepAliveTimeout=60000;s.listen(0,'127.0.0.1',()=>process.send(s.address().port));`;
 
-interface Server {
+export interface Server {
   url: string;
   stop: () => void;
+  pid: number | undefined;
 }
 
 async function serve(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Server> {
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env });
   const port = await new Promise<number>((resolve) => child.once('message', (p) => resolve(Number(p))));
-  return { url: `http://127.0.0.1:${port}/prod/`, stop: () => child.kill() };
+  return { url: `http://127.0.0.1:${port}/prod/`, stop: () => child.kill(), pid: child.pid };
 }
 
 const startServer = (): Promise<Server> => serve(['-e', SERVER]);
 
-/** The verifying server (bench/fixtures/verifying-server.ts), bundled and run in its own process. */
-export async function startVerifyingServer(): Promise<Server> {
+/**
+ * The verifying server (bench/fixtures/verifying-server.ts), bundled and run in its own process;
+ * with `ipc`, one IPC round trip per request too (the local stack's limit).
+ */
+export async function startVerifyingServer(ipc = false): Promise<Server> {
   const outfile = join(mkdtempSync(join(tmpdir(), 'iam-m2m-verifier-')), 'server.mjs');
   await build({
     entryPoints: [join(root, 'bench/fixtures/verifying-server.ts')],
@@ -41,6 +45,7 @@ export async function startVerifyingServer(): Promise<Server> {
     BENCH_ACCESS_KEY_ID: credentials.accessKeyId,
     BENCH_SECRET_ACCESS_KEY: credentials.secretAccessKey,
     BENCH_SESSION_TOKEN: credentials.sessionToken,
+    BENCH_IPC: ipc ? '1' : '0',
   });
 }
 
