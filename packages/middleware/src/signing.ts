@@ -60,14 +60,15 @@ export class NodeCryptoSha256 implements Checksum {
     const secret = this.#secret;
     if (secret === undefined) return createHash('sha256');
     // The signing key (the same bytes all day, from the signer's cache) as one KeyObject, not a
-    // new one made from its bytes on every signature; other keys as node:crypto takes them.
+    // new one made from its bytes on every signature; other keys as node:crypto takes them. The
+    // bytes are compared too: a caller may reuse its buffer for another key.
     if (secret instanceof Uint8Array) {
-      let key = KEY_OBJECTS.get(secret);
-      if (!key) {
-        key = createSecretKey(secret);
-        KEY_OBJECTS.set(secret, key);
+      let known = KEY_OBJECTS.get(secret);
+      if (!known?.bytes.equals(secret)) {
+        known = { bytes: Buffer.from(secret), key: createSecretKey(secret) };
+        KEY_OBJECTS.set(secret, known);
       }
-      return createHmac('sha256', key);
+      return createHmac('sha256', known.key);
     }
     // node:crypto takes a string, an ArrayBuffer or any view of one as the key as it is.
     return createHmac('sha256', secret as string | Uint8Array);
@@ -75,7 +76,7 @@ export class NodeCryptoSha256 implements Checksum {
 }
 
 /** HMAC keys by the key bytes' object: weak, so a day's signing key goes with the signer's cache entry. */
-const KEY_OBJECTS = new WeakMap<Uint8Array, KeyObject>();
+const KEY_OBJECTS = new WeakMap<Uint8Array, { bytes: Buffer; key: KeyObject }>();
 
 /**
  * Anything that signs a web-standard request: the shape of Powertools' `SigV4Signer`

@@ -81,7 +81,9 @@ function questionKey(question: DecisionQuestion, keys: string[]): string {
   if (keys.length === 0) return head;
   const lower: RequestContext = {};
   for (const [name, value] of Object.entries(question.context)) lower[name.toLowerCase()] = value;
-  return `${head}\n${JSON.stringify(keys.map((name) => lower[name] ?? null))}`;
+  // A key given as undefined is not an absent one: it hides a value of the caller's (`aws:userid`).
+  const given = (name: string) => (name in lower ? (lower[name] ?? { given: 'undefined' }) : null);
+  return `${head}\n${JSON.stringify(keys.map(given))}`;
 }
 
 const derived = new WeakMap<object, Map<string, PolicyDocument>>();

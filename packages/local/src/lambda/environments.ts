@@ -47,6 +47,12 @@ export interface Container {
   output: string[];
   /** Takes output lines of the environment: into the log of the invocation running, and to the console. */
   take: (lines: string) => void;
+  /** What the invocation running sent over the channel of a line not yet ended, by fd (1, 2). */
+  open: string[];
+  /** End markers seen on the pipes, by invocation id. */
+  ends: Map<string, number>;
+  /** Called when an end marker arrives. */
+  onEnd?: (() => void) | undefined;
   /** Called with what the invocation running came to (its runner's answer, or its process's end). */
   onAnswer?: ((answer: Answer) => void) | undefined;
   /** Not yet invoked: the next invocation is a cold start. */
@@ -78,8 +84,8 @@ export interface InvokeMessage {
 export type RunnerAnswer = {
   id: string;
   maxMemoryMb?: number;
-  /** What the invocation wrote on stdout and stderr (not sent in an `output` message before), whole lines. */
-  output?: string;
+  /** End markers it wrote on fd 1 and 2 (one for each it wrote around process.stdout and process.stderr). */
+  markers?: number;
 } & (
   | { ok: true; result: unknown }
   | { ok: false; error: { errorType: string; errorMessage: string; trace?: string[] } }
@@ -93,14 +99,17 @@ interface Waiter {
   reject: (error: Error) => void;
 }
 
+// What the runner writes on fd 1 or 2 after an invocation that wrote there around process.stdout and process.stderr.
+const END_MARK = '\u0000iam-m2m-end:';
+const END_MARKER = new RegExp(`${END_MARK}([0-9a-f-]+)\n`, 'g');
+
 /**
- * Reads an output stream of an execution environment as Lambda's log agent reads stdout and
+ * Reads an output pipe of an execution environment as Lambda's log agent reads stdout and
  * stderr, line by line: only whole lines go to `take`, so lines of other streams and functions
- * never run into them; a line still open at the stream's end ends there. (The runner sends what
- * an invocation writes through process.stdout and process.stderr with its answer: the pipes
- * carry the init phase's output, what runs between invocations, and bytes written to the fds.)
+ * never run into them. The runner's end markers go to `ended`; a line still open at its
+ * invocation's end, or at the stream's, ends there (as Lambda flushes it), never continued by the next.
  */
-function readLines(stream: Readable, take: (lines: string) => void): void {
+function readLines(stream: Readable, take: (lines: string) => void, ended: (id: string) => void): void {
   // A character may straddle chunks: one decoder for the stream.
   const decoder = new StringDecoder('utf8');
   let open = '';
@@ -108,7 +117,15 @@ function readLines(stream: Readable, take: (lines: string) => void): void {
     const text = open + decoder.write(chunk);
     const end = text.lastIndexOf('\n') + 1;
     open = text.slice(end);
-    if (end > 0) take(text.slice(0, end));
+    const ids: string[] = [];
+    let lines = text.slice(0, end);
+    if (lines.includes(END_MARK))
+      lines = lines.replace(END_MARKER, (_marker, id: string, at: number, all: string) => {
+        ids.push(id);
+        return at > 0 && all[at - 1] !== '\n' ? '\n' : '';
+      });
+    if (lines) take(lines);
+    for (const id of ids) ended(id);
   });
   stream.on('end', () => {
     const rest = open + decoder.end();
@@ -123,6 +140,23 @@ function logStreamName(now = new Date()): string {
 }
 
 const two = (n: number) => String(n).padStart(2, '0');
+
+/** Output the invocation running sent over the channel: whole lines of each fd to the log, the rest kept. */
+function takeOutput(container: Container, fd: 1 | 2, text: string): void {
+  const lines = (container.open[fd] ?? '') + text;
+  const end = lines.lastIndexOf('\n') + 1;
+  container.open[fd] = lines.slice(end);
+  if (end > 0) container.take(lines.slice(0, end));
+}
+
+/** At an invocation's end (its answer, a timeout, its process's end): a line it left open ends there. */
+function endOutput(container: Container): void {
+  for (const fd of [1, 2]) {
+    const line = container.open[fd];
+    if (line) container.take(`${line}\n`);
+    container.open[fd] = '';
+  }
+}
 
 /**
  * A function's execution environments: Node processes running the runner with the function's
@@ -209,6 +243,7 @@ export class EnvironmentPool {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         container.onAnswer = undefined;
+        endOutput(container);
         this.discard(container);
         resolve('timeout');
       }, timeoutMs);
@@ -216,14 +251,29 @@ export class EnvironmentPool {
         if ('id' in answer && answer.id !== message.id) return;
         clearTimeout(timer);
         container.onAnswer = undefined;
-        if ('id' in answer) {
-          container.maxMemoryMb = answer.maxMemoryMb ?? container.maxMemoryMb;
-          if (answer.output) container.take(answer.output);
-        }
+        endOutput(container);
+        if ('id' in answer) container.maxMemoryMb = answer.maxMemoryMb ?? container.maxMemoryMb;
         resolve(answer);
       };
       container.process.send({ type: 'invoke', ...message });
     });
+  }
+
+  /** Waits until the pipes an invocation wrote to around its streams have carried its end marker (`markers` of them), or a moment passed. */
+  public async outputEnded(container: Container, id: string, markers: number): Promise<void> {
+    const ended = () => (container.ends.get(id) ?? 0) >= markers || !container.process.connected;
+    if (!ended()) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1000);
+        container.onEnd = () => {
+          if (!ended()) return;
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    container.onEnd = undefined;
+    container.ends.delete(id);
   }
 
   /** Whether an invocation is running or waiting. */
@@ -248,6 +298,8 @@ export class EnvironmentPool {
       busy: true,
       output: [],
       take: () => undefined,
+      open: ['', '', ''],
+      ends: new Map(),
       cold: true,
       maxMemoryMb: 0,
       startedAt,
@@ -258,20 +310,24 @@ export class EnvironmentPool {
     this.#collectOutput(container);
     this.#containers.push(container);
     // One listener each for the life of the environment, not one per invocation.
-    child.on('message', (message: RunnerAnswer | { type: 'output'; text: string }) => {
-      if ('type' in message) {
-        if (message.type === 'output') container.take(message.text);
-      } else if (message.id !== undefined) container.onAnswer?.(message);
+    child.on('message', (message: RunnerAnswer | { type: 'output'; fd: 1 | 2; text: string }) => {
+      if (!('type' in message)) container.onAnswer?.(message);
+      else if (message.type === 'output') takeOutput(container, message.fd, message.text);
     });
-    child.once('exit', (code, signal) => {
+    child.once('exit', () => {
       const index = this.#containers.indexOf(container);
       if (index !== -1) this.#containers.splice(index, 1);
-      container.onAnswer?.({ exited: signal ?? `exit status ${code}` });
     });
+    // Once its pipes and channel are read to the end: every line it wrote is in the log.
+    child.once('close', (code, signal) => container.onAnswer?.({ exited: signal ?? `exit status ${code}` }));
     this.#starting++;
     try {
       await new Promise<void>((resolve, reject) => {
-        child.once('message', () => resolve());
+        child.once('message', (ready: { maxMemoryMb?: number }) => {
+          // What the init phase took: REPORT's figure even if the first invocation never answers.
+          container.maxMemoryMb = ready?.maxMemoryMb ?? 0;
+          resolve();
+        });
         child.once('error', reject);
         child.once('exit', (code, signal) => reject(new Error(signal ?? `exit status ${code}`)));
       });
@@ -333,8 +389,12 @@ export class EnvironmentPool {
       if (container.busy) container.output.push(lines);
       if (this.options.output !== 'ignore') process.stderr.write(lines);
     };
+    const ended = (id: string) => {
+      container.ends.set(id, (container.ends.get(id) ?? 0) + 1);
+      container.onEnd?.();
+    };
     for (const stream of [container.process.stdout, container.process.stderr])
-      if (stream) readLines(stream, container.take);
+      if (stream) readLines(stream, container.take, ended);
   }
 }
 

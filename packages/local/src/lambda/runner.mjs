@@ -1,8 +1,8 @@
 // The in-container side of the local Lambda runtime: loads the handler once (cold start)
 // and runs one invocation at a time, as a Lambda execution environment does.
-import { existsSync, realpathSync, writeSync } from 'node:fs';
+import fs, { existsSync, realpathSync } from 'node:fs';
 import http from 'node:http';
-import Module, { register } from 'node:module';
+import Module, { register, syncBuiltinESMExports } from 'node:module';
 import net from 'node:net';
 import { join, sep } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
@@ -217,71 +217,77 @@ let currentRequestId = 'undefined';
 let stdoutLineOpen = false;
 
 /**
- * The output of the invocation running (stdout and stderr, in the order written, as Lambda's log
- * stream has them) goes to the stack with the invocation's answer, one message, so its log is
- * exactly its own output; what a long invocation writes goes every {@link OUTPUT_FLUSH_MS} in
- * whole lines. Between invocations (init phase, work left running) it goes to the pipes as
- * written. Bytes written to fd 1 or 2 around process.stdout and process.stderr go to the pipes.
+ * What the invocation running writes on process.stdout and process.stderr goes to the stack at
+ * once, over the channel, before its answer (so a timeout or a crash loses none of it, and the
+ * stack need not read a pipe and wait for an end marker per call); the stack makes lines of it
+ * per stream, as Lambda's log agent reads each pipe. Between invocations (the init phase, work
+ * left running) output goes to the pipes as written. Bytes written to fd 1 or 2 around the
+ * streams (a logger writing the fd itself, as pino does) go to the pipes: an invocation that
+ * wrote one then ends it with a marker there, and the stack waits for it.
  */
-const OUTPUT_FLUSH_MS = 50;
-let invocation; // { id, text: whole lines, open: a line left open per stream, timer }
-const decoders = new Map();
+let invocation; // the id of the invocation running
+const decoders = new Map(); // by fd: a character split across writes stays whole
+/** fd 1 and 2, when written around the streams in the invocation running. */
+const direct = new Set();
 
-function capture(stream, own, chunk, encoding, callback) {
-  if (typeof encoding === 'function') return capture(stream, own, chunk, undefined, encoding);
+function capture(stream, fd, own, chunk, encoding, callback) {
+  if (typeof encoding === 'function') return capture(stream, fd, own, chunk, undefined, encoding);
   if (!invocation) return own.call(stream, chunk, encoding, callback);
   let text;
   if (typeof chunk !== 'string') {
-    if (!decoders.has(stream)) decoders.set(stream, new StringDecoder('utf8'));
-    text = decoders.get(stream).write(chunk);
+    if (!decoders.has(fd)) decoders.set(fd, new StringDecoder('utf8'));
+    text = decoders.get(fd).write(chunk);
   } else text = encoding && !/^utf-?8$/i.test(encoding) ? Buffer.from(chunk, encoding).toString('utf8') : chunk;
-  // Each stream is read line by line, as Lambda's log agent reads its own pipe: a line left open
-  // on one never runs into the other's.
-  const lines = (invocation.open.get(stream) ?? '') + text;
-  const end = lines.lastIndexOf('\n') + 1;
-  invocation.open.set(stream, lines.slice(end));
-  if (end > 0) {
-    invocation.text += lines.slice(0, end);
-    invocation.timer ??= setTimeout(flushLines, OUTPUT_FLUSH_MS);
-  }
+  if (text) process.send({ type: 'output', fd, text });
   if (callback) process.nextTick(callback);
   return true;
 }
-
-/** Sends the whole lines written so far in a long invocation. */
-function flushLines() {
-  if (!invocation) return;
-  invocation.timer = undefined;
-  if (invocation.text) process.send({ type: 'output', id: invocation.id, text: invocation.text });
-  invocation.text = '';
-}
-
-/** The rest of the invocation's output, a line left open on a stream ended there (as Lambda flushes it). */
-function endInvocation() {
-  const { text, open, timer } = invocation;
-  clearTimeout(timer);
-  invocation = undefined;
-  let rest = text;
-  for (const line of open.values()) if (line) rest += `${line}\n`;
-  return rest;
-}
-
-// An environment that ends in an invocation (process.exit, a crash) leaves its output on the pipe.
-process.on('exit', () => {
-  const rest = invocation && endInvocation();
-  if (rest) writeSync(1, rest);
-});
 
 const writeStdout = process.stdout.write;
 process.stdout.write = function write(chunk, encoding, callback) {
   const last = typeof chunk === 'string' ? chunk.charCodeAt(chunk.length - 1) : chunk?.[chunk.length - 1];
   if (last !== undefined && !Number.isNaN(last)) stdoutLineOpen = last !== 10;
-  return capture(this, writeStdout, chunk, encoding, callback);
+  return capture(this, 1, writeStdout, chunk, encoding, callback);
 };
 const writeStderr = process.stderr.write;
 process.stderr.write = function write(chunk, encoding, callback) {
-  return capture(this, writeStderr, chunk, encoding, callback);
+  return capture(this, 2, writeStderr, chunk, encoding, callback);
 };
+for (const name of ['write', 'writeSync']) {
+  const original = fs[name];
+  fs[name] = function writeNoted(fd, ...rest) {
+    if (invocation && (fd === 1 || fd === 2)) direct.add(fd);
+    return original.call(this, fd, ...rest);
+  };
+}
+syncBuiltinESMExports();
+
+/**
+ * Ends the invocation's output: the rest of a character split across writes, and an end marker
+ * on each fd written around the streams. @returns how many markers the stack is to wait for.
+ */
+async function endInvocation(id) {
+  for (const [fd, decoder] of decoders) {
+    const rest = decoder.end();
+    if (rest) process.send({ type: 'output', fd, text: rest });
+  }
+  invocation = undefined;
+  // The stack ends a line left open: the next invocation's first event starts a line of its own.
+  stdoutLineOpen = false;
+  const fds = [...direct];
+  direct.clear();
+  const marker = `\u0000iam-m2m-end:${id}\n`;
+  await Promise.all(
+    fds.map(
+      (fd) =>
+        new Promise((done) =>
+          fd === 1 ? writeStdout.call(process.stdout, marker, done) : writeStderr.call(process.stderr, marker, done),
+        ),
+    ),
+  );
+  return fds.length;
+}
+
 for (const [method, level] of [
   ['log', 'INFO'],
   ['info', 'INFO'],
@@ -300,7 +306,7 @@ for (const [method, level] of [
 process.on('message', async (message) => {
   if (message?.type !== 'invoke') return;
   currentRequestId = message.requestId;
-  invocation = { id: message.id, text: '', open: new Map(), timer: undefined };
+  invocation = message.id;
   process.env._X_AMZN_TRACE_ID = message.traceId;
   if (process.env.AWS_LAMBDA_FUNCTION_VERSION !== message.version)
     process.env.AWS_LAMBDA_FUNCTION_VERSION = message.version;
@@ -318,10 +324,10 @@ process.on('message', async (message) => {
   // REPORT's "Max Memory Used": the most this execution environment has held, in MB (the
   // process's peak resident set, one getrusage call: reading the current one reads /proc).
   outcome.maxMemoryMb = Math.ceil(process.resourceUsage().maxRSS / 1024);
-  outcome.output = endInvocation();
+  outcome.markers = await endInvocation(message.id);
   process.send(outcome);
 });
 // The init phase: the handler's module loads before the first invocation (its errors surface there).
 loadHandler()
   .catch(() => undefined)
-  .finally(() => process.send({ type: 'ready' }));
+  .finally(() => process.send({ type: 'ready', maxMemoryMb: Math.ceil(process.resourceUsage().maxRSS / 1024) }));

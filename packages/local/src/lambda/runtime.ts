@@ -178,6 +178,8 @@ export class FunctionRuntime {
       const outcome = this.#outcome(answer, requestId);
       const durationMs = performance.now() - started;
       invocationEnd = Date.now();
+      if (answer !== 'timeout' && 'id' in answer && answer.markers)
+        await this.#pool.outputEnded(container, id, answer.markers);
       const initMs = cold ? container.readyAt - container.startedAt : undefined;
       if (trace.context.sampled && this.options.segments) {
         const times: InvocationTimes = {

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { RequestSigner, type SignableRequest, type SigningScope } from '../../src/index.js';
+import { NodeCryptoSha256, RequestSigner, type SignableRequest, type SigningScope } from '../../src/index.js';
 import { testCredentials } from '../helpers/credentials.js';
 
 const scope: SigningScope = { service: 'execute-api', region: 'eu-west-1', unsignedPayload: false };
@@ -84,5 +84,29 @@ describe('RequestSigner caches: dates once per second, signing keys per day, bod
     expect(second).not.toBe(first);
     expect(second).toEqual(first);
     expect(first.authorization).toBe(await freshSignature(date));
+  });
+});
+
+describe('NodeCryptoSha256 keeps one KeyObject per HMAC key', () => {
+  const hmac = async (key: Uint8Array, data: string) => {
+    const hash = new NodeCryptoSha256(key);
+    hash.update(new TextEncoder().encode(data));
+    return Buffer.from(await hash.digest()).toString('hex');
+  };
+  const expected = (key: Uint8Array, data: string) => createHmac('sha256', key).update(data).digest('hex');
+
+  it('signs with the bytes a reused key buffer holds now, not the ones it held when first used', async () => {
+    // Prepare
+    const key = Buffer.from('first-key-bytes!');
+    const first = await hmac(key, 'string to sign');
+
+    // Act: the same buffer, new bytes.
+    key.write('other-key-bytes!');
+    const second = await hmac(key, 'string to sign');
+
+    // Assess
+    expect(first).toBe(expected(Buffer.from('first-key-bytes!'), 'string to sign'));
+    expect(second).toBe(expected(Buffer.from('other-key-bytes!'), 'string to sign'));
+    expect(await hmac(key, 'again')).toBe(expected(key, 'again'));
   });
 });
