@@ -253,14 +253,40 @@ const writeStderr = process.stderr.write;
 process.stderr.write = function write(chunk, encoding, callback) {
   return capture(this, 2, writeStderr, chunk, encoding, callback);
 };
-for (const name of ['write', 'writeSync']) {
-  const original = fs[name];
-  fs[name] = function writeNoted(fd, ...rest) {
-    if (invocation && (fd === 1 || fd === 2)) direct.add(fd);
-    return original.call(this, fd, ...rest);
+const writeSync = fs.writeSync;
+fs.writeSync = function writeSyncNoted(fd, ...rest) {
+  if (invocation && (fd === 1 || fd === 2)) direct.add(fd);
+  return writeSync.call(this, fd, ...rest);
+};
+// fs.write runs on a worker thread: an invocation's end marker waits for the ones in flight.
+let writing = 0;
+let written = () => undefined;
+const write = fs.write;
+fs.write = function writeNoted(fd, ...rest) {
+  const callback = rest.at(-1);
+  if (!invocation || (fd !== 1 && fd !== 2) || typeof callback !== 'function') return write.call(this, fd, ...rest);
+  direct.add(fd);
+  writing++;
+  rest[rest.length - 1] = (...args) => {
+    writing--;
+    written();
+    callback(...args);
   };
-}
+  return write.call(this, fd, ...rest);
+};
 syncBuiltinESMExports();
+
+/** Resolves once the fs.write calls on fd 1 and 2 in flight are done. */
+const writesDone = () =>
+  writing === 0
+    ? Promise.resolve()
+    : new Promise((resolve) => {
+        written = () => {
+          if (writing > 0) return;
+          written = () => undefined;
+          resolve();
+        };
+      });
 
 /**
  * Ends the invocation's output: the rest of a character split across writes, and an end marker
@@ -274,6 +300,7 @@ async function endInvocation(id) {
   invocation = undefined;
   // The stack ends a line left open: the next invocation's first event starts a line of its own.
   stdoutLineOpen = false;
+  await writesDone();
   const fds = [...direct];
   direct.clear();
   const marker = `\u0000iam-m2m-end:${id}\n`;
