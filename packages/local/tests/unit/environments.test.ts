@@ -11,12 +11,10 @@ import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { FunctionModel } from '../../src/assembly/model.js';
 import type { Environments } from '../../src/lambda/environments.js';
 import { FunctionRuntime, type InvocationResult } from '../../src/lambda/runtime.js';
+import { inlineFunctionModel } from '../helpers/function-model.js';
 
-/** This process's Node major as a runtime: the environments run on the very Node running the tests. */
-const RUNTIME = `nodejs${process.versions.node.split('.')[0]}.x`;
 const CORES = availableParallelism();
 
 /** Answers at once with its process id. */
@@ -53,36 +51,17 @@ async function barrierOf(count: number) {
   };
 }
 
-/** A function with inline (`ZipFile`) code: only what the runtime reads. */
-const inlineFunction = (name: string, code: string): FunctionModel =>
-  ({
-    stackName: 'App',
-    logicalId: name,
-    name,
-    functionName: `App-${name}`,
-    arn: `arn:aws:lambda:us-east-1:111111111111:function:App-${name}`,
-    accountId: '111111111111',
-    region: 'us-east-1',
-    role: {} as FunctionModel['role'],
-    runtime: RUNTIME,
-    codeDir: undefined,
-    inlineCode: code,
-    handler: 'index.handler',
-    logGroupName: `/aws/lambda/App-${name}`,
-    timeoutSeconds: 10,
-    memoryMb: 128,
-    environment: {},
-    permissions: [],
-    qualifiers: { $LATEST: '$LATEST' },
-  }) as FunctionModel;
-
 const runtimes: FunctionRuntime[] = [];
 afterEach(() => {
   for (const runtime of runtimes.splice(0)) runtime.close();
 });
 
 function runtimeOf(name: string, code: string, environments?: Environments): FunctionRuntime {
-  const runtime = new FunctionRuntime(inlineFunction(name, code), { environment: {}, output: 'ignore', environments });
+  const runtime = new FunctionRuntime(inlineFunctionModel(name, code), {
+    environment: {},
+    output: 'ignore',
+    environments,
+  });
   runtimes.push(runtime);
   return runtime;
 }

@@ -10,34 +10,8 @@
 // written to fd 1 or 2 directly (fs.writeSync, as pino and sonic-boom write) go through the
 // pipes, ended by a marker the stack waits for. Each test says in its comments what it guards against.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { FunctionModel } from '../../src/assembly/model.js';
 import { FunctionRuntime, type InvocationResult } from '../../src/lambda/runtime.js';
-
-/** This process's Node major as a runtime: the environments run on the very Node running the tests. */
-const RUNTIME = `nodejs${process.versions.node.split('.')[0]}.x`;
-
-/** A function with inline (`ZipFile`) code: only what the runtime reads. */
-const inlineFunction = (name: string, code: string, timeoutSeconds = 10): FunctionModel =>
-  ({
-    stackName: 'App',
-    logicalId: name,
-    name,
-    functionName: `App-${name}`,
-    arn: `arn:aws:lambda:us-east-1:111111111111:function:App-${name}`,
-    accountId: '111111111111',
-    region: 'us-east-1',
-    role: {} as FunctionModel['role'],
-    runtime: RUNTIME,
-    codeDir: undefined,
-    inlineCode: code,
-    handler: 'index.handler',
-    logGroupName: `/aws/lambda/App-${name}`,
-    timeoutSeconds,
-    memoryMb: 128,
-    environment: {},
-    permissions: [],
-    qualifiers: { $LATEST: '$LATEST' },
-  }) as FunctionModel;
+import { inlineFunctionModel } from '../helpers/function-model.js';
 
 const runtimes: FunctionRuntime[] = [];
 afterEach(() => {
@@ -45,7 +19,7 @@ afterEach(() => {
 });
 
 function runtimeOf(name: string, code: string, timeoutSeconds?: number): FunctionRuntime {
-  const runtime = new FunctionRuntime(inlineFunction(name, code, timeoutSeconds), {
+  const runtime = new FunctionRuntime(inlineFunctionModel(name, code, timeoutSeconds), {
     environment: {},
     output: 'ignore',
   });
