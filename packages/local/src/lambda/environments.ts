@@ -12,14 +12,14 @@ const RUNNER = fileURLToPath(new URL('./runner.mjs', import.meta.url));
 
 /**
  * How many execution environments a function gets under concurrency:
- * - `warm` (the default): as many as the machine has cores, reused warm; a request that waited
- *   {@link GROW_AFTER_MS} for one gets a new one (up to the most), so a slow or waiting function
- *   (one calling another through the stack, or itself) is never held behind its own callers;
+ * - `warm` (the default): as many as the machine has cores, reused warm; when calls wait and no
+ *   environment came free for {@link GROW_AFTER_MS}, one more starts (up to the most), so a slow or
+ *   waiting function (one calling another through the stack, or itself) is never held behind its own callers;
  * - `per-request`: as Lambda scales, a new environment whenever every one is busy (up to the most).
  */
 export type Environments = 'warm' | 'per-request';
 
-/** How long a request waits for a warm environment before `warm` starts another. */
+/** How long no environment may come free, with calls waiting, before `warm` starts another. */
 export const GROW_AFTER_MS = 50;
 
 /** What an {@link EnvironmentPool} starts its processes with. */
@@ -114,11 +114,9 @@ function readLines(stream: Readable, take: (lines: string) => void, ended: (id: 
   const decoder = new StringDecoder('utf8');
   let open = '';
   stream.on('data', (chunk: Buffer) => {
-    const text = open + decoder.write(chunk);
-    const end = text.lastIndexOf('\n') + 1;
-    open = text.slice(end);
+    let lines: string;
+    [lines, open] = wholeLines(open + decoder.write(chunk));
     const ids: string[] = [];
-    let lines = text.slice(0, end);
     if (lines.includes(END_MARK))
       lines = lines.replace(END_MARKER, (_marker, id: string, at: number, all: string) => {
         ids.push(id);
@@ -133,6 +131,12 @@ function readLines(stream: Readable, take: (lines: string) => void, ended: (id: 
   });
 }
 
+/** Text up to its last line break, and what follows it (a line not yet ended). */
+function wholeLines(text: string): [string, string] {
+  const end = text.lastIndexOf('\n') + 1;
+  return [text.slice(0, end), text.slice(end)];
+}
+
 /** `2026/11/25/[$LATEST]<32 hex>`, as Lambda names an execution environment's log stream. */
 function logStreamName(now = new Date()): string {
   const day = `${now.getUTCFullYear()}/${two(now.getUTCMonth() + 1)}/${two(now.getUTCDate())}`;
@@ -143,10 +147,9 @@ const two = (n: number) => String(n).padStart(2, '0');
 
 /** Output the invocation running sent over the channel: whole lines of each fd to the log, the rest kept. */
 function takeOutput(container: Container, fd: 1 | 2, text: string): void {
-  const lines = (container.open[fd] ?? '') + text;
-  const end = lines.lastIndexOf('\n') + 1;
-  container.open[fd] = lines.slice(end);
-  if (end > 0) container.take(lines.slice(0, end));
+  const [lines, open] = wholeLines((container.open[fd] ?? '') + text);
+  container.open[fd] = open;
+  if (lines) container.take(lines);
 }
 
 /** At an invocation's end (its answer, a timeout, its process's end): a line it left open ends there. */
@@ -212,15 +215,11 @@ export class EnvironmentPool {
     }, GROW_AFTER_MS);
   }
 
-  #next(): Waiter | undefined {
-    return this.#waiting.shift();
-  }
-
   /** Hands the environment to the next waiter, or marks it idle. */
   public release(container: Container): void {
     if (!this.#containers.includes(container)) return;
     this.#lastFree = performance.now();
-    const next = this.#next();
+    const next = this.#waiting.shift();
     if (next) next.resolve(container);
     else container.busy = false;
   }
@@ -230,7 +229,7 @@ export class EnvironmentPool {
     container.process.kill('SIGKILL');
     const index = this.#containers.indexOf(container);
     if (index !== -1) this.#containers.splice(index, 1);
-    const next = this.#next();
+    const next = this.#waiting.shift();
     // Its replacement serves the next caller; if that one dies in its init phase, so does the call.
     if (next) void this.#start().then(next.resolve, next.reject);
   }

@@ -225,6 +225,12 @@ let stdoutLineOpen = false;
  * streams (a logger writing the fd itself, as pino does) go to the pipes: an invocation that
  * wrote one then ends it with a marker there, and the stack waits for it.
  */
+/**
+ * REPORT's "Max Memory Used": the most this execution environment has held, in MB (the process's
+ * peak resident set, one getrusage call: reading the current one reads /proc).
+ */
+const maxMemoryMb = () => Math.ceil(process.resourceUsage().maxRSS / 1024);
+
 let invocation; // the id of the invocation running
 const decoders = new Map(); // by fd: a character split across writes stays whole
 /** fd 1 and 2, when written around the streams in the invocation running. */
@@ -348,13 +354,11 @@ process.on('message', async (message) => {
   } catch (error) {
     outcome = { id: message.id, ok: false, error: errorOf(error) };
   }
-  // REPORT's "Max Memory Used": the most this execution environment has held, in MB (the
-  // process's peak resident set, one getrusage call: reading the current one reads /proc).
-  outcome.maxMemoryMb = Math.ceil(process.resourceUsage().maxRSS / 1024);
+  outcome.maxMemoryMb = maxMemoryMb();
   outcome.markers = await endInvocation(message.id);
   process.send(outcome);
 });
 // The init phase: the handler's module loads before the first invocation (its errors surface there).
 loadHandler()
   .catch(() => undefined)
-  .finally(() => process.send({ type: 'ready', maxMemoryMb: Math.ceil(process.resourceUsage().maxRSS / 1024) }));
+  .finally(() => process.send({ type: 'ready', maxMemoryMb: maxMemoryMb() }));

@@ -3,11 +3,10 @@ import type { LocalRequest } from '../../http.js';
 import { authorize, denialSuffix } from '../../iam/authorize.js';
 import type { RequestContext } from '../../iam/conditions.js';
 import { requestContext } from '../../iam/context-keys.js';
-import { derivedPolicy } from '../../iam/decision-cache.js';
 import type { DecisionSink } from '../../iam/decisions.js';
 import type { Identity } from '../../iam/identities.js';
 import { awsManagedPolicy } from '../../iam/managed-policies.js';
-import type { NamedPolicy } from '../../iam/policy.js';
+import type { NamedPolicy, PolicyDocument } from '../../iam/policy.js';
 import type { AssumeRoleParameters, SessionTag } from './parameters.js';
 import { accessDenied, invalidParameterValue, validationError } from './wire.js';
 
@@ -15,6 +14,9 @@ import { accessDenied, invalidParameterValue, validationError } from './wire.js'
 export const isRoleSession = (caller: Identity): boolean => caller.principal.arn.includes(':assumed-role/');
 
 const lowerKeys = (keys: Iterable<string>) => new Set([...keys].map((key) => key.toLowerCase()));
+
+/** A role without a trust policy trusts nobody: one document for all of them, so decisions on it are remembered. */
+const NO_TRUST_POLICY: PolicyDocument = { Statement: [] };
 
 /**
  * What role chaining forbids before any policy is read: changing the calling session's
@@ -161,7 +163,7 @@ export function authorizeOnRole(
       action,
       resource: role.arn,
       resourceAccountId: role.accountId,
-      resourcePolicy: role.trustPolicy ?? derivedPolicy(role, 'trust', () => ({ Statement: [] })),
+      resourcePolicy: role.trustPolicy ?? NO_TRUST_POLICY,
       context,
       resourcePolicyName: `${role.stackName}/${role.logicalId} trust policy`,
       trustPolicy: true,
