@@ -71,7 +71,7 @@ export interface LocalStackOptions {
   traceSampling?: TraceSampling;
   /**
    * How a function's execution environments grow under concurrency: `warm` (as many as the
-   * machine's cores, reused warm, one more for a request that waited 50 ms) or `per-request`
+   * machine's cores, reused warm, one more when calls wait and none came free for 50 ms) or `per-request`
    * (a new one whenever all are busy, as Lambda scales). Both up to 16. @default 'warm'
    */
   environments?: Environments;

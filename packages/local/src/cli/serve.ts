@@ -100,7 +100,7 @@ export const SERVE = {
     environments: {
       type: 'string',
       value: '<warm|per-request>',
-      help: "a function's execution environments under concurrency: as many as the cores, reused warm (one more for a call that waited 50 ms), or one per concurrent call as Lambda scales",
+      help: "a function's execution environments under concurrency: as many as the cores, reused warm (one more when calls wait and none came free for 50 ms), or one per concurrent call as Lambda scales",
       default: 'warm',
     },
   },
