@@ -8,7 +8,8 @@ import { type PrincipalOptions, principalsOf } from './principals.js';
 import { authorizeFunctionUrl } from './services/function-url/handler.js';
 import { authorizeHttpRequest, routeHttpRequest } from './services/http-api/handler.js';
 import { authorizeInvoke } from './services/lambda-api/invoke-api.js';
-import { authorizeRestRequest, routeRestRequest } from './services/rest-api/handler.js';
+import { authorizeRestRequest, privateOnlyThroughEndpoints, routeRestRequest } from './services/rest-api/handler.js';
+import { type ThroughEndpoint, vpcAddress } from './services/vpc-endpoint/endpoint.js';
 import { attachManagedPolicies } from './stack.js';
 
 /** One cell of the matrix: may this principal call this endpoint, and why. */
@@ -41,6 +42,8 @@ export interface AccessMatrix {
 export interface AccessOptions extends Partial<Omit<PrincipalOptions, 'seed'>> {
   /** The caller's source IP for `aws:SourceIp` conditions. @default '127.0.0.1' */
   sourceIp?: string;
+  /** Stack parameters by stack name, as `cdk deploy --parameters` gives them. @default none */
+  parameters?: Record<string, Record<string, string>>;
 }
 
 /** `{proxy+}` and `{id}` become a concrete segment, as a caller's request would have one. */
@@ -59,17 +62,33 @@ const samplePath = (template: string) => template.replace(/\{[^}]+\}/g, 'x');
  * expect(access.can('outsider', 'GET', '/prod/')).toBe(false);
  * ```
  */
-export function accessOf(assembly: string | { directory: string }, options: AccessOptions = {}): AccessMatrix {
-  const directory = typeof assembly === 'string' ? assembly : assembly.directory;
-  const model = readCloudAssembly(directory, { defaultAccountId: options.defaultAccountId });
+export function accessOf(
+  assembly: string | string[] | { directory: string },
+  options: AccessOptions = {},
+): AccessMatrix {
+  const directory = typeof assembly === 'string' || Array.isArray(assembly) ? assembly : assembly.directory;
+  const model = readCloudAssembly(directory, {
+    defaultAccountId: options.defaultAccountId,
+    parameters: options.parameters,
+  });
   attachManagedPolicies(model);
   const principals = principalsOf(model, { ...options, seed: randomBytes(32) });
-  const facts = (region: string): RequestFacts => ({
+  const facts = (region: string, via?: ThroughEndpoint): RequestFacts => ({
     now: new Date(),
-    sourceIp: options.sourceIp ?? '127.0.0.1',
+    sourceIp: via?.vpcSourceIp ?? options.sourceIp ?? '127.0.0.1',
     headers: [['user-agent', 'iam-m2m-local access']],
     region,
+    via,
   });
+  /** A private API's calls come through an execute-api endpoint of its region: each one the app has. */
+  const throughEndpoints = (api: RestApiModel): ThroughEndpoint[] =>
+    model.vpcEndpoints
+      .filter((endpoint) => endpoint.service === 'execute-api' && endpoint.type === 'Interface')
+      .filter((endpoint) => endpoint.region === api.region)
+      .map((endpoint) => ({
+        endpoint,
+        vpcSourceIp: vpcAddress(model.vpcs.find((vpc) => vpc.vpcId === endpoint.vpcId)),
+      }));
   const identity = (name: string): Identity => {
     const found = principals.find((candidate) => candidate.name === name);
     if (!found)
@@ -105,15 +124,24 @@ export function accessOf(assembly: string | { directory: string }, options: Acce
   };
 
   /** A REST call, routed and authorized as the server does; `path` from the stage on. */
-  const restCell = (principal: string, api: RestApiModel, method: string, path: string, endpoint: string) =>
-    decide(principal, 'rest', endpoint, (caller, sink) => {
+  const restCell = (
+    principal: string,
+    api: RestApiModel,
+    method: string,
+    path: string,
+    endpoint: string,
+    via?: ThroughEndpoint,
+  ) =>
+    decide(principal, 'rest', via ? `${endpoint} (through ${via.endpoint.id})` : endpoint, (caller, sink) => {
+      privateOnlyThroughEndpoints(api, { via });
       const routed = routeRestRequest(api, method, path);
-      const signed = routed.route.method.authorizationType === 'AWS_IAM' ? caller : undefined;
-      authorizeRestRequest(api, routed, method, signed, facts(api.region), sink);
+      // Through an endpoint with a policy of its own, the caller signs for it even on a NONE method.
+      const signs = routed.route.method.authorizationType === 'AWS_IAM' || via?.endpoint.policy !== undefined;
+      authorizeRestRequest(api, routed, method, signs ? caller : undefined, facts(api.region, via), sink);
     });
 
   /** The decision for a path as the local stack serves it: `/httpapis/<id>/…`, `/restapis/<id>/<stage>/…`, `/<stage>/…`. */
-  const explain = (principal: string, method: string, path: string): AccessCell => {
+  const explain = (principal: string, method: string, path: string, via?: ThroughEndpoint): AccessCell => {
     const endpoint = `${method} ${path}`;
     const http = /^\/httpapis\/([a-z0-9]+)(\/.*)?$/.exec(path);
     if (http) {
@@ -128,14 +156,14 @@ export function accessOf(assembly: string | { directory: string }, options: Acce
     if (rest) {
       const api = model.apis.find((candidate) => candidate.restApiId === rest[1]);
       if (!api) throw new Error(`no REST API ${rest[1]} in the app`);
-      return restCell(principal, api, method, rest[2] ?? '/', endpoint);
+      return restCell(principal, api, method, rest[2] ?? '/', endpoint, via);
     }
     const api =
       model.apis.find(
         (candidate) => path === `/${candidate.stageName}` || path.startsWith(`/${candidate.stageName}/`),
       ) ?? model.apis[0];
     if (!api) throw new Error('the app has no REST API');
-    return restCell(principal, api, method, path, endpoint);
+    return restCell(principal, api, method, path, endpoint, via);
   };
 
   const functionNamed = (name: string) => {
@@ -164,7 +192,11 @@ export function accessOf(assembly: string | { directory: string }, options: Acce
       const prefix = model.apis[0] === api ? '' : `/restapis/${api.restApiId}`;
       for (const method of api.methods) {
         const verb = method.httpMethod === 'ANY' ? 'GET' : method.httpMethod;
-        cells.push(explain(name, verb, `${prefix}/${api.stageName}${samplePath(method.resourcePath)}`));
+        const path = `${prefix}/${api.stageName}${samplePath(method.resourcePath)}`;
+        // A private API only through the app's execute-api endpoints (none: one cell, refused).
+        const ways = api.endpointType === 'PRIVATE' ? throughEndpoints(api) : [];
+        if (ways.length === 0) cells.push(explain(name, verb, path));
+        for (const via of ways) cells.push(explain(name, verb, path, via));
       }
     }
     for (const url of model.functionUrls) {

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { AwsError, PLAIN_TEXT } from './aws-error.js';
+import type { ThroughEndpoint } from './services/vpc-endpoint/endpoint.js';
 import { EMPTY_SHA256, sha256Hex } from './sigv4/canonical.js';
 import type { RequestHead } from './sigv4/verify.js';
 
@@ -11,6 +12,8 @@ import type { RequestHead } from './sigv4/verify.js';
  */
 export interface LocalRequest extends RequestHead {
   sourceIp: string;
+  /** The VPC endpoint it came through (the endpoint's own local port). @default none: from the host */
+  via?: ThroughEndpoint | undefined;
   /** The body: read on the first call (later calls get the same bytes), within the server's buffer budget. */
   readBody(): Promise<Buffer>;
   /** The body's SHA-256 (hex): hashed as it streams and never held, unless it was read already. */

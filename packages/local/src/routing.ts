@@ -72,6 +72,8 @@ interface Target {
   host: string;
   /** Why AWS has nothing at its host, which is one of AWS's all the same (a private API's): answered 403 as AWS does. */
   refusal?: string;
+  /** The VPC endpoint a private API's host names (`<api id>-<vpce id>.execute-api.…`). */
+  vpce?: string | undefined;
 }
 
 const apiIdOf = (api: { restApiId: string } | { apiId: string }) => ('restApiId' in api ? api.restApiId : api.apiId);
@@ -86,8 +88,10 @@ export interface AwsHost {
   id: string | undefined;
   /** The region its host names (`sts.amazonaws.com`: us-east-1, which signs for it). */
   region: string;
-  /** Why AWS has nothing to serve at that host (a private API's, a VPC endpoint's, another form's). */
+  /** Why AWS has nothing to serve at that host from outside a VPC (a private API's, a VPC endpoint's, another form's). */
   refusal: string | undefined;
+  /** The VPC endpoint a private API's Route 53 alias names (`<api id>-vpce-<id>.execute-api.…`). */
+  vpce?: string | undefined;
 }
 
 /**
@@ -125,12 +129,12 @@ export function awsHostOf(hostHeader: string): AwsHost | undefined {
   const ownHost = groups.apiDomain === 'amazonaws.com' && !groups.apiFips && label !== undefined;
   const id = ownHost ? label.id : undefined;
   if (ownHost && !label.vpce) return { service: 'execute-api', id, region, refusal: undefined };
-  // A private API is invoked from a VPC, through its VPC endpoint: the stack has none, and from outside one AWS answers 403.
+  // A private API is invoked from a VPC, through a VPC endpoint: from outside one, AWS has nothing there.
   const refusal =
     ownHost || groups.apiDomain === 'vpce.amazonaws.com'
-      ? `${host} is a private API's VPC endpoint host: the local stack serves no private API (answered as from outside a VPC)`
+      ? `${host} is a VPC endpoint's host, reached from outside its VPC (state file: vpcEndpoints[].url is the way through one)`
       : `no API at ${host} (an API's host is <api id>.execute-api.<region>.amazonaws.com)`;
-  return { service: 'execute-api', id, region, refusal };
+  return { service: 'execute-api', id, region, refusal, vpce: label?.vpce?.slice(1) };
 }
 
 /**
@@ -141,7 +145,8 @@ function targetOf(request: LocalRequest): Target {
   const host = headerOf(request, 'host')?.toLowerCase() ?? '';
   const path = rooted(request.target);
   const aws = awsHostOf(host);
-  if (aws) return { kind: aws.service, id: aws.id, region: aws.region, path, host, refusal: aws.refusal };
+  if (aws)
+    return { kind: aws.service, id: aws.id, region: aws.region, path, host, refusal: aws.refusal, vpce: aws.vpce };
   const prefixed = PREFIXED.exec(request.target);
   if (!prefixed) return { kind: undefined, id: undefined, region: undefined, path, host };
   return { kind: prefixed[1], id: prefixed[2], region: undefined, path: rooted(prefixed[3] ?? '/'), host };
@@ -159,6 +164,7 @@ function doorOf(request: LocalRequest, routing: Routing): Door {
   const service = SCOPE_SERVICE.exec(headerOf(request, 'authorization') ?? request.target)?.[1];
   if (kind === 'sts' || (!kind && service === 'sts' && request.target.split('?')[0] === '/'))
     return stsDoor(request, routing, target.region ?? routing.model.region);
+  if (request.via?.endpoint.service === 'execute-api') return privateApiDoor(request, target, routing);
   if (kind === 'lambda-url') return functionUrlDoor(request, target, routing);
   if (kind === 'lambda') return lambdaApiDoor(request, routing, target.region ?? routing.model.region);
   if (kind === 'execute-api' || kind === 'httpapis') {
@@ -293,6 +299,37 @@ function lambdaApiDoor(request: LocalRequest, routing: Routing, region: string):
       throw new AwsError(404, 'UnknownOperationException', 'UnknownOperationException', UNKNOWN_OPERATION).because(
         'the local stack serves the Lambda API’s Invoke operation only',
       );
+    },
+  };
+}
+
+/**
+ * A request through an execute-api VPC endpoint: to the private API its host names (private DNS
+ * `<api id>.execute-api.…`, the alias `<api id>-<vpce id>.execute-api.…`), else its
+ * `x-apigw-api-id` header (with the endpoint's own host name), else the local `/restapis/<id>`
+ * form, else the app's first private API (API Gateway: "Invoke a private API").
+ */
+function privateApiDoor(request: LocalRequest, target: Target, { model, context }: Routing): Door {
+  const via = request.via?.endpoint;
+  const named = target.kind === 'execute-api' || target.kind === 'restapis' ? target.id : undefined;
+  const id =
+    named ??
+    headerOf(request, 'x-apigw-api-id')?.trim().toLowerCase() ??
+    model.apis.find((api) => api.endpointType === 'PRIVATE' && api.region === via?.region)?.restApiId;
+  const api = model.apis.find((candidate) => candidate.restApiId === id);
+  const path = target.kind === 'restapis' ? target.path : rooted(request.target);
+  return {
+    kind: 'rest',
+    endpoint: `${request.method} ${pathOnlyOf(path)} (REST API ${id ?? '?'} through ${via?.id})`,
+    serve: async () => {
+      const forbidden = () => new AwsError(403, 'ForbiddenException', 'Forbidden');
+      if (target.vpce && target.vpce !== via?.id)
+        throw forbidden().because(`${target.host} names VPC endpoint ${target.vpce}, not ${via?.id} it came through`);
+      if (!api || api.region !== via?.region)
+        throw forbidden().because(
+          id ? `no REST API ${id} in ${via?.region} in this app` : `no private REST API in ${via?.region} in this app`,
+        );
+      return handleRestApiRequest(api, request, path, context);
     },
   };
 }

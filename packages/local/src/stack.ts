@@ -26,13 +26,17 @@ import { FunctionRuntime } from './lambda/runtime.js';
 import { runtimeModuleWarnings } from './lambda/runtime-modules.js';
 import { joinOrganization, principalsOf } from './principals.js';
 import { route } from './routing.js';
+import { privateApiProblems, privateApiWarnings } from './services/vpc-endpoint/checks.js';
+import { type RunnerNetwork, runnerNetwork, vpcAddress } from './services/vpc-endpoint/endpoint.js';
 import { XRayDaemon } from './services/xray/daemon.js';
 import type { TraceSampling } from './services/xray/sampling.js';
 
 /** Options of {@link LocalStack.start}. */
 export interface LocalStackOptions {
-  /** The synthesized cloud assembly (`cdk.out`). */
-  assemblyDir: string;
+  /** The synthesized cloud assembly (`cdk.out`), or several apps' assemblies served together (one account space). */
+  assemblyDir: string | string[];
+  /** Stack parameters by stack name, as `cdk deploy --parameters <stack>:<key>=<value>` gives them. @default none */
+  parameters?: Record<string, Record<string, string>>;
   /** Port on 127.0.0.1. @default 0, any free port */
   port?: number;
   /** Where the functions' own output goes. @default 'inherit' (this process's stderr) */
@@ -87,6 +91,8 @@ export interface LocalState {
   functionUrls: { name: string; functionName: string; accountId: string; url: string }[];
   /** HTTP APIs (payload 2.0, AWS_IAM routes). */
   httpApis: { apiId: string; accountId: string; stage: string; url: string }[];
+  /** Interface VPC endpoints: a call through `url` comes through that endpoint (listed where the app has any). */
+  vpcEndpoints?: { id: string; vpcId: string; accountId: string; service: string; url: string }[];
   principals: {
     name: string;
     arn: string;
@@ -116,6 +122,8 @@ export class LocalStack {
   xray!: XRayDaemon;
   #server: Server | undefined;
   #origin = '';
+  /** Each interface VPC endpoint's own listener: a request there comes through that endpoint. */
+  readonly #endpoints = new Map<string, { server: Server; origin: string }>();
 
   private constructor(
     public model: CloudAssemblyModel,
@@ -136,7 +144,7 @@ export class LocalStack {
     const warn = options.warn ?? ((line: string) => process.stderr.write(`iam-m2m-local: warning: ${line}\n`));
     const model = loadModel(options.assemblyDir, options);
     for (const line of model.warnings) warn(line);
-    const seed = projectSeed(options.seedFile ?? defaultSeedFile(options.assemblyDir), options.fresh);
+    const seed = projectSeed(options.seedFile ?? defaultSeedFile(firstOf(options.assemblyDir)), options.fresh);
     const stack = new LocalStack(model, options, warn, seed);
     stack.xray = await XRayDaemon.start({
       tracesFile: options.tracesFile,
@@ -148,6 +156,7 @@ export class LocalStack {
     });
     stack.#server = await listen(options.port ?? 0, (request) => stack.#route(request), stack.#now);
     stack.#origin = `http://127.0.0.1:${(stack.#server.address() as AddressInfo).port}`;
+    await stack.#openEndpoints(model);
     stack.#prepare();
     return stack;
   }
@@ -161,8 +170,9 @@ export class LocalStack {
    *
    * @returns what changed, for one line of output.
    */
-  public reload(assemblyDir: string): ReloadSummary {
+  public async reload(assemblyDir: string | string[]): Promise<ReloadSummary> {
     const model = loadModel(assemblyDir, this.options);
+    await this.#openEndpoints(model);
     const before = this.model;
     const summary = describeChanges(before, model);
     const issued = this.identities.all().filter((identity) => identity.issued);
@@ -176,14 +186,20 @@ export class LocalStack {
       const old = previous.get(fn.arn);
       const session = principals.find((identity) => identity.name === fn.name) as Identity;
       const environment = this.#environment(fn, session);
-      if (old && sameFunction(old.fn, fn) && JSON.stringify(old.environment) === JSON.stringify(environment)) {
+      if (
+        old &&
+        sameFunction(old.fn, fn) &&
+        JSON.stringify(old.environment) === JSON.stringify(environment) &&
+        JSON.stringify(old.network) === JSON.stringify(this.#network(fn, model))
+      ) {
         old.fn = fn;
         this.runtimes.set(fn.arn, old);
         previous.delete(fn.arn);
       } else {
-        this.runtimes.set(fn.arn, this.#runtimeOf(fn, environment, assemblyDir));
+        this.runtimes.set(fn.arn, this.#runtimeOf(fn, environment, firstOf(assemblyDir)));
       }
     }
+    this.#closeEndpoints(model);
     this.identities = identities;
     for (const runtime of previous.values()) void runtime.closeWhenIdle();
     for (const line of model.warnings.filter((line) => !before.warnings.includes(line))) this.warn(line);
@@ -252,6 +268,19 @@ export class LocalStack {
         stage: api.stageName,
         url: this.httpApiUrl(api),
       })),
+      ...(this.model.vpcEndpoints.some((endpoint) => endpoint.type === 'Interface')
+        ? {
+            vpcEndpoints: this.model.vpcEndpoints
+              .filter((endpoint) => endpoint.type === 'Interface')
+              .map((endpoint) => ({
+                id: endpoint.id,
+                vpcId: endpoint.vpcId,
+                accountId: endpoint.accountId,
+                service: endpoint.service,
+                url: `${this.#endpoints.get(endpoint.id)?.origin ?? ''}/`,
+              })),
+          }
+        : {}),
       principals: this.identities.listed().map((identity) => ({
         name: identity.name,
         arn: identity.principal.arn,
@@ -271,15 +300,50 @@ export class LocalStack {
     renameSync(temporary, file);
   }
 
-  /** Stops the server and every function. */
+  /** Stops the servers and every function. */
   public async close(): Promise<void> {
     for (const runtime of this.runtimes.values()) runtime.close();
-    const server = this.#server;
-    if (server) {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    const servers = [this.#server, ...[...this.#endpoints.values()].map((listener) => listener.server)];
+    this.#endpoints.clear();
+    await Promise.all(servers.map((server) => server && closeServer(server)));
     await this.xray?.close();
+  }
+
+  /** A listener per interface VPC endpoint the app has and the stack has not yet: what comes there comes through it. */
+  async #openEndpoints(model: CloudAssemblyModel): Promise<void> {
+    for (const endpoint of model.vpcEndpoints) {
+      if (endpoint.type !== 'Interface' || this.#endpoints.has(endpoint.id)) continue;
+      const vpcSourceIp = vpcAddress(model.vpcs.find((vpc) => vpc.vpcId === endpoint.vpcId));
+      const server = await listen(
+        0,
+        (request) => {
+          // The endpoint as the app has it now (a reload may change its policy), and an address in its VPC.
+          const current = this.model.vpcEndpoints.find((candidate) => candidate.id === endpoint.id) ?? endpoint;
+          request.via = { endpoint: current, vpcSourceIp };
+          request.sourceIp = vpcSourceIp;
+          return this.#route(request);
+        },
+        this.#now,
+      );
+      this.#endpoints.set(endpoint.id, {
+        server,
+        origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      });
+    }
+  }
+
+  /** Closes the listeners of endpoints the app no longer has. */
+  #closeEndpoints(model: CloudAssemblyModel): void {
+    for (const [id, listener] of this.#endpoints) {
+      if (model.vpcEndpoints.some((endpoint) => endpoint.id === id)) continue;
+      this.#endpoints.delete(id);
+      void closeServer(listener.server);
+    }
+  }
+
+  /** What a function in a VPC reaches (its VPC's endpoints, each at its listener; the internet or not); undefined outside a VPC. */
+  #network(fn: FunctionModel, model = this.model): RunnerNetwork | undefined {
+    return runnerNetwork(fn, model.vpcEndpoints, (endpoint) => this.#endpoints.get(endpoint.id)?.origin);
   }
 
   #now = (): Date => this.options.now?.() ?? new Date();
@@ -290,10 +354,10 @@ export class LocalStack {
     for (const identity of principals) this.identities.add(identity);
     for (const fn of this.model.functions) {
       const session = principals.find((identity) => identity.name === fn.name) as Identity;
-      this.runtimes.set(fn.arn, this.#runtimeOf(fn, this.#environment(fn, session), this.options.assemblyDir));
+      this.runtimes.set(fn.arn, this.#runtimeOf(fn, this.#environment(fn, session), firstOf(this.options.assemblyDir)));
     }
     this.#warnNodeMajors();
-    for (const line of runtimeModuleWarnings(this.model.functions, this.options.assemblyDir)) this.warn(line);
+    for (const line of runtimeModuleWarnings(this.model.functions)) this.warn(line);
   }
 
   /** One warning per runtime whose Node.js major is not at hand, naming both majors and how to get it. */
@@ -331,8 +395,10 @@ export class LocalStack {
       environment,
       output: this.options.functionOutput ?? 'inherit',
       segments: this.xray,
-      assemblyDir,
+      assemblyDir: fn.assemblyDir ?? assemblyDir,
       stackOrigin: this.#origin,
+      network: this.#network(fn),
+      notice: this.warn,
       environments: this.options.environments,
     });
   }
@@ -442,9 +508,22 @@ export function describeChanges(before: CloudAssemblyModel, after: CloudAssembly
   };
 }
 
+const firstOf = (dirs: string | string[]): string => (typeof dirs === 'string' ? dirs : (dirs[0] ?? 'cdk.out'));
+
+function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
 /** Reads an assembly into a model the stack can serve: managed policies attached, every policy checked. */
-function loadModel(assemblyDir: string, options: Pick<LocalStackOptions, 'defaultAccountId'>): CloudAssemblyModel {
-  const model = readCloudAssembly(assemblyDir, { defaultAccountId: options.defaultAccountId });
+function loadModel(
+  assemblyDir: string | string[],
+  options: Pick<LocalStackOptions, 'defaultAccountId' | 'parameters'>,
+): CloudAssemblyModel {
+  const model = readCloudAssembly(assemblyDir, {
+    defaultAccountId: options.defaultAccountId,
+    parameters: options.parameters,
+  });
   attachManagedPolicies(model);
   // What AWS does not support, it does not grant: one line at load, naming policy and statement.
   model.warnings.push(
@@ -474,7 +553,10 @@ function loadModel(assemblyDir: string, options: Pick<LocalStackOptions, 'defaul
     ),
   ];
   problems.push(...model.functions.filter(unbundled).map(unbundledProblem));
-  if (problems.length > 0) throw new AssemblyError(assemblyDir, problems);
+  problems.push(...privateApiProblems(model));
+  model.warnings.push(...privateApiWarnings(model));
+  if (problems.length > 0)
+    throw new AssemblyError(typeof assemblyDir === 'string' ? assemblyDir : assemblyDir.join(' and '), problems);
   return model;
 }
 

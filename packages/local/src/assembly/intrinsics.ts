@@ -1,6 +1,10 @@
 /** Thrown for what a template references but the local stack cannot know; named for the report. */
 export class UnresolvedError extends Error {
-  public constructor(what: string) {
+  public constructor(
+    what: string,
+    /** The whole line for the report, when the reference is one the user sets (a parameter without a value). */
+    public readonly line?: string,
+  ) {
     super(`cannot resolve ${what}`);
     this.name = 'UnresolvedError';
   }
@@ -13,12 +17,14 @@ export interface ResolutionScope {
   region: string;
   /** Logical id → value of `Ref` (resources and parameters). */
   refs: Map<string, string>;
-  /** `LogicalId.Attribute` → value of `Fn::GetAtt`. */
-  attributes: Map<string, string>;
+  /** `LogicalId.Attribute` → value of `Fn::GetAtt` (a list for list attributes such as `DnsEntries`). */
+  attributes: Map<string, string | string[]>;
   /** Exports of the stacks deployed before this one, by `<account>/<region>/<export name>`. @default none */
   exports?: Map<string, string>;
   /** The template's `Conditions` section. @default none */
   conditions?: Record<string, unknown>;
+  /** Parameters left without a value, with the line saying how to give one. @default none */
+  unset?: Map<string, string>;
   /** The template's `Mappings` section. @default none */
   mappings?: Record<string, Record<string, Record<string, unknown>>>;
 }
@@ -46,12 +52,14 @@ function ref(name: string, scope: ResolutionScope): string | typeof NO_VALUE {
   const pseudo = PSEUDO[name];
   if (pseudo) return pseudo(scope);
   const value = scope.refs.get(name);
+  const unset = scope.unset?.get(name);
+  if (value === undefined && unset) throw new UnresolvedError(`Ref ${name} in ${scope.stackName}`, unset);
   if (value === undefined)
     throw new UnresolvedError(`Ref ${name} in ${scope.stackName} (a parameter without a default, or no such resource)`);
   return value;
 }
 
-function getAtt(target: unknown, scope: ResolutionScope): string {
+function getAtt(target: unknown, scope: ResolutionScope): string | string[] {
   const [logicalId, attribute] = typeof target === 'string' ? target.split(/\.(.*)/s) : (target as string[]);
   const key = `${logicalId}.${attribute}`;
   const value = scope.attributes.get(key);
@@ -71,7 +79,7 @@ function sub(argument: unknown, scope: ResolutionScope): string {
   return String(template).replace(/\$\{([^}]+)\}/g, (_match, name: string) => {
     if (name.startsWith('!')) return `\${${name.slice(1)}}`;
     if (name in values) return values[name] ?? '';
-    if (name.includes('.')) return getAtt(name, scope);
+    if (name.includes('.')) return String(getAtt(name, scope));
     const value = ref(name, scope);
     return typeof value === 'string' ? value : '';
   });

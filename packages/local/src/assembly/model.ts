@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { NamedPolicy, PolicyDocument, PolicyStatement } from '../iam/policy.js';
 import { conditionHolds, resolve, UnresolvedError } from './intrinsics.js';
 import { assetSources, deploymentOrder, listStacks, type StackArtifact } from './manifest.js';
+import type { FunctionNetwork, VpcEndpointModel, VpcModel } from './network.js';
 import {
   type AppBuilder,
   LATE_NAMERS,
@@ -66,10 +67,14 @@ export interface FunctionModel {
   permissions: PolicyStatement[];
   /** `$LATEST`, its versions and aliases: qualifier → the version it runs. */
   qualifiers: Record<string, string>;
+  /** The cloud assembly it was read from (of several apps served together, its own). @default the first */
+  assemblyDir?: string | undefined;
   /** Why it cannot run here (its callers then get a 502); undefined when it can. */
   unsupported?: string | undefined;
   /** X-Ray tracing (`TracingConfig.Mode`): `Active` samples every invocation here, `PassThrough` only sampled callers'. @default 'PassThrough' */
   tracing?: 'Active' | 'PassThrough' | undefined;
+  /** Its `VpcConfig`: the VPC it is in and whether its subnets reach the internet. @default none: not in a VPC */
+  network?: FunctionNetwork | undefined;
 }
 
 /** A method of a REST API. */
@@ -176,6 +181,10 @@ export interface CloudAssemblyModel {
   apis: RestApiModel[];
   functionUrls: FunctionUrlModel[];
   httpApis: HttpApiModel[];
+  /** Its VPCs. */
+  vpcs: VpcModel[];
+  /** Its interface VPC endpoints. */
+  vpcEndpoints: VpcEndpointModel[];
   /** What is served with a difference from AWS, one line each (stack, logical id, what). */
   warnings: string[];
 }
@@ -186,6 +195,8 @@ export interface ReadOptions {
   defaultAccountId?: string;
   /** Region of env-agnostic stacks. @default 'us-east-1' */
   defaultRegion?: string;
+  /** Stack parameters by stack name, as `cdk deploy --parameters <stack>:<key>=<value>` gives them. @default none */
+  parameters?: Record<string, Record<string, string>>;
 }
 
 /** What the local stack cannot honour in an assembly: one line per problem. */
@@ -200,7 +211,7 @@ export class AssemblyError extends Error {
 }
 
 interface Template {
-  Parameters?: Record<string, { Type?: string; Default?: unknown }>;
+  Parameters?: Record<string, { Type?: string; Default?: unknown; AllowedPattern?: string; AllowedValues?: unknown[] }>;
   Conditions?: Record<string, unknown>;
   Mappings?: Record<string, Record<string, Record<string, unknown>>>;
   Resources?: Record<string, TemplateResource>;
@@ -222,7 +233,8 @@ interface Template {
  * const model = readCloudAssembly('cdk.out', { defaultAccountId: '123456789012' });
  * ```
  */
-export function readCloudAssembly(dir: string, options: ReadOptions = {}): CloudAssemblyModel {
+export function readCloudAssembly(dir: string | string[], options: ReadOptions = {}): CloudAssemblyModel {
+  const dirs = typeof dir === 'string' ? [dir] : dir;
   const defaultRegion = options.defaultRegion ?? 'us-east-1';
   const app: AppBuilder = {
     model: {
@@ -233,6 +245,8 @@ export function readCloudAssembly(dir: string, options: ReadOptions = {}): Cloud
       apis: [],
       functionUrls: [],
       httpApis: [],
+      vpcs: [],
+      vpcEndpoints: [],
       warnings: [],
     },
     problems: [],
@@ -242,16 +256,25 @@ export function readCloudAssembly(dir: string, options: ReadOptions = {}): Cloud
     functions: [],
     qualifiers: [],
     places: new Map(),
+    network: { vpcs: [], endpoints: [], subnets: new Map(), associations: new Map(), natRouteTables: new Set() },
   };
-  const outputs = new Map<string, Record<string, string>>();
+  const outputs = new Map<StackArtifact, Record<string, string>>();
   const exports = new Map<string, string>();
   // The asset manifests of each (nested) assembly, read once, when a function has no asset metadata.
   const assetsByDir = new Map<string, Map<string, string>>();
   let regionSet = false;
 
+  // Several apps (`--app producer --app consumer`) are one account space: their stacks are read together.
+  const appOf = new Map<StackArtifact, string>();
   const templates = new Map(
-    listStacks(dir).map((artifact) => [artifact, JSON.parse(readFileSync(artifact.templateFile, 'utf8')) as Template]),
+    dirs.flatMap((top) =>
+      listStacks(top).map((artifact): [StackArtifact, Template] => {
+        appOf.set(artifact, top);
+        return [artifact, JSON.parse(readFileSync(artifact.templateFile, 'utf8')) as Template];
+      }),
+    ),
   );
+  app.problems.push(...parameterProblems(templates, options.parameters ?? {}), ...clashingStacks(templates, options));
   for (const artifact of deploymentOrder([...templates.keys()], importedFrom(templates))) {
     const template = templates.get(artifact) as Template;
     const stack: StackInput = {
@@ -277,6 +300,10 @@ export function readCloudAssembly(dir: string, options: ReadOptions = {}): Cloud
           return run();
         } catch (error) {
           // Anything a template holds that the reader cannot use is a line of the report, never a stack trace.
+          if (error instanceof UnresolvedError && error.line) {
+            if (!app.problems.includes(error.line)) app.problems.push(error.line);
+            return undefined;
+          }
           const reason =
             error instanceof UnresolvedError
               ? `${error.message}; the local stack needs it resolved`
@@ -290,7 +317,11 @@ export function readCloudAssembly(dir: string, options: ReadOptions = {}): Cloud
       app.model.region = artifact.region;
       regionSet = true;
     }
-    readParameters(stack, template, outputs);
+    const wired = readParameters(stack, template, {
+      given: options.parameters?.[artifact.stackName] ?? {},
+      outputs: [...outputs].filter(([other]) => appOf.get(other) === appOf.get(artifact)),
+    });
+    if (wired) app.model.warnings.push(wired);
     for (const [logicalId, resource] of Object.entries(template.Resources ?? {}))
       if (typeof resource?.Type !== 'string')
         app.problems.push(`${artifact.stackName} ${logicalId}: a resource without a Type`);
@@ -338,7 +369,7 @@ export function readCloudAssembly(dir: string, options: ReadOptions = {}): Cloud
       // Exports are per account and region, as CloudFormation keeps them.
       if (exportName) exports.set(`${stack.scope.accountId}/${stack.scope.region}/${exportName}`, value);
     }
-    outputs.set(artifact.stackName, stackOutputs);
+    outputs.set(artifact, stackOutputs);
   }
 
   linkApp(app);
@@ -353,7 +384,10 @@ export function readCloudAssembly(dir: string, options: ReadOptions = {}): Cloud
       `nothing to serve: no Lambda function and no REST API in ${stacks.length === 0 ? 'the assembly (it has no stack)' : `its stacks (${stacks.join(', ')})`}`,
     );
   }
-  if (app.problems.length > 0) throw new AssemblyError(dir, app.problems);
+  app.problems = app.problems.map((line) => withOutputHint(line, outputs, appOf));
+  for (const fn of app.model.functions)
+    fn.assemblyDir = appOf.get(artifactOf(templates, fn.stackName, fn.accountId)) ?? dirs[0];
+  if (app.problems.length > 0) throw new AssemblyError(dirs.join(' and '), app.problems);
   return app.model;
 }
 
@@ -369,16 +403,124 @@ function importedFrom(templates: Map<StackArtifact, Template>): (stack: StackArt
   };
 }
 
-function readParameters(stack: StackInput, template: Template, outputs: Map<string, Record<string, string>>): void {
-  const upstream = [...outputs.values()];
+/** Where a stack's parameters can take their values from. */
+interface ParameterSources {
+  /** `--parameters <stack>:<key>=<value>` for this stack: as `cdk deploy --parameters` passes them. */
+  given: Record<string, string>;
+  /** Outputs of the stacks of the same app read before it, which a deploy script passes on by name. */
+  outputs: [StackArtifact, Record<string, string>][];
+}
+
+/**
+ * Sets each parameter of a stack: the value given with `--parameters`, else its default, else
+ * the same-named output of a stack of the same app deployed before (a deploy script's wiring,
+ * said in the line returned). A parameter left without a value is refused only where a resource
+ * the stack reads refers to it, with the `--parameters` that would set it.
+ *
+ * @returns the line saying which parameters came from other stacks' outputs, if any.
+ */
+function readParameters(stack: StackInput, template: Template, sources: ParameterSources): string | undefined {
+  const taken = new Map<string, string[]>();
+  const { scope } = stack;
   for (const [name, parameter] of Object.entries(template.Parameters ?? {})) {
     if (parameter === null || typeof parameter !== 'object') continue;
-    const fromUpstream = upstream.map((values) => values[name]).find((value) => value !== undefined);
+    const given = sources.given[name];
+    const fromOutput = sources.outputs.find(([, values]) => values[name] !== undefined);
     const value =
-      parameter.Default !== undefined && !String(parameter.Type).startsWith('AWS::SSM')
+      given ??
+      (parameter.Default !== undefined && !String(parameter.Type).startsWith('AWS::SSM')
         ? String(parameter.Default)
-        : (fromUpstream ?? (name === 'BootstrapVersion' ? '30' : undefined));
-    // A parameter without a value is a problem only where something the stack reads refers to it.
-    if (value !== undefined) stack.scope.refs.set(name, value);
+        : (fromOutput?.[1][name] ?? (name === 'BootstrapVersion' ? '30' : undefined)));
+    if (value !== undefined) {
+      scope.refs.set(name, value);
+      const from = fromOutput?.[0].stackName;
+      if (given === undefined && from && value === fromOutput?.[1][name])
+        taken.set(from, [...(taken.get(from) ?? []), name]);
+      continue;
+    }
+    scope.unset ??= new Map();
+    scope.unset.set(name, unsetLine(scope.stackName, name));
   }
+  if (taken.size === 0) return undefined;
+  const lines = [...taken].map(([from, names]) => `${names.join(', ')} from ${from}'s outputs`);
+  return `${scope.stackName} takes parameters ${lines.join('; ')} by name, as a deploy script passes them (CloudFormation does not): --parameters ${scope.stackName}:<key>=<value> sets another value`;
+}
+
+const unsetLine = (stackName: string, name: string) =>
+  `${stackName} parameter ${name} has no value and the app uses it: give it with --parameters ${stackName}:${name}=<value>`;
+
+/**
+ * An unset parameter's line, with the output of another app's stack of the same name if there is
+ * one: what a team would pass, and that CloudFormation passes no output across apps by itself.
+ */
+function withOutputHint(
+  line: string,
+  outputs: Map<StackArtifact, Record<string, string>>,
+  appOf: Map<StackArtifact, string>,
+): string {
+  const [, stackName = '', name = ''] = /^(\S+) parameter (\S+) has no value/.exec(line) ?? [];
+  if (line !== unsetLine(stackName, name)) return line;
+  const own = [...appOf].find(([artifact]) => artifact.stackName === stackName)?.[1];
+  const other = [...outputs].find(([artifact, values]) => appOf.get(artifact) !== own && values[name] !== undefined);
+  if (!other) return line;
+  return `${stackName} parameter ${name} has no value and the app uses it: give it with --parameters ${stackName}:${name}=${other[1][name]} (the output ${name} of ${other[0].stackName}, another app: CloudFormation passes no output across apps by itself)`;
+}
+
+/** `--parameters` that name no stack or no parameter of it, or break a parameter's `AllowedPattern` / `AllowedValues`. */
+function parameterProblems(
+  templates: Map<StackArtifact, Template>,
+  given: Record<string, Record<string, string>>,
+): string[] {
+  const problems: string[] = [];
+  for (const [stackName, values] of Object.entries(given)) {
+    const stacks = [...templates].filter(([artifact]) => artifact.stackName === stackName);
+    if (stacks.length === 0) {
+      const names = [...new Set([...templates.keys()].map((artifact) => artifact.stackName))];
+      problems.push(`--parameters ${stackName}:…: no stack ${stackName} in the app (its stacks: ${names.join(', ')})`);
+      continue;
+    }
+    for (const [key, value] of Object.entries(values)) {
+      for (const [, template] of stacks) {
+        const parameter = template.Parameters?.[key];
+        const declared = Object.keys(template.Parameters ?? {}).filter((name) => name !== 'BootstrapVersion');
+        if (!parameter) {
+          problems.push(
+            `--parameters ${stackName}:${key}: ${stackName} has no parameter ${key} (${declared.length > 0 ? `its parameters: ${declared.join(', ')}` : 'it has none'})`,
+          );
+          continue;
+        }
+        if (parameter.AllowedPattern !== undefined && !new RegExp(`^(?:${parameter.AllowedPattern})$`).test(value))
+          problems.push(
+            `--parameters ${stackName}:${key}: ${JSON.stringify(value)} does not match its AllowedPattern ${parameter.AllowedPattern} (CloudFormation refuses it)`,
+          );
+        if (parameter.AllowedValues !== undefined && !parameter.AllowedValues.map(String).includes(value))
+          problems.push(
+            `--parameters ${stackName}:${key}: ${JSON.stringify(value)} is not one of its AllowedValues (${parameter.AllowedValues.join(', ')})`,
+          );
+      }
+    }
+  }
+  return problems;
+}
+
+/** Two stacks of the same name in one account and region (two apps that both define it): CloudFormation has one. */
+function clashingStacks(templates: Map<StackArtifact, Template>, options: ReadOptions): string[] {
+  const seen = new Map<string, StackArtifact>();
+  const problems: string[] = [];
+  for (const artifact of templates.keys()) {
+    const where = `${artifact.accountId ?? options.defaultAccountId ?? '000000000000'}/${artifact.region ?? options.defaultRegion ?? 'us-east-1'}/${artifact.stackName}`;
+    const before = seen.get(where);
+    if (before && before.assemblyDir !== artifact.assemblyDir)
+      problems.push(
+        `stack ${artifact.stackName} is in two apps (${before.assemblyDir} and ${artifact.assemblyDir}) in one account and region: CloudFormation holds one stack of a name there`,
+      );
+    seen.set(where, artifact);
+  }
+  return problems;
+}
+
+/** The artifact of a stack of the app, by name and account. */
+function artifactOf(templates: Map<StackArtifact, Template>, stackName: string, accountId: string): StackArtifact {
+  const named = [...templates.keys()].filter((artifact) => artifact.stackName === stackName);
+  return (named.find((artifact) => artifact.accountId === accountId) ?? named[0]) as StackArtifact;
 }

@@ -13,6 +13,7 @@ import type {
   RestApiModel,
   RoleModel,
 } from './model.js';
+import { functionSubnets, linkNetwork, NETWORK_NAMERS, NETWORK_READERS, type NetworkParts } from './network.js';
 
 /** A resource of a template. */
 export interface TemplateResource {
@@ -57,6 +58,8 @@ export interface AppBuilder {
   places: Map<object, { stagePath: string; path: string }>;
   /** Versions and aliases: qualifier → the version it runs. */
   qualifiers: { functionArn: string; qualifier: string; version: string }[];
+  /** VPCs, subnets, routes and endpoints, linked to the functions at the end. */
+  network: NetworkParts;
 }
 
 /** What `Ref` and `Fn::GetAtt` give for one resource. */
@@ -64,7 +67,7 @@ type Namer = (
   logicalId: string,
   resource: TemplateResource,
   stack: StackInput,
-) => { ref: string; attributes?: Record<string, string> };
+) => { ref: string; attributes?: Record<string, string | string[]> };
 
 /** Reads one resource of a type into the app. */
 type Reader = (logicalId: string, resource: TemplateResource, stack: StackInput, app: AppBuilder) => void;
@@ -206,6 +209,7 @@ export const NAMERS: Record<string, Namer> = {
       },
     };
   },
+  ...NETWORK_NAMERS,
   /** Any other type: a generated physical id and an ARN of the usual shape. */
   default: (logicalId, resource, stack) => {
     const name = generatedName(stack, logicalId, 64);
@@ -297,6 +301,12 @@ function policyAttachment(
 
 /** Readers of the types the local stack serves, in the order they run for each stack. */
 export const READERS: Record<string, Reader> = {
+  ...Object.fromEntries(
+    Object.entries(NETWORK_READERS).map(([type, read]): [string, Reader] => [
+      type,
+      (logicalId, resource, stack, app) => read(logicalId, resource, stack, app.network),
+    ]),
+  ),
   'AWS::IAM::Role': (logicalId, resource, stack, app) => {
     const { scope } = stack;
     const props = resource.Properties ?? {};
@@ -306,8 +316,8 @@ export const READERS: Record<string, Reader> = {
       name: constructId(logicalId, resource),
       accountId: scope.accountId,
       roleName: scope.refs.get(logicalId) ?? logicalId,
-      arn: scope.attributes.get(`${logicalId}.Arn`) ?? '',
-      roleId: scope.attributes.get(`${logicalId}.RoleId`) ?? '',
+      arn: String(scope.attributes.get(`${logicalId}.Arn`) ?? ''),
+      roleId: String(scope.attributes.get(`${logicalId}.RoleId`) ?? ''),
       policies: [],
       managedPolicyArns: [],
       tags: {},
@@ -398,6 +408,7 @@ export const READERS: Record<string, Reader> = {
     if (roleArn === undefined || variables === undefined) return;
     const functionName = scope.refs.get(logicalId) ?? logicalId;
     const codeDir = codeFolder(resource, stack);
+    const subnetIds = functionSubnets(props, stack, logicalId);
     app.functions.push({
       roleArn,
       path: constructPath(logicalId, resource, scope.stackName),
@@ -406,7 +417,7 @@ export const READERS: Record<string, Reader> = {
         logicalId,
         name: constructId(logicalId, resource),
         functionName,
-        arn: scope.attributes.get(`${logicalId}.Arn`) ?? '',
+        arn: String(scope.attributes.get(`${logicalId}.Arn`) ?? ''),
         accountId: scope.accountId,
         region: scope.region,
         runtime: String(props.Runtime ?? ''),
@@ -419,6 +430,7 @@ export const READERS: Record<string, Reader> = {
         environment: Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(v)])),
         unsupported: unsupportedReason(props, codeDir, inline),
         tracing: tracing === 'Active' ? 'Active' : 'PassThrough',
+        ...(subnetIds ? { network: { vpcId: undefined, subnetIds, internet: undefined } } : {}),
       },
     });
     const entry = app.functions.at(-1);
@@ -426,7 +438,7 @@ export const READERS: Record<string, Reader> = {
   },
   'AWS::Lambda::Version': (logicalId, _resource, stack, app) => {
     const arn = stack.scope.refs.get(logicalId) ?? '';
-    const version = stack.scope.attributes.get(`${logicalId}.Version`) ?? '';
+    const version = String(stack.scope.attributes.get(`${logicalId}.Version`) ?? '');
     app.qualifiers.push({ functionArn: arn.slice(0, arn.lastIndexOf(':')), qualifier: version, version });
   },
   'AWS::Lambda::Alias': (logicalId, resource, stack, app) => {
@@ -447,7 +459,7 @@ export const READERS: Record<string, Reader> = {
       resolve({ AuthType: resource.Properties?.AuthType, Qualifier: resource.Properties?.Qualifier }, scope),
     ) as { AuthType?: unknown; Qualifier?: unknown } | undefined;
     if (!props) return;
-    const url = scope.attributes.get(`${logicalId}.FunctionUrl`) ?? '';
+    const url = String(scope.attributes.get(`${logicalId}.FunctionUrl`) ?? '');
     app.model.functionUrls.push({
       stackName: scope.stackName,
       logicalId,
@@ -553,7 +565,7 @@ export const READERS: Record<string, Reader> = {
           r.Type === type &&
           stack.attempt(`${id}.RestApiId`, () => resolve(r.Properties?.RestApiId, scope)) === restApiId,
       );
-    const rootId = scope.attributes.get(`${logicalId}.RootResourceId`) ?? '';
+    const rootId = String(scope.attributes.get(`${logicalId}.RootResourceId`) ?? '');
     const paths = new Map<string, string>([[rootId, '/']]);
     const children = members('AWS::ApiGateway::Resource');
     // Parents before children: resolve until every resource has a path.
@@ -758,6 +770,9 @@ export function linkApp(app: AppBuilder): void {
       role.policies.push({ name: managed.source, document: managed.document });
     }
   }
+  linkNetwork(app.network, app.functions, model.warnings);
+  model.vpcs = app.network.vpcs;
+  model.vpcEndpoints = app.network.endpoints;
   uniqueNames(model.roles, app.places);
   uniqueNames(
     app.functions.map((entry) => entry.fn),

@@ -1,25 +1,18 @@
-import { resolve } from 'node:path';
 import { accessOf, accessText } from '../access.js';
+import { APP_OPTIONS, appInputs } from './apps.js';
 import { fail, failFor } from './fail.js';
 import { type CommandSpec, parseCommandArgs } from './options.js';
-import { synthesizeApp } from './synth.js';
 
 /** `access`'s usage and options: the table its arguments are read with and its help is written from. */
 export const ACCESS = {
   name: 'access',
   summary: 'prints who can call what, from the assembly alone, without starting anything',
-  usage: '[--app <dir> | --assembly <dir>] [--account <12 digits>] [--json]',
+  usage: '[--app <dir> … | --assembly <dir> …] [--parameters <Stack>:<Key>=<Value> …] [--account <12 digits>] [--json]',
   description:
     'Every principal (and an outsider) against every IAM-authorized endpoint: REST methods, function URLs, HTTP API routes and functions, ' +
     'allowed or denied with the one-line reason, decided by the same code that serves them.',
   options: {
-    app: {
-      type: 'string',
-      value: '<dir>',
-      help: "a CDK app's folder (with cdk.json): synthesized as serve --app does (its unchanged synth reused), and read instead of --assembly",
-      defaultHelp: 'none',
-    },
-    assembly: { type: 'string', value: '<dir>', help: 'the cloud assembly (cdk.out) to read', default: 'cdk.out' },
+    ...APP_OPTIONS,
     account: {
       type: 'string',
       value: '<12 digits>',
@@ -32,7 +25,11 @@ export const ACCESS = {
       defaultHelp: 'a table',
     },
   },
-  examples: ['iam-m2m-local access --app .', 'iam-m2m-local access --assembly cdk.out --json'],
+  examples: [
+    'iam-m2m-local access --app .',
+    'iam-m2m-local access --assembly cdk.out --json',
+    'iam-m2m-local access --app producer --app consumer --parameters-file parameters.json',
+  ],
 } satisfies CommandSpec;
 
 /**
@@ -44,10 +41,10 @@ export async function access(args: string[]): Promise<void> {
   const values = parseCommandArgs(ACCESS, args);
   if (values.account !== undefined && !/^\d{12}$/.test(values.account))
     fail(`--account must be 12 digits (an AWS account id), got ${JSON.stringify(values.account)}`);
-  const assemblyDir = values.app ? (await synthesizeApp(resolve(values.app))).assemblyDir : resolve(values.assembly);
+  const { assemblies, parameters } = await appInputs(values);
   let matrix: ReturnType<typeof accessOf>;
   try {
-    matrix = accessOf(assemblyDir, { defaultAccountId: values.account });
+    matrix = accessOf(assemblies, { defaultAccountId: values.account, parameters });
   } catch (error) {
     return failFor(error);
   }

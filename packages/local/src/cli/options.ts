@@ -15,11 +15,19 @@ export type StringOption = OptionHelp & { type: 'string'; multiple?: false } & (
     | { default?: undefined; defaultHelp: string }
   );
 
+/** A string option that may be given more than once (`--app a --app b`): a list, empty unless given. */
+export type StringListOption = OptionHelp & {
+  type: 'string';
+  multiple: true;
+  default?: undefined;
+  defaultHelp: string;
+};
+
 /** A flag: off unless given (`defaultHelp` says what off means, where it helps). */
 export type BooleanOption = OptionHelp & { type: 'boolean'; default?: false; defaultHelp?: string };
 
 /** One option of a command, as parseArgs reads it and as its help shows it. */
-export type OptionSpec = StringOption | BooleanOption;
+export type OptionSpec = StringOption | StringListOption | BooleanOption;
 
 /** A command's options: the one table parseArgs reads and the help is written from. */
 export type OptionsSpec = Record<string, OptionSpec>;

@@ -6,10 +6,10 @@ import { defaultSeedFile } from '../iam/seed.js';
 import type { Environments } from '../lambda/environments.js';
 import type { TraceSampling } from '../services/xray/sampling.js';
 import { LocalStack } from '../stack.js';
+import { APP_OPTIONS, appInputs } from './apps.js';
 import { decisionOutputs } from './decisions.js';
 import { fail, failFor } from './fail.js';
 import { type CommandSpec, type OptionValues, parseCommandArgs } from './options.js';
-import { synthesizeApp } from './synth.js';
 import { watchAndReload } from './watch.js';
 
 /** How often a served stack checks that whoever started it is still there. */
@@ -19,19 +19,19 @@ const PARENT_CHECK_MS = 250;
 export const SERVE = {
   name: 'serve',
   summary: "serves a CDK app's cloud assembly on 127.0.0.1 until SIGTERM or SIGINT",
-  usage: '[--app <dir> | --assembly <dir>] [options]',
+  usage: '[--app <dir> … | --assembly <dir> …] [--parameters <Stack>:<Key>=<Value> …] [options]',
   description:
     'REST and HTTP APIs, function URLs, the Lambda Invoke API and STS, on one port: SigV4 verified and IAM evaluated as AWS does. ' +
     'Once it accepts requests, it writes the state file (endpoints, principals and their credentials) and prints where; ' +
     'then one line per denied request. It also stops when the process that started it ends.',
   options: {
-    app: {
+    ...APP_OPTIONS,
+    'default-assembly': {
       type: 'string',
       value: '<dir>',
-      help: "a CDK app's folder (with cdk.json): synthesized as `cdk synth` would, or its unchanged synth reused, and served instead of --assembly",
-      defaultHelp: 'none',
+      help: 'the assembly served when neither --app nor --assembly is given (what a package script sets)',
+      default: 'cdk.out',
     },
-    assembly: { type: 'string', value: '<dir>', help: 'the cloud assembly (cdk.out) to serve', default: 'cdk.out' },
     port: {
       type: 'string',
       value: '<P>',
@@ -106,6 +106,7 @@ export const SERVE = {
   },
   examples: [
     'iam-m2m-local serve --app . --watch',
+    'iam-m2m-local serve --app producer --app consumer --parameters Producer:ConsumerVpceId=vpce-0123456789abcdef0',
     'iam-m2m-local serve --assembly cdk.out --port 4566 --state state.json --decisions decisions.jsonl',
   ],
 } satisfies CommandSpec;
@@ -122,17 +123,28 @@ export async function serve(args: string[]): Promise<void> {
   const values = checked(parseCommandArgs(SERVE, args));
   // --app <dir with cdk.json>: synthesize it (or reuse its unchanged synth); --watch without
   // --app watches the app whose cdk.out is served (this repository's: ../infra).
-  const assemblyDir = resolve(values.assembly);
-  const appDir = values.app
-    ? resolve(values.app)
-    : values.watch && existsSync(join(dirname(assemblyDir), 'cdk.json'))
-      ? dirname(assemblyDir)
+  const firstAssembly = resolve(values.assembly?.[0] ?? values['default-assembly']);
+  const besideAssembly =
+    values.app === undefined &&
+    (values.assembly?.length ?? 0) <= 1 &&
+    existsSync(join(dirname(firstAssembly), 'cdk.json'))
+      ? dirname(firstAssembly)
       : undefined;
-  if (values.watch && !appDir)
+  const firstApp = values.app?.[0] ? resolve(values.app[0]) : values.watch ? besideAssembly : undefined;
+  if (values.watch && !firstApp)
     fail('--watch needs --app <folder with cdk.json> (the app to synthesize again on changes)');
-  const stateFile = resolve(values.state ?? defaultStateFile(appDir, assemblyDir));
+  if (values.watch && values.assembly !== undefined && values.app !== undefined)
+    fail('--watch watches apps: give every app with --app, not --assembly');
+  const stateFile = resolve(values.state ?? defaultStateFile(firstApp, firstAssembly));
   const written = [values.decisions, values.traces, values['policy-report']].filter((file) => file !== undefined);
-  const synthesized = appDir ? await synthesizeApp(appDir, [stateFile, ...written]) : undefined;
+  const inputs = await appInputs(
+    {
+      ...values,
+      app: values.app ?? (firstApp ? [firstApp] : undefined),
+      assembly: firstApp ? undefined : values.assembly,
+    },
+    [stateFile, ...written],
+  );
   const { sink, records } = decisionOutputs({
     explain: values.explain,
     file: values.decisions,
@@ -143,8 +155,9 @@ export async function serve(args: string[]): Promise<void> {
     organizationId: values.org,
     organization: values.organization === undefined ? undefined : readOrganizationOrFail(values.organization),
     fresh: values.fresh,
-    assemblyDir: synthesized?.assemblyDir ?? assemblyDir,
-    ...(appDir ? { seedFile: join(appDir, '.iam-m2m-local', 'seed') } : {}),
+    assemblyDir: inputs.assemblies,
+    parameters: inputs.parameters,
+    ...(firstApp ? { seedFile: join(firstApp, '.iam-m2m-local', 'seed') } : {}),
     port: Number(values.port),
     defaultAccountId: values.account,
     tracesFile: values.traces === undefined ? undefined : resolve(values.traces),
@@ -155,12 +168,23 @@ export async function serve(args: string[]): Promise<void> {
   mkdirSync(dirname(stateFile), { recursive: true, mode: 0o700 });
   stack.writeState(stateFile);
   process.stderr.write(`iam-m2m-local: serving ${stack.origin} (state in ${shown(stateFile)})\n`);
-  const stopWatching =
-    values.watch && appDir && synthesized
-      ? await watchAndReload(stack, { appDir, assemblyDir: synthesized.assemblyDir, stateFile, written })
-      : undefined;
+  // Each app watched on its own; a reload of one serves the others' assemblies as they are.
+  const assemblies = [...inputs.assemblies];
+  const watchers = values.watch
+    ? await Promise.all(
+        inputs.appDirs.map((appDir, index) =>
+          watchAndReload(stack, {
+            appDir,
+            assemblyDir: inputs.assemblies[index] as string,
+            stateFile,
+            written,
+            together: assemblies.length > 1 ? { assemblies, index } : undefined,
+          }),
+        ),
+      )
+    : [];
   stopOnSignals(() => {
-    stopWatching?.();
+    for (const stop of watchers) stop();
     const report = values['policy-report'];
     if (report) {
       const reports = policyReport(records, stack.identities.all());

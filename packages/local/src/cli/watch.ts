@@ -18,6 +18,11 @@ export interface WatchAndReloadOptions {
   stateFile: string;
   /** The server's other outputs (decisions, traces, policy report): never an input. */
   written: string[];
+  /**
+   * Of several apps served together, every app's assembly served now (shared by their watchers,
+   * so a reload of one serves the others' as they are) and this app's place in it. @default this app alone
+   */
+  together?: { assemblies: string[]; index: number } | undefined;
 }
 
 /**
@@ -94,7 +99,13 @@ class Reloads {
       const plan = reloader?.plan(files);
       const code = reloader && plan && 'bundles' in plan ? await reloader.rebuild(plan.bundles) : undefined;
       const next = code ? undefined : await cachedSynth({ dir: appDir }, { ignore });
-      const summary = this.#stack.reload(code?.assemblyDir ?? (next as Synthesized).assemblyDir);
+      const assemblyDir = code?.assemblyDir ?? (next as Synthesized).assemblyDir;
+      const together = this.#options.together;
+      const served = together
+        ? together.assemblies.map((dir, index) => (index === together.index ? assemblyDir : dir))
+        : assemblyDir;
+      const summary = await this.#stack.reload(served);
+      if (together) together.assemblies[together.index] = assemblyDir;
       if (next) this.#reloader = undefined; // it builds on the assembly served until now
       this.#stack.writeState(stateFile);
       const how = code

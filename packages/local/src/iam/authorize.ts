@@ -3,7 +3,7 @@ import { rememberedDecision } from './decision-cache.js';
 import { type DecisionKind, type DecisionSink, decisionRecord } from './decisions.js';
 import { type AccessDecision, type AccessPolicies, evaluateAccess, type PolicyVerdict } from './evaluate.js';
 import type { Identity } from './identities.js';
-import type { PolicyDocument } from './policy.js';
+import type { NamedPolicy, PolicyDocument } from './policy.js';
 
 /** One request for authorization: who (verified, or anonymous), what, on which resource, under which policy. */
 export interface Authorization {
@@ -22,6 +22,8 @@ export interface Authorization {
   trustPolicy?: boolean | undefined;
   /** The caller's identity-based policies must allow too, whatever the accounts (`sts:SetSourceIdentity` in role chaining). @default false */
   identityRequired?: boolean | undefined;
+  /** The policy of the VPC endpoint the request came through. @default none */
+  endpointPolicy?: NamedPolicy | undefined;
   /** For the decision record: the door, and what was asked as a person reads it (`GET /prod/items`). */
   kind: DecisionKind;
   endpoint: string;
@@ -47,6 +49,7 @@ export function authorize(request: Authorization, record?: DecisionSink): Access
     resourcePolicyName: request.resourcePolicyName,
     trustPolicy: request.trustPolicy,
     identityRequired: request.identityRequired,
+    endpointPolicy: request.endpointPolicy,
   };
   const decision = rememberedDecision(caller, policies, request, () =>
     evaluateAccess(
@@ -85,6 +88,7 @@ const DENIAL_WORDS: Record<PolicyVerdict['kind'], string> = {
   boundary: 'permissions boundary',
   scp: 'service control policy',
   session: 'session policy',
+  endpoint: 'VPC endpoint policy',
 };
 
 /**

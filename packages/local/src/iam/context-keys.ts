@@ -1,3 +1,4 @@
+import { endpointContext, type ThroughEndpoint } from '../services/vpc-endpoint/endpoint.js';
 import type { RequestContext } from './conditions.js';
 
 /** What a server knows of a request that IAM turns into global condition keys. */
@@ -6,6 +7,8 @@ export interface RequestFacts {
   sourceIp: string;
   headers: ReadonlyArray<readonly [string, string]>;
   region: string;
+  /** The VPC endpoint it came through: `aws:SourceVpce`, `aws:SourceVpc`, `aws:VpcSourceIp`, and no `aws:SourceIp`. @default none */
+  via?: ThroughEndpoint | undefined;
 }
 
 /**
@@ -29,5 +32,6 @@ export function requestContext(facts: RequestFacts): RequestContext {
     'aws:useragent': header('user-agent'),
     'aws:referer': header('referer'),
     'aws:requestedregion': facts.region,
+    ...(facts.via ? endpointContext(facts.via) : {}),
   };
 }

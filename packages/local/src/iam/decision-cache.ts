@@ -58,7 +58,7 @@ export function rememberedDecision(
     byPolicy = new WeakMap();
     byCaller.set(caller, byPolicy);
   }
-  const policy: PolicyDocument | object = policies.resourcePolicy ?? NO_RESOURCE_POLICY;
+  const policy = policyKey(policies);
   let remembered = byPolicy.get(policy);
   if (!remembered) {
     const keys = referencedKeys(consultedDocuments(policies)).map((key) => key.toLowerCase());
@@ -73,6 +73,26 @@ export function rememberedDecision(
   if (decisions.size >= MAX_REMEMBERED) decisions.delete(decisions.keys().next().value as string);
   decisions.set(key, decision);
   return decision;
+}
+
+const pairs = new WeakMap<object, WeakMap<object, object>>();
+
+/** The resource policy, or (through a VPC endpoint) one object per endpoint policy and resource policy. */
+function policyKey(policies: AccessPolicies): object {
+  const resource: PolicyDocument | object = policies.resourcePolicy ?? NO_RESOURCE_POLICY;
+  const endpoint = policies.endpointPolicy?.document;
+  if (!endpoint) return resource;
+  let byResource = pairs.get(endpoint);
+  if (!byResource) {
+    byResource = new WeakMap();
+    pairs.set(endpoint, byResource);
+  }
+  let pair = byResource.get(resource);
+  if (!pair) {
+    pair = {};
+    byResource.set(resource, pair);
+  }
+  return pair;
 }
 
 /** The question as one string: its fields, then the values of the keys that matter. */

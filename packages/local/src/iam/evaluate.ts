@@ -49,11 +49,18 @@ export interface AccessPolicies {
   trustPolicy?: boolean | undefined;
   /** The identity-based policies must allow as well, in any account (`sts:SetSourceIdentity` in role chaining). @default false */
   identityRequired?: boolean | undefined;
+  /**
+   * The policy of the VPC endpoint the request came through: it must allow the caller (named, or
+   * its account, or `*`) and its Deny denies, before any other policy counts; the default policy
+   * of an endpoint allows all (https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-access.html).
+   * @default none: not through an endpoint, or its default policy
+   */
+  endpointPolicy?: NamedPolicy | undefined;
 }
 
 /** What one policy said about a request, and which statement made it say so. */
 export interface PolicyVerdict {
-  kind: 'identity' | 'resource' | 'boundary' | 'scp' | 'session';
+  kind: 'identity' | 'resource' | 'boundary' | 'scp' | 'session' | 'endpoint';
   /** Where it comes from: `<stack>/<logical id>[/<name>]`, a managed policy ARN, `<api> policy`. */
   source: string;
   verdict: Verdict;
@@ -69,7 +76,7 @@ export interface AccessDecision {
   explicitDeny: boolean;
   identity: Verdict;
   resource: Verdict;
-  /** Every policy consulted, in order: identity, boundary, session, SCPs, resource. */
+  /** Every policy consulted, in order: VPC endpoint, identity, boundary, session, SCPs, resource. */
   policies: PolicyVerdict[];
   /**
    * For an implicit deny, the kind of policy that did not allow, as IAM's message names it
@@ -185,7 +192,8 @@ function judgePolicy(
   request: AccessRequest,
   context: RequestContext,
 ): PolicyVerdict {
-  const resourcePolicy = kind === 'resource';
+  // A VPC endpoint policy names principals as a resource policy does.
+  const resourcePolicy = kind === 'resource' || kind === 'endpoint';
   const record: PolicyVerdict = { kind, source: policy.name, verdict: 'silent' };
   let nearest: { rank: number; detail: () => string; statement: string } | undefined;
   const rank = { action: 0, principal: 3, resource: 2, condition: 4 } as const;
@@ -271,13 +279,15 @@ interface Judged {
   session: PolicyVerdict[];
   scpLevels: PolicyVerdict[][];
   resource: PolicyVerdict[];
+  endpoint: PolicyVerdict[];
 }
 
 function judgeEveryPolicy(request: AccessRequest, policies: AccessPolicies, context: RequestContext): Judged {
   const judge = (list: (PolicyDocument | NamedPolicy)[], kind: PolicyVerdict['kind'], fallback: string) =>
     list.map((policy, index) => judgePolicy(named(policy, `${fallback} ${index}`), kind, request, context));
-  const { resourcePolicy, permissionsBoundary } = policies;
+  const { resourcePolicy, permissionsBoundary, endpointPolicy } = policies;
   return {
+    endpoint: endpointPolicy ? judge([endpointPolicy], 'endpoint', 'VPC endpoint policy') : [],
     identity: judge(policies.identityPolicies, 'identity', 'identity policy'),
     boundary: permissionsBoundary ? judge([permissionsBoundary], 'boundary', 'permissions boundary') : [],
     session: judge(policies.sessionPolicies ?? [], 'session', 'session policy'),
@@ -317,7 +327,10 @@ function conclude(judged: Judged, request: AccessRequest, policies: AccessPolici
     granted === 'deny' || boundary === 'deny' || session === 'deny' ? 'deny' : capped ? granted : 'silent';
   const scps = judged.scpLevels.map(combined);
   const scpAllows = scps.every((verdict) => verdict === 'allow');
-  const explicitDeny = identity === 'deny' || resource === 'deny' || scps.includes('deny');
+  // Through a VPC endpoint its policy must allow the caller (named, by account or as `*`) first.
+  const endpoint = policies.endpointPolicy ? combined(judged.endpoint) : 'allow';
+  const endpointAllows = endpoint === 'allow' || endpoint === 'delegated';
+  const explicitDeny = endpoint === 'deny' || identity === 'deny' || resource === 'deny' || scps.includes('deny');
   const sameAccount = request.principal.accountId === request.resourceAccountId;
   const accountless = request.principal.accountId === '';
   // In one account a resource policy's allow is capped by the boundary and session policies too,
@@ -330,6 +343,7 @@ function conclude(judged: Judged, request: AccessRequest, policies: AccessPolici
   const trusted = !policies.trustPolicy || resource === 'allow' || resource === 'delegated';
   const allowed =
     !explicitDeny &&
+    endpointAllows &&
     scpAllows &&
     trusted &&
     (!policies.identityRequired || identity === 'allow') &&
@@ -339,6 +353,7 @@ function conclude(judged: Judged, request: AccessRequest, policies: AccessPolici
         ? identity === 'allow' || sameAccountResourceAllows
         : identity === 'allow' && resourceAllows);
   const facts = {
+    endpointAllows,
     sameAccount,
     accountless,
     boundary,
@@ -358,6 +373,7 @@ function missingAllow(
   identity: Verdict,
   facts: ExplainFacts,
 ): PolicyVerdict['kind'] {
+  if (!facts.endpointAllows) return 'endpoint';
   if (!facts.scpAllows) return 'scp';
   if (facts.accountless || !facts.trusted) return 'resource';
   const wouldAllow = granted === 'allow' || (facts.sameAccount && resource === 'allow');
@@ -390,6 +406,7 @@ export function evaluateAccess(request: AccessRequest, policies: AccessPolicies)
   const judged = judgeEveryPolicy(request, policies, context);
   const { facts, ...outcome } = conclude(judged, request, policies, context);
   const records = [
+    ...judged.endpoint,
     ...judged.identity,
     ...judged.boundary,
     ...judged.session,
@@ -417,6 +434,7 @@ export function evaluateAccess(request: AccessRequest, policies: AccessPolicies)
 /** Every document a decision consults: identity, boundary, session, SCPs, resource. */
 export function consultedDocuments(policies: AccessPolicies): PolicyDocument[] {
   return [
+    ...(policies.endpointPolicy ? [policies.endpointPolicy] : []),
     ...policies.identityPolicies,
     ...(policies.permissionsBoundary ? [policies.permissionsBoundary] : []),
     ...(policies.sessionPolicies ?? []),

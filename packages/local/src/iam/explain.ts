@@ -6,6 +6,8 @@ import { type PolicyDocument, statementsOf } from './policy.js';
 
 /** What an explanation needs besides the verdicts. */
 export interface ExplainFacts {
+  /** The VPC endpoint's policy (when the request came through one) allows the caller. */
+  endpointAllows: boolean;
   sameAccount: boolean;
   /** The caller belongs to no account (anonymous, an AWS service): only a resource-based policy can allow it. */
   accountless: boolean;
@@ -45,6 +47,7 @@ const KIND_WORDS: Record<PolicyVerdict['kind'], string> = {
   boundary: 'a permissions boundary',
   scp: 'a service control policy',
   session: 'a session policy',
+  endpoint: 'a VPC endpoint policy',
 };
 
 /** `Stack/Policy statement "Sid"`, with why it misses when it says nothing. */
@@ -70,6 +73,7 @@ export function explain(decision: Omit<AccessDecision, 'reason' | 'keys'>, facts
       .filter((record) => !facts.sameAccount || record.kind === 'identity' || decision.identity !== 'allow');
     return `allowed by ${grants.map(cite).join(' and ')}`;
   }
+  if (!facts.endpointAllows) return `the VPC endpoint policy does not allow it${nearest('endpoint')}`;
   if (!facts.scpAllows) return `no service control policy allows it${nearest('scp')}`;
   if (facts.accountless)
     return facts.hasResourcePolicy

@@ -5,6 +5,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 import type { FunctionModel } from '../assembly/model.js';
 import { randomHex } from '../random-ids.js';
+import type { RunnerNetwork } from '../services/vpc-endpoint/endpoint.js';
 import type { NodeBinary } from './node-binary.js';
 import { runtimeModulePatterns, runtimeModulesFolders } from './runtime-modules.js';
 
@@ -31,6 +32,10 @@ export interface PoolOptions {
   environment: Record<string, string>;
   output?: 'inherit' | 'ignore' | undefined;
   stackOrigin?: string | undefined;
+  /** A function in a VPC: what it reaches (see {@link RunnerNetwork}). */
+  network?: RunnerNetwork | undefined;
+  /** Receives the runner's lines about what AWS would not let the function do. */
+  notice?: ((line: string) => void) | undefined;
   /** `127.0.0.1:<port>` of the X-Ray daemon, for `AWS_XRAY_DAEMON_ADDRESS`. */
   daemonAddress?: string | undefined;
   assemblyDir?: string | undefined;
@@ -93,6 +98,14 @@ export type RunnerAnswer = {
 
 /** What an invocation came to: the runner's answer, or the end of its process (`exited`: the signal or exit status). */
 export type Answer = RunnerAnswer | { exited: string };
+
+/** What a runner says besides an answer: it is ready, output of the invocation running, a notice for the stack's stderr. */
+type RunnerMessage =
+  | { type: 'ready'; maxMemoryMb?: number }
+  | { type: 'output'; fd: 1 | 2; text: string }
+  | { type: 'notice'; line: string };
+
+const noticeOnStderr = (line: string) => process.stderr.write(`iam-m2m-local: ${line}\n`);
 
 interface Waiter {
   resolve: (container: Container) => void;
@@ -309,9 +322,10 @@ export class EnvironmentPool {
     this.#collectOutput(container);
     this.#containers.push(container);
     // One listener each for the life of the environment, not one per invocation.
-    child.on('message', (message: RunnerAnswer | { type: 'output'; fd: 1 | 2; text: string }) => {
+    child.on('message', (message: RunnerAnswer | RunnerMessage) => {
       if (!('type' in message)) container.onAnswer?.(message);
       else if (message.type === 'output') takeOutput(container, message.fd, message.text);
+      else if (message.type === 'notice') (this.options.notice ?? noticeOnStderr)(message.line);
     });
     child.once('exit', () => {
       const index = this.#containers.indexOf(container);
@@ -322,11 +336,14 @@ export class EnvironmentPool {
     this.#starting++;
     try {
       await new Promise<void>((resolve, reject) => {
-        child.once('message', (ready: { maxMemoryMb?: number }) => {
+        const onReady = (message: RunnerMessage) => {
+          if (message?.type !== 'ready') return;
+          child.off('message', onReady);
           // What the init phase took: REPORT's figure even if the first invocation never answers.
-          container.maxMemoryMb = ready?.maxMemoryMb ?? 0;
+          container.maxMemoryMb = message.maxMemoryMb ?? 0;
           resolve();
-        });
+        };
+        child.on('message', onReady);
         child.once('error', reject);
         child.once('exit', (code, signal) => reject(new Error(signal ?? `exit status ${code}`)));
       });
@@ -349,6 +366,7 @@ export class EnvironmentPool {
       provided: runtimeModulePatterns(fn.runtime),
       from: runtimeModulesFolders(fn, this.options.assemblyDir),
       stack: this.options.stackOrigin,
+      network: this.options.network,
     };
     return fork(RUNNER, [JSON.stringify(setup)], {
       cwd: codeDir,

@@ -24,35 +24,96 @@ const AWS_HOST =
   /^(?:sts(?:-fips)?\.amazonaws\.com|(?:sts|lambda)(?:-fips)?\.[a-z0-9-]+\.(?:amazonaws\.com|api\.aws)|(?:.+\.)?execute-api(?:-fips)?\.[a-z0-9-]+\.(?:vpce\.amazonaws\.com|amazonaws\.com|api\.aws)|(?:.+\.)?lambda-url\.[a-z0-9-]+\.on\.aws)\.?$/;
 const servedLocally = (host) => typeof host === 'string' && AWS_HOST.test(host.toLowerCase());
 
+/** An AWS service's public endpoint (`sts.us-east-1.amazonaws.com`, `s3.amazonaws.com`, `b.s3.eu-west-1.amazonaws.com`): its service. */
+const SERVICE_HOST =
+  /^(?:[^.]+\.)?([a-z0-9-]+?)(?:-fips)?(?:\.dualstack)?(?:\.[a-z]{2}(?:-gov)?-[a-z]+-\d)?\.(?:amazonaws\.com|api\.aws)$/;
+/** Names and addresses a function in a VPC reaches without the internet: loopback, private ranges, `.internal`. */
+const LOCAL_NAME =
+  /^(?:localhost|127\.\d+\.\d+\.\d+|::1|\[::1\]|10\.\d+\.\d+\.\d+|192\.168\.\d+\.\d+|172\.(?:1[6-9]|2\d|3[01])\.\d+\.\d+|.*\.internal|.*\.local)$/;
+
 /**
  * A function reaches AWS hosts only through the local stack: a connection to one of them, by
  * `node:http(s)` (the AWS SDK's request handler) or by `fetch`, is a plain TCP connection to the
  * stack's port instead, never a DNS lookup. The request is sent as the function wrote it (its
  * Host and path, which SigV4 signed), and the stack answers by its Host as AWS would.
+ *
+ * A function in a VPC (`network`) reaches a host of its VPC's interface endpoints through that
+ * endpoint's own port (its DNS names; with private DNS the service's names too), and, in subnets
+ * without a route to a NAT gateway, nothing else public: such a connection fails as it would on
+ * AWS (`connect ETIMEDOUT`), at once, and the stack says why on its stderr.
  */
-function answerAwsHostsLocally(origin) {
-  const { hostname, port } = new URL(origin);
-  const connect = () => net.connect(Number(port), hostname);
-  routeAgents(connect);
+function answerAwsHostsLocally(origin, network) {
+  const connectTo = (url) => {
+    const { hostname, port } = new URL(url);
+    return () => net.connect(Number(port), hostname);
+  };
+  const toStack = connectTo(origin);
+  const endpoints = (network?.endpoints ?? []).map(({ hosts, origin: through }) => ({
+    hosts: new RegExp(hosts),
+    connect: connectTo(through),
+  }));
+  const services = new Set(network?.services ?? []);
+  const told = new Set();
+  /** A connection that fails as one to a host with no route does, and one line on the stack's stderr per host. */
+  const unreachable = (host) => (options) => {
+    const port = options?.port ?? 443;
+    if (!told.has(host)) {
+      told.add(host);
+      process.send?.({
+        type: 'notice',
+        line: `${network.describe} cannot reach ${host}:${port}: on AWS the connection times out (give its subnets a NAT gateway, or its VPC an interface endpoint for the service)`,
+      });
+    }
+    const socket = new net.Socket();
+    const error = Object.assign(new Error(`connect ETIMEDOUT ${host}:${port}`), {
+      code: 'ETIMEDOUT',
+      errno: -110,
+      syscall: 'connect',
+      address: host,
+      port,
+    });
+    process.nextTick(() => socket.destroy(error));
+    return socket;
+  };
+  /** Where a connection to `host` goes: a connect function, or undefined for where Node sends it. */
+  const destination = (host) => {
+    if (typeof host !== 'string') return undefined;
+    const name = host.toLowerCase();
+    const endpoint = endpoints.find((candidate) => candidate.hosts.test(name));
+    if (endpoint) return endpoint.connect;
+    if (network && !network.internet && !LOCAL_NAME.test(name)) {
+      const bare = name.replace(/\.$/, '');
+      // An AWS host the stack serves, with no endpoint of the function's VPC for it.
+      if (servedLocally(name)) return unreachable(bare);
+      // Another service's public endpoint: through an endpoint of the VPC (private DNS, or a gateway endpoint), or not at all.
+      const service = SERVICE_HOST.exec(bare)?.[1];
+      if (service !== undefined) return services.has(service) ? undefined : unreachable(bare);
+      // A resource's name in the VPC (a database's, a cache's) resolves to a private address; any other name is the internet.
+      return bare.endsWith('.amazonaws.com') ? undefined : unreachable(bare);
+    }
+    return servedLocally(name) ? toStack : undefined;
+  };
+  routeAgents(destination);
   const nativeFetch = globalThis.fetch;
   if (typeof nativeFetch !== 'function') return;
   // On the first call only: loading Node's fetch (undici) takes ~20 ms, which a cold start that never fetches should not pay.
   globalThis.fetch = function fetch(input, init) {
     globalThis.fetch = nativeFetch;
-    routeFetch(connect);
+    routeFetch(destination);
     return nativeFetch(input, init);
   };
 }
 
 /**
- * Every `http.Agent` and `https.Agent` (which inherits `createSocket`) connects to the stack for
- * the AWS hosts it serves, its socket then pooled as any other. Patched on `node:http` alone:
- * loading `node:https` (and TLS) costs a cold start up to ~20 ms on Node.js 24.
+ * Every `http.Agent` and `https.Agent` (which inherits `createSocket`) connects where
+ * `destination` says for the hosts it names, its socket then pooled as any other. Patched on
+ * `node:http` alone: loading `node:https` (and TLS) costs a cold start up to ~20 ms on Node.js 24.
  */
-function routeAgents(connect) {
+function routeAgents(destination) {
   const createSocket = http.Agent.prototype.createSocket;
   http.Agent.prototype.createSocket = function createSocketForAws(request, options, callback) {
-    if (!servedLocally(options?.host)) return createSocket.call(this, request, options, callback);
+    const connect = destination(options?.host);
+    if (!connect) return createSocket.call(this, request, options, callback);
     // `createSocket` calls `createConnection` at once: for this socket only, the stack's.
     const own = Object.getOwnPropertyDescriptor(this, 'createConnection');
     this.createConnection = connect;
@@ -68,29 +129,37 @@ function routeAgents(connect) {
 const GLOBAL_DISPATCHER = Symbol.for('undici.globalDispatcher.1');
 let fetchRouted = false;
 
-/** `fetch`'s global dispatcher becomes Node's own for every host but the AWS hosts served here, which connect to the stack. */
-function routeFetch(connect) {
+/** `fetch`'s global dispatcher becomes Node's own for every host but those `destination` names, which connect where it says. */
+function routeFetch(destination) {
   if (fetchRouted) return;
   fetchRouted = true;
   void globalThis.Headers; // loads Node's undici, which sets its global dispatcher
   const Agent = globalThis[GLOBAL_DISPATCHER]?.constructor;
   // A dispatcher the function set itself (a proxy agent) is left as it is.
   if (typeof Agent !== 'function' || Agent.name !== 'Agent') return;
-  const toStack = new Agent({
-    connect: (_options, callback) => {
-      const socket = connect();
-      const failed = (error) => callback(error, null);
-      socket.setNoDelay(true).once('error', failed);
-      socket.once('connect', () => {
-        socket.off('error', failed);
-        callback(null, socket);
+  const agents = new Map();
+  const agentFor = (connect) => {
+    let agent = agents.get(connect);
+    if (!agent) {
+      agent = new Agent({
+        connect: (options, callback) => {
+          const socket = connect({ port: options.port || (options.protocol === 'http:' ? 80 : 443) });
+          const failed = (error) => callback(error, null);
+          socket.setNoDelay(true).once('error', failed);
+          socket.once('connect', () => {
+            socket.off('error', failed);
+            callback(null, socket);
+          });
+        },
       });
-    },
-  });
+      agents.set(connect, agent);
+    }
+    return agent;
+  };
   class AwsHostsAgent extends Agent {
     dispatch(options, handler) {
-      const aws = servedLocally(new URL(String(options.origin)).hostname);
-      return aws ? toStack.dispatch(options, handler) : super.dispatch(options, handler);
+      const connect = destination(new URL(String(options.origin)).hostname);
+      return connect ? agentFor(connect).dispatch(options, handler) : super.dispatch(options, handler);
     }
   }
   globalThis[GLOBAL_DISPATCHER] = new AwsHostsAgent();
@@ -98,9 +167,9 @@ function routeFetch(connect) {
 
 const root = process.env.LAMBDA_TASK_ROOT ?? process.cwd();
 // What the local stack tells the runner, not the function: taken off argv (Lambda's runtime has none there).
-const { provided = [], from = [], stack } = JSON.parse(process.argv[2] ?? '{}');
+const { provided = [], from = [], stack, network } = JSON.parse(process.argv[2] ?? '{}');
 process.argv.splice(2);
-if (stack) answerAwsHostsLocally(stack);
+if (stack) answerAwsHostsLocally(stack, network);
 // Modules are known by their real paths (a temporary folder may be a link, as /var is on macOS).
 const realRoot = realpathSync(root);
 register('./runner-hooks.mjs', import.meta.url, { data: { root: realRoot, provided, from } });

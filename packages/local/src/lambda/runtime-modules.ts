@@ -118,14 +118,14 @@ export function runtimeModuleWarnings(functions: readonly FunctionModel[], assem
   return functions.flatMap((fn) => {
     const patterns = runtimeModulePatterns(fn.runtime);
     if (fn.unsupported || patterns.length === 0) return [];
-    const folders = runtimeModulesFolders(fn, assemblyDir);
+    const folders = runtimeModulesFolders(fn, assemblyDir ?? fn.assemblyDir);
     return importedRuntimePackages(fn)
       .filter((name) => matchesPattern(name, patterns))
       .filter((name) => !(fn.codeDir && existsSync(join(fn.codeDir, 'node_modules', name, 'package.json'))))
       .filter((name) => folders.every((folder) => installedPackage(name, folder) === undefined))
       .map(
         (name) =>
-          `function ${fn.name} (${fn.runtime}) imports ${name}, which the Lambda runtime provides; install it in the app so it runs here: ${installCommand(name, appFolder(fn, assemblyDir))}`,
+          `function ${fn.name} (${fn.runtime}) imports ${name}, which the Lambda runtime provides; install it in the app so it runs here: ${installCommand(name, appFolder(fn, assemblyDir ?? fn.assemblyDir))}`,
       );
   });
 }

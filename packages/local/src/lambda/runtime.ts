@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FunctionModel } from '../assembly/model.js';
+import type { RunnerNetwork } from '../services/vpc-endpoint/endpoint.js';
 import { type Answer, type Container, EnvironmentPool, type Environments } from './environments.js';
 import { type NodeBinary, nodeBinaryFor } from './node-binary.js';
 import {
@@ -65,6 +66,10 @@ export interface RuntimeOptions {
    * there instead. @default none: they go where Node sends them
    */
   stackOrigin?: string | undefined;
+  /** A function in a VPC: the endpoints it reaches, each at its own origin, and whether it reaches the internet. @default none */
+  network?: RunnerNetwork | undefined;
+  /** Where the runtime says what a function tried that AWS would not let it do (a host it cannot reach). @default stderr */
+  notice?: ((line: string) => void) | undefined;
   /** Most execution environments at once. @default 16 */
   maxConcurrency?: number;
   /** How environments are started under concurrency (see {@link Environments}). @default 'warm' */
@@ -116,11 +121,18 @@ export class FunctionRuntime {
       environment: options.environment,
       output: options.output,
       stackOrigin: options.stackOrigin,
+      network: options.network,
+      notice: options.notice,
       daemonAddress: options.segments?.address,
       assemblyDir: options.assemblyDir,
       environments: options.environments,
       maxConcurrency: options.maxConcurrency ?? 16,
     });
+  }
+
+  /** The network its environments start in (undefined outside a VPC). */
+  public get network(): RunnerNetwork | undefined {
+    return this.options.network;
   }
 
   /** The Node.js it runs on. */

@@ -28,6 +28,8 @@ export interface EventInput {
   extendedRequestId: string;
   /** When the gateway received the request. */
   now: Date;
+  /** The VPC endpoint a private API's request came through. @default none */
+  via?: { endpoint: { id: string; vpcId: string } } | undefined;
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -192,6 +194,8 @@ function identityOf(input: EventInput, userAgent: string | null) {
     user: input.caller?.userId ?? null,
     userAgent,
     userArn: principal?.arn ?? null,
+    // A private API's request names the VPC endpoint and VPC it came through.
+    ...(input.via ? { vpceId: input.via.endpoint.id, vpcId: input.via.endpoint.vpcId } : {}),
   };
 }
 

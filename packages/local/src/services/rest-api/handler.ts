@@ -20,6 +20,7 @@ import {
   setHeader,
   traceHeaderFor,
 } from '../integration.js';
+import { endpointPolicy } from '../vpc-endpoint/endpoint.js';
 import {
   type CloudFrontHop,
   cloudFrontHop,
@@ -121,7 +122,8 @@ export function authorizeRestRequest(
   facts: RequestFacts,
   decisions?: DecisionSink,
 ): void {
-  if (!caller && !api.policy) return;
+  const endpoint = facts.via && endpointPolicy(facts.via.endpoint);
+  if (!caller && !api.policy && !endpoint) return;
   const who = caller ?? ANONYMOUS;
   const decision = authorize(
     {
@@ -133,19 +135,74 @@ export function authorizeRestRequest(
       resourcePolicyName: `${api.stackName}/${api.logicalId} policy`,
       context: requestContext(facts),
       kind: 'rest',
-      endpoint: `${method} /${api.stageName}${routed.path}`,
+      endpoint: `${method} /${api.stageName}${routed.path}${facts.via ? ` (through ${facts.via.endpoint.id})` : ''}`,
+      endpointPolicy: endpoint,
     },
     decisions,
   );
-  if (!decision.allowed) {
-    const suffix = decision.explicitDeny ? ' with an explicit deny' : '';
-    throw new AwsError(
-      403,
-      'AccessDeniedException',
-      `User: ${who.principal.arn} is not authorized to perform: execute-api:Invoke on resource: ${maskAccount(routed.methodArn)}${suffix}`,
-      CAPITAL_MESSAGE,
-    );
-  }
+  if (!decision.allowed) throw notAuthorized(who, routed, decision.explicitDeny);
+}
+
+const notAuthorized = (who: Identity, routed: RestRoute, explicitDeny: boolean) =>
+  new AwsError(
+    403,
+    'AccessDeniedException',
+    `User: ${who.principal.arn} is not authorized to perform: execute-api:Invoke on resource: ${maskAccount(routed.methodArn)}${explicitDeny ? ' with an explicit deny' : ''}`,
+    CAPITAL_MESSAGE,
+  );
+
+/**
+ * Through a VPC endpoint with a policy of its own, an unsigned request to an AWS_IAM method meets
+ * the endpoint's policy first, as the anonymous caller it is: refused there before its missing
+ * signature is (API Gateway, "VPC endpoint policies for private APIs": "The VPC endpoint policy
+ * is evaluated first, and then API Gateway evaluates the request, based on the type of
+ * authorization configured on the method request").
+ */
+function unsignedThroughEndpoint(
+  api: RestApiModel,
+  routed: RestRoute,
+  request: LocalRequest,
+  facts: RequestFacts,
+  decisions?: DecisionSink,
+): void {
+  const endpoint = request.via?.endpoint;
+  if (!endpoint?.policy || routed.route.method.authorizationType !== 'AWS_IAM' || isSigV4(request)) return;
+  const decision = authorize(
+    {
+      caller: ANONYMOUS,
+      action: 'execute-api:Invoke',
+      resource: routed.methodArn,
+      resourceAccountId: api.accountId,
+      // Alone, as the policy a caller of no account must be allowed by.
+      resourcePolicy: endpoint.policy,
+      resourcePolicyName: `${endpoint.stackName}/${endpoint.logicalId} endpoint policy`,
+      context: requestContext(facts),
+      kind: 'rest',
+      endpoint: `${request.method} /${api.stageName}${routed.path} (through ${endpoint.id})`,
+    },
+    decisions,
+  );
+  if (!decision.allowed) throw notAuthorized(ANONYMOUS, routed, decision.explicitDeny);
+}
+
+/** A request signed with SigV4 (its Authorization header, or a presigned query); a bearer token is not. */
+const isSigV4 = (request: LocalRequest) =>
+  /^AWS4-/i.test(request.headers.find(([name]) => name.toLowerCase() === 'authorization')?.[1]?.trim() ?? '') ||
+  /[?&]X-Amz-Signature=/i.test(request.target);
+
+/**
+ * A private API answers only through an execute-api VPC endpoint, and an endpoint reaches only
+ * private APIs: a public API through one answers 403 (API Gateway, "Invoke a private API": with
+ * private DNS on, the VPC's calls to public APIs go to the endpoint and are refused).
+ */
+export function privateOnlyThroughEndpoints(api: RestApiModel, request: Pick<LocalRequest, 'via'>): void {
+  const isPrivate = api.endpointType === 'PRIVATE';
+  if (isPrivate === (request.via !== undefined)) return;
+  throw new AwsError(403, 'ForbiddenException', 'Forbidden').because(
+    isPrivate
+      ? `REST API ${api.restApiId} is private: it answers only through an execute-api VPC endpoint (the state file's vpcEndpoints[].url, or a function in a VPC with one)`
+      : `REST API ${api.restApiId} is ${api.endpointType ?? 'EDGE'}, not private: a VPC endpoint reaches private APIs only`,
+  );
 }
 
 /**
@@ -195,12 +252,17 @@ async function serveRestApiRequest(
   trace?: StageTrace,
 ): Promise<LocalResponse> {
   if (headTooLarge(request)) throw headersTooLarge();
+  privateOnlyThroughEndpoints(api, request);
   const q = stagePath.indexOf('?');
   const routed = routeRestRequest(api, request.method, q === -1 ? stagePath : stagePath.slice(0, q));
   const { route, methodArn } = routed;
   const now = context.now?.() ?? new Date();
-  const signed = route.method.authorizationType === 'AWS_IAM';
-  const facts = { now, sourceIp: request.sourceIp, headers: request.headers, region: api.region };
+  const facts = { now, sourceIp: request.sourceIp, headers: request.headers, region: api.region, via: request.via };
+  // Through an endpoint with a policy of its own, a NONE method's caller is who signed (API Gateway:
+  // "VPC endpoint policies for private APIs": an invalid signature is refused, none is anonymous).
+  const signed =
+    route.method.authorizationType === 'AWS_IAM' || (request.via?.endpoint.policy !== undefined && isSigV4(request));
+  unsignedThroughEndpoint(api, routed, request, facts, context.decisions);
   const { caller, body } = await admit(
     request,
     {
@@ -299,6 +361,7 @@ function integrationEvent(
     requestId: gateway.requestId,
     extendedRequestId: gateway.extendedRequestId,
     now: context.now?.() ?? new Date(),
+    via: request.via,
   });
 }
 

@@ -1,0 +1,107 @@
+import type { FunctionModel } from '../../assembly/model.js';
+import type { VpcEndpointModel, VpcModel } from '../../assembly/network.js';
+import type { RequestContext } from '../../iam/conditions.js';
+import type { NamedPolicy } from '../../iam/policy.js';
+
+// Interface VPC endpoints: what a request through one carries, and which host names reach one
+// from a function in its VPC (AWS PrivateLink, "Access an AWS service using an interface VPC endpoint").
+
+/** The endpoint a request came through, and the address it came from in that VPC. */
+export interface ThroughEndpoint {
+  endpoint: VpcEndpointModel;
+  /** The caller's private address in the endpoint's VPC (`aws:VpcSourceIp`). */
+  vpcSourceIp: string;
+}
+
+/**
+ * The condition keys of a request through a VPC endpoint: `aws:SourceVpce`, `aws:SourceVpc`,
+ * `aws:VpcSourceIp`, and no `aws:SourceIp`, which AWS leaves out of such requests
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourceip).
+ */
+export function endpointContext(via: ThroughEndpoint): RequestContext {
+  return {
+    'aws:sourceip': undefined,
+    'aws:sourcevpce': via.endpoint.id,
+    'aws:sourcevpc': via.endpoint.vpcId,
+    'aws:vpcsourceip': via.vpcSourceIp,
+  };
+}
+
+/** The endpoint's policy for the evaluator; undefined for the default policy, which allows everything. */
+export const endpointPolicy = (endpoint: VpcEndpointModel): NamedPolicy | undefined =>
+  endpoint.policy && {
+    name: `${endpoint.stackName}/${endpoint.logicalId} endpoint policy`,
+    document: endpoint.policy,
+  };
+
+/** A stable private address in a VPC (its network address plus 100): where its callers come from here. */
+export function vpcAddress(vpc: Pick<VpcModel, 'cidr'> | undefined): string {
+  const [a = 10, b = 0, c = 0, d = 0] = (vpc?.cidr.split('/')[0] ?? '10.0.0.0').split('.').map(Number);
+  const value = (((a << 24) | (b << 16) | (c << 8) | d) >>> 0) + 100;
+  return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join('.');
+}
+
+const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * The host names that reach an endpoint from its VPC, as one pattern: its own DNS names
+ * (`vpce-<id>-<suffix>[-<zone>].<service>.<region>.vpce.amazonaws.com`), for execute-api the
+ * Route 53 alias `<api id>-<vpce id>.execute-api.<region>.amazonaws.com`, and with private DNS
+ * the service's own names in the region (`<api id>.execute-api.<region>.amazonaws.com`,
+ * `sts.<region>.amazonaws.com`), which then resolve to the endpoint in that VPC
+ * (API Gateway: "Invoke a private API"; PrivateLink: "DNS hostnames").
+ */
+export function endpointHosts(endpoint: VpcEndpointModel): string {
+  const region = escaped(endpoint.region);
+  const service = escaped(endpoint.service);
+  const forms = [`${escaped(endpoint.id)}-[a-z0-9]+(?:-[a-z0-9-]+)?\\.${service}\\.${region}\\.vpce\\.amazonaws\\.com`];
+  if (endpoint.service === 'execute-api')
+    forms.push(`[a-z0-9]+-${escaped(endpoint.id)}\\.execute-api\\.${region}\\.amazonaws\\.com`);
+  if (endpoint.privateDns)
+    forms.push(
+      endpoint.service === 'execute-api'
+        ? `(?:[a-z0-9]+\\.)?execute-api\\.${region}\\.amazonaws\\.com`
+        : `${service}\\.${region}\\.amazonaws\\.com`,
+    );
+  return `^(?:${forms.join('|')})\\.?$`;
+}
+
+/** What a function in a VPC reaches, for its runner: the endpoints of its VPC by host, and whether anything else is out there. */
+export interface RunnerNetwork {
+  /** Host patterns (lowercase, {@link endpointHosts}) and the local origin that answers as that endpoint. */
+  endpoints: { hosts: string; origin: string }[];
+  /** Its subnets route to the internet (a NAT gateway): other hosts go where they would. */
+  internet: boolean;
+  /** Services its VPC reaches through an endpoint by their public names (private DNS, or a gateway endpoint). */
+  services: string[];
+  /** The function and where it is, for the line that says a connection failed. */
+  describe: string;
+}
+
+/**
+ * The network of a function in a VPC (undefined for one outside any): the interface endpoints of
+ * its VPC, each answered at its own local origin, and whether its subnets reach the internet.
+ */
+export function runnerNetwork(
+  fn: FunctionModel,
+  endpoints: readonly VpcEndpointModel[],
+  originOf: (endpoint: VpcEndpointModel) => string | undefined,
+): RunnerNetwork | undefined {
+  const network = fn.network;
+  if (!network) return undefined;
+  const reachable = endpoints.filter((endpoint) => endpoint.vpcId === network.vpcId);
+  const services = reachable.map((endpoint) => endpoint.service);
+  return {
+    endpoints: reachable.flatMap((endpoint) => {
+      const origin = endpoint.type === 'Interface' ? originOf(endpoint) : undefined;
+      return origin ? [{ hosts: endpointHosts(endpoint), origin }] : [];
+    }),
+    internet: network.internet ?? true,
+    services: reachable
+      .filter((endpoint) => endpoint.type === 'Gateway' || endpoint.privateDns)
+      .map((endpoint) => endpoint.service),
+    describe: `${fn.name} (in ${network.vpcId ?? 'subnets not in the app'}, whose subnets have no route to a NAT gateway${
+      services.length > 0 ? `; its VPC's endpoints: ${services.join(', ')}` : ', and no VPC endpoint'
+    })`,
+  };
+}
