@@ -28,9 +28,9 @@ export const awsEnvironment = (who: Principal, region: string): NodeJS.ProcessEn
 export const clientFor = (state: LocalState, name: string, service?: string) =>
   createIamClient({ credentials: principal(state, name), region: state.region, service, maxAttempts: 1 });
 
-/** Starts the local stack on an assembly, functions' output discarded; `options` adds to that (a decisions sink…). */
+/** Starts the local stack on an assembly (or several apps'), functions' output discarded; `options` adds to that (a decisions sink…). */
 export async function startStack(
-  assemblyDir: string,
+  assemblyDir: string | string[],
   options: Omit<LocalStackOptions, 'assemblyDir'> = {},
 ): Promise<{ stack: LocalStack; state: LocalState; url: string }> {
   const stack = await LocalStack.start({ assemblyDir, functionOutput: 'ignore', ...options });

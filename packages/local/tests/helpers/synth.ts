@@ -6,7 +6,17 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The fixture CDK apps of `tests/fixtures/apps/`: apps of the kind users write, not this repo's. */
-export const FIXTURE_APPS = ['classic', 'proxy', 'exports', 'stages', 'abac', 'targets', 'sdk'] as const;
+export const FIXTURE_APPS = [
+  'classic',
+  'proxy',
+  'exports',
+  'stages',
+  'abac',
+  'targets',
+  'sdk',
+  'private-producer',
+  'private-consumer',
+] as const;
 export type FixtureApp = (typeof FIXTURE_APPS)[number];
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
