@@ -19,7 +19,7 @@ const TWO_ACCOUNTS = { apiAccount: '222222222222', requestorAccount: '1111111111
 export const START = {
   name: 'start',
   summary: "synthesizes this repository's CDK app, serves it, invokes requestor once and prints its result",
-  usage: '[--accounts one|two]',
+  usage: '[--accounts one|two] [--private]',
   description:
     "The repository's quick start (`pnpm start`): the result is the last line, one JSON object; exit 0 when the signed call answered. " +
     'The synth is reused while nothing it read changed.',
@@ -30,8 +30,13 @@ export const START = {
       help: 'the API and the requestor in one account, or in two (222222222222 and 111111111111)',
       default: 'one',
     },
+    private: {
+      type: 'boolean',
+      help: 'the private shape: a private REST API, the requestor in a VPC without internet, calling it through an execute-api endpoint',
+      defaultHelp: 'public endpoints',
+    },
   },
-  examples: ['iam-m2m-local start', 'iam-m2m-local start --accounts two'],
+  examples: ['iam-m2m-local start', 'iam-m2m-local start --accounts two', 'iam-m2m-local start --private'],
 } satisfies CommandSpec;
 
 /**
@@ -42,10 +47,11 @@ export async function start(args: string[]): Promise<void> {
   const values = parseCommandArgs(START, args);
   if (values.accounts !== 'one' && values.accounts !== 'two')
     fail(`--accounts must be one or two, got ${JSON.stringify(values.accounts)}`);
-  const accounts = `${values.accounts} account${values.accounts === 'two' ? 's' : ''}`;
+  const accounts = `${values.accounts} account${values.accounts === 'two' ? 's' : ''}${values.private ? ', private' : ''}`;
+  const context = { ...(values.accounts === 'two' ? TWO_ACCOUNTS : {}), ...(values.private ? { private: 'true' } : {}) };
   // Each run synthesizes into a folder of its own (or reuses the assembly of unchanged inputs),
   // so runs side by side never read each other's half-written output.
-  const synthesized = await cachedSynth({ dir: INFRA, context: values.accounts === 'two' ? TWO_ACCOUNTS : {} }).catch(
+  const synthesized = await cachedSynth({ dir: INFRA, context }).catch(
     (error: Error) => fail(`synth failed: ${error.message}`),
   );
   process.stderr.write(
@@ -68,10 +74,13 @@ export async function start(args: string[]): Promise<void> {
     const state = stack.state();
     const api = state.apis[0];
     const caller = stack.identity('requestor')?.principal;
+    const endpoint = state.vpcEndpoints?.find((candidate) => candidate.service === 'execute-api');
     process.stdout.write(
       [
         `Local stack on ${stack.origin}: API ${api?.restApiId} (account ${api?.accountId}, ${state.region}), ${state.functions.length} functions.`,
-        `requestor (${caller?.arn}) called ${api?.url} once without and once with a SigV4 signature:`,
+        values.private
+          ? `requestor (${caller?.arn}) called the private API from its VPC through ${endpoint?.id}, once without and once with a SigV4 signature:`
+          : `requestor (${caller?.arn}) called ${api?.url} once without and once with a SigV4 signature:`,
         '',
       ].join('\n'),
     );
