@@ -175,6 +175,27 @@ describe(`a private API across accounts, two apps served together (${INVOKE_PRIV
   });
 });
 
+describe('reloads (serve --watch) keep each endpoint where it was', () => {
+  it('the same apps again: the same endpoint URL, still answering; closed with the stack', async () => {
+    // Prepare
+    const { state } = await serveBoth();
+    const before = endpointUrl(state);
+
+    // Act
+    await stack?.reload([producer, consumer]);
+    const again = stack?.state() as LocalState;
+    const through = await clientFor(state, 'Caller').get(`${endpointUrl(again)}prod/`);
+    await stack?.close();
+    stack = undefined;
+    const closed = await fetch(`${before}prod/`).catch((error: Error) => error);
+
+    // Assess
+    expect(endpointUrl(again)).toBe(before);
+    expect(through.status).toBe(200);
+    expect(closed).toBeInstanceOf(Error);
+  });
+});
+
 describe('two apps at the command line', () => {
   const run = (args: string[]) =>
     spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], { encoding: 'utf8', timeout: 60_000 });
