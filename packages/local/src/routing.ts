@@ -160,11 +160,11 @@ function targetOf(request: LocalRequest): Target {
  */
 function doorOf(request: LocalRequest, routing: Routing): Door {
   const target = targetOf(request);
+  if (request.via) return endpointDoor(request, target, routing);
   const { kind } = target;
   const service = SCOPE_SERVICE.exec(headerOf(request, 'authorization') ?? request.target)?.[1];
   if (kind === 'sts' || (!kind && service === 'sts' && request.target.split('?')[0] === '/'))
     return stsDoor(request, routing, target.region ?? routing.model.region);
-  if (request.via?.endpoint.service === 'execute-api') return privateApiDoor(request, target, routing);
   if (kind === 'lambda-url') return functionUrlDoor(request, target, routing);
   if (kind === 'lambda') return lambdaApiDoor(request, routing, target.region ?? routing.model.region);
   if (kind === 'execute-api' || kind === 'httpapis') {
@@ -304,6 +304,19 @@ function lambdaApiDoor(request: LocalRequest, routing: Routing, region: string):
 }
 
 /**
+ * A request through an interface VPC endpoint reaches its service only: an execute-api
+ * endpoint private APIs, an STS endpoint STS, a Lambda endpoint the Lambda API, in the
+ * endpoint's region (PrivateLink: an endpoint connects to one service).
+ */
+function endpointDoor(request: LocalRequest, target: Target, routing: Routing): Door {
+  const via = request.via?.endpoint;
+  if (via?.service === 'execute-api') return privateApiDoor(request, target, routing);
+  const region = via?.region ?? routing.model.region;
+  if (via?.service === 'sts') return stsDoor(request, routing, region);
+  return lambdaApiDoor(request, routing, region);
+}
+
+/**
  * A request through an execute-api VPC endpoint: to the private API its host names (private DNS
  * `<api id>.execute-api.…`, the alias `<api id>-<vpce id>.execute-api.…`), else its
  * `x-apigw-api-id` header (with the endpoint's own host name), else the local `/restapis/<id>`
@@ -312,10 +325,13 @@ function lambdaApiDoor(request: LocalRequest, routing: Routing, region: string):
 function privateApiDoor(request: LocalRequest, target: Target, { model, context }: Routing): Door {
   const via = request.via?.endpoint;
   const named = target.kind === 'execute-api' || target.kind === 'restapis' ? target.id : undefined;
+  // The local form alone (no AWS host) falls back to the first private API; an AWS host must name one.
   const id =
     named ??
     headerOf(request, 'x-apigw-api-id')?.trim().toLowerCase() ??
-    model.apis.find((api) => api.endpointType === 'PRIVATE' && api.region === via?.region)?.restApiId;
+    (target.kind === undefined
+      ? model.apis.find((api) => api.endpointType === 'PRIVATE' && api.region === via?.region)?.restApiId
+      : undefined);
   const api = model.apis.find((candidate) => candidate.restApiId === id);
   const path = target.kind === 'restapis' ? target.path : rooted(request.target);
   return {
@@ -323,11 +339,13 @@ function privateApiDoor(request: LocalRequest, target: Target, { model, context 
     endpoint: `${request.method} ${pathOnlyOf(path)} (REST API ${id ?? '?'} through ${via?.id})`,
     serve: async () => {
       const forbidden = () => new AwsError(403, 'ForbiddenException', 'Forbidden');
-      if (target.vpce && target.vpce !== via?.id)
-        throw forbidden().because(`${target.host} names VPC endpoint ${target.vpce}, not ${via?.id} it came through`);
+      if (!id) throw forbidden().because(`${target.host} names no API, and no x-apigw-api-id header does`);
       if (!api || api.region !== via?.region)
+        throw forbidden().because(`no REST API ${id} in ${via?.region} in this app`);
+      // The alias `<api id>-<vpce id>` exists for the endpoints associated with the API only (Route 53 alias records).
+      if (target.vpce && (target.vpce !== via?.id || !api.vpcEndpointIds?.includes(target.vpce)))
         throw forbidden().because(
-          id ? `no REST API ${id} in ${via?.region} in this app` : `no private REST API in ${via?.region} in this app`,
+          `${target.host} is not an alias of API ${id}: its endpoint configuration associates ${api.vpcEndpointIds?.join(', ') || 'no VPC endpoint'}`,
         );
       return handleRestApiRequest(api, request, path, context);
     },

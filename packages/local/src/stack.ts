@@ -27,7 +27,8 @@ import { runtimeModuleWarnings } from './lambda/runtime-modules.js';
 import { joinOrganization, principalsOf } from './principals.js';
 import { route } from './routing.js';
 import { privateApiProblems, privateApiWarnings } from './services/vpc-endpoint/checks.js';
-import { type RunnerNetwork, runnerNetwork, vpcAddress } from './services/vpc-endpoint/endpoint.js';
+import { endpointPolicy, type RunnerNetwork, runnerNetwork } from './services/vpc-endpoint/endpoint.js';
+import { closeServer, EndpointListeners, listenedFor } from './services/vpc-endpoint/listeners.js';
 import { XRayDaemon } from './services/xray/daemon.js';
 import type { TraceSampling } from './services/xray/sampling.js';
 
@@ -122,8 +123,12 @@ export class LocalStack {
   xray!: XRayDaemon;
   #server: Server | undefined;
   #origin = '';
-  /** Each interface VPC endpoint's own listener: a request there comes through that endpoint. */
-  readonly #endpoints = new Map<string, { server: Server; origin: string }>();
+  /** Each served interface VPC endpoint's own listener: a request there comes through that endpoint. */
+  readonly #endpoints = new EndpointListeners(
+    (request) => this.#route(request),
+    () => this.model,
+    () => this.#now(),
+  );
 
   private constructor(
     public model: CloudAssemblyModel,
@@ -156,7 +161,7 @@ export class LocalStack {
     });
     stack.#server = await listen(options.port ?? 0, (request) => stack.#route(request), stack.#now);
     stack.#origin = `http://127.0.0.1:${(stack.#server.address() as AddressInfo).port}`;
-    await stack.#openEndpoints(model);
+    await stack.#endpoints.open(model);
     stack.#prepare();
     return stack;
   }
@@ -172,7 +177,7 @@ export class LocalStack {
    */
   public async reload(assemblyDir: string | string[]): Promise<ReloadSummary> {
     const model = loadModel(assemblyDir, this.options);
-    await this.#openEndpoints(model);
+    await this.#endpoints.open(model);
     const before = this.model;
     const summary = describeChanges(before, model);
     const issued = this.identities.all().filter((identity) => identity.issued);
@@ -199,7 +204,7 @@ export class LocalStack {
         this.runtimes.set(fn.arn, this.#runtimeOf(fn, environment, firstOf(assemblyDir)));
       }
     }
-    this.#closeEndpoints(model);
+    this.#endpoints.prune(model);
     this.identities = identities;
     for (const runtime of previous.values()) void runtime.closeWhenIdle();
     for (const line of model.warnings.filter((line) => !before.warnings.includes(line))) this.warn(line);
@@ -268,17 +273,15 @@ export class LocalStack {
         stage: api.stageName,
         url: this.httpApiUrl(api),
       })),
-      ...(this.model.vpcEndpoints.some((endpoint) => endpoint.type === 'Interface')
+      ...(this.model.vpcEndpoints.some(listenedFor)
         ? {
-            vpcEndpoints: this.model.vpcEndpoints
-              .filter((endpoint) => endpoint.type === 'Interface')
-              .map((endpoint) => ({
-                id: endpoint.id,
-                vpcId: endpoint.vpcId,
-                accountId: endpoint.accountId,
-                service: endpoint.service,
-                url: `${this.#endpoints.get(endpoint.id)?.origin ?? ''}/`,
-              })),
+            vpcEndpoints: this.model.vpcEndpoints.filter(listenedFor).map((endpoint) => ({
+              id: endpoint.id,
+              vpcId: endpoint.vpcId,
+              accountId: endpoint.accountId,
+              service: endpoint.service,
+              url: `${this.#endpoints.origin(endpoint.id) ?? ''}/`,
+            })),
           }
         : {}),
       principals: this.identities.listed().map((identity) => ({
@@ -303,47 +306,13 @@ export class LocalStack {
   /** Stops the servers and every function. */
   public async close(): Promise<void> {
     for (const runtime of this.runtimes.values()) runtime.close();
-    const servers = [this.#server, ...[...this.#endpoints.values()].map((listener) => listener.server)];
-    this.#endpoints.clear();
-    await Promise.all(servers.map((server) => server && closeServer(server)));
+    await Promise.all([this.#server && closeServer(this.#server), this.#endpoints.close()]);
     await this.xray?.close();
-  }
-
-  /** A listener per interface VPC endpoint the app has and the stack has not yet: what comes there comes through it. */
-  async #openEndpoints(model: CloudAssemblyModel): Promise<void> {
-    for (const endpoint of model.vpcEndpoints) {
-      if (endpoint.type !== 'Interface' || this.#endpoints.has(endpoint.id)) continue;
-      const vpcSourceIp = vpcAddress(model.vpcs.find((vpc) => vpc.vpcId === endpoint.vpcId));
-      const server = await listen(
-        0,
-        (request) => {
-          // The endpoint as the app has it now (a reload may change its policy), and an address in its VPC.
-          const current = this.model.vpcEndpoints.find((candidate) => candidate.id === endpoint.id) ?? endpoint;
-          request.via = { endpoint: current, vpcSourceIp };
-          request.sourceIp = vpcSourceIp;
-          return this.#route(request);
-        },
-        this.#now,
-      );
-      this.#endpoints.set(endpoint.id, {
-        server,
-        origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      });
-    }
-  }
-
-  /** Closes the listeners of endpoints the app no longer has. */
-  #closeEndpoints(model: CloudAssemblyModel): void {
-    for (const [id, listener] of this.#endpoints) {
-      if (model.vpcEndpoints.some((endpoint) => endpoint.id === id)) continue;
-      this.#endpoints.delete(id);
-      void closeServer(listener.server);
-    }
   }
 
   /** What a function in a VPC reaches (its VPC's endpoints, each at its listener; the internet or not); undefined outside a VPC. */
   #network(fn: FunctionModel, model = this.model): RunnerNetwork | undefined {
-    return runnerNetwork(fn, model.vpcEndpoints, (endpoint) => this.#endpoints.get(endpoint.id)?.origin);
+    return runnerNetwork(fn, model, (endpoint) => this.#endpoints.origin(endpoint.id));
   }
 
   #now = (): Date => this.options.now?.() ?? new Date();
@@ -490,6 +459,10 @@ export function describeChanges(before: CloudAssemblyModel, after: CloudAssembly
         JSON.stringify(api.policy),
       ]),
       ...model.functions.map((fn): [string, string] => [`${fn.name} permissions`, JSON.stringify(fn.permissions)]),
+      ...model.vpcEndpoints.map((endpoint): [string, string] => [
+        `${endpoint.stackName}/${endpoint.logicalId} endpoint policy`,
+        JSON.stringify(endpoint.policy),
+      ]),
     ]);
   const p0 = policiesOf(before);
   const p1 = policiesOf(after);
@@ -508,12 +481,14 @@ export function describeChanges(before: CloudAssemblyModel, after: CloudAssembly
   };
 }
 
-const firstOf = (dirs: string | string[]): string => (typeof dirs === 'string' ? dirs : (dirs[0] ?? 'cdk.out'));
+/** The policies of the app's execute-api endpoints, the ones evaluated here. */
+const endpointPolicies = (model: CloudAssemblyModel) =>
+  model.vpcEndpoints
+    .filter((endpoint) => endpoint.service === 'execute-api')
+    .map(endpointPolicy)
+    .filter((policy) => policy !== undefined);
 
-function closeServer(server: Server): Promise<void> {
-  server.closeAllConnections();
-  return new Promise<void>((resolve) => server.close(() => resolve()));
-}
+const firstOf = (dirs: string | string[]): string => (typeof dirs === 'string' ? dirs : (dirs[0] ?? 'cdk.out'));
 
 /** Reads an assembly into a model the stack can serve: managed policies attached, every policy checked. */
 function loadModel(
@@ -538,6 +513,7 @@ function loadModel(
         ? policyWarnings({ name: `${api.stackName}/${api.logicalId} resource policy`, document: api.policy })
         : [],
     ),
+    ...endpointPolicies(model).flatMap(policyWarnings),
   );
   const problems = [
     ...model.roles.flatMap((role) => role.policies.flatMap(policyProblems)),
@@ -551,6 +527,7 @@ function loadModel(
         ? policyProblems({ name: `${api.stackName}/${api.logicalId} resource policy`, document: api.policy })
         : [],
     ),
+    ...endpointPolicies(model).flatMap(policyProblems),
   ];
   problems.push(...model.functions.filter(unbundled).map(unbundledProblem));
   problems.push(...privateApiProblems(model));

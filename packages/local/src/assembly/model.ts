@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import type { NamedPolicy, PolicyDocument, PolicyStatement } from '../iam/policy.js';
 import { conditionHolds, resolve, UnresolvedError } from './intrinsics.js';
 import { assetSources, deploymentOrder, listStacks, type StackArtifact } from './manifest.js';
@@ -109,6 +109,8 @@ export interface RestApiModel {
   tracingEnabled?: boolean | undefined;
   /** `EndpointConfiguration.Types`: an EDGE API is reached through CloudFront. @default 'EDGE' */
   endpointType?: 'EDGE' | 'REGIONAL' | 'PRIVATE' | undefined;
+  /** `EndpointConfiguration.VpcEndpointIds`: the endpoints with a Route 53 alias `<api id>-<vpce id>` (private APIs). @default none */
+  vpcEndpointIds?: string[] | undefined;
   /** Media types it treats as binary (`BinaryMediaTypes`, `~1` read as `/`). @default none */
   binaryMediaTypes?: string[] | undefined;
   /** The id of the deployment its stage serves (6 lowercase letters and digits). @default none */
@@ -234,7 +236,8 @@ interface Template {
  * ```
  */
 export function readCloudAssembly(dir: string | string[], options: ReadOptions = {}): CloudAssemblyModel {
-  const dirs = typeof dir === 'string' ? [dir] : dir;
+  // The same assembly named twice (`--app x --assembly x/cdk.out`) is read once.
+  const dirs = [...new Map((typeof dir === 'string' ? [dir] : dir).map((each) => [realPath(each), each])).values()];
   const defaultRegion = options.defaultRegion ?? 'us-east-1';
   const app: AppBuilder = {
     model: {
@@ -274,7 +277,10 @@ export function readCloudAssembly(dir: string | string[], options: ReadOptions =
       }),
     ),
   );
-  app.problems.push(...parameterProblems(templates, options.parameters ?? {}), ...clashingStacks(templates, options));
+  app.problems.push(
+    ...parameterProblems(templates, options.parameters ?? {}),
+    ...clashingStacks(templates, appOf, options),
+  );
   for (const artifact of deploymentOrder([...templates.keys()], importedFrom(templates))) {
     const template = templates.get(artifact) as Template;
     const stack: StackInput = {
@@ -489,7 +495,7 @@ function parameterProblems(
           );
           continue;
         }
-        if (parameter.AllowedPattern !== undefined && !new RegExp(`^(?:${parameter.AllowedPattern})$`).test(value))
+        if (parameter.AllowedPattern !== undefined && !allowedBy(parameter.AllowedPattern, value))
           problems.push(
             `--parameters ${stackName}:${key}: ${JSON.stringify(value)} does not match its AllowedPattern ${parameter.AllowedPattern} (CloudFormation refuses it)`,
           );
@@ -503,21 +509,43 @@ function parameterProblems(
   return problems;
 }
 
+/** Whether a value matches a parameter's `AllowedPattern` (Java's syntax; one JavaScript cannot read is not checked). */
+function allowedBy(pattern: string, value: string): boolean {
+  try {
+    return new RegExp(`^(?:${pattern})$`).test(value);
+  } catch {
+    return true;
+  }
+}
+
 /** Two stacks of the same name in one account and region (two apps that both define it): CloudFormation has one. */
-function clashingStacks(templates: Map<StackArtifact, Template>, options: ReadOptions): string[] {
-  const seen = new Map<string, StackArtifact>();
+function clashingStacks(
+  templates: Map<StackArtifact, Template>,
+  appOf: Map<StackArtifact, string>,
+  options: ReadOptions,
+): string[] {
+  const seen = new Map<string, string>();
   const problems: string[] = [];
   for (const artifact of templates.keys()) {
     const where = `${artifact.accountId ?? options.defaultAccountId ?? '000000000000'}/${artifact.region ?? options.defaultRegion ?? 'us-east-1'}/${artifact.stackName}`;
+    const app = appOf.get(artifact) ?? '';
     const before = seen.get(where);
-    if (before && before.assemblyDir !== artifact.assemblyDir)
+    if (before !== undefined && before !== app)
       problems.push(
-        `stack ${artifact.stackName} is in two apps (${before.assemblyDir} and ${artifact.assemblyDir}) in one account and region: CloudFormation holds one stack of a name there`,
+        `stack ${artifact.stackName} is in two apps (${before} and ${app}) in one account and region: CloudFormation holds one stack of a name there`,
       );
-    seen.set(where, artifact);
+    seen.set(where, app);
   }
   return problems;
 }
+
+const realPath = (dir: string) => {
+  try {
+    return realpathSync(dir);
+  } catch {
+    return dir;
+  }
+};
 
 /** The artifact of a stack of the app, by name and account. */
 function artifactOf(templates: Map<StackArtifact, Template>, stackName: string, accountId: string): StackArtifact {

@@ -209,6 +209,12 @@ export const NAMERS: Record<string, Namer> = {
       },
     };
   },
+  // `Ref` of a secret is its ARN: `arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>`.
+  'AWS::SecretsManager::Secret': (logicalId, resource, stack) => {
+    const name = physicalName(logicalId, resource, stack, 'Name', 512);
+    const arn = arnOf(stack, 'secretsmanager', `secret:${name}-${stableId(seed(stack, logicalId, 'secret'), 6)}`);
+    return { ref: arn, attributes: { Id: arn } };
+  },
   ...NETWORK_NAMERS,
   /** Any other type: a generated physical id and an ARN of the usual shape. */
   default: (logicalId, resource, stack) => {
@@ -668,14 +674,16 @@ function restApiMedia(
   logicalId: string,
   props: Record<string, unknown>,
   stack: StackInput,
-): Pick<RestApiModel, 'endpointType' | 'binaryMediaTypes'> {
-  const types = stack.attempt(`${logicalId}.EndpointConfiguration`, () =>
-    resolve((props.EndpointConfiguration as { Types?: unknown } | undefined)?.Types, stack.scope),
-  );
-  const type = strings(types)[0]?.toUpperCase();
+): Pick<RestApiModel, 'endpointType' | 'binaryMediaTypes' | 'vpcEndpointIds'> {
+  const configuration = stack.attempt(`${logicalId}.EndpointConfiguration`, () =>
+    resolve(props.EndpointConfiguration, stack.scope),
+  ) as { Types?: unknown; VpcEndpointIds?: unknown } | undefined;
+  const type = strings(configuration?.Types)[0]?.toUpperCase();
+  const vpcEndpointIds = strings(configuration?.VpcEndpointIds);
   const media = stack.attempt(`${logicalId}.BinaryMediaTypes`, () => resolve(props.BinaryMediaTypes, stack.scope));
   return {
     endpointType: type === 'REGIONAL' || type === 'PRIVATE' ? type : 'EDGE',
+    ...(vpcEndpointIds.length > 0 ? { vpcEndpointIds } : {}),
     // SAM templates write `/` as `~1` (as the API's patch paths do; SAM turns it back); CDK writes `/`.
     ...(media === undefined ? {} : { binaryMediaTypes: strings(media).map((entry) => entry.replaceAll('~1', '/')) }),
   };

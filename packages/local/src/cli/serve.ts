@@ -141,7 +141,8 @@ export async function serve(args: string[]): Promise<void> {
     {
       ...values,
       app: values.app ?? (firstApp ? [firstApp] : undefined),
-      assembly: firstApp ? undefined : values.assembly,
+      // --watch beside an assembly watches its app instead; otherwise apps and assemblies are served together.
+      assembly: values.app ? values.assembly : firstApp ? undefined : (values.assembly ?? [firstAssembly]),
     },
     [stateFile, ...written],
   );

@@ -48,11 +48,14 @@ export async function start(args: string[]): Promise<void> {
   if (values.accounts !== 'one' && values.accounts !== 'two')
     fail(`--accounts must be one or two, got ${JSON.stringify(values.accounts)}`);
   const accounts = `${values.accounts} account${values.accounts === 'two' ? 's' : ''}${values.private ? ', private' : ''}`;
-  const context = { ...(values.accounts === 'two' ? TWO_ACCOUNTS : {}), ...(values.private ? { private: 'true' } : {}) };
+  const context = {
+    ...(values.accounts === 'two' ? TWO_ACCOUNTS : {}),
+    ...(values.private ? { private: 'true' } : {}),
+  };
   // Each run synthesizes into a folder of its own (or reuses the assembly of unchanged inputs),
   // so runs side by side never read each other's half-written output.
-  const synthesized = await cachedSynth({ dir: INFRA, context }).catch(
-    (error: Error) => fail(`synth failed: ${error.message}`),
+  const synthesized = await cachedSynth({ dir: INFRA, context }).catch((error: Error) =>
+    fail(`synth failed: ${error.message}`),
   );
   process.stderr.write(
     synthesized.cached

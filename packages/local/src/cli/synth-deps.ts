@@ -51,14 +51,21 @@ interface Touched {
   trees: string[];
 }
 
+/** Environment variables a CDK app reads for its stacks' environment: part of a synth's key. */
+const SYNTH_ENVIRONMENT = /^(?:CDK_(?!CONTEXT_JSON$|OUTDIR$).+|AWS_REGION|AWS_DEFAULT_REGION|AWS_PROFILE)$/;
+
 /**
- * The part of the key known before a synth: the format, Node's version, the context, `cdk.json`,
- * `cdk.context.json`, the app's `package.json` and the nearest lock file (installed packages are
- * never read one by one).
+ * The part of the key known before a synth: the format, Node's version, the context, the
+ * environment variables that choose stacks' accounts and regions (`CDK_DEFAULT_ACCOUNT`…),
+ * `cdk.json`, `cdk.context.json`, the app's `package.json` and the nearest lock file (installed
+ * packages are never read one by one).
  */
 export function baseKey(app: CdkApp): string {
   const hash = createHash('sha256');
   hash.update(`${SYNTH_FORMAT}\0${process.version}\0${JSON.stringify(app.context ?? {})}\0`);
+  // What apps read of the environment to choose where stacks go (`env: { account: process.env.CDK_DEFAULT_ACCOUNT }`).
+  for (const [name, value] of Object.entries(process.env).sort(([a], [b]) => a.localeCompare(b)))
+    if (SYNTH_ENVIRONMENT.test(name)) hash.update(`${name}=${value}\0`);
   const lock = nearestLockFile(app.dir);
   for (const file of ['cdk.json', 'cdk.context.json', 'package.json'].map((name) => join(app.dir, name)))
     hash.update(`${file}\0${pathState(file)}\0`);

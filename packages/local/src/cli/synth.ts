@@ -164,7 +164,7 @@ export async function cachedSynth(app: CdkApp, options: SynthOptions = {}): Prom
  */
 export async function synthesizeApp(dir: string, ignore: string[] = []): Promise<Synthesized> {
   const synthesized = await cachedSynth({ dir }, { ignore: ignore.map((file) => resolve(file)) }).catch(
-    (error: Error) => fail(`synth failed: ${error.message}`),
+    (error: Error) => fail(`synth failed: ${error.message}${dockerHint(error.message)}`),
   );
   process.stderr.write(
     synthesized.cached
@@ -173,6 +173,15 @@ export async function synthesizeApp(dir: string, ignore: string[] = []): Promise
   );
   return synthesized;
 }
+
+/**
+ * A synth that tried Docker: `NodejsFunction` bundles in a container unless esbuild is installed
+ * in the app (aws-cdk-lib's "Local bundling"), and the local stack runs no Docker.
+ */
+const dockerHint = (message: string) =>
+  /\bdocker\b/i.test(message)
+    ? ' (NodejsFunction bundles with Docker when the app has no esbuild: `npm install -D esbuild` in the app bundles locally)'
+    : '';
 
 /** The newest complete assembly of this key whose recorded inputs still hold, if any. */
 function cachedAssembly(app: CdkApp, cacheRoot: string, key: string): string | undefined {

@@ -24,18 +24,50 @@ const AWS_HOST =
   /^(?:sts(?:-fips)?\.amazonaws\.com|(?:sts|lambda)(?:-fips)?\.[a-z0-9-]+\.(?:amazonaws\.com|api\.aws)|(?:.+\.)?execute-api(?:-fips)?\.[a-z0-9-]+\.(?:vpce\.amazonaws\.com|amazonaws\.com|api\.aws)|(?:.+\.)?lambda-url\.[a-z0-9-]+\.on\.aws)\.?$/;
 const servedLocally = (host) => typeof host === 'string' && AWS_HOST.test(host.toLowerCase());
 
-/** An AWS service's public endpoint (`sts.us-east-1.amazonaws.com`, `s3.amazonaws.com`, `b.s3.eu-west-1.amazonaws.com`): its service. */
+/** An AWS service's public endpoint (`sqs.us-east-1.amazonaws.com`, `s3.amazonaws.com`, `b.s3.eu-west-1.amazonaws.com`): its service. */
 const SERVICE_HOST =
   /^(?:[^.]+\.)?([a-z0-9-]+?)(?:-fips)?(?:\.dualstack)?(?:\.[a-z]{2}(?:-gov)?-[a-z]+-\d)?\.(?:amazonaws\.com|api\.aws)$/;
+/** Any name under AWS's domains. */
+const AWS_DOMAIN = /\.(?:amazonaws\.com|api\.aws)$/;
+/**
+ * AWS names of resources inside a VPC (a database, a cache, an internal load balancer, a search
+ * domain, brokers, file systems): they resolve to private addresses, reached as they are.
+ */
+const IN_VPC_RESOURCE =
+  /\.(?:rds|cache|elb|es|redshift|kafka|mq|efs|memorydb|dax-clusters|docdb-elastic)\.(?:[a-z0-9-]+\.)?amazonaws\.com$/;
 /** Names and addresses a function in a VPC reaches without the internet: loopback, private ranges, `.internal`. */
 const LOCAL_NAME =
   /^(?:localhost|127\.\d+\.\d+\.\d+|::1|\[::1\]|10\.\d+\.\d+\.\d+|192\.168\.\d+\.\d+|172\.(?:1[6-9]|2\d|3[01])\.\d+\.\d+|.*\.internal|.*\.local)$/;
+
+/** A private API's Route 53 alias, `<api id>-vpce-<id>.execute-api.<region>.amazonaws.com`. */
+const API_ALIAS = /^[a-z0-9]+-vpce-[0-9a-f]+\.execute-api\.[a-z0-9-]+\.amazonaws\.com$/;
+
+/** A socket that fails at once as `connect <code> <host>:<port>` (or a lookup, `getaddrinfo ENOTFOUND <host>`) does. */
+function failedSocket(code, errno, host, port, why) {
+  const syscall = code === 'ENOTFOUND' ? 'getaddrinfo' : 'connect';
+  const where = code === 'ENOTFOUND' ? host : `${host}:${port}`;
+  const socket = new net.Socket();
+  const error = Object.assign(new Error(`${syscall} ${code} ${where}${why ? ` (${why})` : ''}`), {
+    code,
+    errno,
+    syscall,
+    hostname: host,
+    port,
+  });
+  process.nextTick(() => socket.destroy(error));
+  return socket;
+}
 
 /**
  * A function reaches AWS hosts only through the local stack: a connection to one of them, by
  * `node:http(s)` (the AWS SDK's request handler) or by `fetch`, is a plain TCP connection to the
  * stack's port instead, never a DNS lookup. The request is sent as the function wrote it (its
  * Host and path, which SigV4 signed), and the stack answers by its Host as AWS would.
+ *
+ * Another AWS service's endpoint (S3, SQS, Secrets Manager…) is never sent out either: the
+ * function's credentials are the stack's own, and the call would leave the machine; it is refused
+ * (`connect ECONNREFUSED`) with one line on the stack's stderr. Names of resources inside a VPC
+ * (`*.rds.amazonaws.com`, `*.cache.amazonaws.com`…) and every other host go where Node sends them.
  *
  * A function in a VPC (`network`) reaches a host of its VPC's interface endpoints through that
  * endpoint's own port (its DNS names; with private DNS the service's names too), and, in subnets
@@ -54,44 +86,55 @@ function answerAwsHostsLocally(origin, network) {
   }));
   const services = new Set(network?.services ?? []);
   const told = new Set();
-  /** A connection that fails as one to a host with no route does, and one line on the stack's stderr per host. */
+  /** One line on the stack's stderr per host and kind of failure. */
+  const tell = (key, line) => {
+    if (told.has(key)) return;
+    told.add(key);
+    process.send?.({ type: 'notice', line });
+  };
+  /** A connection that fails as one to a host with no route does (on AWS: a timeout), at once. */
   const unreachable = (host) => (options) => {
     const port = options?.port ?? 443;
-    if (!told.has(host)) {
-      told.add(host);
-      process.send?.({
-        type: 'notice',
-        line: `${network.describe} cannot reach ${host}:${port}: on AWS the connection times out (give its subnets a NAT gateway, or its VPC an interface endpoint for the service)`,
-      });
-    }
-    const socket = new net.Socket();
-    const error = Object.assign(new Error(`connect ETIMEDOUT ${host}:${port}`), {
-      code: 'ETIMEDOUT',
-      errno: -110,
-      syscall: 'connect',
-      address: host,
-      port,
-    });
-    process.nextTick(() => socket.destroy(error));
-    return socket;
+    tell(
+      `unreachable ${host}`,
+      `${network?.describe ?? process.env.AWS_LAMBDA_FUNCTION_NAME} cannot reach ${host}:${port}: on AWS the connection times out (give its subnets a NAT gateway, or its VPC an interface endpoint for the service)`,
+    );
+    return failedSocket('ETIMEDOUT', -110, host, port);
   };
+  /** An AWS service the stack does not serve: never sent out (its credentials are the stack's), refused with a line. */
+  const notServed = (host) => (options) => {
+    const port = options?.port ?? 443;
+    tell(
+      `not served ${host}`,
+      `${process.env.AWS_LAMBDA_FUNCTION_NAME} called ${host}, which the local stack does not serve: refused here (on AWS the call reaches the service)`,
+    );
+    return failedSocket('ECONNREFUSED', -111, host, port, 'not served by the local stack');
+  };
+  const isolated = network !== undefined && !network.internet;
+  const memo = new Map();
   /** Where a connection to `host` goes: a connect function, or undefined for where Node sends it. */
   const destination = (host) => {
     if (typeof host !== 'string') return undefined;
     const name = host.toLowerCase();
+    if (!memo.has(name)) memo.set(name, route(name));
+    return memo.get(name);
+  };
+  const route = (name) => {
     const endpoint = endpoints.find((candidate) => candidate.hosts.test(name));
     if (endpoint) return endpoint.connect;
-    if (network && !network.internet && !LOCAL_NAME.test(name)) {
-      const bare = name.replace(/\.$/, '');
-      // An AWS host the stack serves, with no endpoint of the function's VPC for it.
-      if (servedLocally(name)) return unreachable(bare);
-      // Another service's public endpoint: through an endpoint of the VPC (private DNS, or a gateway endpoint), or not at all.
+    const bare = name.replace(/\.$/, '');
+    // From a VPC, another VPC's endpoint: its names resolve to that VPC's private addresses, out of reach;
+    // an alias of an API not associated with the VPC's endpoint does not exist (Route 53 makes one per association).
+    if (network && bare.endsWith('.vpce.amazonaws.com')) return unreachable(bare);
+    if (network && API_ALIAS.test(bare)) return () => failedSocket('ENOTFOUND', -3008, bare, 443);
+    if (servedLocally(name)) return isolated ? unreachable(bare) : toStack;
+    if (LOCAL_NAME.test(bare) || IN_VPC_RESOURCE.test(bare)) return undefined;
+    if (AWS_DOMAIN.test(bare)) {
+      // Another service's public endpoint: from isolated subnets only through an endpoint of the VPC.
       const service = SERVICE_HOST.exec(bare)?.[1];
-      if (service !== undefined) return services.has(service) ? undefined : unreachable(bare);
-      // A resource's name in the VPC (a database's, a cache's) resolves to a private address; any other name is the internet.
-      return bare.endsWith('.amazonaws.com') ? undefined : unreachable(bare);
+      return isolated && !(service && services.has(service)) ? unreachable(bare) : notServed(bare);
     }
-    return servedLocally(name) ? toStack : undefined;
+    return isolated ? unreachable(bare) : undefined;
   };
   routeAgents(destination);
   const nativeFetch = globalThis.fetch;

@@ -93,6 +93,19 @@ describe('the synth cache', () => {
     expect(other.assemblyDir).not.toBe(plain.assemblyDir);
   });
 
+  it("a different CDK_DEFAULT_ACCOUNT or CDK_DEFAULT_REGION is a different synth (apps choose stacks' environments by them)", async () => {
+    const plain = await cachedSynth({ dir });
+    const saved = process.env.CDK_DEFAULT_REGION;
+    process.env.CDK_DEFAULT_REGION = 'eu-west-3';
+    try {
+      const other = await cachedSynth({ dir });
+      expect(other.assemblyDir).not.toBe(plain.assemblyDir);
+    } finally {
+      if (saved === undefined) delete process.env.CDK_DEFAULT_REGION;
+      else process.env.CDK_DEFAULT_REGION = saved;
+    }
+  });
+
   it("notes the folders the app's own code lists, and never fails an app that replaced Error.prepareStackTrace", async () => {
     const other = tinyApp();
     try {

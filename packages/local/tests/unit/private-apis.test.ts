@@ -3,6 +3,7 @@
 // AWS itself is what the local stack stands in for; every call here is a real signed HTTP call.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,6 +62,17 @@ async function serveBoth(vpce = vpceId) {
 }
 
 const endpointUrl = (state: LocalState) => state.vpcEndpoints?.[0]?.url ?? '';
+
+/** An unsigned GET with the Host and headers given (fetch would drop a Host header): its status and error type. */
+function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; type: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(url, { headers }, (response) => {
+      response.resume();
+      resolve({ status: response.statusCode ?? 0, type: response.headers['x-amzn-errortype'] as string | undefined });
+    });
+    request.once('error', reject).end();
+  });
+}
 
 describe(`a private API across accounts, two apps served together (${INVOKE_PRIVATE})`, () => {
   it('the state file lists the consumer endpoint, with a local URL through it', async () => {
@@ -172,6 +184,38 @@ describe(`a private API across accounts, two apps served together (${INVOKE_PRIV
         /^PublicCaller \(in vpc-[0-9a-f]{17}, whose subnets have no route to a NAT gateway.*cannot reach sts\.us-east-1\.amazonaws\.com:443/,
       ),
     ]);
+  });
+});
+
+describe(`host forms that name no API of the endpoint answer 403 Forbidden (${INVOKE_PRIVATE})`, () => {
+  it("an alias naming another endpoint, the endpoint's own name without x-apigw-api-id, an unknown API id", async () => {
+    // Prepare
+    const { state } = await serveBoth();
+    const through = `${endpointUrl(state)}prod/`;
+    const region = state.region;
+    const vpceHost = `${vpceId}-abcd1234.execute-api.${region}.vpce.amazonaws.com`;
+
+    // Act
+    const answers = await Promise.all([
+      rawGet(through, { Host: `${apiId}-vpce-0123456789abcdef0.execute-api.${region}.amazonaws.com` }),
+      rawGet(through, { Host: vpceHost }),
+      rawGet(through, { Host: vpceHost, 'x-apigw-api-id': 'zzzzzzzzzz' }),
+      rawGet(through, { Host: `abc.lambda-url.${region}.on.aws` }),
+    ]);
+
+    // Assess
+    expect(answers).toEqual(Array(4).fill({ status: 403, type: 'ForbiddenException' }));
+  });
+
+  it('from the VPC, the alias of an API not associated with its endpoint does not resolve (ENOTFOUND)', async () => {
+    // Prepare: the producer's API associated with another endpoint than the consumer's.
+    await serveBoth('vpce-0123456789abcdef0');
+
+    // Act
+    const outcome = await stack?.runtime('Caller')?.invoke({ form: 'vpce-host' });
+
+    // Assess
+    expect(outcome).toMatchObject({ ok: true, result: { error: 'ENOTFOUND' } });
   });
 });
 

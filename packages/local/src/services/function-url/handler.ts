@@ -113,7 +113,7 @@ export async function handleFunctionUrlRequest(
   if (headTooLarge(request)) throw payloadTooLarge();
   const now = context.now?.() ?? new Date();
   const runtime = context.runtimes.get(url.functionArn);
-  const facts = { now, sourceIp: request.sourceIp, headers: request.headers, region: url.region };
+  const facts = { now, sourceIp: request.sourceIp, headers: request.headers, region: url.region, via: request.via };
   const verify = () =>
     withoutTokenAs(functionUrlForbidden, () =>
       verifyHead(request, { service: 'lambda', region: url.region, lookup: context.identities.lookup, now }),

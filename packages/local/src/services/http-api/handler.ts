@@ -129,7 +129,7 @@ export async function handleHttpApiRequest(
     withoutTokenAs(forbidden, () =>
       verifyHead(request, { service: 'execute-api', region: api.region, lookup: context.identities.lookup, now }),
     );
-  const facts = { now, sourceIp: request.sourceIp, headers: request.headers, region: api.region };
+  const facts = { now, sourceIp: request.sourceIp, headers: request.headers, region: api.region, via: request.via };
   const { caller, body } = await admit(
     request,
     {

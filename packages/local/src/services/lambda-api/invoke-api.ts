@@ -222,7 +222,7 @@ function invokedFunction(
   const version = runtime && versionOf(runtime.fn.qualifiers, qualifier);
   if (!runtime || version === undefined)
     throw withHint(functionNotFound(reference, runtime?.fn, context.region), reference, context);
-  const facts = { now, sourceIp: request.sourceIp, headers: request.headers, region: context.region };
+  const facts = { now, sourceIp: request.sourceIp, headers: request.headers, region: context.region, via: request.via };
   authorizeInvoke(runtime.fn, qualifier, caller, facts, context.decisions);
   return { runtime, version };
 }

@@ -197,7 +197,7 @@ const isSigV4 = (request: LocalRequest) =>
  */
 export function privateOnlyThroughEndpoints(api: RestApiModel, request: Pick<LocalRequest, 'via'>): void {
   const isPrivate = api.endpointType === 'PRIVATE';
-  if (isPrivate === (request.via !== undefined)) return;
+  if (isPrivate === (request.via?.endpoint.service === 'execute-api')) return;
   throw new AwsError(403, 'ForbiddenException', 'Forbidden').because(
     isPrivate
       ? `REST API ${api.restApiId} is private: it answers only through an execute-api VPC endpoint (the state file's vpcEndpoints[].url, or a function in a VPC with one)`
@@ -219,6 +219,8 @@ export async function handleRestApiRequest(
   stagePath: string,
   context: ServiceContext,
 ): Promise<LocalResponse> {
+  // Before its stage sees it: a private API is not there for a request from outside a VPC.
+  privateOnlyThroughEndpoints(api, request);
   const requestId = randomUUID();
   const { segments } = context;
   const onStage =
@@ -252,7 +254,6 @@ async function serveRestApiRequest(
   trace?: StageTrace,
 ): Promise<LocalResponse> {
   if (headTooLarge(request)) throw headersTooLarge();
-  privateOnlyThroughEndpoints(api, request);
   const q = stagePath.indexOf('?');
   const routed = routeRestRequest(api, request.method, q === -1 ? stagePath : stagePath.slice(0, q));
   const { route, methodArn } = routed;

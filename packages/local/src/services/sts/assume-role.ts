@@ -51,7 +51,7 @@ export function assumeRoleContext(
   const { tags, transitiveTagKeys, externalId } = parameters;
   const sourceIdentity = parameters.sourceIdentity ?? caller.sourceIdentity;
   return {
-    ...requestContext({ ...facts, sourceIp: request.sourceIp, headers: request.headers }),
+    ...requestContext({ ...facts, sourceIp: request.sourceIp, headers: request.headers, via: request.via }),
     'sts:rolesessionname': parameters.roleSessionName,
     ...(externalId === undefined ? {} : { 'sts:externalid': externalId }),
     ...Object.fromEntries(tags.map((tag) => [`aws:requesttag/${tag.key.toLowerCase()}`, tag.value])),

@@ -1,4 +1,4 @@
-import type { FunctionModel } from '../../assembly/model.js';
+import type { CloudAssemblyModel, FunctionModel } from '../../assembly/model.js';
 import type { VpcEndpointModel, VpcModel } from '../../assembly/network.js';
 import type { RequestContext } from '../../iam/conditions.js';
 import type { NamedPolicy } from '../../iam/policy.js';
@@ -51,12 +51,15 @@ const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
  * `sts.<region>.amazonaws.com`), which then resolve to the endpoint in that VPC
  * (API Gateway: "Invoke a private API"; PrivateLink: "DNS hostnames").
  */
-export function endpointHosts(endpoint: VpcEndpointModel): string {
+export function endpointHosts(endpoint: VpcEndpointModel, associated: readonly string[] = []): string {
   const region = escaped(endpoint.region);
   const service = escaped(endpoint.service);
   const forms = [`${escaped(endpoint.id)}-[a-z0-9]+(?:-[a-z0-9-]+)?\\.${service}\\.${region}\\.vpce\\.amazonaws\\.com`];
-  if (endpoint.service === 'execute-api')
-    forms.push(`[a-z0-9]+-${escaped(endpoint.id)}\\.execute-api\\.${region}\\.amazonaws\\.com`);
+  // The alias exists only for the APIs associated with the endpoint (`EndpointConfiguration.VpcEndpointIds`).
+  if (endpoint.service === 'execute-api' && associated.length > 0)
+    forms.push(
+      `(?:${associated.map(escaped).join('|')})-${escaped(endpoint.id)}\\.execute-api\\.${region}\\.amazonaws\\.com`,
+    );
   if (endpoint.privateDns)
     forms.push(
       endpoint.service === 'execute-api'
@@ -84,17 +87,19 @@ export interface RunnerNetwork {
  */
 export function runnerNetwork(
   fn: FunctionModel,
-  endpoints: readonly VpcEndpointModel[],
+  model: Pick<CloudAssemblyModel, 'vpcEndpoints' | 'apis'>,
   originOf: (endpoint: VpcEndpointModel) => string | undefined,
 ): RunnerNetwork | undefined {
   const network = fn.network;
   if (!network) return undefined;
-  const reachable = endpoints.filter((endpoint) => endpoint.vpcId === network.vpcId);
+  const reachable = model.vpcEndpoints.filter((endpoint) => endpoint.vpcId === network.vpcId);
+  const associated = (endpoint: VpcEndpointModel) =>
+    model.apis.filter((api) => api.vpcEndpointIds?.includes(endpoint.id)).map((api) => api.restApiId);
   const services = reachable.map((endpoint) => endpoint.service);
   return {
     endpoints: reachable.flatMap((endpoint) => {
       const origin = endpoint.type === 'Interface' ? originOf(endpoint) : undefined;
-      return origin ? [{ hosts: endpointHosts(endpoint), origin }] : [];
+      return origin ? [{ hosts: endpointHosts(endpoint, associated(endpoint)), origin }] : [];
     }),
     internet: network.internet ?? true,
     services: reachable
