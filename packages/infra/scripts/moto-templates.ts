@@ -5,7 +5,7 @@ import { join } from 'node:path';
  * Resource types moto's CloudFormation does not implement (moto 5.x): it skips them with a
  * warning, and a `Fn::GetAtt` of one fails the whole stack.
  */
-export const MOTO_LACKS = /^AWS::(?:ApiGatewayV2::\w+|Lambda::Url)$/;
+export const MOTO_LACKS = /^AWS::(?:ApiGatewayV2::\w+|Lambda::Url|EC2::SecurityGroupEgress)$/;
 
 interface Template {
   Resources?: Record<string, { Type: string; DependsOn?: string | string[] }>;

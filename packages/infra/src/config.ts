@@ -1,7 +1,7 @@
 import type { Node } from 'constructs';
 
 /** Where the stacks go, read from CDK context (`-c key=value` or cdk.json). */
-export type AppConfig =
+export type AppConfig = (
   | {
       /** One stack with the API and its caller. Account and region undefined → env-agnostic. */
       layout: 'one';
@@ -14,7 +14,14 @@ export type AppConfig =
       apiAccount: string;
       requestorAccount: string;
       region: string;
-    };
+    }
+) & {
+  /**
+   * `-c private=true`: the REST API is private and the requestor calls it from an isolated VPC
+   * through an execute-api endpoint. Absent (not false) otherwise.
+   */
+  private?: true;
+};
 
 const ACCOUNT = /^\d{12}$/;
 
@@ -77,9 +84,17 @@ function read(
   return text;
 }
 
+/** `private` from context: `true` or `false` (a string from `-c`, a boolean from cdk.json), or absent. */
+function readPrivate(node: Pick<Node, 'tryGetContext'>): boolean {
+  const value: unknown = node.tryGetContext('private');
+  if (value === undefined || value === null || value === '' || value === false || value === 'false') return false;
+  if (value === true || value === 'true') return true;
+  throw new Error(`Context private must be true or false, got ${JSON.stringify(String(value))}.`);
+}
+
 /**
- * Reads `apiAccount`, `requestorAccount` and `region` from context. Two different accounts
- * give the two-account layout; the same account twice, or none, give one stack.
+ * Reads `apiAccount`, `requestorAccount`, `region` and `private` from context. Two different
+ * accounts give the two-account layout; the same account twice, or none, give one stack.
  *
  * @throws {Error} one line naming the key and what was expected.
  *
@@ -92,6 +107,7 @@ export function readConfig(node: Pick<Node, 'tryGetContext'>): AppConfig {
   const apiAccount = read(node, 'apiAccount', ACCOUNT, 'a 12-digit AWS account id');
   const requestorAccount = read(node, 'requestorAccount', ACCOUNT, 'a 12-digit AWS account id');
   const region = read(node, 'region', isRegion, 'an AWS Region such as eu-west-1');
+  const privateApi = readPrivate(node) ? ({ private: true } as const) : {};
   if ((apiAccount === undefined) !== (requestorAccount === undefined)) {
     const [given, missing] = apiAccount ? ['apiAccount', 'requestorAccount'] : ['requestorAccount', 'apiAccount'];
     throw new Error(
@@ -102,7 +118,7 @@ export function readConfig(node: Pick<Node, 'tryGetContext'>): AppConfig {
     if (!region) {
       throw new Error('Context region is required with two accounts (e.g. -c region=eu-west-1).');
     }
-    return { layout: 'two', apiAccount, requestorAccount, region };
+    return { layout: 'two', apiAccount, requestorAccount, region, ...privateApi };
   }
-  return { layout: 'one', account: apiAccount ?? requestorAccount, region };
+  return { layout: 'one', account: apiAccount ?? requestorAccount, region, ...privateApi };
 }

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   AuthorizationType,
@@ -12,6 +12,7 @@ import {
   AccountPrincipal,
   AnyPrincipal,
   ArnPrincipal,
+  Effect,
   type IPrincipal,
   PolicyDocument,
   PolicyStatement,
@@ -40,7 +41,30 @@ export interface IamRestApiProps {
   accessLogRetention?: RetentionDays;
   /** Name of the REST API. @default 'Api' */
   restApiName?: string;
+  /**
+   * Make the API private: reachable only through the given interface VPC endpoints for
+   * execute-api, every other request denied by the resource policy. @default none: a regional API
+   */
+  private?: PrivateEndpoint;
 }
+
+/**
+ * A private REST API's endpoints
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-private-api-create.html).
+ */
+export interface PrivateEndpoint {
+  /**
+   * Ids of the interface VPC endpoints for execute-api (`vpce-…`, in any account) whose requests
+   * the API accepts; tokens such as a CfnParameter's value are fine. The resource policy denies
+   * every request whose `aws:SourceVpce` is none of them. They are not associated with the API
+   * (`EndpointConfiguration.VpcEndpointIds`): that only serves the `{api-id}-{vpce-id}` host
+   * names (or a Route 53 alias) of callers without private DNS; with private DNS on the
+   * endpoint, callers use the API's own host name.
+   */
+  vpcEndpointIds: string[];
+}
+
+const VPC_ENDPOINT_ID = /^vpce-[0-9a-f]{8,17}$/;
 
 /**
  * A REST API whose every method uses AWS_IAM authorization, with a resource policy that
@@ -48,10 +72,18 @@ export interface IamRestApiProps {
  * only; stage with X-Ray tracing, JSON access logs and throttling; `GET /` and
  * `ANY /{proxy+}` routed to one Lambda.
  *
+ * With `private`, the endpoint type is PRIVATE and the policy also denies `execute-api:Invoke`
+ * on `execute-api:/*` to everyone whose request did not come through one of the given VPC
+ * endpoints (`StringNotEquals aws:SourceVpce`), the example of
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-resource-policies-examples.html:
+ * without that Deny, the Allow alone lets the trusted principals in through any VPC endpoint of
+ * any account, so the API would be private in name only.
+ *
  * @example
  * ```ts
  * const api = new IamRestApi(this, 'Api', { handler: hello.function, trustedAccounts: ['111111111111'] });
  * api.methodArn('GET', '/'); // what a caller's role must be allowed to invoke
+ * new IamRestApi(this, 'PrivateApi', { handler, private: { vpcEndpointIds: ['vpce-0123456789abcdef0'] } });
  * ```
  */
 export class IamRestApi extends Construct {
@@ -60,6 +92,15 @@ export class IamRestApi extends Construct {
 
   public constructor(scope: Construct, id: string, props: IamRestApiProps) {
     super(scope, id);
+    const vpcEndpointIds = props.private?.vpcEndpointIds;
+    if (vpcEndpointIds) {
+      const malformed = vpcEndpointIds.filter((vpce) => !Token.isUnresolved(vpce) && !VPC_ENDPOINT_ID.test(vpce));
+      if (vpcEndpointIds.length === 0 || malformed.length > 0) {
+        throw new Error(
+          `IamRestApi ${id}: \`private.vpcEndpointIds\` must be one or more VPC endpoint ids like vpce-0123456789abcdef0, got ${JSON.stringify(vpcEndpointIds)}.`,
+        );
+      }
+    }
     this.stageName = props.stageName ?? 'prod';
     const invoke = `execute-api:/${this.stageName}/*`;
     const principals: IPrincipal[] = [...new Set([Stack.of(this).account, ...(props.trustedAccounts ?? [])])].map(
@@ -80,6 +121,21 @@ export class IamRestApi extends Construct {
         }),
       );
     }
+    if (vpcEndpointIds) {
+      statements.push(
+        new PolicyStatement({
+          sid: 'OnlyThroughVpcEndpoints',
+          effect: Effect.DENY,
+          principals: [new AnyPrincipal()],
+          actions: ['execute-api:Invoke'],
+          resources: ['execute-api:/*'],
+          conditions: {
+            StringNotEquals: { 'aws:SourceVpce': vpcEndpointIds.length === 1 ? vpcEndpointIds[0] : vpcEndpointIds },
+          },
+        }),
+      );
+    }
+    const policy = new PolicyDocument({ statements });
     const accessLogs = new LogGroup(this, 'AccessLogs', {
       retention: props.accessLogRetention ?? RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -87,8 +143,10 @@ export class IamRestApi extends Construct {
     this.api = new RestApi(this, 'Api', {
       restApiName: props.restApiName,
       description: 'IAM-authorized REST API (iam-m2m)',
-      endpointTypes: [EndpointType.REGIONAL],
-      policy: new PolicyDocument({ statements }),
+      ...(vpcEndpointIds
+        ? { endpointConfiguration: { types: [EndpointType.PRIVATE] } }
+        : { endpointTypes: [EndpointType.REGIONAL] }),
+      policy,
       cloudWatchRole: false,
       defaultMethodOptions: { authorizationType: AuthorizationType.IAM },
       deployOptions: {
@@ -101,6 +159,8 @@ export class IamRestApi extends Construct {
         throttlingBurstLimit: props.throttlingBurstLimit ?? 50,
       },
     });
+    // A changed resource policy takes effect only with a new deployment of the stage.
+    if (vpcEndpointIds) this.api.latestDeployment?.addToLogicalId({ policy });
     const integration = new LambdaIntegration(props.handler, { allowTestInvoke: false });
     this.api.root.addMethod('GET', integration);
     // A plain resource, not addProxy(): addProxy() would also put ANY on `/`.

@@ -1,6 +1,7 @@
-import { type App, Aws, CfnOutput, CfnParameter, Stack, type StackProps } from 'aws-cdk-lib';
+import { type App, Aws, CfnOutput, CfnParameter, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { AppConfig } from './config.js';
+import { ExecuteApiEndpoint } from './execute-api-endpoint.js';
 import { HandlerFunction } from './handler-function.js';
 import { IamFunctionUrl } from './iam-function-url.js';
 import { IamHttpApi } from './iam-http-api.js';
@@ -20,6 +21,7 @@ export const OUTPUTS = {
   httpApiUrl: 'HttpApiUrl',
   httpApiCallerRole: 'HttpApiCallerRoleArn',
   requestor: 'RequestorFunctionName',
+  requestorVpcEndpointId: 'RequestorVpcEndpointId',
 } as const;
 
 /**
@@ -42,6 +44,33 @@ export const REQUESTOR_PARAMETERS = {
 } as const;
 
 /**
+ * What the API stack takes from the requestor stack, in two accounts with `private`: the
+ * requestor's execute-api endpoint, which the private API's resource policy names.
+ */
+export const API_PARAMETERS = {
+  [OUTPUTS.requestorVpcEndpointId]: {
+    allowedPattern: '^vpce-[0-9a-f]{8,17}$',
+    what: "Id of the requestor's execute-api interface VPC endpoint",
+  },
+} as const;
+
+/**
+ * In two accounts with `private`, the requestor calls the REST API only: `ApiId` is its one
+ * parameter from the API stack.
+ */
+export const PRIVATE_REQUESTOR_PARAMETERS = [OUTPUTS.apiId] as const;
+
+/**
+ * `ApiId` of the private requestor stack until the API stack exists: its first deploy comes
+ * before the API's, which needs its endpoint id. No API has this id; later deploys keep the
+ * previous value unless given one.
+ */
+export const PENDING_API_ID = '0000000000';
+
+/** Two Availability Zones of the stack's Region, resolved at deploy time: no lookup (no credentials) at synth. */
+const twoZones = (): string[] => [0, 1].map((index) => Fn.select(index, Fn.getAzs()));
+
+/**
  * The requestor's execution role name in two accounts, derived from configuration so the API
  * stack can name it before it exists (one per region: IAM names are global to an account).
  */
@@ -61,14 +90,17 @@ interface TargetTrust {
   requestorRoleArn: string;
 }
 
-function targets(scope: Construct, trust?: TargetTrust): Targets {
+/**
+ * @param vpcEndpointIds with them, the REST API is private, reachable through these endpoints only.
+ */
+function targets(scope: Construct, trust?: TargetTrust, vpcEndpointIds?: string[]): Targets {
   const hello = new HandlerFunction(scope, 'HelloWorld', {
     handler: 'hello-world',
     description: 'Integration of the IAM-authorized targets: answers hello world with the verified caller',
   });
   const handler = hello.function;
   const trustedAccounts = trust ? [trust.requestorAccount] : undefined;
-  const api = new IamRestApi(scope, 'Api', { handler, trustedAccounts });
+  const api = new IamRestApi(scope, 'Api', { handler, trustedAccounts, private: vpcEndpointIds && { vpcEndpointIds } });
   // Lambda refuses a permission for a role that does not exist yet (the requestor stack deploys
   // after this one): the account is trusted, and its identity policy narrows it to the requestor.
   const functionUrl = new IamFunctionUrl(scope, 'HelloWorldUrl', { handler, trustedAccounts });
@@ -86,22 +118,49 @@ function targets(scope: Construct, trust?: TargetTrust): Targets {
   return { hello, api, functionUrl, httpApi };
 }
 
-/** One account: the three targets, their integration and the requestor, in one stack. */
+/** Props of {@link IamM2mStack}. */
+export interface IamM2mStackProps extends StackProps {
+  /**
+   * The REST API private, reachable only through the requestor's execute-api endpoint; the
+   * requestor in an isolated VPC, calling the REST API only. @default false
+   */
+  private?: boolean;
+}
+
+/**
+ * One account: the three targets, their integration and the requestor, in one stack. With
+ * `private`, also the requestor's isolated VPC and execute-api endpoint (output
+ * `RequestorVpcEndpointId`), which the private API's policy names.
+ */
 export class IamM2mStack extends Stack {
   public readonly api: IamRestApi;
   public readonly functionUrl: IamFunctionUrl;
   public readonly httpApi: IamHttpApi;
   public readonly requestor: RequestorFunction;
 
-  public constructor(scope: Construct, id: string, props?: StackProps) {
-    super(scope, id, props);
-    ({ api: this.api, functionUrl: this.functionUrl, httpApi: this.httpApi } = targets(this));
-    this.requestor = new RequestorFunction(this, 'Requestor', {
+  public constructor(scope: Construct, id: string, props: IamM2mStackProps = {}) {
+    const { private: privateApi, ...stackProps } = props;
+    super(scope, id, stackProps);
+    // Before the API, whose policy names it; the requestor then runs in its VPC.
+    const endpoint = privateApi ? new ExecuteApiEndpoint(this, 'RequestorNetwork') : undefined;
+    ({
       api: this.api,
       functionUrl: this.functionUrl,
       httpApi: this.httpApi,
-    });
+    } = targets(this, undefined, endpoint && [endpoint.vpcEndpointId]));
+    this.requestor = new RequestorFunction(
+      this,
+      'Requestor',
+      endpoint
+        ? { api: this.api, private: { endpoint } }
+        : { api: this.api, functionUrl: this.functionUrl, httpApi: this.httpApi },
+    );
     new CfnOutput(this, OUTPUTS.requestor, { value: this.requestor.function.functionName });
+    if (endpoint) new CfnOutput(this, OUTPUTS.requestorVpcEndpointId, { value: endpoint.vpcEndpointId });
+  }
+
+  public override get availabilityZones(): string[] {
+    return twoZones();
   }
 }
 
@@ -111,6 +170,11 @@ export interface ApiStackProps extends StackProps {
   requestorAccount: string;
   /** The requestor's execution role name (physical), trusted by the HTTP API's caller role. */
   requestorRoleName: string;
+  /**
+   * The REST API private, reachable only through the requestor's execute-api endpoint, whose
+   * id comes in as the parameter `RequestorVpcEndpointId` ({@link API_PARAMETERS}). @default false
+   */
+  private?: boolean;
 }
 
 /**
@@ -123,15 +187,30 @@ export class ApiStack extends Stack {
   public readonly httpApi: IamHttpApi;
 
   public constructor(scope: Construct, id: string, props: ApiStackProps) {
-    super(scope, id, props);
+    const { private: privateApi, ...stackProps } = props;
+    super(scope, id, stackProps);
+    const vpcEndpointIds = privateApi
+      ? (Object.keys(API_PARAMETERS) as (keyof typeof API_PARAMETERS)[]).map(
+          (name) =>
+            new CfnParameter(this, name, {
+              type: 'String',
+              description: `${API_PARAMETERS[name].what} in account ${props.requestorAccount} (output ${name} of ${STACK_NAMES.requestor})`,
+              allowedPattern: API_PARAMETERS[name].allowedPattern,
+            }).valueAsString,
+        )
+      : undefined;
     ({
       api: this.api,
       functionUrl: this.functionUrl,
       httpApi: this.httpApi,
-    } = targets(this, {
-      requestorAccount: props.requestorAccount,
-      requestorRoleArn: `arn:${Aws.PARTITION}:iam::${props.requestorAccount}:role/${props.requestorRoleName}`,
-    }));
+    } = targets(
+      this,
+      {
+        requestorAccount: props.requestorAccount,
+        requestorRoleArn: `arn:${Aws.PARTITION}:iam::${props.requestorAccount}:role/${props.requestorRoleName}`,
+      },
+      vpcEndpointIds,
+    ));
   }
 }
 
@@ -141,28 +220,48 @@ export interface RequestorStackProps extends StackProps {
   apiAccount: string;
   /** Physical name of the requestor's execution role, the one the API stack trusts. */
   requestorRoleName: string;
+  /**
+   * Call the private REST API only, from an isolated VPC through an execute-api endpoint (output
+   * `RequestorVpcEndpointId`); `ApiId` is then the one parameter. @default false
+   */
+  private?: boolean;
 }
 
 /**
  * Two accounts, the caller side. What exists only once the API stack is deployed comes in as
  * parameters named like that stack's outputs ({@link REQUESTOR_PARAMETERS}); the deploy script
- * passes them on.
+ * passes them on. With `private`, only `ApiId` ({@link PRIVATE_REQUESTOR_PARAMETERS}), with the
+ * default {@link PENDING_API_ID} for the first deploy, which comes before the API stack's.
  */
 export class RequestorStack extends Stack {
   public readonly requestor: RequestorFunction;
 
   public constructor(scope: Construct, id: string, props: RequestorStackProps) {
-    super(scope, id, props);
-    const parameter = (name: keyof typeof REQUESTOR_PARAMETERS): string =>
+    const { private: privateApi, ...stackProps } = props;
+    super(scope, id, stackProps);
+    const parameter = (name: keyof typeof REQUESTOR_PARAMETERS, pending?: string): string =>
       new CfnParameter(this, name, {
         type: 'String',
         description: `${REQUESTOR_PARAMETERS[name].what} in account ${props.apiAccount} (output ${name} of ${STACK_NAMES.api})`,
         allowedPattern: REQUESTOR_PARAMETERS[name].allowedPattern,
+        default: pending,
       }).valueAsString;
     const region = this.region;
+    if (privateApi) {
+      const restApiId = parameter(OUTPUTS.apiId, PENDING_API_ID);
+      const endpoint = new ExecuteApiEndpoint(this, 'RequestorNetwork');
+      this.requestor = new RequestorFunction(this, 'Requestor', {
+        remoteApi: { account: props.apiAccount, region, restApiId },
+        roleName: props.requestorRoleName,
+        private: { endpoint },
+      });
+      new CfnOutput(this, OUTPUTS.requestor, { value: this.requestor.function.functionName });
+      new CfnOutput(this, OUTPUTS.requestorVpcEndpointId, { value: endpoint.vpcEndpointId });
+      return;
+    }
     const [restApiId, functionUrl, helloWorld, httpApiId, callerRoleArn] = (
       [OUTPUTS.apiId, OUTPUTS.functionUrl, OUTPUTS.helloWorld, OUTPUTS.httpApiId, OUTPUTS.httpApiCallerRole] as const
-    ).map(parameter) as [string, string, string, string, string];
+    ).map((name) => parameter(name)) as [string, string, string, string, string];
     this.requestor = new RequestorFunction(this, 'Requestor', {
       remoteApi: { account: props.apiAccount, region, restApiId },
       remoteFunctionUrl: {
@@ -173,6 +272,10 @@ export class RequestorStack extends Stack {
       roleName: props.requestorRoleName,
     });
     new CfnOutput(this, OUTPUTS.requestor, { value: this.requestor.function.functionName });
+  }
+
+  public override get availabilityZones(): string[] {
+    return twoZones();
   }
 }
 
@@ -186,12 +289,16 @@ export class RequestorStack extends Stack {
  * ```
  */
 export function buildApp(app: App, config: AppConfig): Stack[] {
+  const privateApi = config.private === true;
   if (config.layout === 'one') {
     const env = config.account || config.region ? { account: config.account, region: config.region } : undefined;
     return [
       new IamM2mStack(app, STACK_NAMES.one, {
         env,
-        description: 'iam-m2m: IAM-authorized REST API, function URL and HTTP API, and their caller',
+        description: privateApi
+          ? 'iam-m2m: private IAM-authorized REST API called from an isolated VPC, function URL and HTTP API'
+          : 'iam-m2m: IAM-authorized REST API, function URL and HTTP API, and their caller',
+        ...(privateApi ? { private: true } : {}),
       }),
     ];
   }
@@ -200,14 +307,23 @@ export function buildApp(app: App, config: AppConfig): Stack[] {
     env: { account: config.apiAccount, region: config.region },
     requestorAccount: config.requestorAccount,
     requestorRoleName: roleName,
-    description: `iam-m2m: IAM-authorized REST API, function URL and HTTP API trusting account ${config.requestorAccount}`,
+    description: privateApi
+      ? `iam-m2m: private IAM-authorized REST API, function URL and HTTP API trusting account ${config.requestorAccount}`
+      : `iam-m2m: IAM-authorized REST API, function URL and HTTP API trusting account ${config.requestorAccount}`,
+    ...(privateApi ? { private: true } : {}),
   });
   const requestor = new RequestorStack(app, STACK_NAMES.requestor, {
     env: { account: config.requestorAccount, region: config.region },
     apiAccount: config.apiAccount,
     requestorRoleName: roleName,
-    description: `iam-m2m: caller of the targets in account ${config.apiAccount}`,
+    description: privateApi
+      ? `iam-m2m: caller of the private REST API in account ${config.apiAccount}, from an isolated VPC`
+      : `iam-m2m: caller of the targets in account ${config.apiAccount}`,
+    ...(privateApi ? { private: true } : {}),
   });
-  requestor.addStackDependency(api);
+  // Private: the API's policy names the requestor's endpoint, so the requestor stack comes first
+  // (deploy then passes ApiId to it in a second deploy); otherwise the API stack comes first.
+  if (privateApi) api.addStackDependency(requestor);
+  else requestor.addStackDependency(api);
   return [api, requestor];
 }
