@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { policyReport, policyReportSummary } from '../iam/policy-report.js';
 import { newTraceId } from '../lambda/tracing.js';
 import { traceTree } from '../services/xray/trace-tree.js';
+import { readCloudAssembly } from '../assembly/model.js';
 import { LocalStack } from '../stack.js';
 import { decisionOutputs } from './decisions.js';
 import { fail, failFor } from './fail.js';
@@ -40,6 +41,17 @@ export const START = {
 } satisfies CommandSpec;
 
 /**
+ * What the deploy script passes that the local stack would not wire by itself: in two accounts,
+ * privately, the requestor deploys first (its endpoint's id goes to the API's policy) and again
+ * with the API's id (`packages/infra` README, "Deploy order"), here given at once.
+ */
+function deployParameters(assemblyDir: string, twoPrivate: boolean): Record<string, Record<string, string>> {
+  if (!twoPrivate) return {};
+  const apiId = readCloudAssembly(assemblyDir).apis[0]?.restApiId;
+  return apiId ? { IamM2mRequestor: { ApiId: apiId } } : {};
+}
+
+/**
  * `iam-m2m-local start [--accounts one|two]`: synthesizes this repository's CDK app, serves
  * it, invokes `requestor` once and prints its result as the last line.
  */
@@ -65,6 +77,7 @@ export async function start(args: string[]): Promise<void> {
   const { sink, records } = decisionOutputs({ keep: true });
   const stack = await LocalStack.start({
     assemblyDir: synthesized.assemblyDir,
+    parameters: deployParameters(synthesized.assemblyDir, values.accounts === 'two' && values.private === true),
     seedFile: join(INFRA, '.iam-m2m-local', 'seed'),
     decisions: sink,
   }).catch(failFor);
@@ -78,6 +91,8 @@ export async function start(args: string[]): Promise<void> {
     const api = state.apis[0];
     const caller = stack.identity('requestor')?.principal;
     const endpoint = state.vpcEndpoints?.find((candidate) => candidate.service === 'execute-api');
+    if (values.private && (!endpoint || stack.model.apis[0]?.endpointType !== 'PRIVATE'))
+      fail('the app synthesized with -c private=true has no private API or no execute-api VPC endpoint');
     process.stdout.write(
       [
         `Local stack on ${stack.origin}: API ${api?.restApiId} (account ${api?.accountId}, ${state.region}), ${state.functions.length} functions.`,

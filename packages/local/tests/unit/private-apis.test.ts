@@ -286,6 +286,24 @@ describe('two apps at the command line', () => {
     expect(rest.filter((cell) => cell.allowed).map((cell) => cell.principal)).toEqual(['Caller', 'Caller']);
   });
 
+  it('start --private: the requestor in its isolated VPC, refused unsigned by the endpoint policy, answered signed', () => {
+    // Act
+    const result = spawnSync(process.execPath, ['--import', 'tsx', cli, 'start', '--private'], {
+      encoding: 'utf8',
+      timeout: 180_000,
+    });
+
+    // Assess
+    expect(result.status).toBe(0);
+    const last = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}');
+    expect(last).toMatchObject({
+      without: { Message: expect.stringMatching(/^User: anonymous is not authorized to perform: execute-api:Invoke/) },
+      with: { hello: 'world' },
+      functionUrl: { message: 'IAM_FUNCTION_URL is not set' },
+    });
+    expect(result.stdout).toMatch(/called the private API from its VPC through vpce-[0-9a-f]{17}/);
+  }, 200_000);
+
   it('serve with two --assembly and --parameters writes vpcEndpoints in the state file', async () => {
     // Prepare
     const state = join(mkdtempSync(join(tmpdir(), 'iam-m2m-state-')), 'state.json');
