@@ -197,9 +197,15 @@ export interface ReadOptions {
   defaultAccountId?: string;
   /** Region of env-agnostic stacks. @default 'us-east-1' */
   defaultRegion?: string;
-  /** Stack parameters by stack name, as `cdk deploy --parameters <stack>:<key>=<value>` gives them. @default none */
+  /**
+   * Stack parameters by stack name, as `cdk deploy --parameters <stack>:<key>=<value>` gives them;
+   * under {@link ANY_STACK}, for every stack that has the parameter (`--parameters <key>=<value>`). @default none
+   */
   parameters?: Record<string, Record<string, string>>;
 }
+
+/** The stack name of parameters given without one: each stack that has the parameter takes it. */
+export const ANY_STACK = '*';
 
 /** What the local stack cannot honour in an assembly: one line per problem. */
 export class AssemblyError extends Error {
@@ -324,7 +330,7 @@ export function readCloudAssembly(dir: string | string[], options: ReadOptions =
       regionSet = true;
     }
     const wired = readParameters(stack, template, {
-      given: options.parameters?.[artifact.stackName] ?? {},
+      given: { ...options.parameters?.[ANY_STACK], ...options.parameters?.[artifact.stackName] },
       outputs: [...outputs].filter(([other]) => appOf.get(other) === appOf.get(artifact)),
     });
     if (wired) app.model.warnings.push(wired);
@@ -479,33 +485,45 @@ function parameterProblems(
 ): string[] {
   const problems: string[] = [];
   for (const [stackName, values] of Object.entries(given)) {
-    const stacks = [...templates].filter(([artifact]) => artifact.stackName === stackName);
+    const any = stackName === ANY_STACK;
+    const stacks = [...templates].filter(([artifact]) => any || artifact.stackName === stackName);
     if (stacks.length === 0) {
       const names = [...new Set([...templates.keys()].map((artifact) => artifact.stackName))];
       problems.push(`--parameters ${stackName}:…: no stack ${stackName} in the app (its stacks: ${names.join(', ')})`);
       continue;
     }
     for (const [key, value] of Object.entries(values)) {
-      for (const [, template] of stacks) {
-        const parameter = template.Parameters?.[key];
-        const declared = Object.keys(template.Parameters ?? {}).filter((name) => name !== 'BootstrapVersion');
-        if (!parameter) {
-          problems.push(
-            `--parameters ${stackName}:${key}: ${stackName} has no parameter ${key} (${declared.length > 0 ? `its parameters: ${declared.join(', ')}` : 'it has none'})`,
-          );
-          continue;
-        }
-        if (parameter.AllowedPattern !== undefined && !allowedBy(parameter.AllowedPattern, value))
-          problems.push(
-            `--parameters ${stackName}:${key}: ${JSON.stringify(value)} does not match its AllowedPattern ${parameter.AllowedPattern} (CloudFormation refuses it)`,
-          );
-        if (parameter.AllowedValues !== undefined && !parameter.AllowedValues.map(String).includes(value))
-          problems.push(
-            `--parameters ${stackName}:${key}: ${JSON.stringify(value)} is not one of its AllowedValues (${parameter.AllowedValues.join(', ')})`,
-          );
+      const flag = any ? `--parameters ${key}` : `--parameters ${stackName}:${key}`;
+      const declaring = stacks.filter(([, template]) => template.Parameters?.[key] !== undefined);
+      if (declaring.length === 0) {
+        const declared = Object.keys(stacks[0]?.[1].Parameters ?? {}).filter((name) => name !== 'BootstrapVersion');
+        problems.push(
+          any
+            ? `${flag}: no stack of the app has a parameter ${key}`
+            : `${flag}: ${stackName} has no parameter ${key} (${declared.length > 0 ? `its parameters: ${declared.join(', ')}` : 'it has none'})`,
+        );
       }
+      for (const [, template] of declaring) problems.push(...valueProblems(flag, template.Parameters?.[key], value));
     }
   }
+  return [...new Set(problems)];
+}
+
+/** What CloudFormation refuses of a parameter's value: outside its `AllowedPattern` or `AllowedValues`. */
+function valueProblems(
+  flag: string,
+  parameter: NonNullable<Template['Parameters']>[string] | undefined,
+  value: string,
+) {
+  const problems: string[] = [];
+  if (parameter?.AllowedPattern !== undefined && !allowedBy(parameter.AllowedPattern, value))
+    problems.push(
+      `${flag}: ${JSON.stringify(value)} does not match its AllowedPattern ${parameter.AllowedPattern} (CloudFormation refuses it)`,
+    );
+  if (parameter?.AllowedValues !== undefined && !parameter.AllowedValues.map(String).includes(value))
+    problems.push(
+      `${flag}: ${JSON.stringify(value)} is not one of its AllowedValues (${parameter.AllowedValues.join(', ')})`,
+    );
   return problems;
 }
 

@@ -95,12 +95,16 @@ export const NETWORK_NAMERS: Record<
 > = {
   'AWS::EC2::VPC': (logicalId, resource, stack) => {
     const vpcId = ec2Id('vpc', stack, logicalId);
-    const cidr = String(resource.Properties?.CidrBlock ?? '10.0.0.0/16');
+    // IPAM-allocated VPCs have none: an address of the usual private range stands for it.
+    const cidr =
+      stack.attempt(`${logicalId}.CidrBlock`, () =>
+        resolve(resource.Properties?.CidrBlock ?? '10.0.0.0/16', stack.scope),
+      ) ?? '10.0.0.0/16';
     return {
       ref: vpcId,
       attributes: {
         VpcId: vpcId,
-        CidrBlock: cidr,
+        CidrBlock: String(cidr),
         CidrBlockAssociations: [],
         Ipv6CidrBlocks: [],
         DefaultSecurityGroup: ec2Id('sg', stack, `${logicalId}/default`),
@@ -232,7 +236,8 @@ export function functionSubnets(props: Record<string, unknown>, stack: NetworkSt
   const config = props.VpcConfig as { SubnetIds?: unknown } | undefined;
   if (config?.SubnetIds === undefined) return undefined;
   const ids = stack.attempt(`${logicalId}.VpcConfig.SubnetIds`, () => resolve(config.SubnetIds, stack.scope));
-  return Array.isArray(ids) ? ids.map(String) : undefined;
+  // No subnets is no VPC for Lambda (how a function leaves one).
+  return Array.isArray(ids) && ids.length > 0 ? ids.map(String) : undefined;
 }
 
 /** Where each function's subnets are and whether they reach the internet; one warning per function whose subnets are not in the app. */

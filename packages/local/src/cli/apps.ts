@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { ANY_STACK } from '../assembly/model.js';
 import { fail } from './fail.js';
 import type { StringListOption } from './options.js';
 import { synthesizeApp } from './synth.js';
@@ -24,7 +25,7 @@ export const APP_OPTIONS = {
     type: 'string',
     multiple: true,
     value: '<Stack>:<Key>=<Value>',
-    help: 'a stack parameter, as `cdk deploy --parameters` takes it; repeat it for more',
+    help: 'a stack parameter, as `cdk deploy --parameters` takes it (<Key>=<Value>: every stack that has it); repeat it for more',
     defaultHelp: "each parameter's Default",
   },
   'parameters-file': {
@@ -44,7 +45,8 @@ export interface AppInputs {
   parameters: Record<string, Record<string, string>>;
 }
 
-const PARAMETER = /^([A-Za-z][A-Za-z0-9-]*):([A-Za-z0-9]+)=(.*)$/s;
+/** `Stack:Key=Value`, or `Key=Value` for every stack that has the parameter (as cdk deploy takes both). */
+const PARAMETER = /^(?:([A-Za-z][A-Za-z0-9-]*):)?([A-Za-z0-9]+)=(.*)$/s;
 
 /**
  * Reads `--app` (synthesized, each with one line), `--assembly`, `--parameters` and
@@ -72,9 +74,9 @@ export function parametersOf(args: string[], file: string | undefined): Record<s
     const match = PARAMETER.exec(arg);
     if (!match)
       fail(
-        `--parameters must be <Stack>:<Key>=<Value>, as cdk deploy takes it (e.g. Producer:ConsumerVpceId=vpce-0123456789abcdef0), got ${JSON.stringify(arg)}`,
+        `--parameters must be <Stack>:<Key>=<Value> or <Key>=<Value>, as cdk deploy takes it (e.g. Producer:ConsumerVpceId=vpce-0123456789abcdef0), got ${JSON.stringify(arg)}`,
       );
-    const [, stack = '', key = '', value = ''] = match;
+    const [, stack = ANY_STACK, key = '', value = ''] = match;
     parameters[stack] = { ...parameters[stack], [key]: value };
   }
   return parameters;

@@ -171,6 +171,7 @@ export async function serve(args: string[]): Promise<void> {
   process.stderr.write(`iam-m2m-local: serving ${stack.origin} (state in ${shown(stateFile)})\n`);
   // Each app watched on its own; a reload of one serves the others' assemblies as they are.
   const assemblies = [...inputs.assemblies];
+  const queue = { last: Promise.resolve() as Promise<unknown> };
   const watchers = values.watch
     ? await Promise.all(
         inputs.appDirs.map((appDir, index) =>
@@ -179,7 +180,7 @@ export async function serve(args: string[]): Promise<void> {
             assemblyDir: inputs.assemblies[index] as string,
             stateFile,
             written,
-            together: assemblies.length > 1 ? { assemblies, index } : undefined,
+            together: assemblies.length > 1 ? { assemblies, index, queue } : undefined,
           }),
         ),
       )

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readCloudAssembly } from '../assembly/model.js';
 import { policyReport, policyReportSummary } from '../iam/policy-report.js';
 import { newTraceId } from '../lambda/tracing.js';
 import { traceTree } from '../services/xray/trace-tree.js';
-import { readCloudAssembly } from '../assembly/model.js';
 import { LocalStack } from '../stack.js';
 import { decisionOutputs } from './decisions.js';
 import { fail, failFor } from './fail.js';

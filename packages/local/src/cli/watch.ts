@@ -22,7 +22,7 @@ export interface WatchAndReloadOptions {
    * Of several apps served together, every app's assembly served now (shared by their watchers,
    * so a reload of one serves the others' as they are) and this app's place in it. @default this app alone
    */
-  together?: { assemblies: string[]; index: number } | undefined;
+  together?: { assemblies: string[]; index: number; queue: { last: Promise<unknown> } } | undefined;
 }
 
 /**
@@ -90,6 +90,24 @@ class Reloads {
     this.off = reason;
   }
 
+  /**
+   * Serves `assemblyDir` as this app's. Of several apps, one reload at a time, each built from the
+   * others' assemblies as they are then: two apps' reloads never undo each other.
+   */
+  #swap(assemblyDir: string): Promise<ReloadSummary> {
+    const together = this.#options.together;
+    if (!together) return this.#stack.reload(assemblyDir);
+    const run = async () => {
+      const served = together.assemblies.map((dir, index) => (index === together.index ? assemblyDir : dir));
+      const summary = await this.#stack.reload(served);
+      together.assemblies[together.index] = assemblyDir;
+      return summary;
+    };
+    const done = together.queue.last.then(run, run);
+    together.queue.last = done.catch(() => undefined);
+    return done;
+  }
+
   /** Reloads for changed files; one line either way. @returns whether it reloaded. */
   public async reload(files: string[]): Promise<boolean> {
     const started = performance.now();
@@ -100,12 +118,7 @@ class Reloads {
       const code = reloader && plan && 'bundles' in plan ? await reloader.rebuild(plan.bundles) : undefined;
       const next = code ? undefined : await cachedSynth({ dir: appDir }, { ignore });
       const assemblyDir = code?.assemblyDir ?? (next as Synthesized).assemblyDir;
-      const together = this.#options.together;
-      const served = together
-        ? together.assemblies.map((dir, index) => (index === together.index ? assemblyDir : dir))
-        : assemblyDir;
-      const summary = await this.#stack.reload(served);
-      if (together) together.assemblies[together.index] = assemblyDir;
+      const summary = await this.#swap(assemblyDir);
       if (next) this.#reloader = undefined; // it builds on the assembly served until now
       this.#stack.writeState(stateFile);
       const how = code

@@ -257,7 +257,8 @@ describe('two apps at the command line', () => {
   });
 
   it.each([
-    [['--parameters', 'ConsumerVpceId=vpce-1'], '--parameters must be <Stack>:<Key>=<Value>'],
+    [['--parameters', 'ConsumerVpceId'], '--parameters must be <Stack>:<Key>=<Value> or <Key>=<Value>'],
+    [['--parameters', 'NoSuchKey=1'], '--parameters NoSuchKey: no stack of the app has a parameter NoSuchKey'],
     [['--parameters', 'Nope:Key=v'], '--parameters Nope:…: no stack Nope in the app'],
     [['--parameters', 'PrivateConsumer:ProducerApiId=NOT-AN-ID'], 'does not match its AllowedPattern'],
   ])('a bad parameter %j is one line', (extra, expected) => {
@@ -268,6 +269,25 @@ describe('two apps at the command line', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(expected);
     expect(result.stderr).not.toContain('    at ');
+  });
+
+  it('--parameters <Key>=<Value> sets the parameter in every stack that has it, as cdk deploy does', () => {
+    // Act
+    const result = run([
+      'access',
+      '--assembly',
+      producer,
+      '--assembly',
+      consumer,
+      '--parameters',
+      `ConsumerVpceId=${vpceId}`,
+      '--parameters',
+      `ProducerApiId=${apiId}`,
+    ]);
+
+    // Assess
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
   });
 
   it('access with a parameters file: the private API only through the endpoint, the consumer allowed, others not', () => {
