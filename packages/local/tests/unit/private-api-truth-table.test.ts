@@ -724,3 +724,33 @@ describe(`private APIs answer only through an endpoint, and an endpoint reaches 
     },
   );
 });
+
+// ---------------------------------------------------------------------------------------------
+// 5. A method with a Lambda authorizer (not run locally): what API Gateway decides before it
+// ---------------------------------------------------------------------------------------------
+
+describe(`a CUSTOM (Lambda authorizer) method: the endpoint policy and the resource policy's explicit deny come first, else 401 (${AUTHORIZATION_FLOW}, Table A; ${ENDPOINT_POLICIES})`, () => {
+  const custom = (resourcePolicy: PolicyDocument): RestApiModel => ({
+    ...privateApi(resourcePolicy),
+    methods: [{ ...(METHODS[0] as MethodModel), authorizationType: 'CUSTOM' }],
+  });
+  const anonymous = (explicit: boolean) => accessDenied('anonymous', '', explicit);
+
+  it.each([
+    ['through X, the policy allows all but other endpoints', 'X', undefined, 401],
+    ['through Y, the Deny on aws:SourceVpce', 'Y', undefined, 'explicit'],
+    ['through X, an endpoint policy naming one role only (a token is anonymous)', 'X', 'role', 'implicit'],
+  ] as const)('%s', (_, which, endpointPolicy, expected) => {
+    // Prepare
+    const api = custom(policy(allow('*'), denyUnlessEndpointX));
+    const via = endpoint(which, A, endpointPolicy === 'role' ? endpointPolicyOf('the caller role', A) : undefined);
+
+    // Act
+    const got = answer(api, '/', undefined, via);
+
+    // Assess
+    if (expected === 401)
+      expect(got).toMatchObject({ status: 401, type: 'UnauthorizedException', message: 'Unauthorized' });
+    else expect(got).toMatchObject(anonymous(expected === 'explicit'));
+  });
+});

@@ -97,11 +97,6 @@ export function routeRestRequest(api: RestApiModel, method: string, received: st
       `no method of REST API ${api.restApiId} matches ${method} ${path}; it has ${routesOf(api.methods)}`,
     );
   const { authorizationType } = route.method;
-  // Lambda and Cognito authorizers are not reproduced: fail closed, as a missing token would.
-  if (authorizationType !== 'NONE' && authorizationType !== 'AWS_IAM')
-    throw new AwsError(401, 'UnauthorizedException', 'Unauthorized').because(
-      `the method's ${authorizationType} authorizer is not reproduced locally; it refuses every call here`,
-    );
   const apiArn = `arn:aws:execute-api:${api.region}:${api.accountId}:${api.restApiId}`;
   const methodArn = invokeArn(apiArn, api.stageName, method, path);
   if (authorizationType === 'AWS_IAM' && methodArn.length > MAX_METHOD_ARN)
@@ -123,6 +118,9 @@ export function authorizeRestRequest(
   decisions?: DecisionSink,
 ): void {
   const endpoint = facts.via && endpointPolicy(facts.via.endpoint);
+  const { authorizationType } = routed.route.method;
+  if (authorizationType !== 'NONE' && authorizationType !== 'AWS_IAM')
+    return refuseUnreproducedAuthorizer(api, routed, method, facts, decisions);
   if (!caller && !api.policy && !endpoint) return;
   const who = caller ?? ANONYMOUS;
   const decision = authorize(
@@ -141,6 +139,42 @@ export function authorizeRestRequest(
     decisions,
   );
   if (!decision.allowed) throw notAuthorized(who, routed, decision.explicitDeny);
+}
+
+/**
+ * A method with a Lambda or Cognito authorizer, which the local stack does not run: what API
+ * Gateway decides before the authorizer still holds (through a VPC endpoint its policy, for the
+ * anonymous caller a token is; then any explicit deny of the resource policy: API Gateway,
+ * "authorization workflow", Table A), else 401, failing closed as a missing token would.
+ */
+function refuseUnreproducedAuthorizer(
+  api: RestApiModel,
+  routed: RestRoute,
+  method: string,
+  facts: RequestFacts,
+  decisions?: DecisionSink,
+): never {
+  const endpoint = facts.via?.endpoint;
+  const request = {
+    caller: ANONYMOUS,
+    action: 'execute-api:Invoke',
+    resource: routed.methodArn,
+    resourceAccountId: api.accountId,
+    resourcePolicy: api.policy && restApiPolicy(api, api.policy, routed.apiArn),
+    resourcePolicyName: `${api.stackName}/${api.logicalId} policy`,
+    context: requestContext(facts),
+    kind: 'rest' as const,
+    endpoint: `${method} /${api.stageName}${routed.path}${endpoint ? ` (through ${endpoint.id})` : ''}`,
+    endpointPolicy: endpoint && endpointPolicy(endpoint),
+  };
+  const decision = authorize(request);
+  if (decision.explicitDeny || decision.notAllowedBy === 'endpoint') {
+    authorize(request, decisions);
+    throw notAuthorized(ANONYMOUS, routed, decision.explicitDeny);
+  }
+  throw new AwsError(401, 'UnauthorizedException', 'Unauthorized').because(
+    `the method's ${routed.route.method.authorizationType} authorizer is not reproduced locally; it refuses every call here`,
+  );
 }
 
 const notAuthorized = (who: Identity, routed: RestRoute, explicitDeny: boolean) =>
