@@ -101,6 +101,23 @@ function collect(dir: string, prefix: string, stagePath: string, stacks: StackAr
 }
 
 /**
+ * The context lookups an app made that its `cdk.context.json` could not answer (the manifest's
+ * `missing`): CDK synthesized placeholders for them (`vpc-12345`, subnets `p-12345`…), since a
+ * lookup needs AWS credentials. One line each, naming the key to give.
+ */
+export function missingContext(dir: string): string[] {
+  const manifestFile = join(dir, 'manifest.json');
+  if (!existsSync(manifestFile)) return [];
+  const { missing = [] } = JSON.parse(readFileSync(manifestFile, 'utf8')) as {
+    missing?: { key?: string; provider?: string }[];
+  };
+  return missing.map(
+    (entry) =>
+      `the app looked up ${entry.provider ?? 'a context value'} that its cdk.context.json does not hold (key ${JSON.stringify(entry.key)}): CDK synthesized placeholders, served as they are; give the value under that key in cdk.context.json (\`cdk context\` shows it after a lookup with credentials)`,
+  );
+}
+
+/**
  * The file assets of an assembly folder (`*.assets.json`): asset hash → the folder or file it
  * was built from. How a function's code is found when the template has no `aws:asset:path`
  * metadata (`cdk synth --no-asset-metadata`, or an app run without the CLI).

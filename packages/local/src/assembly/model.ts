@@ -1,7 +1,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import type { NamedPolicy, PolicyDocument, PolicyStatement } from '../iam/policy.js';
 import { conditionHolds, resolve, UnresolvedError } from './intrinsics.js';
-import { assetSources, deploymentOrder, listStacks, type StackArtifact } from './manifest.js';
+import { assetSources, deploymentOrder, listStacks, missingContext, type StackArtifact } from './manifest.js';
 import type { FunctionNetwork, VpcEndpointModel, VpcModel } from './network.js';
 import {
   type AppBuilder,
@@ -283,6 +283,7 @@ export function readCloudAssembly(dir: string | string[], options: ReadOptions =
       }),
     ),
   );
+  app.model.warnings.push(...dirs.flatMap(missingContext));
   app.problems.push(
     ...parameterProblems(templates, options.parameters ?? {}),
     ...clashingStacks(templates, appOf, options),

@@ -149,6 +149,25 @@ describe('reading a cloud assembly', () => {
   });
 });
 
+describe('context lookups the app could not make (Vpc.fromLookup without credentials)', () => {
+  it('one warning per lookup CDK answered with placeholders, naming the cdk.context.json key to give', () => {
+    // Prepare: the manifest's `missing`, as `cdk synth` writes it for a lookup cdk.context.json lacks.
+    const dir = editedAssembly(inject('fixtures').classic, 'ClassicStack', () => {});
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+    const key = 'vpc-provider:account=111111111111:filter.tag:Name=Shared:region=us-east-1';
+    manifest.missing = [{ key, provider: 'vpc-provider', props: {} }];
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+
+    // Act
+    const { warnings } = readCloudAssembly(dir);
+
+    // Assess
+    expect(warnings.filter((line) => line.startsWith('the app looked up'))).toEqual([
+      `the app looked up vpc-provider that its cdk.context.json does not hold (key ${JSON.stringify(key)}): CDK synthesized placeholders, served as they are; give the value under that key in cdk.context.json (\`cdk context\` shows it after a lookup with credentials)`,
+    ]);
+  });
+});
+
 describe('AWS managed policies (CDK attaches them by default)', () => {
   it('are evaluated like inline policies; an unknown one is one warning line, grants nothing, and the stack starts', async () => {
     // Prepare: the requestor's role gets AWSLambdaRole (lambda:InvokeFunction on *) and an unknown managed policy.
