@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type RestApiModel, readCloudAssembly } from './assembly/model.js';
+import { type CloudAssemblyModel, type RestApiModel, readCloudAssembly } from './assembly/model.js';
 import { AwsError } from './aws-error.js';
 import type { RequestFacts } from './iam/context-keys.js';
 import type { DecisionRecord, DecisionSink } from './iam/decisions.js';
@@ -80,15 +80,6 @@ export function accessOf(
     region,
     via,
   });
-  /** A private API's calls come through an execute-api endpoint of its region: each one the app has. */
-  const throughEndpoints = (api: RestApiModel): ThroughEndpoint[] =>
-    model.vpcEndpoints
-      .filter((endpoint) => endpoint.service === 'execute-api' && endpoint.type === 'Interface')
-      .filter((endpoint) => endpoint.region === api.region)
-      .map((endpoint) => ({
-        endpoint,
-        vpcSourceIp: vpcAddress(model.vpcs.find((vpc) => vpc.vpcId === endpoint.vpcId)),
-      }));
   const identity = (name: string): Identity => {
     const found = principals.find((candidate) => candidate.name === name);
     if (!found)
@@ -194,7 +185,7 @@ export function accessOf(
         const verb = method.httpMethod === 'ANY' ? 'GET' : method.httpMethod;
         const path = `${prefix}/${api.stageName}${samplePath(method.resourcePath)}`;
         // A private API only through the app's execute-api endpoints (none: one cell, refused).
-        const ways = api.endpointType === 'PRIVATE' ? throughEndpoints(api) : [];
+        const ways = api.endpointType === 'PRIVATE' ? throughEndpoints(model, api) : [];
         if (ways.length === 0) cells.push(explain(name, verb, path));
         for (const via of ways) cells.push(explain(name, verb, path, via));
       }
@@ -220,6 +211,17 @@ export function accessOf(
     canCallUrl: (principal, name) => urlCell(principal, name).allowed,
     canInvoke: (principal, name) => invokeCell(principal, name).allowed,
   };
+}
+
+/** A private API's calls come through an execute-api endpoint of its region: each one the app has. */
+function throughEndpoints(model: CloudAssemblyModel, api: RestApiModel): ThroughEndpoint[] {
+  return model.vpcEndpoints
+    .filter((endpoint) => endpoint.service === 'execute-api' && endpoint.type === 'Interface')
+    .filter((endpoint) => endpoint.region === api.region)
+    .map((endpoint) => ({
+      endpoint,
+      vpcSourceIp: vpcAddress(model.vpcs.find((vpc) => vpc.vpcId === endpoint.vpcId)),
+    }));
 }
 
 /** The matrix as text: one line per principal and endpoint, allowed or denied, with the reason. */

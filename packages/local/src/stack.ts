@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -28,9 +27,12 @@ import { joinOrganization, principalsOf } from './principals.js';
 import { route } from './routing.js';
 import { privateApiProblems, privateApiWarnings } from './services/vpc-endpoint/checks.js';
 import { endpointPolicy, type RunnerNetwork, runnerNetwork } from './services/vpc-endpoint/endpoint.js';
-import { closeServer, EndpointListeners, listenedFor } from './services/vpc-endpoint/listeners.js';
+import { closeServer, EndpointListeners } from './services/vpc-endpoint/listeners.js';
 import { XRayDaemon } from './services/xray/daemon.js';
 import type { TraceSampling } from './services/xray/sampling.js';
+import { type LocalState, localState, writeStateFile } from './state.js';
+
+export type { LocalState } from './state.js';
 
 /** Options of {@link LocalStack.start}. */
 export interface LocalStackOptions {
@@ -80,28 +82,6 @@ export interface LocalStackOptions {
    * (a new one whenever all are busy, as Lambda scales). Both up to 16. @default 'warm'
    */
   environments?: Environments;
-}
-
-/** The state file of CONTRACT.md: endpoints, APIs, functions and principals. */
-export interface LocalState {
-  region: string;
-  lambdaEndpoint: string;
-  apis: { restApiId: string; accountId: string; stage: string; url: string }[];
-  functions: { name: string; functionName: string; accountId: string }[];
-  /** Function URLs (AuthType AWS_IAM: SigV4 with the service `lambda`). */
-  functionUrls: { name: string; functionName: string; accountId: string; url: string }[];
-  /** HTTP APIs (payload 2.0, AWS_IAM routes). */
-  httpApis: { apiId: string; accountId: string; stage: string; url: string }[];
-  /** Interface VPC endpoints: a call through `url` comes through that endpoint (listed where the app has any). */
-  vpcEndpoints?: { id: string; vpcId: string; accountId: string; service: string; url: string }[];
-  principals: {
-    name: string;
-    arn: string;
-    accountId: string;
-    accessKeyId: string;
-    secretAccessKey: string;
-    sessionToken: string;
-  }[];
 }
 
 /**
@@ -244,63 +224,17 @@ export class LocalStack {
 
   /** What the state file holds. */
   public state(): LocalState {
-    return {
-      region: this.model.region,
-      lambdaEndpoint: this.#origin,
-      apis: this.model.apis.map((api) => ({
-        restApiId: api.restApiId,
-        accountId: api.accountId,
-        stage: api.stageName,
-        url: this.apiUrl(api),
-      })),
-      functions: this.model.functions.map((fn) => ({
-        name: fn.name,
-        functionName: fn.functionName,
-        accountId: fn.accountId,
-      })),
-      functionUrls: this.model.functionUrls.map((url) => {
-        const fn = this.model.functions.find((candidate) => candidate.arn === url.functionArn);
-        return {
-          name: fn?.name ?? url.logicalId,
-          functionName: fn?.functionName ?? url.functionArn.split(':')[6] ?? '',
-          accountId: url.accountId,
-          url: this.functionUrl(url),
-        };
-      }),
-      httpApis: this.model.httpApis.map((api) => ({
-        apiId: api.apiId,
-        accountId: api.accountId,
-        stage: api.stageName,
-        url: this.httpApiUrl(api),
-      })),
-      ...(this.model.vpcEndpoints.some(listenedFor)
-        ? {
-            vpcEndpoints: this.model.vpcEndpoints.filter(listenedFor).map((endpoint) => ({
-              id: endpoint.id,
-              vpcId: endpoint.vpcId,
-              accountId: endpoint.accountId,
-              service: endpoint.service,
-              url: `${this.#endpoints.origin(endpoint.id) ?? ''}/`,
-            })),
-          }
-        : {}),
-      principals: this.identities.listed().map((identity) => ({
-        name: identity.name,
-        arn: identity.principal.arn,
-        accountId: identity.principal.accountId,
-        accessKeyId: identity.credentials.accessKeyId,
-        secretAccessKey: identity.credentials.secretAccessKey,
-        sessionToken: identity.credentials.sessionToken,
-      })),
-    };
+    return localState(this);
   }
 
   /** Writes the state file atomically (readers never see half of it), readable by its owner only. */
   public writeState(file: string): void {
-    // A new file of our own (never a leftover or a planted link), owner-only, then renamed in place.
-    const temporary = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-    writeFileSync(temporary, `${JSON.stringify(this.state(), null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-    renameSync(temporary, file);
+    writeStateFile(file, this.state());
+  }
+
+  /** `http://127.0.0.1:<port>` of a VPC endpoint's own listener: a call there comes through it. */
+  public endpointOrigin(id: string): string | undefined {
+    return this.#endpoints.origin(id);
   }
 
   /** Stops the servers and every function. */

@@ -245,32 +245,9 @@ export function readCloudAssembly(dir: string | string[], options: ReadOptions =
   // The same assembly named twice (`--app x --assembly x/cdk.out`) is read once.
   const dirs = [...new Map((typeof dir === 'string' ? [dir] : dir).map((each) => [realPath(each), each])).values()];
   const defaultRegion = options.defaultRegion ?? 'us-east-1';
-  const app: AppBuilder = {
-    model: {
-      region: defaultRegion,
-      roles: [],
-      managedPolicies: [],
-      functions: [],
-      apis: [],
-      functionUrls: [],
-      httpApis: [],
-      vpcs: [],
-      vpcEndpoints: [],
-      warnings: [],
-    },
-    problems: [],
-    attachments: [],
-    managedPolicies: new Map(),
-    permissions: [],
-    functions: [],
-    qualifiers: [],
-    places: new Map(),
-    network: { vpcs: [], endpoints: [], subnets: new Map(), associations: new Map(), natRouteTables: new Set() },
-  };
+  const app = emptyApp(defaultRegion);
   const outputs = new Map<StackArtifact, Record<string, string>>();
-  const exports = new Map<string, string>();
-  // The asset manifests of each (nested) assembly, read once, when a function has no asset metadata.
-  const assetsByDir = new Map<string, Map<string, string>>();
+  const shared: SharedReading = { app, exports: new Map(), assetsByDir: new Map(), defaultRegion, options };
   let regionSet = false;
 
   // Several apps (`--app producer --app consumer`) are one account space: their stacks are read together.
@@ -290,42 +267,7 @@ export function readCloudAssembly(dir: string | string[], options: ReadOptions =
   );
   for (const artifact of deploymentOrder([...templates.keys()], importedFrom(templates))) {
     const template = templates.get(artifact) as Template;
-    const stack: StackInput = {
-      artifact,
-      scope: {
-        stackName: artifact.stackName,
-        accountId: artifact.accountId ?? options.defaultAccountId ?? '000000000000',
-        region: artifact.region ?? defaultRegion,
-        refs: new Map(),
-        attributes: new Map(),
-        exports,
-        conditions: template.Conditions ?? {},
-        mappings: template.Mappings ?? {},
-      },
-      resources: [],
-      assets: () => {
-        const known = assetsByDir.get(artifact.assemblyDir) ?? assetSources(artifact.assemblyDir);
-        assetsByDir.set(artifact.assemblyDir, known);
-        return known;
-      },
-      attempt: (what, run) => {
-        try {
-          return run();
-        } catch (error) {
-          // Anything a template holds that the reader cannot use is a line of the report, never a stack trace.
-          if (error instanceof UnresolvedError && error.line) {
-            if (!app.problems.includes(error.line)) app.problems.push(error.line);
-            return undefined;
-          }
-          const reason =
-            error instanceof UnresolvedError
-              ? `${error.message}; the local stack needs it resolved`
-              : `not what CloudFormation expects here (${(error as Error).message})`;
-          app.problems.push(`${artifact.stackName} ${what}: ${reason}`);
-          return undefined;
-        }
-      },
-    };
+    const stack = stackInput(artifact, template, shared);
     if (artifact.region && !regionSet) {
       app.model.region = artifact.region;
       regionSet = true;
@@ -335,54 +277,12 @@ export function readCloudAssembly(dir: string | string[], options: ReadOptions =
       outputs: [...outputs].filter(([other]) => appOf.get(other) === appOf.get(artifact)),
     });
     if (wired) app.model.warnings.push(wired);
-    for (const [logicalId, resource] of Object.entries(template.Resources ?? {}))
-      if (typeof resource?.Type !== 'string')
-        app.problems.push(`${artifact.stackName} ${logicalId}: a resource without a Type`);
-    stack.resources = Object.entries(template.Resources ?? {}).filter(
-      ([, resource]) =>
-        typeof resource?.Type === 'string' &&
-        resource.Type !== 'AWS::CDK::Metadata' &&
-        (resource.Condition === undefined ||
-          stack.attempt(`condition ${resource.Condition}`, () =>
-            conditionHolds(resource.Condition ?? '', stack.scope),
-          ) === true),
-    );
-    const naming = [...stack.resources].sort(
-      ([, a], [, b]) => Number(LATE_NAMERS.has(a.Type)) - Number(LATE_NAMERS.has(b.Type)),
-    );
-    for (const [logicalId, resource] of naming) {
-      const namer = NAMERS[resource.Type] ?? NAMERS.default;
-      const { ref, attributes } = stack.attempt(logicalId, () => namer?.(logicalId, resource, stack)) ?? {
-        ref: logicalId,
-      };
-      stack.scope.refs.set(logicalId, ref);
-      for (const [name, value] of Object.entries(attributes ?? {}))
-        stack.scope.attributes.set(`${logicalId}.${name}`, value);
-    }
+    nameResources(stack, template, app);
     for (const [type, read] of Object.entries(READERS)) {
       for (const [logicalId, resource] of stack.resources.filter(([, r]) => r.Type === type))
         stack.attempt(logicalId, () => read(logicalId, resource, stack, app));
     }
-    const stackOutputs: Record<string, string> = {};
-    for (const [name, output] of Object.entries(template.Outputs ?? {})) {
-      if (output === null || typeof output !== 'object') {
-        app.problems.push(`${artifact.stackName} output ${name}: not an object`);
-        continue;
-      }
-      const value = stack.attempt(`output ${name}`, () =>
-        output.Condition !== undefined && !conditionHolds(output.Condition, stack.scope)
-          ? undefined
-          : String(resolve(output.Value, stack.scope)),
-      );
-      if (value === undefined) continue;
-      stackOutputs[name] = value;
-      const exportName =
-        output.Export &&
-        stack.attempt(`output ${name} export name`, () => String(resolve(output.Export?.Name, stack.scope)));
-      // Exports are per account and region, as CloudFormation keeps them.
-      if (exportName) exports.set(`${stack.scope.accountId}/${stack.scope.region}/${exportName}`, value);
-    }
-    outputs.set(artifact, stackOutputs);
+    outputs.set(artifact, readOutputs(stack, template, shared));
   }
 
   linkApp(app);
@@ -402,6 +302,135 @@ export function readCloudAssembly(dir: string | string[], options: ReadOptions =
     fn.assemblyDir = appOf.get(artifactOf(templates, fn.stackName, fn.accountId)) ?? dirs[0];
   if (app.problems.length > 0) throw new AssemblyError(dirs.join(' and '), app.problems);
   return app.model;
+}
+
+/** What the stacks of one read share: the app being built, the exports so far, the asset manifests read. */
+interface SharedReading {
+  app: AppBuilder;
+  /** By `<account>/<region>/<export name>`. */
+  exports: Map<string, string>;
+  /** The asset manifests of each (nested) assembly, read once, when a function has no asset metadata. */
+  assetsByDir: Map<string, Map<string, string>>;
+  defaultRegion: string;
+  options: ReadOptions;
+}
+
+function emptyApp(region: string): AppBuilder {
+  return {
+    model: {
+      region,
+      roles: [],
+      managedPolicies: [],
+      functions: [],
+      apis: [],
+      functionUrls: [],
+      httpApis: [],
+      vpcs: [],
+      vpcEndpoints: [],
+      warnings: [],
+    },
+    problems: [],
+    attachments: [],
+    managedPolicies: new Map(),
+    permissions: [],
+    functions: [],
+    qualifiers: [],
+    places: new Map(),
+    network: { vpcs: [], endpoints: [], subnets: new Map(), associations: new Map(), natRouteTables: new Set() },
+  };
+}
+
+/** One stack as the readers see it: its scope for intrinsics, its assets, and how a reference it cannot resolve is reported. */
+function stackInput(artifact: StackArtifact, template: Template, shared: SharedReading): StackInput {
+  const { app, assetsByDir } = shared;
+  return {
+    artifact,
+    scope: {
+      stackName: artifact.stackName,
+      accountId: artifact.accountId ?? shared.options.defaultAccountId ?? '000000000000',
+      region: artifact.region ?? shared.defaultRegion,
+      refs: new Map(),
+      attributes: new Map(),
+      exports: shared.exports,
+      conditions: template.Conditions ?? {},
+      mappings: template.Mappings ?? {},
+    },
+    resources: [],
+    assets: () => {
+      const known = assetsByDir.get(artifact.assemblyDir) ?? assetSources(artifact.assemblyDir);
+      assetsByDir.set(artifact.assemblyDir, known);
+      return known;
+    },
+    attempt: (what, run) => {
+      try {
+        return run();
+      } catch (error) {
+        // Anything a template holds that the reader cannot use is a line of the report, never a stack trace.
+        if (error instanceof UnresolvedError && error.line) {
+          if (!app.problems.includes(error.line)) app.problems.push(error.line);
+          return undefined;
+        }
+        const reason =
+          error instanceof UnresolvedError
+            ? `${error.message}; the local stack needs it resolved`
+            : `not what CloudFormation expects here (${(error as Error).message})`;
+        app.problems.push(`${artifact.stackName} ${what}: ${reason}`);
+        return undefined;
+      }
+    },
+  };
+}
+
+/** The stack's resources whose condition holds, each with what `Ref` and `Fn::GetAtt` give for it. */
+function nameResources(stack: StackInput, template: Template, app: AppBuilder): void {
+  for (const [logicalId, resource] of Object.entries(template.Resources ?? {}))
+    if (typeof resource?.Type !== 'string')
+      app.problems.push(`${stack.artifact.stackName} ${logicalId}: a resource without a Type`);
+  stack.resources = Object.entries(template.Resources ?? {}).filter(
+    ([, resource]) =>
+      typeof resource?.Type === 'string' &&
+      resource.Type !== 'AWS::CDK::Metadata' &&
+      (resource.Condition === undefined ||
+        stack.attempt(`condition ${resource.Condition}`, () =>
+          conditionHolds(resource.Condition ?? '', stack.scope),
+        ) === true),
+  );
+  const naming = [...stack.resources].sort(
+    ([, a], [, b]) => Number(LATE_NAMERS.has(a.Type)) - Number(LATE_NAMERS.has(b.Type)),
+  );
+  for (const [logicalId, resource] of naming) {
+    const namer = NAMERS[resource.Type] ?? NAMERS.default;
+    const { ref, attributes } = stack.attempt(logicalId, () => namer?.(logicalId, resource, stack)) ?? {
+      ref: logicalId,
+    };
+    stack.scope.refs.set(logicalId, ref);
+    for (const [name, value] of Object.entries(attributes ?? {}))
+      stack.scope.attributes.set(`${logicalId}.${name}`, value);
+  }
+}
+
+/** The stack's outputs by name; its exports added to the account's and region's. */
+function readOutputs(stack: StackInput, template: Template, { app, exports }: SharedReading): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const [name, output] of Object.entries(template.Outputs ?? {})) {
+    if (output === null || typeof output !== 'object') {
+      app.problems.push(`${stack.artifact.stackName} output ${name}: not an object`);
+      continue;
+    }
+    const value = stack.attempt(`output ${name}`, () =>
+      output.Condition !== undefined && !conditionHolds(output.Condition, stack.scope)
+        ? undefined
+        : String(resolve(output.Value, stack.scope)),
+    );
+    if (value === undefined) continue;
+    values[name] = value;
+    const exportName =
+      output.Export &&
+      stack.attempt(`output ${name} export name`, () => String(resolve(output.Export?.Name, stack.scope)));
+    // Exports are per account and region, as CloudFormation keeps them.
+    if (exportName) exports.set(`${stack.scope.accountId}/${stack.scope.region}/${exportName}`, value);
+  }
+  return values;
 }
 
 /** For each stack, the stacks that export a name it imports (by literal name): they deploy first. */

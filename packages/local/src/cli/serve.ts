@@ -6,7 +6,7 @@ import { defaultSeedFile } from '../iam/seed.js';
 import type { Environments } from '../lambda/environments.js';
 import type { TraceSampling } from '../services/xray/sampling.js';
 import { LocalStack } from '../stack.js';
-import { APP_OPTIONS, appInputs } from './apps.js';
+import { APP_OPTIONS, type AppInputs, appInputs } from './apps.js';
 import { decisionOutputs } from './decisions.js';
 import { fail, failFor } from './fail.js';
 import { type CommandSpec, type OptionValues, parseCommandArgs } from './options.js';
@@ -121,31 +121,10 @@ type ServeValues = OptionValues<typeof SERVE.options>;
  */
 export async function serve(args: string[]): Promise<void> {
   const values = checked(parseCommandArgs(SERVE, args));
-  // --app <dir with cdk.json>: synthesize it (or reuse its unchanged synth); --watch without
-  // --app watches the app whose cdk.out is served (this repository's: ../infra).
-  const firstAssembly = resolve(values.assembly?.[0] ?? values['default-assembly']);
-  const besideAssembly =
-    values.app === undefined &&
-    (values.assembly?.length ?? 0) <= 1 &&
-    existsSync(join(dirname(firstAssembly), 'cdk.json'))
-      ? dirname(firstAssembly)
-      : undefined;
-  const firstApp = values.app?.[0] ? resolve(values.app[0]) : values.watch ? besideAssembly : undefined;
-  if (values.watch && !firstApp)
-    fail('--watch needs --app <folder with cdk.json> (the app to synthesize again on changes)');
-  if (values.watch && values.assembly !== undefined && values.app !== undefined)
-    fail('--watch watches apps: give every app with --app, not --assembly');
+  const { firstApp, firstAssembly, served } = servedApps(values);
   const stateFile = resolve(values.state ?? defaultStateFile(firstApp, firstAssembly));
   const written = [values.decisions, values.traces, values['policy-report']].filter((file) => file !== undefined);
-  const inputs = await appInputs(
-    {
-      ...values,
-      app: values.app ?? (firstApp ? [firstApp] : undefined),
-      // --watch beside an assembly watches its app instead; otherwise apps and assemblies are served together.
-      assembly: values.app ? values.assembly : firstApp ? undefined : (values.assembly ?? [firstAssembly]),
-    },
-    [stateFile, ...written],
-  );
+  const inputs = await appInputs({ ...values, ...served }, [stateFile, ...written]);
   const { sink, records } = decisionOutputs({
     explain: values.explain,
     file: values.decisions,
@@ -169,22 +148,7 @@ export async function serve(args: string[]): Promise<void> {
   mkdirSync(dirname(stateFile), { recursive: true, mode: 0o700 });
   stack.writeState(stateFile);
   process.stderr.write(`iam-m2m-local: serving ${stack.origin} (state in ${shown(stateFile)})\n`);
-  // Each app watched on its own; a reload of one serves the others' assemblies as they are.
-  const assemblies = [...inputs.assemblies];
-  const queue = { last: Promise.resolve() as Promise<unknown> };
-  const watchers = values.watch
-    ? await Promise.all(
-        inputs.appDirs.map((appDir, index) =>
-          watchAndReload(stack, {
-            appDir,
-            assemblyDir: inputs.assemblies[index] as string,
-            stateFile,
-            written,
-            together: assemblies.length > 1 ? { assemblies, index, queue } : undefined,
-          }),
-        ),
-      )
-    : [];
+  const watchers = values.watch ? await watchEach(stack, inputs, { stateFile, written }) : [];
   stopOnSignals(() => {
     for (const stop of watchers) stop();
     const report = values['policy-report'];
@@ -195,6 +159,47 @@ export async function serve(args: string[]): Promise<void> {
     }
     return stack.close();
   });
+}
+
+/**
+ * The apps and assemblies to serve: `--app` (synthesized), `--assembly`, else `--default-assembly`;
+ * `--watch` without `--app` watches the app beside the one assembly served (this repository's: ../infra).
+ */
+function servedApps(values: ServeValues) {
+  const firstAssembly = resolve(values.assembly?.[0] ?? values['default-assembly']);
+  const besideAssembly =
+    values.app === undefined &&
+    (values.assembly?.length ?? 0) <= 1 &&
+    existsSync(join(dirname(firstAssembly), 'cdk.json'))
+      ? dirname(firstAssembly)
+      : undefined;
+  const firstApp = values.app?.[0] ? resolve(values.app[0]) : values.watch ? besideAssembly : undefined;
+  if (values.watch && !firstApp)
+    fail('--watch needs --app <folder with cdk.json> (the app to synthesize again on changes)');
+  if (values.watch && values.assembly !== undefined && values.app !== undefined)
+    fail('--watch watches apps: give every app with --app, not --assembly');
+  const served = {
+    app: values.app ?? (firstApp ? [firstApp] : undefined),
+    // --watch beside an assembly watches its app instead; otherwise apps and assemblies are served together.
+    assembly: values.app ? values.assembly : firstApp ? undefined : (values.assembly ?? [firstAssembly]),
+  };
+  return { firstApp, firstAssembly, served };
+}
+
+/** Each app watched on its own; a reload of one serves the others' assemblies as they are then. */
+function watchEach(stack: LocalStack, inputs: AppInputs, outputs: { stateFile: string; written: string[] }) {
+  const assemblies = [...inputs.assemblies];
+  const queue = { last: Promise.resolve() as Promise<unknown> };
+  return Promise.all(
+    inputs.appDirs.map((appDir, index) =>
+      watchAndReload(stack, {
+        appDir,
+        assemblyDir: inputs.assemblies[index] as string,
+        ...outputs,
+        together: assemblies.length > 1 ? { assemblies, index, queue } : undefined,
+      }),
+    ),
+  );
 }
 
 /** The values, or the command ended with what is wrong with one. */

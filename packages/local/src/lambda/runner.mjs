@@ -75,50 +75,36 @@ function failedSocket(code, errno, host, port, why) {
  * AWS (`connect ETIMEDOUT`), at once, and the stack says why on its stderr.
  */
 function answerAwsHostsLocally(origin, network) {
-  const connectTo = (url) => {
-    const { hostname, port } = new URL(url);
-    return () => net.connect(Number(port), hostname);
+  const destination = destinations(origin, network);
+  routeAgents(destination);
+  const nativeFetch = globalThis.fetch;
+  if (typeof nativeFetch !== 'function') return;
+  // On the first call only: loading Node's fetch (undici) takes ~20 ms, which a cold start that never fetches should not pay.
+  globalThis.fetch = function fetch(input, init) {
+    globalThis.fetch = nativeFetch;
+    routeFetch(destination);
+    return nativeFetch(input, init);
   };
+}
+
+const connectTo = (url) => {
+  const { hostname, port } = new URL(url);
+  return () => net.connect(Number(port), hostname);
+};
+
+/**
+ * Where a connection to a host goes (see {@link answerAwsHostsLocally}): a connect function, or
+ * undefined for where Node sends it; decided once per host.
+ */
+function destinations(origin, network) {
   const toStack = connectTo(origin);
   const endpoints = (network?.endpoints ?? []).map(({ hosts, origin: through }) => ({
     hosts: new RegExp(hosts),
     connect: connectTo(through),
   }));
   const services = new Set(network?.services ?? []);
-  const told = new Set();
-  /** One line on the stack's stderr per host and kind of failure. */
-  const tell = (key, line) => {
-    if (told.has(key)) return;
-    told.add(key);
-    process.send?.({ type: 'notice', line });
-  };
-  /** A connection that fails as one to a host with no route does (on AWS: a timeout), at once. */
-  const unreachable = (host) => (options) => {
-    const port = options?.port ?? 443;
-    tell(
-      `unreachable ${host}`,
-      `${network?.describe ?? process.env.AWS_LAMBDA_FUNCTION_NAME} cannot reach ${host}:${port}: on AWS the connection times out (give its subnets a NAT gateway, or its VPC an interface endpoint for the service)`,
-    );
-    return failedSocket('ETIMEDOUT', -110, host, port);
-  };
-  /** An AWS service the stack does not serve: never sent out (its credentials are the stack's), refused with a line. */
-  const notServed = (host) => (options) => {
-    const port = options?.port ?? 443;
-    tell(
-      `not served ${host}`,
-      `${process.env.AWS_LAMBDA_FUNCTION_NAME} called ${host}, which the local stack does not serve: refused here (on AWS the call reaches the service)`,
-    );
-    return failedSocket('ECONNREFUSED', -111, host, port, 'not served by the local stack');
-  };
+  const { unreachable, notServed } = failures(network);
   const isolated = network !== undefined && !network.internet;
-  const memo = new Map();
-  /** Where a connection to `host` goes: a connect function, or undefined for where Node sends it. */
-  const destination = (host) => {
-    if (typeof host !== 'string') return undefined;
-    const name = host.toLowerCase();
-    if (!memo.has(name)) memo.set(name, route(name));
-    return memo.get(name);
-  };
   const route = (name) => {
     const endpoint = endpoints.find((candidate) => candidate.hosts.test(name));
     if (endpoint) return endpoint.connect;
@@ -136,14 +122,42 @@ function answerAwsHostsLocally(origin, network) {
     }
     return isolated ? unreachable(bare) : undefined;
   };
-  routeAgents(destination);
-  const nativeFetch = globalThis.fetch;
-  if (typeof nativeFetch !== 'function') return;
-  // On the first call only: loading Node's fetch (undici) takes ~20 ms, which a cold start that never fetches should not pay.
-  globalThis.fetch = function fetch(input, init) {
-    globalThis.fetch = nativeFetch;
-    routeFetch(destination);
-    return nativeFetch(input, init);
+  const memo = new Map();
+  return (host) => {
+    if (typeof host !== 'string') return undefined;
+    const name = host.toLowerCase();
+    if (!memo.has(name)) memo.set(name, route(name));
+    return memo.get(name);
+  };
+}
+
+/** Connections that fail at once, each said once per host on the stack's stderr. */
+function failures(network) {
+  const told = new Set();
+  const tell = (key, line) => {
+    if (told.has(key)) return;
+    told.add(key);
+    process.send?.({ type: 'notice', line });
+  };
+  return {
+    /** As one to a host with no route does (on AWS: a timeout). */
+    unreachable: (host) => (options) => {
+      const port = options?.port ?? 443;
+      tell(
+        `unreachable ${host}`,
+        `${network?.describe ?? process.env.AWS_LAMBDA_FUNCTION_NAME} cannot reach ${host}:${port}: on AWS the connection times out (give its subnets a NAT gateway, or its VPC an interface endpoint for the service)`,
+      );
+      return failedSocket('ETIMEDOUT', -110, host, port);
+    },
+    /** An AWS service the stack does not serve: never sent out (its credentials are the stack's). */
+    notServed: (host) => (options) => {
+      const port = options?.port ?? 443;
+      tell(
+        `not served ${host}`,
+        `${process.env.AWS_LAMBDA_FUNCTION_NAME} called ${host}, which the local stack does not serve: refused here (on AWS the call reaches the service)`,
+      );
+      return failedSocket('ECONNREFUSED', -111, host, port, 'not served by the local stack');
+    },
   };
 }
 

@@ -120,7 +120,7 @@ export function authorizeRestRequest(
   const endpoint = facts.via && endpointPolicy(facts.via.endpoint);
   const { authorizationType } = routed.route.method;
   if (authorizationType !== 'NONE' && authorizationType !== 'AWS_IAM')
-    return refuseUnreproducedAuthorizer(api, routed, method, facts, decisions);
+    refuseUnreproducedAuthorizer(api, routed, method, facts, decisions);
   if (!caller && !api.policy && !endpoint) return;
   const who = caller ?? ANONYMOUS;
   const decision = authorize(
