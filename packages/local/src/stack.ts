@@ -27,7 +27,7 @@ import { joinOrganization, principalsOf } from './principals.js';
 import { route } from './routing.js';
 import { privateApiProblems, privateApiWarnings } from './services/vpc-endpoint/checks.js';
 import { endpointPolicy, type RunnerNetwork, runnerNetwork } from './services/vpc-endpoint/endpoint.js';
-import { closeServer, EndpointListeners } from './services/vpc-endpoint/listeners.js';
+import { closeServer, EndpointListeners, listenedFor } from './services/vpc-endpoint/listeners.js';
 import { XRayDaemon } from './services/xray/daemon.js';
 import type { TraceSampling } from './services/xray/sampling.js';
 import { type LocalState, localState, writeStateFile } from './state.js';
@@ -415,10 +415,10 @@ export function describeChanges(before: CloudAssemblyModel, after: CloudAssembly
   };
 }
 
-/** The policies of the app's execute-api endpoints, the ones evaluated here. */
+/** The policies of the app's endpoints the stack answers as (execute-api, STS, Lambda): evaluated here. */
 const endpointPolicies = (model: CloudAssemblyModel) =>
   model.vpcEndpoints
-    .filter((endpoint) => endpoint.service === 'execute-api')
+    .filter(listenedFor)
     .map(endpointPolicy)
     .filter((policy) => policy !== undefined);
 

@@ -5,11 +5,12 @@
 // (111111111111, cross account). Rows are never bent to the implementation: a failing row is a
 // disagreement with AWS to report.
 import { describe, expect, it } from 'vitest';
-import type { MethodModel, RestApiModel } from '../../src/assembly/model.js';
+import type { FunctionModel, MethodModel, RestApiModel } from '../../src/assembly/model.js';
 import type { VpcEndpointModel } from '../../src/assembly/network.js';
 import { AwsError } from '../../src/aws-error.js';
 import { type Identity, roleSession } from '../../src/iam/identities.js';
 import type { NamedPolicy, PolicyDocument, PolicyStatement } from '../../src/iam/policy.js';
+import { authorizeInvoke } from '../../src/services/lambda-api/invoke-api.js';
 import {
   authorizeRestRequest,
   privateOnlyThroughEndpoints,
@@ -752,5 +753,67 @@ describe(`a CUSTOM (Lambda authorizer) method: the endpoint policy and the resou
     if (expected === 401)
       expect(got).toMatchObject({ status: 401, type: 'UnauthorizedException', message: 'Unauthorized' });
     else expect(got).toMatchObject(anonymous(expected === 'explicit'));
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// 6. STS and Lambda endpoints: their policies gate AssumeRole and Invoke as an API's does
+// ---------------------------------------------------------------------------------------------
+
+describe(`the policy of a Lambda VPC endpoint gates Invoke (${PRIVATELINK_POLICIES})`, () => {
+  const fn = {
+    stackName: 'Consumer',
+    logicalId: 'Target',
+    name: 'Target',
+    functionName: 'target',
+    arn: `arn:aws:lambda:${REGION}:${A}:function:target`,
+    accountId: A,
+    region: REGION,
+    permissions: [],
+  } as unknown as FunctionModel;
+  const invokeAll: NamedPolicy = {
+    name: 'Caller/InvokeAll',
+    document: { Statement: [{ Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: '*' }] },
+  };
+  const lambdaEndpoint = (endpointPolicy: PolicyDocument | undefined): ThroughEndpoint => {
+    const through = endpoint('X', A, endpointPolicy);
+    return {
+      ...through,
+      endpoint: { ...through.endpoint, service: 'lambda', serviceName: `com.amazonaws.${REGION}.lambda` },
+    };
+  };
+  const invoke = (via: ThroughEndpoint) => {
+    const caller = callerIn(A, false);
+    caller.policies = [invokeAll];
+    try {
+      authorizeInvoke(fn, undefined, caller, {
+        now: new Date(),
+        sourceIp: '10.0.0.100',
+        headers: [],
+        region: REGION,
+        via,
+      });
+      return 'allowed';
+    } catch (error) {
+      return (error as AwsError).message;
+    }
+  };
+
+  it.each([
+    ['the default policy', undefined, 'allowed'],
+    [
+      "a policy naming the caller's role",
+      policy({ ...allow({ AWS: roleArn(A) }), Action: 'lambda:InvokeFunction', Resource: '*' }),
+      'allowed',
+    ],
+    [
+      'a policy naming another role',
+      policy({ ...allow({ AWS: roleArn(A, 'other') }), Action: 'lambda:InvokeFunction', Resource: '*' }),
+      / because no VPC endpoint policy allows the lambda:InvokeFunction action$/,
+    ],
+  ] as const)('%s', (_, endpointPolicy, expected) => {
+    const got = invoke(lambdaEndpoint(endpointPolicy));
+    if (typeof expected === 'string') expect(got).toBe(expected);
+    else expect(got).toMatch(expected);
   });
 });

@@ -19,6 +19,7 @@ import { verifyHead } from '../../sigv4/verify.js';
 import { admit } from '../admission.js';
 import type { ServiceContext } from '../context.js';
 import { functionPolicy } from '../integration.js';
+import { endpointPolicy } from '../vpc-endpoint/endpoint.js';
 import { invokeValidation } from './validation.js';
 
 /** Lambda's synchronous request payload limit. */
@@ -68,6 +69,8 @@ export function authorizeInvoke(
       context: requestContext(facts),
       kind: 'invoke',
       endpoint: `Invoke ${fn.name}${qualifier ? `:${qualifier}` : ''}`,
+      // Through a Lambda VPC endpoint, its policy first.
+      endpointPolicy: facts.via && endpointPolicy(facts.via.endpoint),
     },
     decisions,
   );

@@ -7,6 +7,7 @@ import type { DecisionSink } from '../../iam/decisions.js';
 import type { Identity } from '../../iam/identities.js';
 import { awsManagedPolicy } from '../../iam/managed-policies.js';
 import type { NamedPolicy, PolicyDocument } from '../../iam/policy.js';
+import { endpointPolicy, type ThroughEndpoint } from '../vpc-endpoint/endpoint.js';
 import type { AssumeRoleParameters, SessionTag } from './parameters.js';
 import { accessDenied, invalidParameterValue, validationError } from './wire.js';
 
@@ -156,11 +157,14 @@ export function authorizeOnRole(
   caller: Identity,
   context: RequestContext,
   decisions?: DecisionSink,
+  via?: ThroughEndpoint,
 ): void {
   const decision = authorize(
     {
       caller,
       action,
+      // Through an STS VPC endpoint, its policy first.
+      endpointPolicy: via && endpointPolicy(via.endpoint),
       resource: role.arn,
       resourceAccountId: role.accountId,
       resourcePolicy: role.trustPolicy ?? NO_TRUST_POLICY,

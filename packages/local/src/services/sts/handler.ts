@@ -113,7 +113,7 @@ function assumeRole(
   if (!role) throw accessDenied(caller.principal.arn, 'sts:AssumeRole', parameters.roleArn);
   const conditionKeys = assumeRoleContext(parameters, caller, request, { now, region: model.region });
   for (const action of actionsOf(parameters, caller))
-    authorizeOnRole(action, role, caller, conditionKeys, context.decisions);
+    authorizeOnRole(action, role, caller, conditionKeys, context.decisions, request.via);
   const seconds = sessionSeconds(parameters.durationSeconds, role, caller);
   const policies = sessionPolicies(parameters, role, model);
   const session = roleSession(`${role.name}/${parameters.roleSessionName}`, role, parameters.roleSessionName);

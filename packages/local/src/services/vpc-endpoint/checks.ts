@@ -16,23 +16,14 @@ export function privateApiProblems(model: CloudAssemblyModel): string[] {
 
 /**
  * One line per private API no execute-api endpoint of the app reaches (every call then answers
- * 403 Forbidden, as from outside a VPC), and per endpoint of another service whose policy is not
- * evaluated here.
+ * 403 Forbidden, as from outside a VPC).
  */
 export function privateApiWarnings(model: CloudAssemblyModel): string[] {
   const executeApi = model.vpcEndpoints.filter((endpoint) => endpoint.service === 'execute-api');
-  return [
-    ...model.apis
-      .filter((api) => api.endpointType === 'PRIVATE' && !executeApi.some((endpoint) => endpoint.region === api.region))
-      .map(
-        (api) =>
-          `${api.stackName} ${api.logicalId}: private REST API ${api.restApiId}, and no execute-api VPC endpoint in ${api.region} in the app: every call answers 403 Forbidden, as from outside a VPC (serve the app with the endpoint too: --app <other app>)`,
-      ),
-    ...model.vpcEndpoints
-      .filter((endpoint) => endpoint.service !== 'execute-api' && endpoint.policy)
-      .map(
-        (endpoint) =>
-          `${endpoint.stackName} ${endpoint.logicalId}: the policy of ${endpoint.service} VPC endpoint ${endpoint.id} is not evaluated locally (execute-api endpoints' are); calls through it are allowed as if it had the default policy`,
-      ),
-  ];
+  return model.apis
+    .filter((api) => api.endpointType === 'PRIVATE' && !executeApi.some((endpoint) => endpoint.region === api.region))
+    .map(
+      (api) =>
+        `${api.stackName} ${api.logicalId}: private REST API ${api.restApiId}, and no execute-api VPC endpoint in ${api.region} in the app: every call answers 403 Forbidden, as from outside a VPC (serve the app with the endpoint too: --app <other app>)`,
+    );
 }

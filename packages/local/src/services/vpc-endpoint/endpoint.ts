@@ -34,10 +34,12 @@ export const endpointPolicy = (endpoint: VpcEndpointModel): NamedPolicy | undefi
     document: endpoint.policy,
   };
 
-/** A stable private address in a VPC (its network address plus 100): where its callers come from here. */
+/** A stable private address in a VPC (its network address plus 100, or less in a small one): where its callers come from here. */
 export function vpcAddress(vpc: Pick<VpcModel, 'cidr'> | undefined): string {
-  const [a = 10, b = 0, c = 0, d = 0] = (vpc?.cidr.split('/')[0] ?? '10.0.0.0').split('.').map(Number);
-  const value = (((a << 24) | (b << 16) | (c << 8) | d) >>> 0) + 100;
+  const [network = '10.0.0.0', bits = '16'] = (vpc?.cidr ?? '10.0.0.0/16').split('/');
+  const [a = 10, b = 0, c = 0, d = 0] = network.split('.').map(Number);
+  const size = 2 ** (32 - Math.min(32, Math.max(16, Number(bits) || 16)));
+  const value = (((a << 24) | (b << 16) | (c << 8) | d) >>> 0) + Math.min(100, size - 2);
   return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join('.');
 }
 
