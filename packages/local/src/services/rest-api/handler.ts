@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { RestApiModel } from '../../assembly/model.js';
 import { AwsError, CAPITAL_MESSAGE, GATEWAY_MESSAGE, missingAuthenticationToken } from '../../aws-error.js';
 import { headersTooLarge, headTooLarge, type LocalRequest, type LocalResponse } from '../../http.js';
-import { authorize } from '../../iam/authorize.js';
+import { type Authorization, authorize } from '../../iam/authorize.js';
 import { type RequestFacts, requestContext } from '../../iam/context-keys.js';
 import { derivedPolicy } from '../../iam/decision-cache.js';
 import type { DecisionSink } from '../../iam/decisions.js';
@@ -117,35 +117,65 @@ export function authorizeRestRequest(
   facts: RequestFacts,
   decisions?: DecisionSink,
 ): void {
-  const endpoint = facts.via && endpointPolicy(facts.via.endpoint);
   const { authorizationType } = routed.route.method;
   if (authorizationType !== 'NONE' && authorizationType !== 'AWS_IAM')
     refuseUnreproducedAuthorizer(api, routed, method, facts, decisions);
-  if (!caller && !api.policy && !endpoint) return;
+  if (!caller && !api.policy && !facts.via?.endpoint.policy) return;
   const who = caller ?? ANONYMOUS;
-  const decision = authorize(
-    {
-      caller: who,
-      action: 'execute-api:Invoke',
-      resource: routed.methodArn,
-      resourceAccountId: api.accountId,
-      resourcePolicy: api.policy && restApiPolicy(api, api.policy, routed.apiArn),
-      resourcePolicyName: `${api.stackName}/${api.logicalId} policy`,
-      context: requestContext(facts),
-      kind: 'rest',
-      endpoint: `${method} /${api.stageName}${routed.path}${facts.via ? ` (through ${facts.via.endpoint.id})` : ''}`,
-      endpointPolicy: endpoint,
-    },
-    decisions,
-  );
+  const decision = authorize(restAuthorization(api, routed, method, who, facts), decisions);
   if (!decision.allowed) throw notAuthorized(who, routed, decision.explicitDeny);
+}
+
+/** What IAM is asked of a call to a method: the caller, the method ARN, the API's policy, the endpoint's it came through. */
+function restAuthorization(
+  api: RestApiModel,
+  routed: RestRoute,
+  method: string,
+  caller: Identity,
+  facts: RequestFacts,
+): Authorization {
+  const via = facts.via?.endpoint;
+  return {
+    caller,
+    action: 'execute-api:Invoke',
+    resource: routed.methodArn,
+    resourceAccountId: api.accountId,
+    resourcePolicy: api.policy && restApiPolicy(api, api.policy, routed.apiArn),
+    resourcePolicyName: `${api.stackName}/${api.logicalId} policy`,
+    context: requestContext(facts),
+    kind: 'rest',
+    endpoint: `${method} /${api.stageName}${routed.path}${via ? ` (through ${via.id})` : ''}`,
+    endpointPolicy: via && endpointPolicy(via),
+  };
+}
+
+/**
+ * Where a refusal comes before the method's own authorization, for the anonymous caller a
+ * request without a signature (or with a token) is: the VPC endpoint's policy, evaluated first
+ * (API Gateway, "VPC endpoint policies for private APIs"), and with `explicitDeny` too any Deny
+ * of the resource policy (Table A of the authorization workflow, before a Lambda authorizer).
+ * Recorded and thrown when it refuses.
+ */
+function refuseAnonymousFirst(
+  api: RestApiModel,
+  routed: RestRoute,
+  method: string,
+  facts: RequestFacts,
+  { explicitDeny, decisions }: { explicitDeny: boolean; decisions?: DecisionSink | undefined },
+): void {
+  const question = restAuthorization(api, routed, method, ANONYMOUS, facts);
+  const decision = authorize(question);
+  const endpoint = decision.policies.find((policy) => policy.kind === 'endpoint')?.verdict;
+  const byEndpoint = decision.notAllowedBy === 'endpoint' || endpoint === 'deny';
+  if (!byEndpoint && !(explicitDeny && decision.explicitDeny)) return;
+  authorize(question, decisions);
+  throw notAuthorized(ANONYMOUS, routed, decision.explicitDeny);
 }
 
 /**
  * A method with a Lambda or Cognito authorizer, which the local stack does not run: what API
- * Gateway decides before the authorizer still holds (through a VPC endpoint its policy, for the
- * anonymous caller a token is; then any explicit deny of the resource policy: API Gateway,
- * "authorization workflow", Table A), else 401, failing closed as a missing token would.
+ * Gateway decides before the authorizer still holds (the endpoint's policy, any explicit deny of
+ * the resource policy), else 401, failing closed as a missing token would.
  */
 function refuseUnreproducedAuthorizer(
   api: RestApiModel,
@@ -154,24 +184,7 @@ function refuseUnreproducedAuthorizer(
   facts: RequestFacts,
   decisions?: DecisionSink,
 ): never {
-  const endpoint = facts.via?.endpoint;
-  const request = {
-    caller: ANONYMOUS,
-    action: 'execute-api:Invoke',
-    resource: routed.methodArn,
-    resourceAccountId: api.accountId,
-    resourcePolicy: api.policy && restApiPolicy(api, api.policy, routed.apiArn),
-    resourcePolicyName: `${api.stackName}/${api.logicalId} policy`,
-    context: requestContext(facts),
-    kind: 'rest' as const,
-    endpoint: `${method} /${api.stageName}${routed.path}${endpoint ? ` (through ${endpoint.id})` : ''}`,
-    endpointPolicy: endpoint && endpointPolicy(endpoint),
-  };
-  const decision = authorize(request);
-  if (decision.explicitDeny || decision.notAllowedBy === 'endpoint') {
-    authorize(request, decisions);
-    throw notAuthorized(ANONYMOUS, routed, decision.explicitDeny);
-  }
+  refuseAnonymousFirst(api, routed, method, facts, { explicitDeny: true, decisions });
   throw new AwsError(401, 'UnauthorizedException', 'Unauthorized').because(
     `the method's ${routed.route.method.authorizationType} authorizer is not reproduced locally; it refuses every call here`,
   );
@@ -199,24 +212,8 @@ function unsignedThroughEndpoint(
   facts: RequestFacts,
   decisions?: DecisionSink,
 ): void {
-  const endpoint = request.via?.endpoint;
-  if (!endpoint?.policy || routed.route.method.authorizationType !== 'AWS_IAM' || isSigV4(request)) return;
-  const decision = authorize(
-    {
-      caller: ANONYMOUS,
-      action: 'execute-api:Invoke',
-      resource: routed.methodArn,
-      resourceAccountId: api.accountId,
-      // Alone, as the policy a caller of no account must be allowed by.
-      resourcePolicy: endpoint.policy,
-      resourcePolicyName: `${endpoint.stackName}/${endpoint.logicalId} endpoint policy`,
-      context: requestContext(facts),
-      kind: 'rest',
-      endpoint: `${request.method} /${api.stageName}${routed.path} (through ${endpoint.id})`,
-    },
-    decisions,
-  );
-  if (!decision.allowed) throw notAuthorized(ANONYMOUS, routed, decision.explicitDeny);
+  if (!request.via?.endpoint.policy || routed.route.method.authorizationType !== 'AWS_IAM' || isSigV4(request)) return;
+  refuseAnonymousFirst(api, routed, request.method, facts, { explicitDeny: false, decisions });
 }
 
 /** A request signed with SigV4 (its Authorization header, or a presigned query); a bearer token is not. */
