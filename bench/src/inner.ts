@@ -56,7 +56,7 @@ export async function measureInnerLoop(): Promise<InnerLoop> {
   const warm = await startAndInvoke(() => cachedSynth({ dir: infra }));
   const reloadStarted = performance.now();
   const next = await cachedSynth({ dir: infra }, { cache: false });
-  warm.stack.reload(next.assemblyDir);
+  await warm.stack.reload(next.assemblyDir);
   const outcome = await warm.stack.runtime('requestor')?.invoke({});
   const reloadMs = performance.now() - reloadStarted;
   if (!outcome?.ok) throw new Error('the requestor failed after a reload');
@@ -83,7 +83,7 @@ async function codeReload(stack: LocalStack, assemblyDir: string): Promise<{ ms:
     const plan = reloader.plan([fileURLToPath(new URL('../../packages/handlers/src/hello-world.ts', import.meta.url))]);
     if ('reason' in plan) throw new Error(`hello-world.ts takes a synth: ${plan.reason}`);
     const built = await reloader.rebuild(plan.bundles);
-    const summary = stack.reload(built.assemblyDir);
+    const summary = await stack.reload(built.assemblyDir);
     const outcome = await stack.runtime('requestor')?.invoke({});
     const ms = performance.now() - started;
     if (!outcome?.ok || summary.functions.changed.join() !== 'hello-world')
