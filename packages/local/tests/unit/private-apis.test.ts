@@ -22,6 +22,8 @@ const ENDPOINT_POLICIES =
 const LAMBDA_VPC = 'https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc-internet.html';
 
 const cli = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
+/** The package's folder: `--import tsx` resolves from there, whatever folder the tests run from. */
+const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 const PLACEHOLDER_VPCE = 'vpce-00000000000000000';
 
 let producer = '';
@@ -242,7 +244,11 @@ describe('reloads (serve --watch) keep each endpoint where it was', () => {
 
 describe('two apps at the command line', () => {
   const run = (args: string[]) =>
-    spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], { encoding: 'utf8', timeout: 60_000 });
+    spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], {
+      cwd: packageRoot,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
 
   it('without the parameters, one line per parameter naming the --parameters that sets it; exit 1', () => {
     // Act
@@ -309,6 +315,7 @@ describe('two apps at the command line', () => {
   it('start --private: the requestor in its isolated VPC, refused unsigned by the endpoint policy, answered signed', () => {
     // Act
     const result = spawnSync(process.execPath, ['--import', 'tsx', cli, 'start', '--private'], {
+      cwd: packageRoot,
       encoding: 'utf8',
       timeout: 180_000,
     });
@@ -345,7 +352,7 @@ describe('two apps at the command line', () => {
         '--state',
         state,
       ],
-      { stdio: 'ignore' },
+      { cwd: packageRoot, stdio: 'ignore' },
     );
     try {
       // Act
