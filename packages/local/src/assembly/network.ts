@@ -95,11 +95,11 @@ export const NETWORK_NAMERS: Record<
 > = {
   'AWS::EC2::VPC': (logicalId, resource, stack) => {
     const vpcId = ec2Id('vpc', stack, logicalId);
-    // IPAM-allocated VPCs have none: an address of the usual private range stands for it.
-    const cidr =
-      stack.attempt(`${logicalId}.CidrBlock`, () =>
-        resolve(resource.Properties?.CidrBlock ?? '10.0.0.0/16', stack.scope),
-      ) ?? '10.0.0.0/16';
+    // IPAM-allocated VPCs have none, and one the stack cannot resolve only sets aws:VpcSourceIp: the usual range stands for it.
+    let cidr: unknown = '10.0.0.0/16';
+    try {
+      cidr = resolve(resource.Properties?.CidrBlock ?? cidr, stack.scope);
+    } catch {}
     return {
       ref: vpcId,
       attributes: {

@@ -603,7 +603,7 @@ export const READERS: Record<string, Reader> = {
       }
       if (authorizationType !== 'NONE' && authorizationType !== 'AWS_IAM') {
         app.model.warnings.push(
-          `${scope.stackName} ${id}: ${authorizationType} authorization is not reproduced locally; the method answers 401 Unauthorized (after the VPC endpoint policy and any explicit deny of the resource policy, which come first)`,
+          `${scope.stackName} ${id}: ${authorizationType} authorization is not reproduced locally; the method answers 401 Unauthorized (after the VPC endpoint policy${authorizationType === 'CUSTOM' ? ' and any explicit deny of the resource policy, which come' : ', which comes'} first)`,
         );
       }
       methods.push({

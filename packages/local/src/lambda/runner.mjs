@@ -26,18 +26,21 @@ const servedLocally = (host) => typeof host === 'string' && AWS_HOST.test(host.t
 
 /** An AWS service's public endpoint (`sqs.us-east-1.amazonaws.com`, `s3.amazonaws.com`, `b.s3.eu-west-1.amazonaws.com`): its service. */
 const SERVICE_HOST =
-  /^(?:[^.]+\.)?([a-z0-9-]+?)(?:-fips)?(?:\.dualstack)?(?:\.[a-z]{2}(?:-gov)?-[a-z]+-\d)?\.(?:amazonaws\.com|api\.aws)$/;
-/** Any name under AWS's domains. */
-const AWS_DOMAIN = /\.(?:amazonaws\.com|api\.aws)$/;
+  /(?:^|\.)([a-z0-9-]+?)(?:-fips)?(?:\.dualstack)?\.(?:[a-z]{2}(?:-gov|-iso[a-z]*)?-[a-z]+-\d\.)?(?:amazonaws\.com(?:\.cn)?|api\.aws)$/;
+/** Any name under AWS's domains, China's included. */
+const AWS_DOMAIN = /\.(?:amazonaws\.com(?:\.cn)?|api\.aws)$/;
 /**
  * AWS names of resources inside a VPC (a database, a cache, an internal load balancer, a search
  * domain, brokers, file systems): they resolve to private addresses, reached as they are.
  */
 const IN_VPC_RESOURCE =
-  /\.(?:rds|cache|elb|es|redshift|kafka|mq|efs|memorydb|dax-clusters|docdb-elastic)\.(?:[a-z0-9-]+\.)?amazonaws\.com$/;
-/** Names and addresses a function in a VPC reaches without the internet: loopback, private ranges, `.internal`. */
+  /\.(?:rds|cache|elb|es|redshift|redshift-serverless|kafka|kafka-serverless|mq|efs|memorydb|dax-clusters|docdb|docdb-elastic|neptune)\.(?:[a-z]{2}(?:-gov)?-[a-z]+-\d\.)?amazonaws\.com(?:\.cn)?$/;
+/**
+ * Names and addresses a function in a VPC reaches without the internet: loopback, the private
+ * and shared ranges a VPC may use, names of one label (a local service's) or under `.internal`.
+ */
 const LOCAL_NAME =
-  /^(?:localhost|127\.\d+\.\d+\.\d+|::1|\[::1\]|10\.\d+\.\d+\.\d+|192\.168\.\d+\.\d+|172\.(?:1[6-9]|2\d|3[01])\.\d+\.\d+|.*\.internal|.*\.local)$/;
+  /^(?:[^.]+|localhost|127\.\d+\.\d+\.\d+|::1|\[::1\]|10\.\d+\.\d+\.\d+|192\.168\.\d+\.\d+|172\.(?:1[6-9]|2\d|3[01])\.\d+\.\d+|100\.(?:6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.\d+\.\d+|.*\.internal|.*\.local)$/;
 
 /** A private API's Route 53 alias, `<api id>-vpce-<id>.execute-api.<region>.amazonaws.com`. */
 const API_ALIAS = /^[a-z0-9]+-vpce-[0-9a-f]+\.execute-api\.[a-z0-9-]+\.amazonaws\.com$/;

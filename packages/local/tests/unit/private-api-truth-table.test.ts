@@ -817,3 +817,39 @@ describe(`the policy of a Lambda VPC endpoint gates Invoke (${PRIVATELINK_POLICI
     else expect(got).toMatch(expected);
   });
 });
+
+describe(`the endpoint policy sees the signer, the method's own step its own principal (${ENDPOINT_POLICIES}; ${AUTHORIZATION_FLOW})`, () => {
+  const withType = (type: string, resourcePolicy: PolicyDocument): RestApiModel => ({
+    ...privateApi(resourcePolicy),
+    methods: [{ ...(METHODS[0] as MethodModel), authorizationType: type }],
+  });
+  const signer = () => callerIn(A, true);
+  const names = (effect: 'Allow' | 'Deny') =>
+    policy({ Effect: effect, Principal: { AWS: roleArn(A) }, Action: 'execute-api:Invoke', Resource: '*' });
+
+  it('CUSTOM, signed, the endpoint policy names the signer: on to the authorizer (401 here)', () => {
+    const got = answer(withType('CUSTOM', policy(allow('*'))), '/', signer(), endpoint('X', A, names('Allow')));
+    expect(got).toMatchObject({ status: 401, type: 'UnauthorizedException' });
+  });
+
+  it("CUSTOM, signed, the endpoint policy denies the signer: 403 with the signer's ARN, explicit", () => {
+    const got = answer(withType('CUSTOM', policy(allow('*'))), '/', signer(), endpoint('X', A, names('Deny')));
+    expect(got).toMatchObject(accessDenied(`arn:aws:sts::${A}:assumed-role/api-caller/caller`, '', true));
+  });
+
+  it('COGNITO_USER_POOLS: Cognito authenticates first, so a Deny of the resource policy does not come before it (401)', () => {
+    const got = answer(
+      withType('COGNITO_USER_POOLS', policy(allow('*'), deny({ Bool: { 'aws:SecureTransport': 'true' } }))),
+      '/',
+      undefined,
+    );
+    expect(got).toMatchObject({ status: 401, type: 'UnauthorizedException' });
+  });
+
+  it("NONE, signed through an allow-all endpoint policy: the resource policy still sees no IAM principal (A's root does not cover it)", () => {
+    const allowAll = policy({ Effect: 'Allow', Principal: '*', Action: '*', Resource: '*' });
+    const api = withType('NONE', policy(allow({ AWS: `arn:aws:iam::${A}:root` })));
+    const got = answer(api, '/', signer(), endpoint('X', A, allowAll));
+    expect(got).toMatchObject(accessDenied('anonymous', '', false));
+  });
+});

@@ -106,8 +106,13 @@ export function routeRestRequest(api: RestApiModel, method: string, received: st
 
 /**
  * API Gateway's authorization of a routed request: for AWS_IAM the verified caller's identity
- * policies and the API's resource policy; for NONE with a resource policy, that policy alone.
- * Throws the 403 AWS answers; the server and the `access` matrix both decide through it.
+ * policies, the API's resource policy and the VPC endpoint's policy, one decision; for any other
+ * method the endpoint's policy first (for whoever signed, else anonymous: API Gateway, "VPC
+ * endpoint policies for private APIs"), then for NONE the resource policy alone, for no IAM
+ * principal; a Lambda authorizer's method gets the resource policy's explicit deny before its
+ * authorizer (the authorization workflow, Table A), a Cognito one authenticates first; neither
+ * authorizer runs here, so both end in 401. Throws the 403 AWS answers; the server and the
+ * `access` matrix both decide through it.
  */
 export function authorizeRestRequest(
   api: RestApiModel,
@@ -118,21 +123,42 @@ export function authorizeRestRequest(
   decisions?: DecisionSink,
 ): void {
   const { authorizationType } = routed.route.method;
-  if (authorizationType !== 'NONE' && authorizationType !== 'AWS_IAM')
-    refuseUnreproducedAuthorizer(api, routed, method, facts, decisions);
-  if (!caller && !api.policy && !facts.via?.endpoint.policy) return;
-  const who = caller ?? ANONYMOUS;
-  const decision = authorize(restAuthorization(api, routed, method, who, facts), decisions);
-  if (!decision.allowed) throw notAuthorized(who, routed, decision.explicitDeny);
+  if (authorizationType === 'AWS_IAM') {
+    const who = caller ?? ANONYMOUS;
+    const decision = authorize(restAuthorization(api, routed, method, who, facts, 'all'), decisions);
+    if (!decision.allowed) throw notAuthorized(who, routed, decision.explicitDeny);
+    return;
+  }
+  endpointFirst(api, routed, method, caller ?? ANONYMOUS, facts, decisions);
+  if (authorizationType === 'NONE') {
+    if (!api.policy) return;
+    const decision = authorize(restAuthorization(api, routed, method, ANONYMOUS, facts, 'api'), decisions);
+    if (!decision.allowed) throw notAuthorized(ANONYMOUS, routed, decision.explicitDeny);
+    return;
+  }
+  if (authorizationType === 'CUSTOM' && api.policy) {
+    const question = restAuthorization(api, routed, method, ANONYMOUS, facts, 'api');
+    if (authorize(question).explicitDeny) {
+      authorize(question, decisions);
+      throw notAuthorized(ANONYMOUS, routed, true);
+    }
+  }
+  throw new AwsError(401, 'UnauthorizedException', 'Unauthorized').because(
+    `the method's ${authorizationType} authorizer is not reproduced locally; it refuses every call here`,
+  );
 }
 
-/** What IAM is asked of a call to a method: the caller, the method ARN, the API's policy, the endpoint's it came through. */
+/**
+ * What IAM is asked of a call to a method: the caller, the method ARN, and the policies of one
+ * step — the API's and the endpoint's (`all`), the endpoint's alone (`endpoint`), the API's alone (`api`).
+ */
 function restAuthorization(
   api: RestApiModel,
   routed: RestRoute,
   method: string,
   caller: Identity,
   facts: RequestFacts,
+  policies: 'all' | 'endpoint' | 'api',
 ): Authorization {
   const via = facts.via?.endpoint;
   return {
@@ -140,54 +166,34 @@ function restAuthorization(
     action: 'execute-api:Invoke',
     resource: routed.methodArn,
     resourceAccountId: api.accountId,
-    resourcePolicy: api.policy && restApiPolicy(api, api.policy, routed.apiArn),
+    resourcePolicy: policies !== 'endpoint' && api.policy ? restApiPolicy(api, api.policy, routed.apiArn) : undefined,
     resourcePolicyName: `${api.stackName}/${api.logicalId} policy`,
     context: requestContext(facts),
     kind: 'rest',
     endpoint: `${method} /${api.stageName}${routed.path}${via ? ` (through ${via.id})` : ''}`,
-    endpointPolicy: via && endpointPolicy(via),
+    endpointPolicy: policies !== 'api' && via ? endpointPolicy(via) : undefined,
   };
 }
 
 /**
- * Where a refusal comes before the method's own authorization, for the anonymous caller a
- * request without a signature (or with a token) is: the VPC endpoint's policy, evaluated first
- * (API Gateway, "VPC endpoint policies for private APIs"), and with `explicitDeny` too any Deny
- * of the resource policy (Table A of the authorization workflow, before a Lambda authorizer).
- * Recorded and thrown when it refuses.
+ * The policy of the VPC endpoint a request came through, evaluated first for `who` (the signer,
+ * else the anonymous caller an unsigned request or a token is); recorded and thrown when it does
+ * not allow them. Nothing without an endpoint or with its default policy.
  */
-function refuseAnonymousFirst(
+function endpointFirst(
   api: RestApiModel,
   routed: RestRoute,
   method: string,
-  facts: RequestFacts,
-  { explicitDeny, decisions }: { explicitDeny: boolean; decisions?: DecisionSink | undefined },
-): void {
-  const question = restAuthorization(api, routed, method, ANONYMOUS, facts);
-  const decision = authorize(question);
-  const endpoint = decision.policies.find((policy) => policy.kind === 'endpoint')?.verdict;
-  const byEndpoint = decision.notAllowedBy === 'endpoint' || endpoint === 'deny';
-  if (!byEndpoint && !(explicitDeny && decision.explicitDeny)) return;
-  authorize(question, decisions);
-  throw notAuthorized(ANONYMOUS, routed, decision.explicitDeny);
-}
-
-/**
- * A method with a Lambda or Cognito authorizer, which the local stack does not run: what API
- * Gateway decides before the authorizer still holds (the endpoint's policy, any explicit deny of
- * the resource policy), else 401, failing closed as a missing token would.
- */
-function refuseUnreproducedAuthorizer(
-  api: RestApiModel,
-  routed: RestRoute,
-  method: string,
+  who: Identity,
   facts: RequestFacts,
   decisions?: DecisionSink,
-): never {
-  refuseAnonymousFirst(api, routed, method, facts, { explicitDeny: true, decisions });
-  throw new AwsError(401, 'UnauthorizedException', 'Unauthorized').because(
-    `the method's ${routed.route.method.authorizationType} authorizer is not reproduced locally; it refuses every call here`,
-  );
+): void {
+  if (!facts.via?.endpoint.policy) return;
+  const question = restAuthorization(api, routed, method, who, facts, 'endpoint');
+  const verdict = authorize(question).policies.find((policy) => policy.kind === 'endpoint')?.verdict;
+  if (verdict === 'allow' || verdict === 'delegated') return;
+  authorize(question, decisions);
+  throw notAuthorized(who, routed, verdict === 'deny');
 }
 
 const notAuthorized = (who: Identity, routed: RestRoute, explicitDeny: boolean) =>
@@ -212,8 +218,8 @@ function unsignedThroughEndpoint(
   facts: RequestFacts,
   decisions?: DecisionSink,
 ): void {
-  if (!request.via?.endpoint.policy || routed.route.method.authorizationType !== 'AWS_IAM' || isSigV4(request)) return;
-  refuseAnonymousFirst(api, routed, request.method, facts, { explicitDeny: false, decisions });
+  if (routed.route.method.authorizationType !== 'AWS_IAM' || isSigV4(request)) return;
+  endpointFirst(api, routed, request.method, ANONYMOUS, facts, decisions);
 }
 
 /** A request signed with SigV4 (its Authorization header, or a presigned query); a bearer token is not. */
