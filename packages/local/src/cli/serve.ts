@@ -190,13 +190,14 @@ function servedApps(values: ServeValues) {
 function watchEach(stack: LocalStack, inputs: AppInputs, outputs: { stateFile: string; written: string[] }) {
   const assemblies = [...inputs.assemblies];
   const queue = { last: Promise.resolve() as Promise<unknown> };
+  const retries = new Map<number, () => void>();
   return Promise.all(
     inputs.appDirs.map((appDir, index) =>
       watchAndReload(stack, {
         appDir,
         assemblyDir: inputs.assemblies[index] as string,
         ...outputs,
-        together: assemblies.length > 1 ? { assemblies, index, queue } : undefined,
+        together: assemblies.length > 1 ? { assemblies, index, queue, retries } : undefined,
       }),
     ),
   );

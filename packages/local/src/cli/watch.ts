@@ -8,6 +8,18 @@ import { alive, cachedSynth, listFolder, type Synthesized } from './synth.js';
 const say = (line: string) => process.stderr.write(`iam-m2m-local: ${line}\n`);
 const seconds = (ms: number) => (ms / 1000).toFixed(1);
 
+/**
+ * What the watchers of several apps served together share: every app's assembly served now, one
+ * queue of reloads, and each app's retry of a reload that failed (another app's reload may be
+ * what it lacked: an export, a stack that clashed).
+ */
+export interface Together {
+  assemblies: string[];
+  index: number;
+  queue: { last: Promise<unknown> };
+  retries: Map<number, () => void>;
+}
+
 /** Options of {@link watchAndReload}. */
 export interface WatchAndReloadOptions {
   /** The app's folder (its `cdk.json`). */
@@ -22,7 +34,7 @@ export interface WatchAndReloadOptions {
    * Of several apps served together, every app's assembly served now (shared by their watchers,
    * so a reload of one serves the others' as they are) and this app's place in it. @default this app alone
    */
-  together?: { assemblies: string[]; index: number; queue: { last: Promise<unknown> } } | undefined;
+  together?: Together | undefined;
 }
 
 /**
@@ -42,14 +54,18 @@ export async function watchAndReload(stack: LocalStack, options: WatchAndReloadO
   const reloads = new Reloads(stack, { ...options, codeDir, ignore });
   await reloads.prepare(options.assemblyDir, false);
   let failed: string[] = [];
-  const stop = watchApp(
-    appDir,
-    async (changed) => {
-      const files = [...new Set([...failed, ...changed])].sort();
-      failed = (await reloads.reload(files)) ? [] : files;
-    },
-    { also: () => reloads.bundleInputs, ignore },
-  );
+  const onChange = async (changed: string[]) => {
+    const files = [...new Set([...failed, ...changed])].sort();
+    const ok = await reloads.reload(files);
+    failed = ok ? [] : files;
+    const { together } = options;
+    if (!together) return;
+    // This app's failure waits for another app's next reload; its success may be what others lacked.
+    if (ok) for (const [index, retry] of together.retries) if (index !== together.index) retry();
+    if (ok) together.retries.delete(together.index);
+    else together.retries.set(together.index, () => void onChange([]));
+  };
+  const stop = watchApp(appDir, onChange, { also: () => reloads.bundleInputs, ignore });
   say(
     `watching ${appDir} for changes: ${reloads.off ? `each takes a synth, since ${reloads.off}` : 'one only function code reads is built again with esbuild alone'}`,
   );

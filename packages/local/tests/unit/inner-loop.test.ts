@@ -32,10 +32,10 @@ const handlerCode = (body: string) =>
   `exports.handler = async (event) => { if (event.queryStringParameters?.slow) await new Promise((r) => setTimeout(r, 1500)); return { statusCode: 200, body: ${JSON.stringify(body)} }; };\n`;
 
 /** app.cjs of the tiny app; `extra` is more CDK code (a route, a policy). */
-const appCode = (extra = '') => `const { readFileSync } = require('node:fs');
+const appCode = (extra = '', stackName = 'Tiny') => `const { readFileSync } = require('node:fs');
 const cdk = require(${JSON.stringify(cdkLib)});
 const app = new cdk.App();
-const stack = new cdk.Stack(app, 'Tiny');
+const stack = new cdk.Stack(app, ${JSON.stringify(stackName)});
 const fn = new cdk.aws_lambda.Function(stack, 'Handler', {
   runtime: cdk.aws_lambda.Runtime.NODEJS_20_X,
   handler: 'index.handler',
@@ -153,13 +153,13 @@ describe('two start runs at the same time in one checkout', () => {
   }, 240_000);
 });
 
-/** `serve --app <dir> --watch --state <dir>/state.json` as a child process, and what it prints. */
-function serveWatching(dir: string) {
-  const stateFile = join(dir, 'state.json');
+/** `serve --app <dir> [--app <dir>…] --watch --state <first dir>/state.json` as a child process, and what it prints. */
+function serveWatching(...dirs: [string, ...string[]]) {
+  const stateFile = join(dirs[0], 'state.json');
   const lines: string[] = [];
   const server = spawn(
     process.execPath,
-    ['--import', 'tsx', cli, 'serve', '--app', dir, '--watch', '--state', stateFile],
+    ['--import', 'tsx', cli, 'serve', ...dirs.flatMap((dir) => ['--app', dir]), '--watch', '--state', stateFile],
     {
       cwd: fileURLToPath(new URL('../../', import.meta.url)),
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -188,6 +188,43 @@ function serveWatching(dir: string) {
   };
   return { server, lines, nextLine, state, get };
 }
+
+describe("serve --app <a> --app <b> --watch: two teams' apps, one account space", () => {
+  const exporter = tinyApp();
+  const importer = tinyApp();
+  const exported = "new cdk.CfnOutput(stack, 'Shared', { value: 'from-a', exportName: 'shared-name' });";
+  const imported = "fn.addEnvironment('SHARED', cdk.Fn.importValue('shared-name'));";
+  let served: ReturnType<typeof serveWatching> | undefined;
+  afterAll(() => {
+    served?.server.kill('SIGTERM');
+    for (const dir of [exporter, importer]) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("a reload one app's state made fail is tried again once the other app's reload succeeds", async () => {
+    // Prepare: A exports a name, B imports it (exports are per account and region, across apps).
+    writeFileSync(join(exporter, 'app.cjs'), appCode(exported, 'TinyA'));
+    writeFileSync(join(importer, 'app.cjs'), appCode(imported, 'TinyB'));
+    served = serveWatching(exporter, importer);
+    await served.nextLine(new RegExp(`watching ${importer}`), 120_000);
+
+    // Act: A drops its export while B still imports it; then B stops importing it.
+    writeFileSync(join(exporter, 'app.cjs'), appCode('', 'TinyA'));
+    const failed = await served.nextLine(/reload failed/);
+    const before = served.lines.length;
+    writeFileSync(join(importer, 'app.cjs'), appCode('', 'TinyB'));
+    const reloaded = () => (served?.lines.slice(before) ?? []).filter((line) => /reloaded in/.test(line));
+    for (let waited = 0; reloaded().length < 2 && waited < 60_000; waited += 100)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+
+    // Assess: B's reload, then A's, tried again without another edit of A.
+    expect(failed).toMatch(/Fn::ImportValue shared-name/);
+    expect(reloaded()).toEqual([
+      expect.stringMatching(/reloaded in .*: functions rebuilt: TinyB\/Handler/),
+      expect.stringMatching(/reloaded in /),
+    ]);
+    expect((await served.get()).status).toBe(200);
+  }, 180_000);
+});
 
 describe('serve --app <dir> --watch', () => {
   const dir = tinyApp();
