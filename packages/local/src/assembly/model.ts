@@ -91,6 +91,24 @@ export interface MethodModel {
   timeoutMs: number;
   /** `ApiKeyRequired`: API keys are not reproduced, so such a method refuses every call. */
   apiKeyRequired: boolean;
+  /** The integration's `Type` (`AWS_PROXY`, `MOCK`, `HTTP`…). @default 'AWS_PROXY' */
+  integrationType?: string | undefined;
+  /** A `MOCK` integration's templates and responses. @default none */
+  mock?: MockIntegrationModel | undefined;
+}
+
+/** A MOCK integration (API Gateway, "Set up mock integrations"): request templates by content type, integration responses. */
+export interface MockIntegrationModel {
+  requestTemplates: Record<string, string>;
+  responses: {
+    /** The method response's status. */
+    statusCode: string;
+    /** A regular expression over the integration's status code; none: the default response. */
+    selectionPattern?: string | undefined;
+    responseTemplates: Record<string, string>;
+    /** `method.response.header.<name>` → a static `'value'` (or a mapping the local stack ignores). */
+    responseParameters: Record<string, string>;
+  }[];
 }
 
 /** A REST API with its stage and methods. */

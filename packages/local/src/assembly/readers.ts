@@ -10,6 +10,7 @@ import type {
   FunctionModel,
   HttpRouteModel,
   MethodModel,
+  MockIntegrationModel,
   RestApiModel,
   RoleModel,
 } from './model.js';
@@ -588,7 +589,7 @@ export const READERS: Record<string, Reader> = {
       const resourceId = String(stack.attempt(`${id}.ResourceId`, () => resolve(p.ResourceId, scope)));
       const resourcePath = paths.get(resourceId);
       const integration = stack.attempt(`${id}.Integration`, () => resolve(p.Integration, scope)) as
-        | { Type?: string; Uri?: string; TimeoutInMillis?: number }
+        | { Type?: string; Uri?: string; TimeoutInMillis?: number; [key: string]: unknown }
         | undefined;
       if (resourcePath === undefined) continue;
       const authorizationType = String(
@@ -617,7 +618,11 @@ export const READERS: Record<string, Reader> = {
             : undefined,
         timeoutMs: Number(integration?.TimeoutInMillis ?? 29_000),
         apiKeyRequired,
+        integrationType: integration?.Type,
+        ...(integration?.Type === 'MOCK' ? { mock: mockIntegrationOf(integration) } : {}),
       });
+      const unserved = integrationWarning(methods.at(-1) as MethodModel);
+      if (unserved) app.model.warnings.push(`${scope.stackName} ${id}: ${unserved}`);
     }
     const [stage] = members('AWS::ApiGateway::Stage');
     const [deployment] = members('AWS::ApiGateway::Deployment');
@@ -668,6 +673,39 @@ export const READERS: Record<string, Reader> = {
     });
   },
 };
+
+/** The integration's `IntegrationResponses` and `RequestTemplates`, from a template's resolved `Integration`. */
+/** What of a method's integration the local stack does not reproduce (it answers 500 there), if anything. */
+function integrationWarning(method: MethodModel): string | undefined {
+  const type = method.integrationType ?? 'AWS_PROXY';
+  if (type !== 'AWS_PROXY' && type !== 'MOCK')
+    return `its ${type} integration is not reproduced locally; the method answers 500 Internal server error`;
+  const templates = [
+    ...Object.values(method.mock?.requestTemplates ?? {}),
+    ...(method.mock?.responses ?? []).flatMap((response) => Object.values(response.responseTemplates)),
+  ];
+  return templates.some((template) => /[$#]/.test(template))
+    ? 'its MOCK integration templates use VTL, which is not evaluated locally; calls that need one answer 500 Internal server error'
+    : undefined;
+}
+
+function mockIntegrationOf(integration: Record<string, unknown>): MockIntegrationModel {
+  const responses = Array.isArray(integration.IntegrationResponses) ? integration.IntegrationResponses : [];
+  return {
+    requestTemplates: stringMap(integration.RequestTemplates),
+    responses: responses.map((response: Record<string, unknown>) => ({
+      statusCode: String(response.StatusCode ?? '200'),
+      selectionPattern: typeof response.SelectionPattern === 'string' ? response.SelectionPattern : undefined,
+      responseTemplates: stringMap(response.ResponseTemplates),
+      responseParameters: stringMap(response.ResponseParameters),
+    })),
+  };
+}
+
+const stringMap = (value: unknown): Record<string, string> =>
+  value !== null && typeof value === 'object'
+    ? Object.fromEntries(Object.entries(value).map(([key, item]) => [key, String(item)]))
+    : {};
 
 /** A REST API's endpoint type (EDGE unless `EndpointConfiguration` says otherwise) and binary media types. */
 function restApiMedia(

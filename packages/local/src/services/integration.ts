@@ -63,7 +63,13 @@ export function apiGatewayIntegration(
       endpoint: `Invoke ${runtime.fn.name}`,
     }).allowed;
   if (!runtime || version === undefined || !permitted)
-    throw new AwsError(500, 'InternalServerErrorException', 'Internal server error', GATEWAY_MESSAGE);
+    throw new AwsError(500, 'InternalServerErrorException', 'Internal server error', GATEWAY_MESSAGE).because(
+      !runtime
+        ? `its integration's function ${arn || '(none)'} is not in the app`
+        : version === undefined
+          ? `its integration names a version or alias ${arn} does not have`
+          : `${runtime.fn.name}'s resource policy does not let API Gateway invoke it from ${sourceArn} (AWS::Lambda::Permission)`,
+    );
   return { runtime, version };
 }
 

@@ -33,6 +33,7 @@ import {
   restProxyEvent,
   toProxyResponse,
 } from './event.js';
+import { mockAnswer } from './mock.js';
 import { invokeArn, matchRoute, type RouteMatch, routesOf } from './routes.js';
 import { StageTrace } from './stage-trace.js';
 
@@ -316,6 +317,13 @@ async function serveRestApiRequest(
   // After authorization, the API key: without a valid x-api-key API Gateway answers 403
   // Forbidden; keys are not reproduced, so such a method fails closed.
   if (route.method.apiKeyRequired) throw new AwsError(403, 'ForbiddenException', 'Forbidden');
+  const where = `${request.method} /${api.stageName}${routed.path} of REST API ${api.restApiId}`;
+  if (route.method.mock) return mockAnswer(route.method.mock, request, where);
+  const type = route.method.integrationType ?? 'AWS_PROXY';
+  if (type !== 'AWS_PROXY')
+    throw new AwsError(500, 'InternalServerErrorException', 'Internal server error', GATEWAY_MESSAGE).because(
+      `${where}: its ${type} integration is not reproduced locally (AWS_PROXY and MOCK are)`,
+    );
 
   const integration = apiGatewayIntegration(context, route.method.functionArn, methodArn, api.accountId);
   const traceContext = trace?.startLambda(integration.runtime.fn);

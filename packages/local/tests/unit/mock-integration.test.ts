@@ -1,0 +1,113 @@
+// MOCK integrations of REST methods (API Gateway, "Set up mock integrations in API Gateway":
+// https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-mock-integration.html), as
+// aws-sigv4-fetch's own end-to-end app and CDK's CORS preflight methods use them: a CDK app
+// synthesized in the test, served, and called with real signed requests.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { AuthorizationType, HttpIntegration, MockIntegration, RestApi } from 'aws-cdk-lib/aws-apigateway';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalStack, LocalState } from '../../src/stack.js';
+import { awsError, clientFor, startStack } from '../helpers/stack.js';
+
+let stack: LocalStack;
+let state: LocalState;
+const warnings: string[] = [];
+
+beforeAll(async () => {
+  const outdir = mkdtempSync(join(tmpdir(), 'iam-m2m-mock-'));
+  const app = new App({ outdir });
+  const api = new RestApi(new Stack(app, 'MockApi', { env: { account: '111111111111', region: 'us-east-1' } }), 'Api', {
+    defaultMethodOptions: { authorizationType: AuthorizationType.IAM },
+    defaultCorsPreflightOptions: { allowOrigins: ['https://example.com'] },
+  });
+  const json = { 'application/json': '{"statusCode": 200}' };
+  // As aws-sigv4-fetch's e2e app: a static answer from the integration's templates.
+  api.root.addResource('foo').addMethod(
+    'GET',
+    new MockIntegration({
+      requestTemplates: json,
+      integrationResponses: [{ statusCode: '200', responseTemplates: { 'application/json': '{"foo":"bar"}' } }],
+    }),
+    { methodResponses: [{ statusCode: '200' }] },
+  );
+  // A status the request template names, picked by its selection pattern; a static header.
+  api.root.addResource('missing').addMethod(
+    'GET',
+    new MockIntegration({
+      requestTemplates: { 'application/json': '{"statusCode": 404}' },
+      integrationResponses: [
+        { statusCode: '200', responseTemplates: { 'application/json': '{}' } },
+        {
+          statusCode: '404',
+          selectionPattern: '4\\d{2}',
+          responseTemplates: { 'application/json': '{"message":"no such thing"}' },
+          responseParameters: { 'method.response.header.X-Reason': "'mocked'" },
+        },
+      ],
+    }),
+    {
+      methodResponses: [
+        { statusCode: '200' },
+        { statusCode: '404', responseParameters: { 'method.response.header.X-Reason': true } },
+      ],
+    },
+  );
+  api.root.addResource('velocity').addMethod(
+    'GET',
+    new MockIntegration({
+      requestTemplates: json,
+      integrationResponses: [
+        { statusCode: '200', responseTemplates: { 'application/json': '{"id": "$context.requestId"}' } },
+      ],
+    }),
+    { methodResponses: [{ statusCode: '200' }] },
+  );
+  api.root.addResource('http').addMethod('GET', new HttpIntegration('https://example.com/'));
+  app.synth();
+  ({ stack, state } = await startStack(outdir, { warn: (line) => warnings.push(line) }));
+});
+afterAll(() => stack?.close());
+
+const get = (path: string, headers: Record<string, string> = {}) =>
+  clientFor(state, 'operator').request({ method: 'GET', url: `${state.apis[0]?.url}${path}`, headers });
+
+describe('MOCK integrations answer from their templates', () => {
+  it('GET /foo, signed: 200 {"foo":"bar"} as aws-sigv4-fetch\'s e2e app expects', async () => {
+    const response = await get('foo');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/json');
+    expect(await response.text()).toBe('{"foo":"bar"}');
+  });
+
+  it('the status the request template names selects the integration response; its static header is set', async () => {
+    const response = await get('missing');
+    expect(response.status).toBe(404);
+    expect(response.headers.get('x-reason')).toBe('mocked');
+    expect(await response.text()).toBe('{"message":"no such thing"}');
+  });
+
+  it('unsigned, an AWS_IAM MOCK method is refused as any other (403 Missing Authentication Token)', async () => {
+    const response = await fetch(`${state.apis[0]?.url}foo`);
+    expect(await awsError(response)).toMatchObject({ status: 403, message: 'Missing Authentication Token' });
+  });
+
+  it('a template with VTL, and an HTTP integration: one warning line each at start, then 500', async () => {
+    expect(warnings.filter((line) => line.includes('integration'))).toEqual([
+      expect.stringMatching(/^MockApi \S+: its MOCK integration templates use VTL, which is not evaluated locally/),
+      expect.stringMatching(/^MockApi \S+: its HTTP_PROXY integration is not reproduced locally/),
+    ]);
+    expect(await awsError(await get('velocity'))).toMatchObject({ status: 500, message: 'Internal server error' });
+    expect(await awsError(await get('http'))).toMatchObject({ status: 500, message: 'Internal server error' });
+  });
+
+  it("CDK's CORS preflight (OPTIONS, NONE, MOCK) answers 204 with its Access-Control headers", async () => {
+    const response = await fetch(`${state.apis[0]?.url}foo`, {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://example.com', 'Access-Control-Request-Method': 'GET' },
+    });
+    expect(response.status).toBe(204);
+    expect(response.headers.get('access-control-allow-origin')).toBe('https://example.com');
+  });
+});
