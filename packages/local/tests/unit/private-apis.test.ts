@@ -242,6 +242,43 @@ describe('reloads (serve --watch) keep each endpoint where it was', () => {
   });
 });
 
+describe(`from isolated subnets, what AWS lets through and what it does not (${LAMBDA_VPC})`, () => {
+  it.each([
+    [
+      'SQS, whose endpoint the VPC has: reached on AWS; not served here, so refused with a line',
+      'https://sqs.us-east-1.amazonaws.com/?Action=ListQueues',
+      'sqs',
+      'ECONNREFUSED',
+    ],
+    ['S3, with no endpoint in the VPC: times out', 'https://s3.us-east-1.amazonaws.com/', 's3', 'ETIMEDOUT'],
+    ['the internet: times out', 'https://example.com/', 'execute-api', 'ETIMEDOUT'],
+  ])('%s', async (_, url, service, expected) => {
+    // Prepare
+    const { warnings } = await serveBoth();
+
+    // Act
+    const outcome = await stack?.runtime('PublicCaller')?.invoke({ url, service });
+
+    // Assess
+    expect(outcome).toMatchObject({ ok: true, result: { error: expected } });
+    expect(warnings.filter((line) => line.includes(new URL(url).hostname))).toHaveLength(1);
+  });
+
+  it("a database's name in the VPC is left to the VPC's DNS, neither refused nor timed out here", async () => {
+    // Prepare
+    await serveBoth();
+
+    // Act
+    const outcome = (await stack?.runtime('PublicCaller')?.invoke({
+      url: 'https://mydb.c9akciq32.us-east-1.rds.amazonaws.com/',
+      service: 'rds',
+    })) as { result?: { error?: string } };
+
+    // Assess
+    expect(['ETIMEDOUT', 'ECONNREFUSED']).not.toContain(outcome.result?.error);
+  });
+});
+
 describe('two apps at the command line', () => {
   const run = (args: string[]) =>
     spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], {
