@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type CloudAssemblyModel, type RestApiModel, readCloudAssembly } from './assembly/model.js';
 import { AwsError } from './aws-error.js';
-import type { RequestFacts } from './iam/context-keys.js';
+import type { RequestFacts, ThroughEndpoint } from './iam/context-keys.js';
 import type { DecisionRecord, DecisionSink } from './iam/decisions.js';
 import type { Identity } from './iam/identities.js';
 import { type PrincipalOptions, principalsOf } from './principals.js';
@@ -9,7 +9,7 @@ import { authorizeFunctionUrl } from './services/function-url/handler.js';
 import { authorizeHttpRequest, routeHttpRequest } from './services/http-api/handler.js';
 import { authorizeInvoke } from './services/lambda-api/invoke-api.js';
 import { authorizeRestRequest, privateOnlyThroughEndpoints, routeRestRequest } from './services/rest-api/handler.js';
-import { type ThroughEndpoint, vpcAddress } from './services/vpc-endpoint/endpoint.js';
+import { throughEndpoint } from './services/vpc-endpoint/endpoint.js';
 import { attachManagedPolicies } from './stack.js';
 
 /** One cell of the matrix: may this principal call this endpoint, and why. */
@@ -218,10 +218,7 @@ function throughEndpoints(model: CloudAssemblyModel, api: RestApiModel): Through
   return model.vpcEndpoints
     .filter((endpoint) => endpoint.service === 'execute-api' && endpoint.type === 'Interface')
     .filter((endpoint) => endpoint.region === api.region)
-    .map((endpoint) => ({
-      endpoint,
-      vpcSourceIp: vpcAddress(model.vpcs.find((vpc) => vpc.vpcId === endpoint.vpcId)),
-    }));
+    .map((endpoint) => throughEndpoint(model, endpoint));
 }
 
 /** The matrix as text: one line per principal and endpoint, allowed or denied, with the reason. */

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { AwsError, PLAIN_TEXT } from './aws-error.js';
-import type { ThroughEndpoint } from './services/vpc-endpoint/endpoint.js';
+import type { ThroughEndpoint } from './iam/context-keys.js';
 import { EMPTY_SHA256, sha256Hex } from './sigv4/canonical.js';
 import type { RequestHead } from './sigv4/verify.js';
 
@@ -42,6 +42,10 @@ class BodyBudget {
     this.#used -= bytes;
   }
 }
+
+/** A header's value, its name in any case (the first, where a request repeats it). */
+export const headerOf = (headers: ReadonlyArray<readonly [string, string]>, name: string): string | undefined =>
+  headers.find(([key]) => key.toLowerCase() === name)?.[1];
 
 /** A response on its way out of the local stack. */
 export interface LocalResponse {

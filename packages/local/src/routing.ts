@@ -1,6 +1,6 @@
 import type { CloudAssemblyModel } from './assembly/model.js';
 import { AwsError, type ErrorShape, missingAuthenticationToken } from './aws-error.js';
-import type { LocalRequest, LocalResponse } from './http.js';
+import { headerOf, type LocalRequest, type LocalResponse } from './http.js';
 import type { DecisionKind, DecisionRecord, DecisionSink } from './iam/decisions.js';
 import type { Identity } from './iam/identities.js';
 import type { ServiceContext } from './services/context.js';
@@ -78,8 +78,6 @@ interface Target {
 
 const apiIdOf = (api: { restApiId: string } | { apiId: string }) => ('restApiId' in api ? api.restApiId : api.apiId);
 const rooted = (target: string) => (target.startsWith('/') ? target : `/${target}`);
-const headerOf = (request: LocalRequest, wanted: string) =>
-  request.headers.find(([name]) => name.toLowerCase() === wanted)?.[1];
 
 /** What an AWS host name (the stack's own or not) is for: undefined when the stack does not answer it. */
 export interface AwsHost {
@@ -142,7 +140,7 @@ export function awsHostOf(hostHeader: string): AwsHost | undefined {
  * are those a function's runner connects here (runner.mjs names the same).
  */
 function targetOf(request: LocalRequest): Target {
-  const host = headerOf(request, 'host')?.toLowerCase() ?? '';
+  const host = headerOf(request.headers, 'host')?.toLowerCase() ?? '';
   const path = rooted(request.target);
   const aws = awsHostOf(host);
   if (aws)
@@ -162,7 +160,7 @@ function doorOf(request: LocalRequest, routing: Routing): Door {
   const target = targetOf(request);
   if (request.via) return endpointDoor(request, target, routing);
   const { kind } = target;
-  const service = SCOPE_SERVICE.exec(headerOf(request, 'authorization') ?? request.target)?.[1];
+  const service = SCOPE_SERVICE.exec(headerOf(request.headers, 'authorization') ?? request.target)?.[1];
   if (kind === 'sts' || (!kind && service === 'sts' && request.target.split('?')[0] === '/'))
     return stsDoor(request, routing, target.region ?? routing.model.region);
   if (kind === 'lambda-url') return functionUrlDoor(request, target, routing);
@@ -328,7 +326,7 @@ function privateApiDoor(request: LocalRequest, target: Target, { model, context 
   // The local form alone (no AWS host) falls back to the first private API; an AWS host must name one.
   const id =
     named ??
-    headerOf(request, 'x-apigw-api-id')?.trim().toLowerCase() ??
+    headerOf(request.headers, 'x-apigw-api-id')?.trim().toLowerCase() ??
     (target.kind === undefined
       ? model.apis.find((api) => api.endpointType === 'PRIVATE' && api.region === via?.region)?.restApiId
       : undefined);
@@ -396,7 +394,7 @@ export async function route(request: LocalRequest, routing: Routing): Promise<Lo
 
 /** Where a request refused before its door was chosen went, for its record: its method, path and host. */
 function undecidedDoor(request: LocalRequest): Pick<Door, 'kind' | 'endpoint'> {
-  const host = headerOf(request, 'host');
+  const host = headerOf(request.headers, 'host');
   return {
     kind: 'rest',
     endpoint: `${request.method} ${pathOnlyOf(rooted(request.target))}${host ? ` (${host})` : ''}`,
@@ -410,7 +408,7 @@ function refusalRecord(
   error: AwsError,
   routing: Routing,
 ): DecisionRecord {
-  const authorization = headerOf(request, 'authorization');
+  const authorization = headerOf(request.headers, 'authorization');
   const keyId = CREDENTIAL_KEY.exec(authorization ?? request.target)?.[1];
   const claimed = keyId ? routing.context.identities.owner(keyId) : undefined;
   const who = !authorization && !keyId ? 'anonymous' : (claimed?.name ?? 'unknown caller');

@@ -175,13 +175,13 @@ export class LocalStack {
         old &&
         sameFunction(old.fn, fn) &&
         JSON.stringify(old.environment) === JSON.stringify(environment) &&
-        JSON.stringify(old.network) === JSON.stringify(this.#network(fn, model))
+        JSON.stringify(old.network) === JSON.stringify(this.#network(fn))
       ) {
         old.fn = fn;
         this.runtimes.set(fn.arn, old);
         previous.delete(fn.arn);
       } else {
-        this.runtimes.set(fn.arn, this.#runtimeOf(fn, environment, firstOf(assemblyDir)));
+        this.runtimes.set(fn.arn, this.#runtimeOf(fn, environment));
       }
     }
     this.#endpoints.prune(model);
@@ -245,8 +245,8 @@ export class LocalStack {
   }
 
   /** What a function in a VPC reaches (its VPC's endpoints, each at its listener; the internet or not); undefined outside a VPC. */
-  #network(fn: FunctionModel, model = this.model): RunnerNetwork | undefined {
-    return runnerNetwork(fn, model, (endpoint) => this.#endpoints.origin(endpoint.id));
+  #network(fn: FunctionModel): RunnerNetwork | undefined {
+    return runnerNetwork(fn, this.model, (endpoint) => this.#endpoints.origin(endpoint.id));
   }
 
   #now = (): Date => this.options.now?.() ?? new Date();
@@ -257,7 +257,7 @@ export class LocalStack {
     for (const identity of principals) this.identities.add(identity);
     for (const fn of this.model.functions) {
       const session = principals.find((identity) => identity.name === fn.name) as Identity;
-      this.runtimes.set(fn.arn, this.#runtimeOf(fn, this.#environment(fn, session), firstOf(this.options.assemblyDir)));
+      this.runtimes.set(fn.arn, this.#runtimeOf(fn, this.#environment(fn, session)));
     }
     this.#warnNodeMajors();
     for (const line of runtimeModuleWarnings(this.model.functions)) this.warn(line);
@@ -293,12 +293,12 @@ export class LocalStack {
   }
 
   /** A function's runtime: its environment, where its output goes, this stack's X-Ray daemon and origin. */
-  #runtimeOf(fn: FunctionModel, environment: Record<string, string>, assemblyDir: string): FunctionRuntime {
+  #runtimeOf(fn: FunctionModel, environment: Record<string, string>): FunctionRuntime {
     return new FunctionRuntime(fn, {
       environment,
       output: this.options.functionOutput ?? 'inherit',
       segments: this.xray,
-      assemblyDir: fn.assemblyDir ?? assemblyDir,
+      assemblyDir: fn.assemblyDir,
       stackOrigin: this.#origin,
       network: this.#network(fn),
       notice: this.warn,

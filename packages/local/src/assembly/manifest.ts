@@ -11,6 +11,8 @@ export interface StackArtifact {
   templateFile: string;
   /** The folder of the (nested) assembly holding it: asset paths are relative to it. */
   assemblyDir: string;
+  /** The top folder of the cloud assembly it was listed from: of several apps served together, its app's. */
+  appDir: string;
   /** The CDK Stages holding it, outermost first (`Prod/Callers`); empty at the top level. */
   stagePath: string;
   /** From `aws://<account>/<region>`; undefined when environment-agnostic. */
@@ -51,7 +53,7 @@ export class MissingAssemblyError extends Error {
  */
 export function listStacks(dir: string): StackArtifact[] {
   const stacks: StackArtifact[] = [];
-  collect(dir, '', '', stacks);
+  collect(dir, dir, '', '', stacks);
   return stacks;
 }
 
@@ -74,7 +76,7 @@ export function deploymentOrder(stacks: StackArtifact[], after: (stack: StackArt
   return done;
 }
 
-function collect(dir: string, prefix: string, stagePath: string, stacks: StackArtifact[]) {
+function collect(dir: string, appDir: string, prefix: string, stagePath: string, stacks: StackArtifact[]) {
   const manifestFile = join(dir, 'manifest.json');
   if (!existsSync(manifestFile)) throw new MissingAssemblyError(dir);
   const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as { artifacts?: Record<string, ManifestArtifact> };
@@ -83,7 +85,7 @@ function collect(dir: string, prefix: string, stagePath: string, stacks: StackAr
       // displayName is the Stage's full path (`Prod/Callers`).
       const stage =
         artifact.properties.displayName ?? `${stagePath ? `${stagePath}/` : ''}${id.replace(/^assembly-/, '')}`;
-      collect(join(dir, artifact.properties.directoryName), `${prefix}${id}/`, stage, stacks);
+      collect(join(dir, artifact.properties.directoryName), appDir, `${prefix}${id}/`, stage, stacks);
     }
     if (artifact.type !== 'aws:cloudformation:stack') continue;
     const [, account, region] = ENVIRONMENT.exec(artifact.environment ?? '') ?? [];
@@ -92,6 +94,7 @@ function collect(dir: string, prefix: string, stagePath: string, stacks: StackAr
       stackName: artifact.properties?.stackName ?? id,
       templateFile: join(dir, artifact.properties?.templateFile ?? `${id}.template.json`),
       assemblyDir: dir,
+      appDir,
       stagePath,
       accountId: account && account !== 'unknown-account' ? account : undefined,
       region: region && region !== 'unknown-region' ? region : undefined,

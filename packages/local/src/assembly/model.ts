@@ -269,20 +269,16 @@ export function readCloudAssembly(dir: string | string[], options: ReadOptions =
   let regionSet = false;
 
   // Several apps (`--app producer --app consumer`) are one account space: their stacks are read together.
-  const appOf = new Map<StackArtifact, string>();
   const templates = new Map(
     dirs.flatMap((top) =>
-      listStacks(top).map((artifact): [StackArtifact, Template] => {
-        appOf.set(artifact, top);
-        return [artifact, JSON.parse(readFileSync(artifact.templateFile, 'utf8')) as Template];
-      }),
+      listStacks(top).map((artifact): [StackArtifact, Template] => [
+        artifact,
+        JSON.parse(readFileSync(artifact.templateFile, 'utf8')) as Template,
+      ]),
     ),
   );
   app.model.warnings.push(...dirs.flatMap(missingContext));
-  app.problems.push(
-    ...parameterProblems(templates, options.parameters ?? {}),
-    ...clashingStacks(templates, appOf, options),
-  );
+  app.problems.push(...parameterProblems(templates, options.parameters ?? {}), ...clashingStacks(templates, options));
   for (const artifact of deploymentOrder([...templates.keys()], importedFrom(templates))) {
     const template = templates.get(artifact) as Template;
     const stack = stackInput(artifact, template, shared);
@@ -292,7 +288,7 @@ export function readCloudAssembly(dir: string | string[], options: ReadOptions =
     }
     const wired = readParameters(stack, template, {
       given: { ...options.parameters?.[ANY_STACK], ...options.parameters?.[artifact.stackName] },
-      outputs: [...outputs].filter(([other]) => appOf.get(other) === appOf.get(artifact)),
+      outputs: [...outputs].filter(([other]) => other.appDir === artifact.appDir),
     });
     if (wired) app.model.warnings.push(wired);
     nameResources(stack, template, app);
@@ -315,9 +311,7 @@ export function readCloudAssembly(dir: string | string[], options: ReadOptions =
       `nothing to serve: no Lambda function and no REST API in ${stacks.length === 0 ? 'the assembly (it has no stack)' : `its stacks (${stacks.join(', ')})`}`,
     );
   }
-  app.problems = app.problems.map((line) => withOutputHint(line, outputs, appOf));
-  for (const fn of app.model.functions)
-    fn.assemblyDir = appOf.get(artifactOf(templates, fn.stackName, fn.accountId)) ?? dirs[0];
+  app.problems = app.problems.map((line) => withOutputHint(line, outputs));
   if (app.problems.length > 0) throw new AssemblyError(dirs.join(' and '), app.problems);
   return app.model;
 }
@@ -513,15 +507,11 @@ const unsetLine = (stackName: string, name: string) =>
  * An unset parameter's line, with the output of another app's stack of the same name if there is
  * one: what a team would pass, and that CloudFormation passes no output across apps by itself.
  */
-function withOutputHint(
-  line: string,
-  outputs: Map<StackArtifact, Record<string, string>>,
-  appOf: Map<StackArtifact, string>,
-): string {
+function withOutputHint(line: string, outputs: Map<StackArtifact, Record<string, string>>): string {
   const [, stackName = '', name = ''] = /^(\S+) parameter (\S+) has no value/.exec(line) ?? [];
   if (line !== unsetLine(stackName, name)) return line;
-  const own = [...appOf].find(([artifact]) => artifact.stackName === stackName)?.[1];
-  const other = [...outputs].find(([artifact, values]) => appOf.get(artifact) !== own && values[name] !== undefined);
+  const own = [...outputs.keys()].find((artifact) => artifact.stackName === stackName)?.appDir;
+  const other = [...outputs].find(([artifact, values]) => artifact.appDir !== own && values[name] !== undefined);
   if (!other) return line;
   return `${stackName} parameter ${name} has no value and the app uses it: give it with --parameters ${stackName}:${name}=${other[1][name]} (the output ${name} of ${other[0].stackName}, another app: CloudFormation passes no output across apps by itself)`;
 }
@@ -585,16 +575,12 @@ function allowedBy(pattern: string, value: string): boolean {
 }
 
 /** Two stacks of the same name in one account and region (two apps that both define it): CloudFormation has one. */
-function clashingStacks(
-  templates: Map<StackArtifact, Template>,
-  appOf: Map<StackArtifact, string>,
-  options: ReadOptions,
-): string[] {
+function clashingStacks(templates: Map<StackArtifact, Template>, options: ReadOptions): string[] {
   const seen = new Map<string, string>();
   const problems: string[] = [];
   for (const artifact of templates.keys()) {
     const where = `${artifact.accountId ?? options.defaultAccountId ?? '000000000000'}/${artifact.region ?? options.defaultRegion ?? 'us-east-1'}/${artifact.stackName}`;
-    const app = appOf.get(artifact) ?? '';
+    const app = artifact.appDir;
     const before = seen.get(where);
     if (before !== undefined && before !== app)
       problems.push(
@@ -612,9 +598,3 @@ const realPath = (dir: string) => {
     return dir;
   }
 };
-
-/** The artifact of a stack of the app, by name and account. */
-function artifactOf(templates: Map<StackArtifact, Template>, stackName: string, accountId: string): StackArtifact {
-  const named = [...templates.keys()].filter((artifact) => artifact.stackName === stackName);
-  return (named.find((artifact) => artifact.accountId === accountId) ?? named[0]) as StackArtifact;
-}

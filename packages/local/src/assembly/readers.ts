@@ -435,6 +435,7 @@ export const READERS: Record<string, Reader> = {
         timeoutSeconds: Number(props.Timeout ?? 3),
         memoryMb: Number(props.MemorySize ?? 128),
         environment: Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(v)])),
+        assemblyDir: stack.artifact.appDir,
         unsupported: unsupportedReason(props, codeDir, inline),
         tracing: tracing === 'Active' ? 'Active' : 'PassThrough',
         ...(subnetIds ? { network: { vpcId: undefined, subnetIds, internet: undefined } } : {}),

@@ -1,4 +1,4 @@
-import { endpointContext, type ThroughEndpoint } from '../services/vpc-endpoint/endpoint.js';
+import type { VpcEndpointModel } from '../assembly/network.js';
 import type { RequestContext } from './conditions.js';
 
 /** What a server knows of a request that IAM turns into global condition keys. */
@@ -33,5 +33,26 @@ export function requestContext(facts: RequestFacts): RequestContext {
     'aws:referer': header('referer'),
     'aws:requestedregion': facts.region,
     ...(facts.via ? endpointContext(facts.via) : {}),
+  };
+}
+
+/** The endpoint a request came through, and the address it came from in that VPC. */
+export interface ThroughEndpoint {
+  endpoint: VpcEndpointModel;
+  /** The caller's private address in the endpoint's VPC (`aws:VpcSourceIp`). */
+  vpcSourceIp: string;
+}
+
+/**
+ * The condition keys of a request through a VPC endpoint: `aws:SourceVpce`, `aws:SourceVpc`,
+ * `aws:VpcSourceIp`, and no `aws:SourceIp`, which AWS leaves out of such requests
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourceip).
+ */
+export function endpointContext(via: ThroughEndpoint): RequestContext {
+  return {
+    'aws:sourceip': undefined,
+    'aws:sourcevpce': via.endpoint.id,
+    'aws:sourcevpc': via.endpoint.vpcId,
+    'aws:vpcsourceip': via.vpcSourceIp,
   };
 }

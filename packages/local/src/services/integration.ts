@@ -2,6 +2,7 @@ import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { versionOf } from '../assembly/function-reference.js';
 import type { FunctionModel } from '../assembly/model.js';
 import { AwsError, GATEWAY_MESSAGE } from '../aws-error.js';
+import { headerOf } from '../http.js';
 import { authorize } from '../iam/authorize.js';
 import { derivedPolicy } from '../iam/decision-cache.js';
 import type { Identity } from '../iam/identities.js';
@@ -183,7 +184,7 @@ export function forwardedHeaders(
 
 /** The caller's `X-Amzn-Trace-Id` when it sent one (its trace continues), else a new trace's root. */
 export const traceHeaderFor = (headers: ReadonlyArray<readonly [string, string]>): string =>
-  headers.find(([name]) => name.toLowerCase() === 'x-amzn-trace-id')?.[1] ?? `Root=${newTraceId()}`;
+  headerOf(headers, 'x-amzn-trace-id') ?? `Root=${newTraceId()}`;
 
 /** Sets a response header, replacing any of the same name in another casing. */
 export function setHeader(headers: Record<string, string | string[]>, name: string, value: string | string[]): void {

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { FunctionModel, MethodModel, RestApiModel } from '../../src/assembly/model.js';
 import type { VpcEndpointModel } from '../../src/assembly/network.js';
 import { AwsError } from '../../src/aws-error.js';
+import type { ThroughEndpoint } from '../../src/iam/context-keys.js';
 import { type Identity, roleSession } from '../../src/iam/identities.js';
 import type { NamedPolicy, PolicyDocument, PolicyStatement } from '../../src/iam/policy.js';
 import { authorizeInvoke } from '../../src/services/lambda-api/invoke-api.js';
@@ -16,7 +17,7 @@ import {
   privateOnlyThroughEndpoints,
   routeRestRequest,
 } from '../../src/services/rest-api/handler.js';
-import { type ThroughEndpoint, vpcAddress } from '../../src/services/vpc-endpoint/endpoint.js';
+import { vpcAddress } from '../../src/services/vpc-endpoint/endpoint.js';
 
 /** API Gateway, "How API Gateway resource policies affect authorization workflow" (Tables A and B). */
 const AUTHORIZATION_FLOW =

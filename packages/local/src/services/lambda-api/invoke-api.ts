@@ -8,7 +8,7 @@ import {
 import { partitionOf } from '../../assembly/intrinsics.js';
 import type { FunctionModel } from '../../assembly/model.js';
 import { AwsError, CAPITAL_MESSAGE, LAMBDA_ERROR, LAMBDA_ERROR_LOWERCASE } from '../../aws-error.js';
-import type { LocalRequest, LocalResponse } from '../../http.js';
+import { headerOf, type LocalRequest, type LocalResponse } from '../../http.js';
 import { authorize, denialSuffix } from '../../iam/authorize.js';
 import { type RequestFacts, requestContext } from '../../iam/context-keys.js';
 import type { DecisionSink } from '../../iam/decisions.js';
@@ -256,7 +256,7 @@ export async function handleInvoke(
   );
   if (!invoked) throw new Error('admitted an invocation without its function');
   const { runtime, version } = invoked;
-  const header = (wanted: string) => request.headers.find(([h]) => h.toLowerCase() === wanted)?.[1];
+  const header = (wanted: string) => headerOf(request.headers, wanted);
   const type = invocationType(header('x-amz-invocation-type'));
   const payload = invocationPayload(body, type);
   const requestId = randomUUID();

@@ -1,6 +1,6 @@
 import type { RestApiModel } from '../../assembly/model.js';
 import { AwsError, GATEWAY_MESSAGE } from '../../aws-error.js';
-import type { LocalResponse } from '../../http.js';
+import { headerOf, type LocalResponse } from '../../http.js';
 import type { Identity } from '../../iam/identities.js';
 import { randomBase64url, randomHex } from '../../random-ids.js';
 import { parseQuery, type QueryPairs } from '../../sigv4/canonical.js';
@@ -206,7 +206,7 @@ function identityOf(input: EventInput, userAgent: string | null) {
 export function restProxyEvent(input: EventInput): Record<string, unknown> {
   const headers = multiMap(input.headers, true);
   const query = multiMap(input.query);
-  const userAgent = input.headers.find(([name]) => name.toLowerCase() === 'user-agent')?.[1] ?? null;
+  const userAgent = headerOf(input.headers, 'user-agent') ?? null;
   const { api, now } = input;
   const binary = input.binaryBody === true;
   return {

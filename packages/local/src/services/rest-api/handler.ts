@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RestApiModel } from '../../assembly/model.js';
 import { AwsError, CAPITAL_MESSAGE, GATEWAY_MESSAGE, missingAuthenticationToken } from '../../aws-error.js';
-import { headersTooLarge, headTooLarge, type LocalRequest, type LocalResponse } from '../../http.js';
+import { headerOf, headersTooLarge, headTooLarge, type LocalRequest, type LocalResponse } from '../../http.js';
 import { type Authorization, authorize } from '../../iam/authorize.js';
 import { type RequestFacts, requestContext } from '../../iam/context-keys.js';
 import { derivedPolicy } from '../../iam/decision-cache.js';
@@ -225,7 +225,7 @@ function unsignedThroughEndpoint(
 
 /** A request signed with SigV4 (its Authorization header, or a presigned query); a bearer token is not. */
 const isSigV4 = (request: LocalRequest) =>
-  /^AWS4-/i.test(request.headers.find(([name]) => name.toLowerCase() === 'authorization')?.[1]?.trim() ?? '') ||
+  /^AWS4-/i.test(headerOf(request.headers, 'authorization')?.trim() ?? '') ||
   /[?&]X-Amz-Signature=/i.test(request.target);
 
 /**
@@ -360,7 +360,7 @@ async function serveRestApiRequest(
  * base64 body decoded when the request's `Accept` is one of the API's binary media types.
  */
 function mappedAnswer(outcome: InvocationResult, api: RestApiModel, request: LocalRequest): LocalResponse {
-  const accept = request.headers.find(([name]) => name.toLowerCase() === 'accept')?.[1];
+  const accept = headerOf(request.headers, 'accept');
   const decodeBase64 = isBinaryMediaType(accept, api.binaryMediaTypes);
   const response =
     outcome.ok && !resultTooLarge(outcome) ? toProxyResponse(outcome.result, { decodeBase64 }) : undefined;
@@ -385,7 +385,7 @@ function integrationEvent(
   context: ServiceContext,
 ): Record<string, unknown> {
   const { route, path } = admitted.routed;
-  const contentType = request.headers.find(([name]) => name.toLowerCase() === 'content-type')?.[1];
+  const contentType = headerOf(request.headers, 'content-type');
   return restProxyEvent({
     api,
     resourceId: route.method.resourceId,
@@ -420,7 +420,7 @@ function withGatewayHeaders(response: LocalResponse, request: LocalRequest, gate
   const { headers } = response;
   // Node adds `Keep-Alive: timeout=…` unless the answer names its connection; named only when the
   // caller asked for keep-alive (an HTTP/1.0 caller that did not must see its connection closed).
-  const connection = request.headers.find(([name]) => name.toLowerCase() === 'connection')?.[1] ?? '';
+  const connection = headerOf(request.headers, 'connection') ?? '';
   if (/\bkeep-alive\b/i.test(connection)) setHeader(headers, 'Connection', 'keep-alive');
   for (const [name, value] of gateway.edge ? cloudFrontResponseHeaders(gateway.edge) : [])
     setHeader(headers, name, value);

@@ -1,6 +1,6 @@
 import type { MockIntegrationModel } from '../../assembly/model.js';
 import { AwsError, GATEWAY_MESSAGE } from '../../aws-error.js';
-import type { LocalRequest, LocalResponse } from '../../http.js';
+import { headerOf, type LocalRequest, type LocalResponse } from '../../http.js';
 
 // A REST method's MOCK integration (API Gateway, "Set up mock integrations"): the request template
 // names a status code, which selects an integration response, whose template is the answer.
@@ -20,7 +20,7 @@ const internalError = (why: string) =>
  * evaluated here: such a call answers 500 with the reason on stderr.
  */
 export function mockAnswer(mock: MockIntegrationModel, request: LocalRequest, where: string): LocalResponse {
-  const header = (name: string) => request.headers.find(([key]) => key.toLowerCase() === name)?.[1];
+  const header = (name: string) => headerOf(request.headers, name);
   const contentType = header('content-type')?.split(';')[0]?.trim().toLowerCase() || 'application/json';
   const template = mock.requestTemplates[contentType];
   if (template === undefined)

@@ -1,7 +1,7 @@
 // X-Ray tracing of a REST API stage with TracingEnabled, as API Gateway records it
 // (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-understanding-xray-traces.html).
 import type { RestApiModel } from '../../assembly/model.js';
-import type { LocalRequest } from '../../http.js';
+import { headerOf, type LocalRequest } from '../../http.js';
 import {
   epochSeconds,
   newSegmentId,
@@ -33,7 +33,7 @@ export class StageTrace {
    */
   public static begin(api: RestApiModel, request: LocalRequest, sampler: SegmentSink): StageTrace | undefined {
     if (!api.tracingEnabled) return undefined;
-    const header = request.headers.find(([name]) => name.toLowerCase() === 'x-amzn-trace-id')?.[1];
+    const header = headerOf(request.headers, 'x-amzn-trace-id');
     const caller = parseTraceHeader(header);
     return new StageTrace({
       root: caller?.root ?? newTraceId(),

@@ -2,12 +2,13 @@ import type { CloudAssemblyModel, RoleModel } from '../../assembly/model.js';
 import type { LocalRequest } from '../../http.js';
 import { authorize, denialSuffix } from '../../iam/authorize.js';
 import type { RequestContext } from '../../iam/conditions.js';
+import type { ThroughEndpoint } from '../../iam/context-keys.js';
 import { requestContext } from '../../iam/context-keys.js';
 import type { DecisionSink } from '../../iam/decisions.js';
 import type { Identity } from '../../iam/identities.js';
 import { awsManagedPolicy } from '../../iam/managed-policies.js';
 import type { NamedPolicy, PolicyDocument } from '../../iam/policy.js';
-import { endpointPolicy, type ThroughEndpoint } from '../vpc-endpoint/endpoint.js';
+import { endpointPolicy } from '../vpc-endpoint/endpoint.js';
 import type { AssumeRoleParameters, SessionTag } from './parameters.js';
 import { accessDenied, invalidParameterValue, validationError } from './wire.js';
 

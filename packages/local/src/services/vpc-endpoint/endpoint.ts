@@ -1,31 +1,11 @@
 import type { CloudAssemblyModel, FunctionModel } from '../../assembly/model.js';
 import type { VpcEndpointModel, VpcModel } from '../../assembly/network.js';
-import type { RequestContext } from '../../iam/conditions.js';
+import type { ThroughEndpoint } from '../../iam/context-keys.js';
 import type { NamedPolicy } from '../../iam/policy.js';
 
-// Interface VPC endpoints: what a request through one carries, and which host names reach one
-// from a function in its VPC (AWS PrivateLink, "Access an AWS service using an interface VPC endpoint").
-
-/** The endpoint a request came through, and the address it came from in that VPC. */
-export interface ThroughEndpoint {
-  endpoint: VpcEndpointModel;
-  /** The caller's private address in the endpoint's VPC (`aws:VpcSourceIp`). */
-  vpcSourceIp: string;
-}
-
-/**
- * The condition keys of a request through a VPC endpoint: `aws:SourceVpce`, `aws:SourceVpc`,
- * `aws:VpcSourceIp`, and no `aws:SourceIp`, which AWS leaves out of such requests
- * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourceip).
- */
-export function endpointContext(via: ThroughEndpoint): RequestContext {
-  return {
-    'aws:sourceip': undefined,
-    'aws:sourcevpce': via.endpoint.id,
-    'aws:sourcevpc': via.endpoint.vpcId,
-    'aws:vpcsourceip': via.vpcSourceIp,
-  };
-}
+// Interface VPC endpoints: their policies, the address their callers come from, and which host
+// names reach one from a function in its VPC (AWS PrivateLink, "Access an AWS service using an
+// interface VPC endpoint"). What a request through one carries is iam/context-keys.ts's.
 
 /** The endpoint's policy for the evaluator; undefined for the default policy, which allows everything. */
 export const endpointPolicy = (endpoint: VpcEndpointModel): NamedPolicy | undefined =>
@@ -33,6 +13,15 @@ export const endpointPolicy = (endpoint: VpcEndpointModel): NamedPolicy | undefi
     name: `${endpoint.stackName}/${endpoint.logicalId} endpoint policy`,
     document: endpoint.policy,
   };
+
+/** A request through `endpoint`, from the address its VPC's callers come from here. */
+export const throughEndpoint = (
+  model: Pick<CloudAssemblyModel, 'vpcs'>,
+  endpoint: VpcEndpointModel,
+): ThroughEndpoint => ({
+  endpoint,
+  vpcSourceIp: vpcAddress(model.vpcs.find((vpc) => vpc.vpcId === endpoint.vpcId)),
+});
 
 /** A stable private address in a VPC (its network address plus 100, or less in a small one): where its callers come from here. */
 export function vpcAddress(vpc: Pick<VpcModel, 'cidr'> | undefined): string {

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { CloudAssemblyModel } from '../../assembly/model.js';
 import type { VpcEndpointModel } from '../../assembly/network.js';
 import { type LocalRequest, type LocalResponse, listen } from '../../http.js';
-import { vpcAddress } from './endpoint.js';
+import { throughEndpoint } from './endpoint.js';
 
 /** The services whose interface endpoints the local stack answers as (each one its own listener). */
 export const SERVED_ENDPOINT_SERVICES: ReadonlySet<string> = new Set(['execute-api', 'sts', 'lambda']);
@@ -68,10 +68,9 @@ export class EndpointListeners {
     const model = this.model();
     const endpoint = model.vpcEndpoints.find((candidate) => candidate.id === id);
     if (!endpoint) throw new Error(`VPC endpoint ${id} is no longer in the app`);
-    const vpcSourceIp = vpcAddress(model.vpcs.find((vpc) => vpc.vpcId === endpoint.vpcId));
-    request.via = { endpoint, vpcSourceIp };
+    request.via = throughEndpoint(model, endpoint);
     // What the service sees of the caller (an event's `sourceIp`): its address in the VPC.
-    request.sourceIp = vpcSourceIp;
+    request.sourceIp = request.via.vpcSourceIp;
     return this.handle(request);
   }
 }
