@@ -411,7 +411,8 @@ function refusalRecord(
   const authorization = headerOf(request.headers, 'authorization');
   const keyId = CREDENTIAL_KEY.exec(authorization ?? request.target)?.[1];
   const claimed = keyId ? routing.context.identities.owner(keyId) : undefined;
-  const who = !authorization && !keyId ? 'anonymous' : (claimed?.name ?? 'unknown caller');
+  // A token that is no SigV4 signature (a Lambda authorizer's) is anonymous to IAM.
+  const who = !keyId && !/^\s*AWS4-/i.test(authorization ?? '') ? 'anonymous' : (claimed?.name ?? 'unknown caller');
   const answer = `${error.status}${error.type ? ` ${error.type}` : ''}`;
   const firstLine = error.message.split('\n')[0] ?? '';
   return {
@@ -423,7 +424,7 @@ function refusalRecord(
     action: '',
     resource: '',
     endpoint: door.endpoint,
-    reason: `${error.why ?? firstLine} (answered ${answer}${error.why ? `: ${firstLine}` : ''})`,
+    reason: `${error.why ?? firstLine} (answered ${answer}${error.why && firstLine ? `: ${firstLine}` : ''})`,
     policies: [],
     context: {},
   };

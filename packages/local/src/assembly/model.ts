@@ -95,6 +95,39 @@ export interface MethodModel {
   integrationType?: string | undefined;
   /** A `MOCK` integration's templates and responses. @default none */
   mock?: MockIntegrationModel | undefined;
+  /** An `HTTP_PROXY` integration's URL (`{proxy}` and other path parameters filled in per request). @default none */
+  httpUrl?: string | undefined;
+  /** Its Lambda authorizer (`CUSTOM` with an `AuthorizerId`). @default none */
+  authorizer?: LambdaAuthorizerModel | undefined;
+}
+
+/**
+ * A Lambda authorizer (`AWS::ApiGateway::Authorizer` of type `TOKEN` or `REQUEST`,
+ * `AWS::ApiGatewayV2::Authorizer` of type `REQUEST`): the function API Gateway asks before a
+ * method or route, and how long it remembers the answer.
+ */
+export interface LambdaAuthorizerModel {
+  /** Its id: `requestContext.authorizer`'s source, the ARN `<api arn>/authorizers/<id>` that invokes it. */
+  authorizerId: string;
+  /** `<stack>/<logical id>` (or its `Name`), as decisions name it. */
+  name: string;
+  type: 'TOKEN' | 'REQUEST';
+  /** The unqualified or qualified ARN of its function (from `AuthorizerUri`). */
+  functionArn: string;
+  /**
+   * Where its identity comes from, as API Gateway writes it: `method.request.header.Authorization`
+   * (REST) or `$request.header.Authorization` (HTTP APIs). Empty: none (REQUEST without caching).
+   */
+  identitySources: string[];
+  /** A TOKEN authorizer's `IdentityValidationExpression`: a token that does not match is 401 without a call. */
+  validationExpression?: string | undefined;
+  /** `AuthorizerResultTtlInSeconds`: how long an answer is remembered per identity (0: never). */
+  ttlSeconds: number;
+  /** `AuthorizerCredentials`: the role API Gateway invokes it with, instead of the function's permission. @default none */
+  credentials?: string | undefined;
+  /** HTTP APIs: the payload format (`1.0`, `2.0`) and whether it answers `{isAuthorized}` (simple responses). */
+  payloadFormatVersion?: string | undefined;
+  simpleResponses?: boolean | undefined;
 }
 
 /** A MOCK integration (API Gateway, "Set up mock integrations"): request templates by content type, integration responses. */
@@ -167,6 +200,8 @@ export interface HttpRouteModel {
   payloadFormatVersion: string;
   /** The integration's timeout (`TimeoutInMillis`, 30 s by default for HTTP APIs). */
   timeoutMs: number;
+  /** Its Lambda authorizer (`CUSTOM`). @default none */
+  authorizer?: LambdaAuthorizerModel | undefined;
 }
 
 /** An API Gateway HTTP API (`AWS::ApiGatewayV2::Api`, protocol HTTP) with its stage and routes. */

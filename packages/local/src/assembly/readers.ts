@@ -5,16 +5,9 @@ import { namesFunction, parseFunctionReference } from './function-reference.js';
 import { stableId, UPPER } from './ids.js';
 import { partitionOf, type ResolutionScope, resolve } from './intrinsics.js';
 import type { StackArtifact } from './manifest.js';
-import type {
-  CloudAssemblyModel,
-  FunctionModel,
-  HttpRouteModel,
-  MethodModel,
-  MockIntegrationModel,
-  RestApiModel,
-  RoleModel,
-} from './model.js';
+import type { CloudAssemblyModel, FunctionModel, HttpRouteModel, LambdaAuthorizerModel, RoleModel } from './model.js';
 import { functionSubnets, linkNetwork, NETWORK_NAMERS, NETWORK_READERS, type NetworkParts } from './network.js';
+import { readRestApi } from './rest-api.js';
 
 /** A resource of a template. */
 export interface TemplateResource {
@@ -144,6 +137,9 @@ export const NAMERS: Record<string, Namer> = {
   'AWS::ApiGateway::Resource': (logicalId, _resource, stack) => ({
     ref: stableId(seed(stack, logicalId, 'resource'), 6),
   }),
+  'AWS::ApiGateway::Authorizer': (logicalId, _resource, stack) => ({
+    ref: stableId(seed(stack, logicalId, 'authorizer'), 6),
+  }),
   'AWS::ApiGateway::Stage': (logicalId, resource, stack) => ({
     ref: physicalName(logicalId, resource, stack, 'StageName'),
   }),
@@ -224,6 +220,30 @@ export const NAMERS: Record<string, Namer> = {
     return { ref: name, attributes: { Arn: arnOf(stack, service.toLowerCase(), `${kind.toLowerCase()}/${name}`) } };
   },
 };
+
+/**
+ * An HTTP API's Lambda authorizer (`AWS::ApiGatewayV2::Authorizer` of type `REQUEST`); undefined
+ * for a JWT one. Caching is off unless `AuthorizerResultTtlInSeconds` says otherwise.
+ */
+function httpLambdaAuthorizer(
+  authorizerId: string,
+  name: string,
+  p: Record<string, unknown>,
+): LambdaAuthorizerModel | undefined {
+  const functionArn = /functions\/(.+)\/invocations$/.exec(String(p.AuthorizerUri ?? ''))?.[1];
+  if (String(p.AuthorizerType).toUpperCase() !== 'REQUEST' || !functionArn) return undefined;
+  return {
+    authorizerId,
+    name: typeof p.Name === 'string' ? p.Name : name,
+    type: 'REQUEST',
+    functionArn,
+    identitySources: strings(p.IdentitySource).flatMap((source) => source.split(',').map((part) => part.trim())),
+    ttlSeconds: Number(p.AuthorizerResultTtlInSeconds ?? 0),
+    credentials: p.AuthorizerCredentials === undefined ? undefined : String(p.AuthorizerCredentials),
+    payloadFormatVersion: String(p.AuthorizerPayloadFormatVersion ?? '2.0'),
+    simpleResponses: p.EnableSimpleResponses === true || p.EnableSimpleResponses === 'true',
+  };
+}
 
 /** The unqualified ARN of the function a version, an alias, a permission or a URL names (by name or ARN). */
 function functionArn(resource: TemplateResource, stack: StackInput, property = 'FunctionName'): string {
@@ -506,6 +526,12 @@ export const READERS: Record<string, Reader> = {
       const p = stack.attempt(id, () => resolve(r.Properties ?? {}, scope)) as Record<string, unknown> | undefined;
       if (p) integrations.set(scope.refs.get(id) ?? id, p);
     }
+    const authorizers = new Map<string, LambdaAuthorizerModel>();
+    for (const [id, r] of members('AWS::ApiGatewayV2::Authorizer')) {
+      const p = stack.attempt(id, () => resolve(r.Properties ?? {}, scope)) as Record<string, unknown> | undefined;
+      const authorizer = p && httpLambdaAuthorizer(scope.refs.get(id) ?? id, `${scope.stackName}/${id}`, p);
+      if (authorizer) authorizers.set(authorizer.authorizerId, authorizer);
+    }
     const routes: HttpRouteModel[] = [];
     for (const [id, r] of members('AWS::ApiGatewayV2::Route')) {
       const p = stack.attempt(id, () =>
@@ -513,19 +539,21 @@ export const READERS: Record<string, Reader> = {
           {
             RouteKey: r.Properties?.RouteKey,
             AuthorizationType: r.Properties?.AuthorizationType,
+            AuthorizerId: r.Properties?.AuthorizerId,
             Target: r.Properties?.Target,
           },
           scope,
         ),
-      ) as { RouteKey?: unknown; AuthorizationType?: unknown; Target?: unknown } | undefined;
+      ) as { RouteKey?: unknown; AuthorizationType?: unknown; AuthorizerId?: unknown; Target?: unknown } | undefined;
       if (!p) continue;
+      const authorizer = authorizers.get(String(p.AuthorizerId));
       const routeKey = String(p.RouteKey);
       const [httpMethod = '', resourcePath = ''] = routeKey === '$default' ? ['$default', ''] : routeKey.split(' ');
       const integration = integrations.get(String(p.Target ?? '').replace(/^integrations\//, ''));
       const authorizationType = String(p.AuthorizationType ?? 'NONE');
-      if (authorizationType !== 'NONE' && authorizationType !== 'AWS_IAM')
+      if (authorizationType !== 'NONE' && authorizationType !== 'AWS_IAM' && !authorizer)
         app.model.warnings.push(
-          `${scope.stackName} ${id}: ${authorizationType} authorization is not reproduced locally; the route answers 401 Unauthorized`,
+          `${scope.stackName} ${id}: ${authorizationType === 'CUSTOM' ? 'its authorizer is not a Lambda authorizer the local stack can run' : `${authorizationType} authorization is not reproduced locally`}; the route answers 401 Unauthorized`,
         );
       const uri = String(integration?.IntegrationUri ?? '');
       routes.push({
@@ -539,6 +567,7 @@ export const READERS: Record<string, Reader> = {
             : undefined,
         payloadFormatVersion: String(integration?.PayloadFormatVersion ?? '2.0'),
         timeoutMs: Number(integration?.TimeoutInMillis ?? 30_000),
+        ...(authorizationType === 'CUSTOM' && authorizer ? { authorizer } : {}),
       });
     }
     const stages = members('AWS::ApiGatewayV2::Stage').map(([id]) => scope.refs.get(id) ?? id);
@@ -557,176 +586,8 @@ export const READERS: Record<string, Reader> = {
       routes,
     });
   },
-  'AWS::ApiGateway::RestApi': (logicalId, resource, stack, app) => {
-    const { scope } = stack;
-    const props = resource.Properties ?? {};
-    if (props.Body !== undefined || props.BodyS3Location !== undefined) {
-      app.problems.push(
-        `${scope.stackName} ${logicalId}: a REST API defined by an OpenAPI body is not served locally; define its resources and methods in CDK`,
-      );
-      return;
-    }
-    const restApiId = scope.refs.get(logicalId) ?? '';
-    const members = (type: string) =>
-      stack.resources.filter(
-        ([id, r]) =>
-          r.Type === type &&
-          stack.attempt(`${id}.RestApiId`, () => resolve(r.Properties?.RestApiId, scope)) === restApiId,
-      );
-    const rootId = String(scope.attributes.get(`${logicalId}.RootResourceId`) ?? '');
-    const paths = new Map<string, string>([[rootId, '/']]);
-    const children = members('AWS::ApiGateway::Resource');
-    // Parents before children: resolve until every resource has a path.
-    for (let round = 0; round < children.length; round++) {
-      for (const [id, r] of children) {
-        const parent = paths.get(String(stack.attempt(`${id}.ParentId`, () => resolve(r.Properties?.ParentId, scope))));
-        if (parent !== undefined)
-          paths.set(scope.refs.get(id) ?? id, `${parent === '/' ? '' : parent}/${String(r.Properties?.PathPart)}`);
-      }
-    }
-    const methods: MethodModel[] = [];
-    for (const [id, r] of members('AWS::ApiGateway::Method')) {
-      const p = r.Properties ?? {};
-      const resourceId = String(stack.attempt(`${id}.ResourceId`, () => resolve(p.ResourceId, scope)));
-      const resourcePath = paths.get(resourceId);
-      const integration = stack.attempt(`${id}.Integration`, () => resolve(p.Integration, scope)) as
-        | { Type?: string; Uri?: string; TimeoutInMillis?: number; [key: string]: unknown }
-        | undefined;
-      if (resourcePath === undefined) continue;
-      const authorizationType = String(
-        stack.attempt(`${id}.AuthorizationType`, () => resolve(p.AuthorizationType, scope)) ?? 'NONE',
-      );
-      const keyRequired = stack.attempt(`${id}.ApiKeyRequired`, () => resolve(p.ApiKeyRequired ?? false, scope));
-      const apiKeyRequired = keyRequired === true || keyRequired === 'true' || keyRequired === undefined;
-      if (apiKeyRequired) {
-        app.model.warnings.push(
-          `${scope.stackName} ${id}: API keys are not reproduced locally; the method answers 403 Forbidden to every call`,
-        );
-      }
-      if (authorizationType !== 'NONE' && authorizationType !== 'AWS_IAM') {
-        app.model.warnings.push(
-          `${scope.stackName} ${id}: ${authorizationType} authorization is not reproduced locally; the method answers 401 Unauthorized (after the VPC endpoint policy${authorizationType === 'CUSTOM' ? ' and any explicit deny of the resource policy, which come' : ', which comes'} first)`,
-        );
-      }
-      methods.push({
-        httpMethod: String(p.HttpMethod),
-        resourceId,
-        resourcePath,
-        authorizationType,
-        functionArn:
-          integration?.Type === 'AWS_PROXY'
-            ? /functions\/(.+)\/invocations$/.exec(integration.Uri ?? '')?.[1]
-            : undefined,
-        timeoutMs: Number(integration?.TimeoutInMillis ?? 29_000),
-        apiKeyRequired,
-        integrationType: integration?.Type,
-        ...(integration?.Type === 'MOCK' ? { mock: mockIntegrationOf(integration) } : {}),
-      });
-      const unserved = integrationWarning(methods.at(-1) as MethodModel);
-      if (unserved) app.model.warnings.push(`${scope.stackName} ${id}: ${unserved}`);
-    }
-    const [stage] = members('AWS::ApiGateway::Stage');
-    const [deployment] = members('AWS::ApiGateway::Deployment');
-    const deploymentStage = deployment?.[1].Properties?.StageName;
-    const stageName = stage
-      ? scope.refs.get(stage[0])
-      : deploymentStage !== undefined
-        ? stack.attempt(`${deployment?.[0]}.StageName`, () => String(resolve(deploymentStage, scope)))
-        : undefined;
-    if (stageName === undefined) {
-      app.model.warnings.push(`${scope.stackName} ${logicalId}: no stage, so no URL on AWS either: not served`);
-      return;
-    }
-    const policy =
-      props.Policy === undefined
-        ? undefined
-        : stack.attempt(`${logicalId}.Policy`, () => {
-            const resolved = resolve(props.Policy, scope);
-            return typeof resolved === 'string' ? JSON.parse(resolved) : resolved;
-          });
-    if (props.Policy !== undefined && policy === undefined) return;
-    // A stage of its own says TracingEnabled; a stage a Deployment makes, StageDescription.TracingEnabled.
-    const tracing = stack.attempt(`${logicalId} stage TracingEnabled`, () =>
-      resolve(
-        stage
-          ? stage[1].Properties?.TracingEnabled
-          : (deployment?.[1].Properties?.StageDescription as { TracingEnabled?: unknown } | undefined)?.TracingEnabled,
-        scope,
-      ),
-    );
-    const name = stack.attempt(`${logicalId}.Name`, () => resolve(props.Name, scope));
-    const deploymentId = stage
-      ? stack.attempt(`${stage[0]}.DeploymentId`, () => resolve(stage[1].Properties?.DeploymentId, scope))
-      : deployment && scope.refs.get(deployment[0]);
-    app.model.apis.push({
-      stackName: scope.stackName,
-      logicalId,
-      restApiId,
-      accountId: scope.accountId,
-      region: scope.region,
-      stageName,
-      policy: policy as PolicyDocument | undefined,
-      methods,
-      name: typeof name === 'string' ? name : logicalId,
-      tracingEnabled: tracing === true || tracing === 'true',
-      ...restApiMedia(logicalId, props, stack),
-      ...(typeof deploymentId === 'string' ? { deploymentId } : {}),
-    });
-  },
+  'AWS::ApiGateway::RestApi': readRestApi,
 };
-
-/** The integration's `IntegrationResponses` and `RequestTemplates`, from a template's resolved `Integration`. */
-/** What of a method's integration the local stack does not reproduce (it answers 500 there), if anything. */
-function integrationWarning(method: MethodModel): string | undefined {
-  const type = method.integrationType ?? 'AWS_PROXY';
-  if (type !== 'AWS_PROXY' && type !== 'MOCK')
-    return `its ${type} integration is not reproduced locally; the method answers 500 Internal server error`;
-  const templates = [
-    ...Object.values(method.mock?.requestTemplates ?? {}),
-    ...(method.mock?.responses ?? []).flatMap((response) => Object.values(response.responseTemplates)),
-  ];
-  return templates.some((template) => /[$#]/.test(template))
-    ? 'its MOCK integration templates use VTL, which is not evaluated locally; calls that need one answer 500 Internal server error'
-    : undefined;
-}
-
-function mockIntegrationOf(integration: Record<string, unknown>): MockIntegrationModel {
-  const responses = Array.isArray(integration.IntegrationResponses) ? integration.IntegrationResponses : [];
-  return {
-    requestTemplates: stringMap(integration.RequestTemplates),
-    responses: responses.map((response: Record<string, unknown>) => ({
-      statusCode: String(response.StatusCode ?? '200'),
-      selectionPattern: typeof response.SelectionPattern === 'string' ? response.SelectionPattern : undefined,
-      responseTemplates: stringMap(response.ResponseTemplates),
-      responseParameters: stringMap(response.ResponseParameters),
-    })),
-  };
-}
-
-const stringMap = (value: unknown): Record<string, string> =>
-  value !== null && typeof value === 'object'
-    ? Object.fromEntries(Object.entries(value).map(([key, item]) => [key, String(item)]))
-    : {};
-
-/** A REST API's endpoint type (EDGE unless `EndpointConfiguration` says otherwise) and binary media types. */
-function restApiMedia(
-  logicalId: string,
-  props: Record<string, unknown>,
-  stack: StackInput,
-): Pick<RestApiModel, 'endpointType' | 'binaryMediaTypes' | 'vpcEndpointIds'> {
-  const configuration = stack.attempt(`${logicalId}.EndpointConfiguration`, () =>
-    resolve(props.EndpointConfiguration, stack.scope),
-  ) as { Types?: unknown; VpcEndpointIds?: unknown } | undefined;
-  const type = strings(configuration?.Types)[0]?.toUpperCase();
-  const vpcEndpointIds = strings(configuration?.VpcEndpointIds);
-  const media = stack.attempt(`${logicalId}.BinaryMediaTypes`, () => resolve(props.BinaryMediaTypes, stack.scope));
-  return {
-    endpointType: type === 'REGIONAL' || type === 'PRIVATE' ? type : 'EDGE',
-    ...(vpcEndpointIds.length > 0 ? { vpcEndpointIds } : {}),
-    // SAM templates write `/` as `~1` (as the API's patch paths do; SAM turns it back); CDK writes `/`.
-    ...(media === undefined ? {} : { binaryMediaTypes: strings(media).map((entry) => entry.replaceAll('~1', '/')) }),
-  };
-}
 
 /**
  * The qualifier a permission's `FunctionName` names (a name, a partial ARN or an ARN, with or

@@ -50,6 +50,7 @@ export function authorize(request: Authorization, record?: DecisionSink): Access
     trustPolicy: request.trustPolicy,
     identityRequired: request.identityRequired,
     endpointPolicy: request.endpointPolicy,
+    authorizerAnswer: caller.authorizerAnswer,
   };
   const decision = rememberedDecision(caller, policies, request, () =>
     evaluateAccess(

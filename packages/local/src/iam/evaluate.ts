@@ -56,6 +56,13 @@ export interface AccessPolicies {
    * @default none: not through an endpoint, or its default policy
    */
   endpointPolicy?: NamedPolicy | undefined;
+  /**
+   * The identity-based policies are a Lambda authorizer's answer for a caller of no account: to
+   * the resource policy it is anonymous, and either may allow, any Deny denies (API Gateway's
+   * authorization workflow, Table A:
+   * https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-authorization-flow.html). @default false
+   */
+  authorizerAnswer?: boolean | undefined;
 }
 
 /** What one policy said about a request, and which statement made it say so. */
@@ -348,7 +355,7 @@ function conclude(judged: Judged, request: AccessRequest, policies: AccessPolici
     trusted &&
     (!policies.identityRequired || identity === 'allow') &&
     (accountless
-      ? resource === 'allow'
+      ? resource === 'allow' || (policies.authorizerAnswer === true && identity === 'allow')
       : sameAccount
         ? identity === 'allow' || sameAccountResourceAllows
         : identity === 'allow' && resourceAllows);
@@ -361,6 +368,7 @@ function conclude(judged: Judged, request: AccessRequest, policies: AccessPolici
     scpAllows,
     trusted,
     hasResourcePolicy: !!policies.resourcePolicy,
+    authorizerAnswer: policies.authorizerAnswer === true,
   };
   const notAllowedBy = allowed || explicitDeny ? undefined : missingAllow(granted, resource, identity, facts);
   return { allowed, explicitDeny, identity, resource, notAllowedBy, facts };
@@ -375,6 +383,7 @@ function missingAllow(
 ): PolicyVerdict['kind'] {
   if (!facts.endpointAllows) return 'endpoint';
   if (!facts.scpAllows) return 'scp';
+  if (facts.authorizerAnswer) return 'identity';
   if (facts.accountless || !facts.trusted) return 'resource';
   const wouldAllow = granted === 'allow' || (facts.sameAccount && resource === 'allow');
   if (wouldAllow && facts.boundary !== 'allow') return 'boundary';

@@ -17,6 +17,8 @@ export interface ExplainFacts {
   /** False when a role's trust policy allows neither the caller nor its account. */
   trusted: boolean;
   hasResourcePolicy: boolean;
+  /** The identity-based policy is a Lambda authorizer's answer: it or the resource policy may allow. */
+  authorizerAnswer: boolean;
 }
 
 /**
@@ -75,6 +77,8 @@ export function explain(decision: Omit<AccessDecision, 'reason' | 'keys'>, facts
   }
   if (!facts.endpointAllows) return `the VPC endpoint policy does not allow it${nearest('endpoint')}`;
   if (!facts.scpAllows) return `no service control policy allows it${nearest('scp')}`;
+  if (facts.authorizerAnswer)
+    return `the Lambda authorizer's policy does not allow it${nearest('identity')}${facts.hasResourcePolicy ? `; nor does the resource-based policy${nearest('resource')}` : ''}`;
   if (facts.accountless)
     return facts.hasResourcePolicy
       ? `only a resource-based policy can allow a caller of no account, and it does not${nearest('resource')}`

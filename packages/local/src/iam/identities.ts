@@ -38,6 +38,8 @@ export interface Identity {
   transitiveTags?: Record<string, string> | undefined;
   /** `aws:SourceIdentity`: set once, kept through role chaining, never changed. @default none */
   sourceIdentity?: string | undefined;
+  /** A Lambda authorizer's answer: anonymous to resource policies, its policy the only identity-based one. @default false */
+  authorizerAnswer?: boolean | undefined;
 }
 
 /** The caller of an unsigned request: no account, no policies. */

@@ -10,8 +10,11 @@ export interface Admission {
    * refusal); absent for an endpoint that takes unsigned requests (REST `NONE`, URL `NONE`).
    */
   verify?: (() => PendingSignature<Identity>) | undefined;
-  /** Decides the authorization for the caller (undefined: anonymous), recording to `decisions`; throws the refusal. */
-  authorize: (caller: Identity | undefined, decisions: DecisionSink) => void;
+  /**
+   * Decides the authorization for the caller (undefined: anonymous), recording to `decisions`;
+   * throws (or rejects with) the refusal. Asynchronous when it asks a Lambda authorizer.
+   */
+  authorize: (caller: Identity | undefined, decisions: DecisionSink) => void | Promise<void>;
 }
 
 /** An admitted request: who sent it (proven), and its body. */
@@ -41,7 +44,7 @@ export async function admit(request: LocalRequest, admission: Admission, decisio
   const held: DecisionRecord[] = [];
   let refusal: unknown;
   try {
-    admission.authorize(pending?.identity, (record) => held.push(record));
+    await admission.authorize(pending?.identity, (record) => held.push(record));
   } catch (error) {
     refusal = error;
   }

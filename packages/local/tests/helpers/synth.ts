@@ -16,6 +16,8 @@ export const FIXTURE_APPS = [
   'sdk',
   'private-producer',
   'private-consumer',
+  'authorizers',
+  'openapi',
 ] as const;
 export type FixtureApp = (typeof FIXTURE_APPS)[number];
 

@@ -30,6 +30,8 @@ export interface EventInput {
   now: Date;
   /** The VPC endpoint a private API's request came through. @default none */
   via?: { endpoint: { id: string; vpcId: string } } | undefined;
+  /** `requestContext.authorizer`: what a Lambda authorizer passed on. @default none */
+  authorizer?: Record<string, unknown> | undefined;
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -222,6 +224,7 @@ export function restProxyEvent(input: EventInput): Record<string, unknown> {
     requestContext: {
       accountId: api.accountId,
       apiId: api.restApiId,
+      ...(input.authorizer ? { authorizer: input.authorizer } : {}),
       ...(api.deploymentId ? { deploymentId: api.deploymentId } : {}),
       // What the caller would have used on AWS: the API's own execute-api host name.
       domainName: `${api.restApiId}.execute-api.${api.region}.amazonaws.com`,

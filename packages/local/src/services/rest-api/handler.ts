@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { RestApiModel } from '../../assembly/model.js';
+import type { LambdaAuthorizerModel, RestApiModel } from '../../assembly/model.js';
 import { AwsError, CAPITAL_MESSAGE, GATEWAY_MESSAGE, missingAuthenticationToken } from '../../aws-error.js';
 import { headerOf, headersTooLarge, headTooLarge, type LocalRequest, type LocalResponse } from '../../http.js';
 import { type Authorization, authorize } from '../../iam/authorize.js';
@@ -20,7 +20,15 @@ import {
   setHeader,
   traceHeaderFor,
 } from '../integration.js';
+import { askAuthorizer } from '../lambda-authorizer.js';
 import { endpointPolicy } from '../vpc-endpoint/endpoint.js';
+import {
+  authorizerDenied,
+  REST_REFUSALS,
+  restAuthorizerContext,
+  restAuthorizerEvent,
+  restIdentity,
+} from './authorizer.js';
 import {
   type CloudFrontHop,
   cloudFrontHop,
@@ -122,7 +130,8 @@ export function authorizeRestRequest(
   caller: Identity | undefined,
   facts: RequestFacts,
   decisions?: DecisionSink,
-): void {
+  lambda?: (authorizer: LambdaAuthorizerModel, decisions?: DecisionSink) => Promise<void>,
+): void | Promise<void> {
   const { authorizationType } = routed.route.method;
   if (authorizationType === 'AWS_IAM') {
     const who = caller ?? ANONYMOUS;
@@ -144,9 +153,58 @@ export function authorizeRestRequest(
       throw notAuthorized(ANONYMOUS, routed, true);
     }
   }
+  const { authorizer } = routed.route.method;
+  if (authorizationType === 'CUSTOM' && authorizer && lambda) return lambda(authorizer, decisions);
   throw new AwsError(401, 'UnauthorizedException', 'Unauthorized').because(
-    `the method's ${authorizationType} authorizer is not reproduced locally; it refuses every call here`,
+    authorizer
+      ? `the Lambda authorizer ${authorizer.name} decides each call when it is made`
+      : `the method's ${authorizationType} authorizer is not reproduced locally; it refuses every call here`,
   );
+}
+
+/**
+ * A method's Lambda authorizer asked about one request, its answer evaluated with the API's
+ * resource policy (the authorization workflow, Table A); on success what it passes on to the
+ * integration (`requestContext.authorizer`) is handed to `passOn`.
+ */
+function askRestAuthorizer(
+  api: RestApiModel,
+  routed: RestRoute,
+  request: LocalRequest,
+  asked: { facts: RequestFacts; rawQuery: string; event: () => Record<string, unknown>; context: ServiceContext },
+  passOn: (authorizer: Record<string, unknown>) => void,
+) {
+  return async (authorizer: LambdaAuthorizerModel, decisions?: DecisionSink): Promise<void> => {
+    const started = Date.now();
+    const identity = restIdentity(authorizer, {
+      request,
+      query: [...new URLSearchParams(asked.rawQuery)],
+      methodArn: routed.methodArn,
+      contextValues: {
+        httpMethod: request.method,
+        stage: api.stageName,
+        resourcePath: routed.route.method.resourcePath,
+      },
+    });
+    const answer = await askAuthorizer(
+      asked.context,
+      {
+        authorizer,
+        apiArn: routed.apiArn,
+        apiAccountId: api.accountId,
+        identity,
+        event: () => restAuthorizerEvent(authorizer, identity ?? [], routed.methodArn, asked.event),
+        timeoutMs: 29_000,
+      },
+      REST_REFUSALS,
+    );
+    const decision = authorize(
+      restAuthorization(api, routed, request.method, answer.caller, asked.facts, 'api'),
+      decisions,
+    );
+    if (!decision.allowed) throw authorizerDenied(decision);
+    passOn(restAuthorizerContext(answer, Date.now() - started));
+  };
 }
 
 /**
@@ -302,6 +360,34 @@ async function serveRestApiRequest(
   const signed =
     route.method.authorizationType === 'AWS_IAM' || (request.via?.endpoint.policy !== undefined && isSigV4(request));
   unsignedThroughEndpoint(api, routed, request, facts, context.decisions);
+  const rawQuery = q === -1 ? '' : stagePath.slice(q + 1);
+  const gatewayFacts = {
+    requestId,
+    extendedRequestId: newExtendedRequestId(),
+    edge: (api.endpointType ?? 'EDGE') === 'EDGE' ? cloudFrontHop() : undefined,
+  };
+  let authorizerContext: Record<string, unknown> | undefined;
+  const lambda = askRestAuthorizer(
+    api,
+    routed,
+    request,
+    {
+      facts,
+      rawQuery,
+      context,
+      event: () =>
+        integrationEvent(
+          api,
+          request,
+          { routed, rawQuery, body: Buffer.alloc(0), caller: undefined },
+          { ...gatewayFacts, traceHeader: traceHeaderFor(request.headers) },
+          context,
+        ),
+    },
+    (passed) => {
+      authorizerContext = passed;
+    },
+  );
   const { caller, body } = await admit(
     request,
     {
@@ -309,7 +395,8 @@ async function serveRestApiRequest(
         ? () =>
             verifyHead(request, { service: 'execute-api', region: api.region, lookup: context.identities.lookup, now })
         : undefined,
-      authorize: (claimed, decisions) => authorizeRestRequest(api, routed, request.method, claimed, facts, decisions),
+      authorize: (claimed, decisions) =>
+        authorizeRestRequest(api, routed, request.method, claimed, facts, decisions, lambda),
     },
     context.decisions,
   );
@@ -329,16 +416,11 @@ async function serveRestApiRequest(
   const traceContext = trace?.startLambda(integration.runtime.fn);
   // With tracing, the integration's X-Amzn-Trace-Id is API Gateway's context, not the caller's.
   const traceHeader = traceContext && trace ? trace.headerFor(traceContext) : traceHeaderFor(request.headers);
-  const gateway: GatewayFacts = {
-    requestId,
-    extendedRequestId: newExtendedRequestId(),
-    traceHeader,
-    edge: (api.endpointType ?? 'EDGE') === 'EDGE' ? cloudFrontHop() : undefined,
-  };
+  const gateway: GatewayFacts = { ...gatewayFacts, traceHeader };
   const event = integrationEvent(
     api,
     request,
-    { routed, rawQuery: q === -1 ? '' : stagePath.slice(q + 1), body, caller },
+    { routed, rawQuery, body, caller, authorizer: authorizerContext },
     gateway,
     context,
   );
@@ -380,7 +462,13 @@ interface GatewayFacts {
 function integrationEvent(
   api: RestApiModel,
   request: LocalRequest,
-  admitted: { routed: RestRoute; rawQuery: string; body: Buffer; caller: Identity | undefined },
+  admitted: {
+    routed: RestRoute;
+    rawQuery: string;
+    body: Buffer;
+    caller: Identity | undefined;
+    authorizer?: Record<string, unknown> | undefined;
+  },
   gateway: GatewayFacts,
   context: ServiceContext,
 ): Record<string, unknown> {
@@ -408,6 +496,7 @@ function integrationEvent(
     extendedRequestId: gateway.extendedRequestId,
     now: context.now?.() ?? new Date(),
     via: request.via,
+    authorizer: admitted.authorizer,
   });
 }
 
