@@ -141,7 +141,7 @@ function answerOf(result: unknown, authorizer: LambdaAuthorizerModel): Authorize
     if (typeof result.isAuthorized !== 'boolean') return 'isAuthorized is not a boolean';
     // A simple answer as the policy it amounts to: every route the authorizer guards, or none.
     const policy: PolicyDocument = {
-      Statement: result.isAuthorized ? [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: '*' }] : [],
+      Statement: [{ Effect: result.isAuthorized ? 'Allow' : 'Deny', Action: 'execute-api:Invoke', Resource: '*' }],
     };
     return {
       caller: caller(policy, `${authorizer.name} answer (isAuthorized: ${result.isAuthorized})`),

@@ -29,6 +29,8 @@ export interface V2EventInput {
   stage: string;
   /** HTTP APIs only (function URLs leave them out). @default absent */
   pathParameters?: Record<string, string> | undefined;
+  /** `requestContext.authorizer`, from a Lambda authorizer (`{lambda: …}`). @default the verified caller's `iam` */
+  authorizer?: Record<string, unknown> | undefined;
 }
 
 /** Content types whose bodies reach the function as text; any other body is base64. */
@@ -67,21 +69,23 @@ export function payloadV2Event(input: V2EventInput): Record<string, unknown> {
     requestContext: {
       accountId: input.accountId,
       apiId: input.apiId,
-      ...(input.caller && principal
-        ? {
-            authorizer: {
-              iam: {
-                accessKey: input.caller.credentials.accessKeyId,
-                accountId: principal.accountId,
-                callerId: input.caller.userId,
-                cognitoIdentity: null,
-                principalOrgId: principal.orgId ?? null,
-                userArn: principal.arn,
-                userId: input.caller.userId,
+      ...(input.authorizer
+        ? { authorizer: input.authorizer }
+        : input.caller && principal
+          ? {
+              authorizer: {
+                iam: {
+                  accessKey: input.caller.credentials.accessKeyId,
+                  accountId: principal.accountId,
+                  callerId: input.caller.userId,
+                  cognitoIdentity: null,
+                  principalOrgId: principal.orgId ?? null,
+                  userArn: principal.arn,
+                  userId: input.caller.userId,
+                },
               },
-            },
-          }
-        : {}),
+            }
+          : {}),
       domainName: input.domainName,
       domainPrefix: input.domainName.split('.')[0],
       http: {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { HttpApiModel, HttpRouteModel, RestApiModel } from '../../assembly/model.js';
+import type { HttpApiModel, HttpRouteModel, LambdaAuthorizerModel, RestApiModel } from '../../assembly/model.js';
 import { AwsError } from '../../aws-error.js';
 import { headersTooLarge, headTooLarge, type LocalRequest, type LocalResponse } from '../../http.js';
 import { authorize } from '../../iam/authorize.js';
@@ -17,6 +17,7 @@ import {
   resultTooLarge,
   traceHeaderFor,
 } from '../integration.js';
+import { type AuthorizerRefusals, askAuthorizer, identityValues } from '../lambda-authorizer.js';
 import { payloadV2Event, toV2Response } from '../payload-v2.js';
 import { newExtendedRequestId, proxyQuery, restProxyEvent, toProxyResponse } from '../rest-api/event.js';
 import { invokeArn, matchRoute, type RouteMatch, routesOf } from '../rest-api/routes.js';
@@ -62,8 +63,8 @@ export function routeHttpRequest(api: HttpApiModel, method: string, target: stri
     throw notFound().because(
       `no route of HTTP API ${api.apiId} matches ${method} ${path}; it has ${routesOf(api.routes)}`,
     );
-  const { authorizationType } = route.method;
-  if (authorizationType !== 'NONE' && authorizationType !== 'AWS_IAM')
+  const { authorizationType, authorizer } = route.method;
+  if (authorizationType !== 'NONE' && authorizationType !== 'AWS_IAM' && !authorizer)
     throw new AwsError(401, '', 'Unauthorized').because(
       `the route's ${authorizationType} authorizer is not reproduced locally; it refuses every call here`,
     );
@@ -87,8 +88,16 @@ export function authorizeHttpRequest(
   caller: Identity | undefined,
   facts: RequestFacts,
   decisions?: DecisionSink,
-): void {
-  if (routed.route.method.authorizationType !== 'AWS_IAM') return;
+  lambda?: (authorizer: LambdaAuthorizerModel, decisions?: DecisionSink) => Promise<void>,
+): void | Promise<void> {
+  const { authorizationType, authorizer } = routed.route.method;
+  if (authorizationType === 'CUSTOM' && authorizer) {
+    if (lambda) return lambda(authorizer, decisions);
+    throw new AwsError(401, '', 'Unauthorized').because(
+      `the Lambda authorizer ${authorizer.name} decides each call when it is made`,
+    );
+  }
+  if (authorizationType !== 'AWS_IAM') return;
   if (!caller) throw forbidden();
   const decision = authorize(
     {
@@ -98,7 +107,7 @@ export function authorizeHttpRequest(
       resourceAccountId: api.accountId,
       context: requestContext(facts),
       kind: 'httpApi',
-      endpoint: `${method} ${api.stageName === '$default' ? '' : `/${api.stageName}`}${routed.path} (HTTP API ${api.apiId})`,
+      endpoint: httpEndpoint(api, routed, method),
     },
     decisions,
   );
@@ -130,11 +139,36 @@ export async function handleHttpApiRequest(
       verifyHead(request, { service: 'execute-api', region: api.region, lookup: context.identities.lookup, now }),
     );
   const facts = { now, sourceIp: request.sourceIp, headers: request.headers, region: api.region, via: request.via };
+  const requestId = randomUUID();
+  const eventFacts = {
+    api,
+    request,
+    path,
+    rawPath,
+    rawQueryString,
+    pathParameters: route.pathParameters,
+    requestId,
+    now,
+  };
+  let authorizer: Record<string, unknown> | undefined;
+  const lambda = askHttpAuthorizer(routed, context, {
+    endpoint: httpEndpoint(api, routed, request.method),
+    facts,
+    event: (version) =>
+      eventFor(
+        { ...route.method, payloadFormatVersion: version },
+        { ...eventFacts, body: Buffer.alloc(0), caller: undefined },
+      ),
+    passOn: (passed) => {
+      authorizer = passed;
+    },
+  });
   const { caller, body } = await admit(
     request,
     {
       verify: route.method.authorizationType === 'AWS_IAM' ? verify : undefined,
-      authorize: (claimed, decisions) => authorizeHttpRequest(api, routed, request.method, claimed, facts, decisions),
+      authorize: (claimed, decisions) =>
+        authorizeHttpRequest(api, routed, request.method, claimed, facts, decisions, lambda),
     },
     context.decisions,
   );
@@ -143,19 +177,7 @@ export async function handleHttpApiRequest(
   const { routeKey } = route.method;
   const sourceArn = `arn:aws:execute-api:${api.region}:${api.accountId}:${api.apiId}/${api.stageName}/${routeKey.replace(' ', '')}`;
   const integration = apiGatewayIntegration(context, route.method.functionArn, sourceArn, api.accountId);
-  const requestId = randomUUID();
-  const event = eventFor(route.method, {
-    api,
-    request,
-    path,
-    rawPath,
-    rawQueryString,
-    pathParameters: route.pathParameters,
-    body,
-    caller,
-    requestId,
-    now,
-  });
+  const event = eventFor(route.method, { ...eventFacts, body, caller, authorizer });
   const payload = eventPayload(event, { request, body }, () => new AwsError(413, '', 'Request Entity Too Large'));
   const outcome = await invokeWithin(integration, payload, route.method.timeoutMs);
   if (outcome === 'timeout') throw new AwsError(503, '', 'Service Unavailable');
@@ -181,6 +203,8 @@ interface EventFacts {
   caller: Identity | undefined;
   requestId: string;
   now: Date;
+  /** What a Lambda authorizer passed on, in the route's payload format. @default none */
+  authorizer?: Record<string, unknown> | undefined;
 }
 
 function eventFor(route: HttpRouteModel, facts: EventFacts): Record<string, unknown> {
@@ -208,6 +232,7 @@ function eventFor(route: HttpRouteModel, facts: EventFacts): Record<string, unkn
       requestId: facts.requestId,
       extendedRequestId: newExtendedRequestId(),
       now: facts.now,
+      authorizer: facts.authorizer,
     });
   }
   return payloadV2Event({
@@ -226,5 +251,99 @@ function eventFor(route: HttpRouteModel, facts: EventFacts): Record<string, unkn
     domainName,
     stage: api.stageName,
     pathParameters: facts.pathParameters ?? undefined,
+    authorizer: facts.authorizer,
   });
+}
+
+/** A route's call as records name it: `GET /prod/items (HTTP API abc123)`. */
+const httpEndpoint = (api: HttpApiModel, routed: HttpRoute, method: string) =>
+  `${method} ${api.stageName === '$default' ? '' : `/${api.stageName}`}${routed.path} (HTTP API ${api.apiId})`;
+
+/**
+ * HTTP APIs' answers for an authorizer's refusals: 401 `{"message":"Unauthorized"}`, 500
+ * `{"message":"Internal Server Error"}` ("Troubleshooting HTTP API Lambda authorizers").
+ */
+const HTTP_REFUSALS: AuthorizerRefusals = {
+  unauthorized: () => new AwsError(401, '', 'Unauthorized'),
+  failed: internalError,
+};
+
+/**
+ * A route's Lambda authorizer asked about one request ("Control access to HTTP APIs with AWS
+ * Lambda authorizers"): its identity sources (header names in any case, query names exact,
+ * values of repeated ones joined by commas), the payload 1.0 or 2.0 event, a simple answer or
+ * an IAM policy on the route ARN (403 Forbidden unless it allows); what it passes on goes to
+ * the integration as `requestContext.authorizer` (`{lambda: context}` on payload 2.0).
+ */
+function askHttpAuthorizer(
+  routed: HttpRoute,
+  context: ServiceContext,
+  asked: {
+    endpoint: string;
+    facts: RequestFacts;
+    event: (version: string) => Record<string, unknown>;
+    passOn: (authorizer: Record<string, unknown>) => void;
+  },
+) {
+  return async (authorizer: LambdaAuthorizerModel, decisions?: DecisionSink): Promise<void> => {
+    const started = Date.now();
+    const headers = asked.facts.headers ?? [];
+    const query = [...new URLSearchParams(routed.rawQueryString)];
+    const identity = identityValues(authorizer.identitySources, (place, name) => {
+      const values =
+        place === 'header'
+          ? headers.filter(([key]) => key.toLowerCase() === name.toLowerCase()).map(([, value]) => value)
+          : place === 'querystring'
+            ? query.filter(([key]) => key === name).map(([, value]) => value)
+            : place === 'context' && name === 'routeKey'
+              ? [routed.route.method.routeKey]
+              : [];
+      return values.length === 0 ? undefined : values.join(',');
+    });
+    const version = authorizer.payloadFormatVersion ?? '2.0';
+    const answer = await askAuthorizer(
+      context,
+      {
+        authorizer,
+        apiArn: routed.routeArn.split('/')[0] ?? '',
+        apiAccountId: routed.routeArn.split(':')[4] ?? '',
+        identity,
+        event: () => {
+          const { body: _body, isBase64Encoded: _base64, ...event } = asked.event(version);
+          const values = identity ?? [];
+          return version === '1.0'
+            ? {
+                version: '1.0',
+                type: 'REQUEST',
+                methodArn: routed.routeArn,
+                identitySource: values.join(','),
+                authorizationToken: values.join(','),
+                ...event,
+              }
+            : { ...event, type: 'REQUEST', routeArn: routed.routeArn, identitySource: values };
+        },
+        timeoutMs: 10_000,
+      },
+      HTTP_REFUSALS,
+    );
+    const decision = authorize(
+      {
+        caller: answer.caller,
+        action: 'execute-api:Invoke',
+        resource: routed.routeArn,
+        resourceAccountId: routed.routeArn.split(':')[4] ?? '',
+        context: requestContext(asked.facts),
+        kind: 'httpApi',
+        endpoint: asked.endpoint,
+      },
+      decisions,
+    );
+    if (!decision.allowed) throw forbidden();
+    const latency = Date.now() - started;
+    asked.passOn(
+      routed.route.method.payloadFormatVersion === '1.0'
+        ? { ...answer.context, principalId: answer.principalId ?? '', integrationLatency: latency }
+        : { lambda: answer.context },
+    );
+  };
 }
