@@ -25,6 +25,7 @@ import { FunctionRuntime } from './lambda/runtime.js';
 import { runtimeModuleWarnings } from './lambda/runtime-modules.js';
 import { joinOrganization, principalsOf } from './principals.js';
 import { route } from './routing.js';
+import { httpProxyWarnings } from './services/rest-api/http-proxy.js';
 import { privateApiProblems, privateApiWarnings } from './services/vpc-endpoint/checks.js';
 import { endpointPolicy, type RunnerNetwork, runnerNetwork } from './services/vpc-endpoint/endpoint.js';
 import { closeServer, EndpointListeners, listenedFor } from './services/vpc-endpoint/listeners.js';
@@ -313,6 +314,7 @@ export class LocalStack {
       now: this.options.now,
       decisions: this.options.decisions,
       segments: this.xray,
+      origin: this.#origin,
     };
     return route(request, { model: this.model, context, register: (session) => this.#register(session) });
   }
@@ -466,6 +468,7 @@ function loadModel(
   problems.push(...model.functions.filter(unbundled).map(unbundledProblem));
   problems.push(...privateApiProblems(model));
   model.warnings.push(...privateApiWarnings(model));
+  model.warnings.push(...httpProxyWarnings(model));
   if (problems.length > 0)
     throw new AssemblyError(typeof assemblyDir === 'string' ? assemblyDir : assemblyDir.join(' and '), problems);
   return model;

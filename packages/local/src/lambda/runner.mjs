@@ -17,7 +17,7 @@ import { packageName, providedBy } from './runner-hooks.mjs';
  * API (`lambda[-fips].<region>.amazonaws.com`, `lambda[-fips].<region>.api.aws`), API Gateway
  * (every name under `execute-api[-fips].<region>.` `amazonaws.com`, `api.aws` or
  * `vpce.amazonaws.com`: `<api id>.…`, a private API's `<api id>-vpce-<vpce id>.…`) and function
- * URLs (every name under `lambda-url.<region>.on.aws`). routing.ts's `AWS_HOST` names the same set
+ * URLs (every name under `lambda-url.<region>.on.aws`). aws-hosts.ts's `AWS_HOST` names the same set
  * and says what each is; aws-hosts.test.ts checks that both agree on a table of hosts.
  */
 const AWS_HOST =

@@ -13,4 +13,6 @@ export interface ServiceContext {
   decisions?: DecisionSink | undefined;
   /** Where the services' own X-Ray segments go (API Gateway's). @default none: nothing recorded */
   segments?: SegmentSink | undefined;
+  /** The stack's own address (`http://127.0.0.1:<port>`): where an integration's AWS URL is answered. @default none */
+  origin?: string | undefined;
 }

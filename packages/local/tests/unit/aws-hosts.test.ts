@@ -5,12 +5,12 @@
 // with a probe added: `HostsCaller` (nodejs24.x) and `HostsCaller20` (nodejs20.x), inline code
 // that signs with SigV4 itself (the local verifier is written apart from it) and uses the SDK
 // the Lambda runtime provides for STS. Every form of those hosts (dual-stack, FIPS, a private
-// API's, a final dot) is answered by the stack, and runner.mjs and routing.ts agree on which.
+// API's, a final dot) is answered by the stack, and runner.mjs and aws-hosts.ts agree on which.
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type AwsHost, awsHostOf } from '../../src/aws-hosts.js';
 import type { DecisionRecord } from '../../src/iam/decisions.js';
-import { type AwsHost, awsHostOf } from '../../src/routing.js';
 import { LocalStack, type LocalState } from '../../src/stack.js';
 import { editedAssembly, inlineFunction, principal } from '../helpers/stack.js';
 
@@ -430,7 +430,7 @@ const URL_ID = 'abcdefghijklmnopqrstuvwxyz012345';
 const served = (service: AwsHost['service'], region: string, id?: string) => ({ service, region, id, refused: false });
 const refused = (service: AwsHost['service'], region: string, id?: string) => ({ service, region, id, refused: true });
 
-/** Hosts, and what routing.ts makes of each (undefined: not an AWS host the stack answers). */
+/** Hosts, and what aws-hosts.ts makes of each (undefined: not an AWS host the stack answers). */
 const HOSTS: [string, ReturnType<typeof served> | undefined][] = [
   ['sts.amazonaws.com', served('sts', 'us-east-1')],
   ['sts.amazonaws.com.', served('sts', 'us-east-1')],

@@ -3,6 +3,8 @@
 // aws-sigv4-fetch's own end-to-end app and CDK's CORS preflight methods use them: a CDK app
 // synthesized in the test, served, and called with real signed requests.
 import { mkdtempSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
@@ -64,11 +66,51 @@ beforeAll(async () => {
     }),
     { methodResponses: [{ statusCode: '200' }] },
   );
+  api.root.addResource('directive').addMethod(
+    'GET',
+    new MockIntegration({
+      requestTemplates: json,
+      integrationResponses: [{ statusCode: '200', responseTemplates: { 'application/json': '#set($x = 1){"x": $x}' } }],
+    }),
+    { methodResponses: [{ statusCode: '200' }] },
+  );
   api.root.addResource('http').addMethod('GET', new HttpIntegration('https://example.com/'));
+  // HTTP_PROXY to a backend on this machine (a real server on 127.0.0.1), its {proxy} filled in.
+  backend = createServer((request, response) => {
+    response.setHeader('content-type', 'application/json');
+    response.setHeader('x-backend', 'yes');
+    response.statusCode = request.url?.includes('teapot') ? 418 : 200;
+    response.end(
+      JSON.stringify({
+        url: request.url,
+        method: request.method,
+        host: request.headers.host,
+        authorization: request.headers.authorization ?? null,
+        apiId: request.headers['x-amzn-apigateway-api-id'],
+      }),
+    );
+  });
+  await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
+  const port = (backend.address() as AddressInfo).port;
+  api.root
+    .addResource('backend')
+    .addResource('{proxy+}')
+    .addMethod(
+      'ANY',
+      new HttpIntegration(`http://127.0.0.1:${port}/base/{proxy}`, {
+        httpMethod: 'ANY',
+        options: { requestParameters: { 'integration.request.path.proxy': 'method.request.path.proxy' } },
+      }),
+      { requestParameters: { 'method.request.path.proxy': true } },
+    );
   app.synth();
   ({ stack, state } = await startStack(outdir, { warn: (line) => warnings.push(line) }));
 });
-afterAll(() => stack?.close());
+let backend: Server;
+afterAll(() => {
+  stack?.close();
+  backend?.close();
+});
 
 const get = (path: string, headers: Record<string, string> = {}) =>
   clientFor(state, 'operator').request({ method: 'GET', url: `${state.apis[0]?.url}${path}`, headers });
@@ -93,13 +135,38 @@ describe('MOCK integrations answer from their templates', () => {
     expect(await awsError(response)).toMatchObject({ status: 403, message: 'Missing Authentication Token' });
   });
 
-  it('a template with VTL, and an HTTP integration: one warning line each at start, then 500', async () => {
+  it('a template reference ($context.requestId) is filled in, as API Gateway renders it', async () => {
+    const response = await get('velocity');
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ id: response.headers.get('x-amzn-requestid') });
+  });
+
+  it('a Velocity directive, and an HTTP_PROXY to the internet: one warning line each at start, then 500', async () => {
     expect(warnings.filter((line) => line.includes('integration'))).toEqual([
-      expect.stringMatching(/^MockApi \S+: its MOCK integration templates use VTL, which is not evaluated locally/),
-      expect.stringMatching(/^MockApi \S+: its HTTP_PROXY integration is not reproduced locally/),
+      expect.stringMatching(/^MockApi \S+ GET \/directive: its MOCK integration templates use VTL directives/),
+      expect.stringMatching(
+        /^MockApi \S+ GET \/http: its HTTP_PROXY integration calls https:\/\/example.com, outside this machine/,
+      ),
     ]);
-    expect(await awsError(await get('velocity'))).toMatchObject({ status: 500, message: 'Internal server error' });
+    expect(await awsError(await get('directive'))).toMatchObject({ status: 500, message: 'Internal server error' });
     expect(await awsError(await get('http'))).toMatchObject({ status: 500, message: 'Internal server error' });
+  });
+
+  // https://docs.aws.amazon.com/apigateway/latest/developerguide/setup-http-integrations.html: the request passes
+  // through ({proxy} filled in, query kept), the backend's status and body come back; a SigV4 Authorization is dropped.
+  it('HTTP_PROXY to a backend on this machine: the request passes through, the answer comes back as it is', async () => {
+    const response = await get('backend/a/b?x=1');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-backend')).toBe('yes');
+    expect(response.headers.get('x-amz-apigw-id')).toBeTruthy();
+    const seen = await response.json();
+    expect(seen).toMatchObject({
+      url: '/base/a/b?x=1',
+      method: 'GET',
+      authorization: null,
+      apiId: state.apis[0]?.restApiId,
+    });
+    expect((await get('backend/teapot')).status).toBe(418);
   });
 
   it("CDK's CORS preflight (OPTIONS, NONE, MOCK) answers 204 with its Access-Control headers", async () => {

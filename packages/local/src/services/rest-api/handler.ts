@@ -36,12 +36,14 @@ import {
   isBinaryMediaType,
   newExtendedRequestId,
   proxyQuery,
+  requestTime,
   restIntegrationHeaders,
   restPathParameters,
   restProxyEvent,
   toProxyResponse,
 } from './event.js';
-import { mockAnswer } from './mock.js';
+import { httpProxyAnswer } from './http-proxy.js';
+import { mockAnswer, type TemplateValues } from './mock.js';
 import { invokeArn, matchRoute, type RouteMatch, routesOf } from './routes.js';
 import { StageTrace } from './stage-trace.js';
 
@@ -405,11 +407,43 @@ async function serveRestApiRequest(
   // Forbidden; keys are not reproduced, so such a method fails closed.
   if (route.method.apiKeyRequired) throw new AwsError(403, 'ForbiddenException', 'Forbidden');
   const where = `${request.method} /${api.stageName}${routed.path} of REST API ${api.restApiId}`;
-  if (route.method.mock) return mockAnswer(route.method.mock, request, where);
+  if (route.method.mock)
+    return withGatewayHeaders(
+      mockAnswer(
+        route.method.mock,
+        request,
+        where,
+        templateValues(
+          api,
+          request,
+          { routed, rawQuery, body, caller, authorizer: authorizerContext },
+          gatewayFacts,
+          context,
+        ),
+      ),
+      request,
+      { ...gatewayFacts, traceHeader: traceHeaderFor(request.headers) },
+    );
   const type = route.method.integrationType ?? 'AWS_PROXY';
+  if (type === 'HTTP_PROXY') {
+    const traceHeader = traceHeaderFor(request.headers);
+    const call = {
+      request,
+      body,
+      rawQuery,
+      pathParameters: restPathParameters(route.method.resourcePath, routed.path),
+    };
+    const answer = await httpProxyAnswer(route.method, call, {
+      apiId: api.restApiId,
+      traceHeader,
+      origin: context.origin,
+      where,
+    });
+    return withGatewayHeaders(answer, request, { ...gatewayFacts, traceHeader });
+  }
   if (type !== 'AWS_PROXY')
     throw new AwsError(500, 'InternalServerErrorException', 'Internal server error', GATEWAY_MESSAGE).because(
-      `${where}: its ${type} integration is not reproduced locally (AWS_PROXY and MOCK are)`,
+      `${where}: its ${type} integration is not reproduced locally (AWS_PROXY, MOCK and HTTP_PROXY are)`,
     );
 
   const integration = apiGatewayIntegration(context, route.method.functionArn, methodArn, api.accountId);
@@ -518,4 +552,55 @@ function withGatewayHeaders(response: LocalResponse, request: LocalRequest, gate
   // Lowercase: the HTTP server adds its own request id under this very key when none is set.
   setHeader(headers, 'x-amzn-requestid', gateway.requestId);
   return response;
+}
+
+/** What a mapping template's references read for this request (`$context`, `$input`). */
+function templateValues(
+  api: RestApiModel,
+  request: LocalRequest,
+  admitted: {
+    routed: RestRoute;
+    rawQuery: string;
+    body: Buffer;
+    caller: Identity | undefined;
+    authorizer?: Record<string, unknown> | undefined;
+  },
+  gateway: { requestId: string; extendedRequestId: string },
+  context: ServiceContext,
+): TemplateValues {
+  const { routed, caller } = admitted;
+  const now = context.now?.() ?? new Date();
+  const pathParameters = restPathParameters(routed.route.method.resourcePath, routed.path) ?? {};
+  const query = new URLSearchParams(admitted.rawQuery);
+  const values: Record<string, string | undefined> = {
+    accountId: api.accountId,
+    apiId: api.restApiId,
+    domainName: `${api.restApiId}.execute-api.${api.region}.amazonaws.com`,
+    extendedRequestId: gateway.extendedRequestId,
+    httpMethod: request.method,
+    path: `/${api.stageName}${routed.path}`,
+    protocol: 'HTTP/1.1',
+    requestId: gateway.requestId,
+    requestTime: requestTime(now),
+    requestTimeEpoch: String(now.getTime()),
+    resourceId: routed.route.method.resourceId,
+    resourcePath: routed.route.method.resourcePath,
+    stage: api.stageName,
+    'identity.sourceIp': request.sourceIp,
+    'identity.userAgent': headerOf(request.headers, 'user-agent'),
+    'identity.accountId': caller?.principal.accountId,
+    'identity.caller': caller?.userId,
+    'identity.user': caller?.userId,
+    'identity.userArn': caller?.principal.arn,
+    ...Object.fromEntries(
+      Object.entries(admitted.authorizer ?? {}).map(([key, value]) => [`authorizer.${key}`, String(value)]),
+    ),
+  };
+  return {
+    context: Object.fromEntries(
+      Object.entries(values).filter((entry): entry is [string, string] => entry[1] !== undefined),
+    ),
+    param: (name) => pathParameters[name] ?? query.get(name) ?? headerOf(request.headers, name.toLowerCase()),
+    body: admitted.body.toString('utf8'),
+  };
 }

@@ -5,8 +5,38 @@ import { headerOf, type LocalRequest, type LocalResponse } from '../../http.js';
 // A REST method's MOCK integration (API Gateway, "Set up mock integrations"): the request template
 // names a status code, which selects an integration response, whose template is the answer.
 
-/** Velocity (VTL) in a template: a variable or a directive, which the local stack does not evaluate. */
-const VTL = /[$#]/;
+/** A Velocity directive (`#if`, `#set`, `#foreach`…), which the local stack does not evaluate. */
+const DIRECTIVE = /#(?:if|elseif|else|end|set|foreach|macro|define|parse|include|evaluate|break|stop)\b/;
+
+/** What a template's references read: `$context.*`, `$input.params('x')`, `$input.body`, `$input.json('$')`. */
+export interface TemplateValues {
+  /** `$context.<key>` by dotted key (`requestId`, `identity.sourceIp`, `authorizer.principalId`). */
+  context: Record<string, string>;
+  /** `$input.params('name')`: the path parameter, else the query string's, else the header's. */
+  param: (name: string) => string | undefined;
+  body: string;
+}
+
+/**
+ * A template with its references filled in, as API Gateway's Velocity engine renders them
+ * ("API Gateway mapping template and access logging variable reference"); a reference it does not
+ * know stays as written, as Velocity leaves undefined references, and `$!ref` is empty. A
+ * directive is not evaluated here: undefined, so the call answers 500 with the reason.
+ */
+export function renderTemplate(template: string, values: TemplateValues): string | undefined {
+  if (DIRECTIVE.test(template)) return undefined;
+  return template.replace(
+    /\$(!?)\{?(context\.[A-Za-z0-9_.]+|input\.params\((['"])([^'"]*)\3\)|input\.body|input\.json\((['"])\$\5\)|stageVariables\.[A-Za-z0-9_]+)\}?/g,
+    (whole, quiet: string, reference: string, _q: string, param: string | undefined) => {
+      let value: string | undefined;
+      if (reference.startsWith('context.')) value = values.context[reference.slice(8)];
+      else if (param !== undefined) value = values.param(param) ?? '';
+      else if (reference === 'input.body') value = values.body;
+      else if (reference.startsWith('input.json')) value = values.body || '{}';
+      return value ?? (quiet ? '' : whole);
+    },
+  );
+}
 
 const internalError = (why: string) =>
   new AwsError(500, 'InternalServerErrorException', 'Internal server error', GATEWAY_MESSAGE).because(why);
@@ -16,17 +46,25 @@ const internalError = (why: string) =>
  * (`application/json` when it has none) gives `{"statusCode": N}`; the integration response
  * whose `SelectionPattern` matches N (else the one without a pattern) gives the status, its
  * template of the request's `Accept` (else `application/json`, else its first) the body, and
- * its static `method.response.header.*` parameters the headers. A template with VTL is not
- * evaluated here: such a call answers 500 with the reason on stderr.
+ * its static `method.response.header.*` parameters the headers. Templates' references are
+ * filled in ({@link renderTemplate}); one with a Velocity directive answers 500 with the reason on stderr.
  */
-export function mockAnswer(mock: MockIntegrationModel, request: LocalRequest, where: string): LocalResponse {
+export function mockAnswer(
+  mock: MockIntegrationModel,
+  request: LocalRequest,
+  where: string,
+  values: TemplateValues,
+): LocalResponse {
   const header = (name: string) => headerOf(request.headers, name);
   const contentType = header('content-type')?.split(';')[0]?.trim().toLowerCase() || 'application/json';
-  const template = mock.requestTemplates[contentType];
-  if (template === undefined)
+  const raw = mock.requestTemplates[contentType];
+  if (raw === undefined)
     throw internalError(`${where}: MOCK integration with no request template for ${contentType}, so no statusCode`);
-  if (VTL.test(template))
-    throw internalError(`${where}: the MOCK request template uses VTL, which is not evaluated locally`);
+  const template = renderTemplate(raw, values);
+  if (template === undefined)
+    throw internalError(
+      `${where}: the MOCK request template uses Velocity directives, which are not evaluated locally`,
+    );
   const statusCode = statusOf(template);
   if (statusCode === undefined)
     throw internalError(`${where}: the MOCK request template names no statusCode (${JSON.stringify(template)})`);
@@ -41,15 +79,18 @@ export function mockAnswer(mock: MockIntegrationModel, request: LocalRequest, wh
   ) ??
     Object.entries(response.responseTemplates).find(([key]) => key === 'application/json') ??
     Object.entries(response.responseTemplates)[0] ?? ['application/json', ''];
-  if (VTL.test(body))
-    throw internalError(`${where}: the MOCK response template uses VTL, which is not evaluated locally`);
+  const rendered = renderTemplate(body, values);
+  if (rendered === undefined)
+    throw internalError(
+      `${where}: the MOCK response template uses Velocity directives, which are not evaluated locally`,
+    );
   const headers: Record<string, string> = { 'content-type': type };
   for (const [name, value] of Object.entries(response.responseParameters)) {
     const literal = /^'(.*)'$/s.exec(value)?.[1];
     const target = /^method\.response\.header\.(.+)$/.exec(name)?.[1];
     if (target && literal !== undefined) headers[target] = literal;
   }
-  return { status: Number(response.statusCode), headers, body };
+  return { status: Number(response.statusCode), headers, body: rendered };
 }
 
 /**
