@@ -153,7 +153,16 @@ function authorizationOf(
   const names = (Array.isArray(security) ? security : []).flatMap((requirement) =>
     isObject(requirement) ? Object.keys(requirement) : [],
   );
-  let apiKeyRequired = false;
+  const apiKeyRequired = names.some((name) => {
+    const scheme = schemes[name];
+    return (
+      isObject(scheme) &&
+      scheme.type === 'apiKey' &&
+      String(scheme.name).toLowerCase() === 'x-api-key' &&
+      scheme['x-amazon-apigateway-authtype'] === undefined &&
+      scheme['x-amazon-apigateway-authorizer'] === undefined
+    );
+  });
   for (const name of names) {
     const scheme = schemes[name];
     if (!isObject(scheme)) continue;
@@ -173,7 +182,6 @@ function authorizationOf(
       });
       return { authorizationType: 'CUSTOM', apiKeyRequired, ...(lambda ? { authorizer: lambda } : {}) };
     }
-    if (scheme.type === 'apiKey' && String(scheme.name).toLowerCase() === 'x-api-key') apiKeyRequired = true;
   }
   return { authorizationType: 'NONE', apiKeyRequired };
 }

@@ -16,14 +16,13 @@
 // - API reference, Authorizer (identity sources, validation expression, TTL):
 //   https://docs.aws.amazon.com/apigateway/latest/api/API_Authorizer.html
 // Rows are never bent to the implementation: a failing row is a disagreement with AWS to report.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { LambdaIntegration, RestApi, TokenAuthorizer } from 'aws-cdk-lib/aws-apigateway';
 import { AnyPrincipal, Effect, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { mkdtempSync } from 'node:fs';
 import { afterEach, beforeAll, describe, expect, inject, it, type MockInstance, vi } from 'vitest';
 import type { DecisionRecord } from '../../src/iam/decisions.js';
 import type { LocalStack, LocalState } from '../../src/stack.js';
@@ -117,7 +116,11 @@ async function serve(now?: () => Date): Promise<Served> {
 const call = (
   app: Served,
   path: string,
-  { authorization, headers = {}, method = 'GET' }: { authorization?: string; headers?: Record<string, string>; method?: string } = {},
+  {
+    authorization,
+    headers = {},
+    method = 'GET',
+  }: { authorization?: string; headers?: Record<string, string>; method?: string } = {},
 ) =>
   fetch(`${app.url}${path}`, {
     method,
@@ -273,20 +276,18 @@ describe(`TOKEN authorizer (header Authorization, regex ^Bearer [-0-9a-zA-Z\\.]*
     expect(app.tokenCalls).toHaveBeenCalledTimes(invoked);
   });
 
-  it(
-    `"Bearer slow" (sleeps 10 s, function timeout 3 s): 500 AuthorizerConfigurationException {"message": null} (${GATEWAY_RESPONSES})`,
-    { timeout: 15_000 },
-    async () => {
-      // Prepare
-      const app = await serve();
+  it(`"Bearer slow" (sleeps 10 s, function timeout 3 s): 500 AuthorizerConfigurationException {"message": null} (${GATEWAY_RESPONSES})`, {
+    timeout: 15_000,
+  }, async () => {
+    // Prepare
+    const app = await serve();
 
-      // Act
-      const got = await answer(await call(app, 'token', { authorization: 'Bearer slow' }));
+    // Act
+    const got = await answer(await call(app, 'token', { authorization: 'Bearer slow' }));
 
-      // Assess
-      expect(got).toEqual({ status: 500, type: 'AuthorizerConfigurationException', body: CONFIGURATION_ERROR });
-    },
-  );
+    // Assess
+    expect(got).toEqual({ status: 500, type: 'AuthorizerConfigurationException', body: CONFIGURATION_ERROR });
+  });
 
   it(`the function receives {type, authorizationToken, methodArn} and nothing else (${INPUT})`, async () => {
     // Prepare
@@ -803,18 +804,17 @@ describe(`Table A: the authorizer's policy with the resource policy, same accoun
   // Table A, row by row: authorizer policy × resource policy → outcome. Which 403 message an
   // authorizer's explicit deny gives when the resource policy allows is not documented; the
   // authorizer's ACCESS_DENIED message (KC_403) is expected.
-  const rows: { authorizer: string; resource: string; token: string; path: string; status: number; body?: string }[] =
-    [
-      { authorizer: 'Allow', resource: 'Allow', token: 'allow', path: 'allowed', status: 200 },
-      { authorizer: 'Allow', resource: 'Neither', token: 'allow', path: 'silent', status: 200 },
-      { authorizer: 'Allow', resource: 'Deny', token: 'allow', path: 'denied', status: 403, body: 'resource' },
-      { authorizer: 'Neither', resource: 'Allow', token: 'silent', path: 'allowed', status: 200 },
-      { authorizer: 'Neither', resource: 'Neither', token: 'silent', path: 'silent', status: 403, body: NOT_AUTHORIZED },
-      { authorizer: 'Neither', resource: 'Deny', token: 'silent', path: 'denied', status: 403, body: 'resource' },
-      { authorizer: 'Deny', resource: 'Allow', token: 'deny', path: 'allowed', status: 403, body: EXPLICIT_DENY },
-      { authorizer: 'Deny', resource: 'Neither', token: 'deny', path: 'silent', status: 403, body: EXPLICIT_DENY },
-      { authorizer: 'Deny', resource: 'Deny', token: 'deny', path: 'denied', status: 403, body: 'resource' },
-    ];
+  const rows: { authorizer: string; resource: string; token: string; path: string; status: number; body?: string }[] = [
+    { authorizer: 'Allow', resource: 'Allow', token: 'allow', path: 'allowed', status: 200 },
+    { authorizer: 'Allow', resource: 'Neither', token: 'allow', path: 'silent', status: 200 },
+    { authorizer: 'Allow', resource: 'Deny', token: 'allow', path: 'denied', status: 403, body: 'resource' },
+    { authorizer: 'Neither', resource: 'Allow', token: 'silent', path: 'allowed', status: 200 },
+    { authorizer: 'Neither', resource: 'Neither', token: 'silent', path: 'silent', status: 403, body: NOT_AUTHORIZED },
+    { authorizer: 'Neither', resource: 'Deny', token: 'silent', path: 'denied', status: 403, body: 'resource' },
+    { authorizer: 'Deny', resource: 'Allow', token: 'deny', path: 'allowed', status: 403, body: EXPLICIT_DENY },
+    { authorizer: 'Deny', resource: 'Neither', token: 'deny', path: 'silent', status: 403, body: EXPLICIT_DENY },
+    { authorizer: 'Deny', resource: 'Deny', token: 'deny', path: 'denied', status: 403, body: 'resource' },
+  ];
 
   it.each(rows)(
     `authorizer $authorizer × resource policy $resource → $status (Table A, ${AUTHORIZATION_FLOW})`,

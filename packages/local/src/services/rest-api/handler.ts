@@ -173,7 +173,13 @@ function askRestAuthorizer(
   api: RestApiModel,
   routed: RestRoute,
   request: LocalRequest,
-  asked: { facts: RequestFacts; rawQuery: string; event: () => Record<string, unknown>; context: ServiceContext },
+  asked: {
+    facts: RequestFacts;
+    rawQuery: string;
+    requestId: string;
+    event: () => Record<string, unknown>;
+    context: ServiceContext;
+  },
   passOn: (authorizer: Record<string, unknown>) => void,
 ) {
   return async (authorizer: LambdaAuthorizerModel, decisions?: DecisionSink): Promise<void> => {
@@ -183,9 +189,17 @@ function askRestAuthorizer(
       query: [...new URLSearchParams(asked.rawQuery)],
       methodArn: routed.methodArn,
       contextValues: {
+        accountId: api.accountId,
+        apiId: api.restApiId,
+        domainName: `${api.restApiId}.execute-api.${api.region}.amazonaws.com`,
         httpMethod: request.method,
-        stage: api.stageName,
+        path: `/${api.stageName}${routed.path}`,
+        requestId: asked.requestId,
+        resourceId: routed.route.method.resourceId,
         resourcePath: routed.route.method.resourcePath,
+        stage: api.stageName,
+        'identity.sourceIp': request.sourceIp,
+        'identity.userAgent': headerOf(request.headers, 'user-agent') ?? '',
       },
     });
     const answer = await askAuthorizer(
@@ -376,6 +390,7 @@ async function serveRestApiRequest(
     {
       facts,
       rawQuery,
+      requestId,
       context,
       event: () =>
         integrationEvent(
