@@ -25,7 +25,7 @@ import { FunctionRuntime } from './lambda/runtime.js';
 import { runtimeModuleWarnings } from './lambda/runtime-modules.js';
 import { joinOrganization, principalsOf } from './principals.js';
 import { route } from './routing.js';
-import { httpProxyWarnings } from './services/rest-api/http-proxy.js';
+import { httpProxyWarnings } from './services/rest-api/http-backend.js';
 import { privateApiProblems, privateApiWarnings } from './services/vpc-endpoint/checks.js';
 import { endpointPolicy, type RunnerNetwork, runnerNetwork } from './services/vpc-endpoint/endpoint.js';
 import { closeServer, EndpointListeners, listenedFor } from './services/vpc-endpoint/listeners.js';

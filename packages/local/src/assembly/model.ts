@@ -93,9 +93,11 @@ export interface MethodModel {
   apiKeyRequired: boolean;
   /** The integration's `Type` (`AWS_PROXY`, `MOCK`, `HTTP`…). @default 'AWS_PROXY' */
   integrationType?: string | undefined;
-  /** A `MOCK` integration's templates and responses. @default none */
-  mock?: MockIntegrationModel | undefined;
-  /** An `HTTP_PROXY` integration's URL (`{proxy}` and other path parameters filled in per request). @default none */
+  /** A `MOCK` or `HTTP` integration's request templates and integration responses. @default none */
+  templates?: IntegrationTemplates | undefined;
+  /** The method an HTTP or HTTP_PROXY backend is called with (`IntegrationHttpMethod`); `ANY`: the caller's. @default the caller's */
+  integrationHttpMethod?: string | undefined;
+  /** An `HTTP_PROXY` or `HTTP` integration's URL (`{proxy}` and other path parameters filled in per request). @default none */
   httpUrl?: string | undefined;
   /** Its Lambda authorizer (`CUSTOM` with an `AuthorizerId`). @default none */
   authorizer?: LambdaAuthorizerModel | undefined;
@@ -130,8 +132,8 @@ export interface LambdaAuthorizerModel {
   simpleResponses?: boolean | undefined;
 }
 
-/** A MOCK integration (API Gateway, "Set up mock integrations"): request templates by content type, integration responses. */
-export interface MockIntegrationModel {
+/** A MOCK or HTTP integration's mapping (API Gateway, "Set up mock integrations", "Integration responses"): request templates by content type, integration responses. */
+export interface IntegrationTemplates {
   requestTemplates: Record<string, string>;
   responses: {
     /** The method response's status. */

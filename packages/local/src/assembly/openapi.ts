@@ -114,6 +114,7 @@ export function openApiParts(
         ...integrationOf({
           type: integration.type,
           uri: integration.uri,
+          httpMethod: integration.httpMethod,
           timeoutMs: integration.timeoutInMillis,
           requestTemplates: integration.requestTemplates,
           responses: Object.entries(isObject(integration.responses) ? integration.responses : {}).map(

@@ -1,6 +1,6 @@
 import type { PolicyDocument } from '../iam/policy.js';
 import { resolve } from './intrinsics.js';
-import type { LambdaAuthorizerModel, MethodModel, MockIntegrationModel, RestApiModel } from './model.js';
+import type { IntegrationTemplates, LambdaAuthorizerModel, MethodModel, RestApiModel } from './model.js';
 import { openApiDocument, openApiParts } from './openapi.js';
 import type { AppBuilder, StackInput, TemplateResource } from './readers.js';
 
@@ -145,6 +145,7 @@ function templateMethods(
       ...integrationOf({
         type: integration?.Type,
         uri: integration?.Uri,
+        httpMethod: integration?.IntegrationHttpMethod,
         timeoutMs: integration?.TimeoutInMillis,
         requestTemplates: integration?.RequestTemplates,
         responses: (Array.isArray(integration?.IntegrationResponses) ? integration.IntegrationResponses : []).map(
@@ -168,6 +169,8 @@ function templateMethods(
 export interface IntegrationInput {
   type: unknown;
   uri: unknown;
+  /** `IntegrationHttpMethod` (template), `httpMethod` (OpenAPI). */
+  httpMethod: unknown;
   timeoutMs: unknown;
   requestTemplates: unknown;
   responses: {
@@ -181,10 +184,13 @@ export interface IntegrationInput {
 /** The parts of a method its integration gives: the function, the mock, the URL, the timeout. */
 export function integrationOf(
   input: IntegrationInput,
-): Pick<MethodModel, 'functionArn' | 'timeoutMs' | 'integrationType' | 'mock' | 'httpUrl'> {
+): Pick<
+  MethodModel,
+  'functionArn' | 'timeoutMs' | 'integrationType' | 'templates' | 'httpUrl' | 'integrationHttpMethod'
+> {
   const type = input.type === undefined ? undefined : String(input.type).toUpperCase();
   const uri = input.uri === undefined ? '' : String(input.uri);
-  const mock: MockIntegrationModel = {
+  const templates: IntegrationTemplates = {
     requestTemplates: stringMap(input.requestTemplates),
     responses: input.responses.map((response) => ({
       statusCode: String(response.statusCode ?? '200'),
@@ -197,8 +203,10 @@ export function integrationOf(
     functionArn: type === 'AWS_PROXY' ? /functions\/(.+)\/invocations$/.exec(uri)?.[1] : undefined,
     timeoutMs: Number(input.timeoutMs ?? 29_000),
     integrationType: type,
-    ...(type === 'MOCK' ? { mock } : {}),
-    ...(type === 'HTTP_PROXY' ? { httpUrl: uri } : {}),
+    ...(type === 'MOCK' || type === 'HTTP' ? { templates } : {}),
+    ...(type === 'HTTP_PROXY' || type === 'HTTP'
+      ? { httpUrl: uri, integrationHttpMethod: input.httpMethod === undefined ? undefined : String(input.httpMethod) }
+      : {}),
   };
 }
 
@@ -243,14 +251,14 @@ function methodWarning(method: MethodModel): string | undefined {
   if (auth !== 'NONE' && auth !== 'AWS_IAM' && auth !== 'CUSTOM')
     return `${auth} authorization is not reproduced locally; the method answers 401 Unauthorized (after the VPC endpoint policy, which comes first)`;
   const type = method.integrationType ?? 'AWS_PROXY';
-  if (type !== 'AWS_PROXY' && type !== 'MOCK' && type !== 'HTTP_PROXY')
+  if (type !== 'AWS_PROXY' && type !== 'MOCK' && type !== 'HTTP_PROXY' && type !== 'HTTP')
     return `its ${type} integration is not reproduced locally; the method answers 500 Internal server error`;
   const templates = [
-    ...Object.values(method.mock?.requestTemplates ?? {}),
-    ...(method.mock?.responses ?? []).flatMap((response) => Object.values(response.responseTemplates)),
+    ...Object.values(method.templates?.requestTemplates ?? {}),
+    ...(method.templates?.responses ?? []).flatMap((response) => Object.values(response.responseTemplates)),
   ];
   return templates.some((template) => /#(?:if|foreach|set|else|end)\b/.test(template))
-    ? 'its MOCK integration templates use VTL directives, which are not evaluated locally; calls that need one answer 500 Internal server error'
+    ? `its ${type} integration templates use VTL directives, which are not evaluated locally; calls that need one answer 500 Internal server error`
     : undefined;
 }
 

@@ -103,6 +103,37 @@ beforeAll(async () => {
       }),
       { requestParameters: { 'method.request.path.proxy': true } },
     );
+  // HTTP (non-proxy) to the same backend: its status selects the integration response.
+  api.root
+    .addResource('mapped')
+    .addResource('{id}')
+    .addMethod(
+      'GET',
+      new HttpIntegration(`http://127.0.0.1:${port}/items/{id}`, {
+        proxy: false,
+        options: {
+          requestParameters: { 'integration.request.path.id': 'method.request.path.id' },
+          integrationResponses: [
+            {
+              statusCode: '200',
+              responseParameters: { 'method.response.header.X-Backend': 'integration.response.header.x-backend' },
+            },
+            {
+              statusCode: '404',
+              selectionPattern: '418',
+              responseTemplates: { 'application/json': '{"missing": "$input.params(\'id\')"}' },
+            },
+          ],
+        },
+      }),
+      {
+        requestParameters: { 'method.request.path.id': true },
+        methodResponses: [
+          { statusCode: '200', responseParameters: { 'method.response.header.X-Backend': true } },
+          { statusCode: '404' },
+        ],
+      },
+    );
   app.synth();
   ({ stack, state } = await startStack(outdir, { warn: (line) => warnings.push(line) }));
 });
@@ -145,7 +176,7 @@ describe('MOCK integrations answer from their templates', () => {
     expect(warnings.filter((line) => line.includes('integration'))).toEqual([
       expect.stringMatching(/^MockApi \S+ GET \/directive: its MOCK integration templates use VTL directives/),
       expect.stringMatching(
-        /^MockApi \S+ GET \/http: its HTTP_PROXY integration calls https:\/\/example.com, outside this machine/,
+        /^MockApi \S+ GET \/http: its HTTP integration calls https:\/\/example.com, outside this machine/,
       ),
     ]);
     expect(await awsError(await get('directive'))).toMatchObject({ status: 500, message: 'Internal server error' });
@@ -167,6 +198,18 @@ describe('MOCK integrations answer from their templates', () => {
       apiId: state.apis[0]?.restApiId,
     });
     expect((await get('backend/teapot')).status).toBe(418);
+  });
+
+  // https://docs.aws.amazon.com/apigateway/latest/developerguide/setup-http-integrations.html (custom
+  // integration): the backend's status selects the integration response (its pattern, else the default).
+  it("HTTP (non-proxy): the backend gets API Gateway's request; its status selects the integration response", async () => {
+    const ok = await get('mapped/7?x=1', { 'x-custom': 'kept?' });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('x-backend')).toBe('yes');
+    expect(await ok.json()).toMatchObject({ url: '/items/7', method: 'GET', authorization: null });
+    const missing = await get('mapped/teapot');
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ missing: 'teapot' });
   });
 
   it("CDK's CORS preflight (OPTIONS, NONE, MOCK) answers 204 with its Access-Control headers", async () => {

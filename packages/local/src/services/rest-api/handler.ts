@@ -42,7 +42,7 @@ import {
   restProxyEvent,
   toProxyResponse,
 } from './event.js';
-import { httpProxyAnswer } from './http-proxy.js';
+import { httpAnswer, httpProxyAnswer } from './http-backend.js';
 import { mockAnswer, type TemplateValues } from './mock.js';
 import { invokeArn, matchRoute, type RouteMatch, routesOf } from './routes.js';
 import { StageTrace } from './stage-trace.js';
@@ -422,43 +422,16 @@ async function serveRestApiRequest(
   // Forbidden; keys are not reproduced, so such a method fails closed.
   if (route.method.apiKeyRequired) throw new AwsError(403, 'ForbiddenException', 'Forbidden');
   const where = `${request.method} /${api.stageName}${routed.path} of REST API ${api.restApiId}`;
-  if (route.method.mock)
-    return withGatewayHeaders(
-      mockAnswer(
-        route.method.mock,
-        request,
-        where,
-        templateValues(
-          api,
-          request,
-          { routed, rawQuery, body, caller, authorizer: authorizerContext },
-          gatewayFacts,
-          context,
-        ),
-      ),
-      request,
-      { ...gatewayFacts, traceHeader: traceHeaderFor(request.headers) },
-    );
+  const admitted: AdmittedRequest = { routed, rawQuery, body, caller, authorizer: authorizerContext };
   const type = route.method.integrationType ?? 'AWS_PROXY';
-  if (type === 'HTTP_PROXY') {
-    const traceHeader = traceHeaderFor(request.headers);
-    const call = {
-      request,
-      body,
-      rawQuery,
-      pathParameters: restPathParameters(route.method.resourcePath, routed.path),
-    };
-    const answer = await httpProxyAnswer(route.method, call, {
-      apiId: api.restApiId,
-      traceHeader,
-      origin: context.origin,
-      where,
+  if (type === 'MOCK' || type === 'HTTP' || type === 'HTTP_PROXY')
+    return withGatewayHeaders(await gatewayIntegrationAnswer(api, request, admitted, gatewayFacts, context), request, {
+      ...gatewayFacts,
+      traceHeader: traceHeaderFor(request.headers),
     });
-    return withGatewayHeaders(answer, request, { ...gatewayFacts, traceHeader });
-  }
   if (type !== 'AWS_PROXY')
     throw new AwsError(500, 'InternalServerErrorException', 'Internal server error', GATEWAY_MESSAGE).because(
-      `${where}: its ${type} integration is not reproduced locally (AWS_PROXY, MOCK and HTTP_PROXY are)`,
+      `${where}: its ${type} integration is not reproduced locally (AWS_PROXY, MOCK, HTTP_PROXY and HTTP are)`,
     );
 
   const integration = apiGatewayIntegration(context, route.method.functionArn, methodArn, api.accountId);
@@ -466,13 +439,7 @@ async function serveRestApiRequest(
   // With tracing, the integration's X-Amzn-Trace-Id is API Gateway's context, not the caller's.
   const traceHeader = traceContext && trace ? trace.headerFor(traceContext) : traceHeaderFor(request.headers);
   const gateway: GatewayFacts = { ...gatewayFacts, traceHeader };
-  const event = integrationEvent(
-    api,
-    request,
-    { routed, rawQuery, body, caller, authorizer: authorizerContext },
-    gateway,
-    context,
-  );
+  const event = integrationEvent(api, request, admitted, gateway, context);
   const payload = eventPayload(
     event,
     { request, body },
@@ -507,17 +474,20 @@ interface GatewayFacts {
   edge: CloudFrontHop | undefined;
 }
 
+/** A request past authorization: where it goes, its query and body, who sent it, what an authorizer passed on. */
+interface AdmittedRequest {
+  routed: RestRoute;
+  rawQuery: string;
+  body: Buffer;
+  caller: Identity | undefined;
+  authorizer?: Record<string, unknown> | undefined;
+}
+
 /** The proxy event of an admitted request. */
 function integrationEvent(
   api: RestApiModel,
   request: LocalRequest,
-  admitted: {
-    routed: RestRoute;
-    rawQuery: string;
-    body: Buffer;
-    caller: Identity | undefined;
-    authorizer?: Record<string, unknown> | undefined;
-  },
+  admitted: AdmittedRequest,
   gateway: GatewayFacts,
   context: ServiceContext,
 ): Record<string, unknown> {
@@ -569,17 +539,39 @@ function withGatewayHeaders(response: LocalResponse, request: LocalRequest, gate
   return response;
 }
 
+/**
+ * The answer of an integration API Gateway itself answers or calls: MOCK from its templates,
+ * HTTP_PROXY and HTTP from their backend.
+ */
+function gatewayIntegrationAnswer(
+  api: RestApiModel,
+  request: LocalRequest,
+  admitted: AdmittedRequest,
+  gateway: { requestId: string; extendedRequestId: string },
+  context: ServiceContext,
+): Promise<LocalResponse> | LocalResponse {
+  const { method } = admitted.routed.route;
+  const where = `${request.method} /${api.stageName}${admitted.routed.path} of REST API ${api.restApiId}`;
+  const values = templateValues(api, request, admitted, gateway, context);
+  if (method.integrationType === 'MOCK')
+    return mockAnswer(method.templates ?? { requestTemplates: {}, responses: [] }, request, where, values);
+  const call = {
+    request,
+    body: admitted.body,
+    rawQuery: admitted.rawQuery,
+    pathParameters: restPathParameters(method.resourcePath, admitted.routed.path),
+  };
+  const backend = { apiId: api.restApiId, traceHeader: traceHeaderFor(request.headers), origin: context.origin, where };
+  return method.integrationType === 'HTTP'
+    ? httpAnswer(method, call, backend, values)
+    : httpProxyAnswer(method, call, backend);
+}
+
 /** What a mapping template's references read for this request (`$context`, `$input`). */
 function templateValues(
   api: RestApiModel,
   request: LocalRequest,
-  admitted: {
-    routed: RestRoute;
-    rawQuery: string;
-    body: Buffer;
-    caller: Identity | undefined;
-    authorizer?: Record<string, unknown> | undefined;
-  },
+  admitted: AdmittedRequest,
   gateway: { requestId: string; extendedRequestId: string },
   context: ServiceContext,
 ): TemplateValues {

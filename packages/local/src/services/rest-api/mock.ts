@@ -1,4 +1,4 @@
-import type { MockIntegrationModel } from '../../assembly/model.js';
+import type { IntegrationTemplates } from '../../assembly/model.js';
 import { AwsError, GATEWAY_MESSAGE } from '../../aws-error.js';
 import { headerOf, type LocalRequest, type LocalResponse } from '../../http.js';
 
@@ -43,20 +43,18 @@ const internalError = (why: string) =>
 
 /**
  * The answer of a MOCK integration: the request template of the request's `Content-Type`
- * (`application/json` when it has none) gives `{"statusCode": N}`; the integration response
- * whose `SelectionPattern` matches N (else the one without a pattern) gives the status, its
- * template of the request's `Accept` (else `application/json`, else its first) the body, and
- * its static `method.response.header.*` parameters the headers. Templates' references are
- * filled in ({@link renderTemplate}); one with a Velocity directive answers 500 with the reason on stderr.
+ * (`application/json` when it has none) gives `{"statusCode": N}`, which selects the
+ * integration response ({@link integrationAnswer}). Templates' references are filled in
+ * ({@link renderTemplate}); one with a Velocity directive answers 500 with the reason on stderr.
  */
 export function mockAnswer(
-  mock: MockIntegrationModel,
+  mock: IntegrationTemplates,
   request: LocalRequest,
   where: string,
   values: TemplateValues,
 ): LocalResponse {
-  const header = (name: string) => headerOf(request.headers, name);
-  const contentType = header('content-type')?.split(';')[0]?.trim().toLowerCase() || 'application/json';
+  const contentType =
+    headerOf(request.headers, 'content-type')?.split(';')[0]?.trim().toLowerCase() || 'application/json';
   const raw = mock.requestTemplates[contentType];
   if (raw === undefined)
     throw internalError(`${where}: MOCK integration with no request template for ${contentType}, so no statusCode`);
@@ -68,27 +66,45 @@ export function mockAnswer(
   const statusCode = statusOf(template);
   if (statusCode === undefined)
     throw internalError(`${where}: the MOCK request template names no statusCode (${JSON.stringify(template)})`);
+  return integrationAnswer(mock, { status: String(statusCode), headers: {} }, request, where, values);
+}
+
+/**
+ * The method's answer from an integration's (MOCK, HTTP) output, as API Gateway maps it
+ * ("Integration responses"): the integration response whose `SelectionPattern` matches the
+ * status (else the one without a pattern) gives the status, its template of the request's
+ * `Accept` (else `application/json`, else its first) the body — the integration's own body
+ * passed through when it has none —, its `method.response.header.*` parameters the headers
+ * (static `'value'`s, `integration.response.header.<name>`). No response for the status: 500.
+ */
+export function integrationAnswer(
+  templates: IntegrationTemplates,
+  output: { status: string; headers: Record<string, string | undefined> },
+  request: LocalRequest,
+  where: string,
+  values: TemplateValues,
+): LocalResponse {
   const response =
-    mock.responses.find(
-      (candidate) => candidate.selectionPattern && fullMatch(candidate.selectionPattern, String(statusCode)),
-    ) ?? mock.responses.find((candidate) => !candidate.selectionPattern);
-  if (!response) throw internalError(`${where}: no integration response for status ${statusCode}`);
-  const accepted = header('accept')?.split(',')[0]?.split(';')[0]?.trim().toLowerCase();
-  const [type, body = ''] = Object.entries(response.responseTemplates).find(
-    ([key]) => key.toLowerCase() === accepted,
-  ) ??
-    Object.entries(response.responseTemplates).find(([key]) => key === 'application/json') ??
-    Object.entries(response.responseTemplates)[0] ?? ['application/json', ''];
-  const rendered = renderTemplate(body, values);
+    templates.responses.find(
+      (candidate) => candidate.selectionPattern && fullMatch(candidate.selectionPattern, output.status),
+    ) ?? templates.responses.find((candidate) => !candidate.selectionPattern);
+  if (!response) throw internalError(`${where}: no integration response for status ${output.status}`);
+  const accepted = headerOf(request.headers, 'accept')?.split(',')[0]?.split(';')[0]?.trim().toLowerCase();
+  const entries = Object.entries(response.responseTemplates);
+  const chosen =
+    entries.find(([key]) => key.toLowerCase() === accepted) ??
+    entries.find(([key]) => key === 'application/json') ??
+    entries[0];
+  const rendered = chosen ? renderTemplate(chosen[1], values) : values.body;
   if (rendered === undefined)
-    throw internalError(
-      `${where}: the MOCK response template uses Velocity directives, which are not evaluated locally`,
-    );
-  const headers: Record<string, string> = { 'content-type': type };
+    throw internalError(`${where}: the response template uses Velocity directives, which are not evaluated locally`);
+  const headers: Record<string, string> = { 'content-type': chosen?.[0] ?? 'application/json' };
   for (const [name, value] of Object.entries(response.responseParameters)) {
-    const literal = /^'(.*)'$/s.exec(value)?.[1];
     const target = /^method\.response\.header\.(.+)$/.exec(name)?.[1];
-    if (target && literal !== undefined) headers[target] = literal;
+    const literal = /^'(.*)'$/s.exec(value)?.[1];
+    const mapped = /^integration\.response\.header\.(.+)$/.exec(value)?.[1];
+    const header = literal ?? (mapped ? output.headers[mapped.toLowerCase()] : undefined);
+    if (target && header !== undefined) headers[target] = header;
   }
   return { status: Number(response.statusCode), headers, body: rendered };
 }
