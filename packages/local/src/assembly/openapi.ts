@@ -2,10 +2,9 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { stableId } from './ids.js';
-import { resolve } from './intrinsics.js';
-import type { MethodModel } from './model.js';
-import type { StackInput } from './readers.js';
-import { integrationOf, lambdaAuthorizerOf, type RestApiParts } from './rest-api.js';
+import { integrationOf, lambdaAuthorizerOf, type RestApiParts } from './integrations.js';
+import { type ResolutionScope, resolve } from './intrinsics.js';
+import type { LambdaAuthorizerModel, MethodModel } from './rest-api-model.js';
 
 // REST APIs defined by an OpenAPI document (Swagger 2.0 or OpenAPI 3), as API Gateway imports
 // them ("Working with API Gateway extensions to OpenAPI"): paths and operations become methods,
@@ -14,6 +13,14 @@ import { integrationOf, lambdaAuthorizerOf, type RestApiParts } from './rest-api
 // default (`basepath=ignore`).
 
 type Json = Record<string, unknown>;
+
+/** What reading a definition needs of its stack (the assembly reader's stack input has it). */
+interface DefinitionStack {
+  artifact: { appDir: string };
+  scope: ResolutionScope;
+  assets: () => Map<string, string>;
+  attempt: <T>(what: string, run: () => T) => T | undefined;
+}
 
 const VERBS: Record<string, string> = {
   get: 'GET',
@@ -34,7 +41,7 @@ const isObject = (value: unknown): value is Json =>
  * assembly's asset its `BodyS3Location` names (CDK's `ApiDefinition.fromAsset`), JSON or YAML.
  * A string is the problem that stops it being read; undefined, a reference reported already.
  */
-export function openApiDocument(logicalId: string, props: Json, stack: StackInput): Json | string | undefined {
+export function openApiDocument(logicalId: string, props: Json, stack: DefinitionStack): Json | string | undefined {
   let text: unknown;
   if (props.Body !== undefined) {
     text = stack.attempt(`${logicalId}.Body`, () => resolve(props.Body, stack.scope));
@@ -81,7 +88,7 @@ function parseYaml(text: string, appDir: string): unknown {
 /** The methods, policy and media types an OpenAPI document defines. */
 export function openApiParts(
   document: Json,
-  { where, apiArn, stack, logicalId }: { where: string; apiArn: string; stack: StackInput; logicalId: string },
+  { where, apiArn, stack, logicalId }: { where: string; apiArn: string; stack: DefinitionStack; logicalId: string },
   warnings: string[],
 ): RestApiParts {
   const schemes =
@@ -89,6 +96,7 @@ export function openApiParts(
     document.securityDefinitions ??
     {};
   const rootId = String(stack.scope.attributes.get(`${logicalId}.RootResourceId`) ?? '');
+  const lambdaAuthorizer = schemeAuthorizers(apiArn, where);
   const methods: MethodModel[] = [];
   for (const [path, item] of Object.entries(isObject(document.paths) ? document.paths : {})) {
     if (!isObject(item)) continue;
@@ -110,22 +118,8 @@ export function openApiParts(
         httpMethod,
         resourceId,
         resourcePath,
-        ...authorizationOf(security, isObject(schemes) ? schemes : {}, apiArn, where),
-        ...integrationOf({
-          type: integration.type,
-          uri: integration.uri,
-          httpMethod: integration.httpMethod,
-          timeoutMs: integration.timeoutInMillis,
-          requestTemplates: integration.requestTemplates,
-          responses: Object.entries(isObject(integration.responses) ? integration.responses : {}).map(
-            ([pattern, response]) => ({
-              statusCode: isObject(response) ? response.statusCode : undefined,
-              selectionPattern: pattern === 'default' ? undefined : pattern,
-              responseTemplates: isObject(response) ? response.responseTemplates : undefined,
-              responseParameters: isObject(response) ? response.responseParameters : undefined,
-            }),
-          ),
-        }),
+        ...authorizationOf(security, isObject(schemes) ? schemes : {}, lambdaAuthorizer),
+        ...integrationOf(integrationInput(integration)),
       });
     }
   }
@@ -140,6 +134,46 @@ export function openApiParts(
   };
 }
 
+/** One Lambda authorizer per security scheme, whatever the number of operations it guards: one cache, as on AWS. */
+function schemeAuthorizers(apiArn: string, where: string) {
+  const authorizers = new Map<string, LambdaAuthorizerModel | undefined>();
+  return (name: string, scheme: Json, authorizer: Json) => {
+    if (!authorizers.has(name)) {
+      const type = String(authorizer.type ?? '').toUpperCase();
+      authorizers.set(
+        name,
+        lambdaAuthorizerOf(stableId(`authorizer/${apiArn}/${name}`, 6), `${where}/${name}`, {
+          Type: type,
+          AuthorizerUri: authorizer.authorizerUri,
+          IdentitySource: authorizer.identitySource ?? (type === 'TOKEN' ? `method.request.header.${scheme.name}` : ''),
+          IdentityValidationExpression: authorizer.identityValidationExpression,
+          AuthorizerResultTtlInSeconds: authorizer.authorizerResultTtlInSeconds,
+          AuthorizerCredentials: authorizer.authorizerCredentials,
+        }),
+      );
+    }
+    return authorizers.get(name);
+  };
+}
+
+/** `x-amazon-apigateway-integration` in the terms of a template's `Integration`. */
+const integrationInput = (integration: Json) => ({
+  type: integration.type,
+  uri: integration.uri,
+  httpMethod: integration.httpMethod,
+  timeoutMs: integration.timeoutInMillis,
+  requestTemplates: integration.requestTemplates,
+  // Keyed by selection pattern; `default` is the response without one.
+  responses: Object.entries(isObject(integration.responses) ? integration.responses : {}).map(
+    ([pattern, response]) => ({
+      statusCode: isObject(response) ? response.statusCode : undefined,
+      selectionPattern: pattern === 'default' ? undefined : pattern,
+      responseTemplates: isObject(response) ? response.responseTemplates : undefined,
+      responseParameters: isObject(response) ? response.responseParameters : undefined,
+    }),
+  ),
+});
+
 /**
  * A method's authorization from its operation's security requirements: a scheme with `x-amazon-apigateway-authtype: awsSigv4` is AWS_IAM, one with an
  * `x-amazon-apigateway-authorizer` of type `token` or `request` a Lambda authorizer (CUSTOM),
@@ -148,8 +182,7 @@ export function openApiParts(
 function authorizationOf(
   security: unknown,
   schemes: Json,
-  apiArn: string,
-  where: string,
+  lambdaAuthorizer: (name: string, scheme: Json, authorizer: Json) => LambdaAuthorizerModel | undefined,
 ): Pick<MethodModel, 'authorizationType' | 'apiKeyRequired' | 'authorizer'> {
   const names = (Array.isArray(security) ? security : []).flatMap((requirement) =>
     isObject(requirement) ? Object.keys(requirement) : [],
@@ -173,14 +206,7 @@ function authorizationOf(
     if (isObject(authorizer)) {
       const type = String(authorizer.type ?? '').toUpperCase();
       if (type === 'COGNITO_USER_POOLS') return { authorizationType: 'COGNITO_USER_POOLS', apiKeyRequired };
-      const lambda = lambdaAuthorizerOf(stableId(`authorizer/${apiArn}/${name}`, 6), `${where}/${name}`, {
-        Type: type,
-        AuthorizerUri: authorizer.authorizerUri,
-        IdentitySource: authorizer.identitySource ?? (type === 'TOKEN' ? `method.request.header.${scheme.name}` : ''),
-        IdentityValidationExpression: authorizer.identityValidationExpression,
-        AuthorizerResultTtlInSeconds: authorizer.authorizerResultTtlInSeconds,
-        AuthorizerCredentials: authorizer.authorizerCredentials,
-      });
+      const lambda = lambdaAuthorizer(name, scheme, authorizer);
       return { authorizationType: 'CUSTOM', apiKeyRequired, ...(lambda ? { authorizer: lambda } : {}) };
     }
   }

@@ -3,6 +3,7 @@ import { resolve as resolvePath } from 'node:path';
 import type { PolicyDocument, PolicyStatement } from '../iam/policy.js';
 import { namesFunction, parseFunctionReference } from './function-reference.js';
 import { stableId, UPPER } from './ids.js';
+import { authorizerWarnings } from './integrations.js';
 import { partitionOf, type ResolutionScope, resolve } from './intrinsics.js';
 import type { StackArtifact } from './manifest.js';
 import type { CloudAssemblyModel, FunctionModel, HttpRouteModel, LambdaAuthorizerModel, RoleModel } from './model.js';
@@ -220,6 +221,81 @@ export const NAMERS: Record<string, Namer> = {
     return { ref: name, attributes: { Arn: arnOf(stack, service.toLowerCase(), `${kind.toLowerCase()}/${name}`) } };
   },
 };
+
+/** An HTTP API's routes: their keys, integrations (a Lambda function) and authorization. */
+function httpRoutes(
+  stack: StackInput,
+  members: (type: string) => [string, TemplateResource][],
+  where: string,
+  warn: (line: string) => void,
+): HttpRouteModel[] {
+  const { scope } = stack;
+  const integrations = new Map<string, Record<string, unknown>>();
+  for (const [id, r] of members('AWS::ApiGatewayV2::Integration')) {
+    const p = stack.attempt(id, () => resolve(r.Properties ?? {}, scope)) as Record<string, unknown> | undefined;
+    if (p) integrations.set(scope.refs.get(id) ?? id, p);
+  }
+  const authorizers = httpAuthorizers(stack, members('AWS::ApiGatewayV2::Authorizer'), (line) =>
+    warn(`${where}: ${line}`),
+  );
+  const routes: HttpRouteModel[] = [];
+  for (const [id, r] of members('AWS::ApiGatewayV2::Route')) {
+    const p = stack.attempt(id, () =>
+      resolve(
+        {
+          RouteKey: r.Properties?.RouteKey,
+          AuthorizationType: r.Properties?.AuthorizationType,
+          AuthorizerId: r.Properties?.AuthorizerId,
+          Target: r.Properties?.Target,
+        },
+        scope,
+      ),
+    ) as { RouteKey?: unknown; AuthorizationType?: unknown; AuthorizerId?: unknown; Target?: unknown } | undefined;
+    if (!p) continue;
+    const authorizer = authorizers.get(String(p.AuthorizerId));
+    const routeKey = String(p.RouteKey);
+    const [httpMethod = '', resourcePath = ''] = routeKey === '$default' ? ['$default', ''] : routeKey.split(' ');
+    const integration = integrations.get(String(p.Target ?? '').replace(/^integrations\//, ''));
+    const authorizationType = String(p.AuthorizationType ?? 'NONE');
+    if (authorizationType !== 'NONE' && authorizationType !== 'AWS_IAM' && !authorizer)
+      warn(
+        `${scope.stackName} ${id}: ${authorizationType === 'CUSTOM' ? 'its authorizer is not a Lambda authorizer the local stack can run' : `${authorizationType} authorization is not reproduced locally`}; the route answers 401 Unauthorized`,
+      );
+    const uri = String(integration?.IntegrationUri ?? '');
+    routes.push({
+      routeKey,
+      httpMethod,
+      resourcePath,
+      authorizationType,
+      functionArn:
+        integration?.IntegrationType === 'AWS_PROXY'
+          ? (/functions\/(.+)\/invocations$/.exec(uri)?.[1] ?? (uri.includes(':lambda:') ? uri : undefined))
+          : undefined,
+      payloadFormatVersion: String(integration?.PayloadFormatVersion ?? '2.0'),
+      timeoutMs: Number(integration?.TimeoutInMillis ?? 30_000),
+      ...(authorizationType === 'CUSTOM' && authorizer ? { authorizer } : {}),
+    });
+  }
+  return routes;
+}
+
+/** An HTTP API's Lambda authorizers by id, with a line for what of each is not honoured locally. */
+function httpAuthorizers(
+  stack: StackInput,
+  resources: [string, TemplateResource][],
+  warn: (line: string) => void,
+): Map<string, LambdaAuthorizerModel> {
+  const { scope } = stack;
+  const authorizers = new Map<string, LambdaAuthorizerModel>();
+  for (const [id, r] of resources) {
+    const p = stack.attempt(id, () => resolve(r.Properties ?? {}, scope)) as Record<string, unknown> | undefined;
+    const authorizer = p && httpLambdaAuthorizer(scope.refs.get(id) ?? id, `${scope.stackName}/${id}`, p);
+    if (!authorizer) continue;
+    authorizers.set(authorizer.authorizerId, authorizer);
+    for (const line of authorizerWarnings(authorizer)) warn(line);
+  }
+  return authorizers;
+}
 
 /**
  * An HTTP API's Lambda authorizer (`AWS::ApiGatewayV2::Authorizer` of type `REQUEST`); undefined
@@ -521,55 +597,7 @@ export const READERS: Record<string, Reader> = {
         ([id, r]) =>
           r.Type === type && stack.attempt(`${id}.ApiId`, () => resolve(r.Properties?.ApiId, scope)) === apiId,
       );
-    const integrations = new Map<string, Record<string, unknown>>();
-    for (const [id, r] of members('AWS::ApiGatewayV2::Integration')) {
-      const p = stack.attempt(id, () => resolve(r.Properties ?? {}, scope)) as Record<string, unknown> | undefined;
-      if (p) integrations.set(scope.refs.get(id) ?? id, p);
-    }
-    const authorizers = new Map<string, LambdaAuthorizerModel>();
-    for (const [id, r] of members('AWS::ApiGatewayV2::Authorizer')) {
-      const p = stack.attempt(id, () => resolve(r.Properties ?? {}, scope)) as Record<string, unknown> | undefined;
-      const authorizer = p && httpLambdaAuthorizer(scope.refs.get(id) ?? id, `${scope.stackName}/${id}`, p);
-      if (authorizer) authorizers.set(authorizer.authorizerId, authorizer);
-    }
-    const routes: HttpRouteModel[] = [];
-    for (const [id, r] of members('AWS::ApiGatewayV2::Route')) {
-      const p = stack.attempt(id, () =>
-        resolve(
-          {
-            RouteKey: r.Properties?.RouteKey,
-            AuthorizationType: r.Properties?.AuthorizationType,
-            AuthorizerId: r.Properties?.AuthorizerId,
-            Target: r.Properties?.Target,
-          },
-          scope,
-        ),
-      ) as { RouteKey?: unknown; AuthorizationType?: unknown; AuthorizerId?: unknown; Target?: unknown } | undefined;
-      if (!p) continue;
-      const authorizer = authorizers.get(String(p.AuthorizerId));
-      const routeKey = String(p.RouteKey);
-      const [httpMethod = '', resourcePath = ''] = routeKey === '$default' ? ['$default', ''] : routeKey.split(' ');
-      const integration = integrations.get(String(p.Target ?? '').replace(/^integrations\//, ''));
-      const authorizationType = String(p.AuthorizationType ?? 'NONE');
-      if (authorizationType !== 'NONE' && authorizationType !== 'AWS_IAM' && !authorizer)
-        app.model.warnings.push(
-          `${scope.stackName} ${id}: ${authorizationType === 'CUSTOM' ? 'its authorizer is not a Lambda authorizer the local stack can run' : `${authorizationType} authorization is not reproduced locally`}; the route answers 401 Unauthorized`,
-        );
-      const uri = String(integration?.IntegrationUri ?? '');
-      routes.push({
-        routeKey,
-        httpMethod,
-        resourcePath,
-        authorizationType,
-        functionArn:
-          integration?.IntegrationType === 'AWS_PROXY'
-            ? (/functions\/(.+)\/invocations$/.exec(uri)?.[1] ?? (uri.includes(':lambda:') ? uri : undefined))
-            : undefined,
-        payloadFormatVersion: String(integration?.PayloadFormatVersion ?? '2.0'),
-        timeoutMs: Number(integration?.TimeoutInMillis ?? 30_000),
-        ...(authorizationType === 'CUSTOM' && authorizer ? { authorizer } : {}),
-      });
-    }
+    const routes = httpRoutes(stack, members, where, (line) => app.model.warnings.push(line));
     const stages = members('AWS::ApiGatewayV2::Stage').map(([id]) => scope.refs.get(id) ?? id);
     const stageName = stages.includes('$default') ? '$default' : stages[0];
     if (stageName === undefined) {

@@ -1,23 +1,35 @@
 import type { PolicyDocument } from '../iam/policy.js';
-import { resolve } from './intrinsics.js';
-import type { IntegrationTemplates, LambdaAuthorizerModel, MethodModel, RestApiModel } from './model.js';
+import { authorizerWarnings, integrationOf, lambdaAuthorizerOf, type RestApiParts } from './integrations.js';
+import { type ResolutionScope, resolve } from './intrinsics.js';
 import { openApiDocument, openApiParts } from './openapi.js';
-import type { AppBuilder, StackInput, TemplateResource } from './readers.js';
+import type { LambdaAuthorizerModel, MethodModel, RestApiModel } from './rest-api-model.js';
 
 // REST APIs (`AWS::ApiGateway::RestApi`): their methods from the template's resources, methods
 // and authorizers, or from an OpenAPI definition (`Body`, `BodyS3Location`); then their stage.
 
-/** What a REST API's definition gives, from the template's resources or from an OpenAPI document. */
-export interface RestApiParts {
-  methods: MethodModel[];
-  /** The resource policy (`Policy`, else `x-amazon-apigateway-policy`). */
-  policy?: unknown;
-  binaryMediaTypes?: string[] | undefined;
-  vpcEndpointIds?: string[] | undefined;
+/** A resource of a template (the assembly reader's). */
+interface TemplateResource {
+  Type: string;
+  Properties?: Record<string, unknown>;
+}
+
+/** What the reader needs of the stack being read (the assembly reader's stack input has it). */
+export interface ApiStack {
+  artifact: { appDir: string };
+  scope: ResolutionScope;
+  resources: [string, TemplateResource][];
+  assets: () => Map<string, string>;
+  attempt: <T>(what: string, run: () => T) => T | undefined;
+}
+
+/** Where a read API goes, with its warnings and the problems that stop the app being served. */
+interface ApiApp {
+  model: { apis: RestApiModel[]; warnings: string[] };
+  problems: string[];
 }
 
 /** Reads one `AWS::ApiGateway::RestApi` with its stage: every method, however it was defined. */
-export function readRestApi(logicalId: string, resource: TemplateResource, stack: StackInput, app: AppBuilder): void {
+export function readRestApi(logicalId: string, resource: TemplateResource, stack: ApiStack, app: ApiApp): void {
   const { scope } = stack;
   const props = resource.Properties ?? {};
   const where = `${scope.stackName} ${logicalId}`;
@@ -40,15 +52,11 @@ export function readRestApi(logicalId: string, resource: TemplateResource, stack
   } else parts = templateMethods(logicalId, stack, members);
   for (const [method, problem] of parts.methods.map((method) => [method, methodWarning(method)] as const))
     if (problem) app.model.warnings.push(`${where} ${method.httpMethod} ${method.resourcePath}: ${problem}`);
-  const [stage] = members('AWS::ApiGateway::Stage');
-  const [deployment] = members('AWS::ApiGateway::Deployment');
-  const deploymentStage = deployment?.[1].Properties?.StageName;
-  const stageName = stage
-    ? scope.refs.get(stage[0])
-    : deploymentStage !== undefined
-      ? stack.attempt(`${deployment?.[0]}.StageName`, () => String(resolve(deploymentStage, scope)))
-      : undefined;
-  if (stageName === undefined) {
+  const authorizers = new Set(parts.methods.flatMap((method) => (method.authorizer ? [method.authorizer] : [])));
+  for (const authorizer of authorizers)
+    app.model.warnings.push(...authorizerWarnings(authorizer).map((line) => `${where}: ${line}`));
+  const stage = restStage(logicalId, stack, members);
+  if (stage.stageName === undefined) {
     app.model.warnings.push(`${where}: no stage, so no URL on AWS either: not served`);
     return;
   }
@@ -62,6 +70,37 @@ export function readRestApi(logicalId: string, resource: TemplateResource, stack
           return typeof resolved === 'string' ? JSON.parse(resolved) : resolved;
         });
   if (rawPolicy !== undefined && policy === undefined) return;
+  const name = stack.attempt(`${logicalId}.Name`, () => resolve(props.Name, scope));
+  const media = restApiMedia(logicalId, props, stack);
+  app.model.apis.push({
+    stackName: scope.stackName,
+    logicalId,
+    restApiId,
+    accountId: scope.accountId,
+    region: scope.region,
+    stageName: stage.stageName,
+    policy: policy as PolicyDocument | undefined,
+    methods: parts.methods,
+    name: typeof name === 'string' ? name : logicalId,
+    tracingEnabled: stage.tracing === true || stage.tracing === 'true',
+    ...media,
+    ...(media.binaryMediaTypes || !parts.binaryMediaTypes ? {} : { binaryMediaTypes: parts.binaryMediaTypes }),
+    ...(media.vpcEndpointIds || !parts.vpcEndpointIds ? {} : { vpcEndpointIds: parts.vpcEndpointIds }),
+    ...(typeof stage.deploymentId === 'string' ? { deploymentId: stage.deploymentId } : {}),
+  });
+}
+
+/** The API's stage: its own `Stage`, else the one its `Deployment` makes; its tracing and deployment. */
+function restStage(logicalId: string, stack: ApiStack, members: (type: string) => [string, TemplateResource][]) {
+  const { scope } = stack;
+  const [stage] = members('AWS::ApiGateway::Stage');
+  const [deployment] = members('AWS::ApiGateway::Deployment');
+  const deploymentStage = deployment?.[1].Properties?.StageName;
+  const stageName = stage
+    ? scope.refs.get(stage[0])
+    : deploymentStage !== undefined
+      ? stack.attempt(`${deployment?.[0]}.StageName`, () => String(resolve(deploymentStage, scope)))
+      : undefined;
   // A stage of its own says TracingEnabled; a stage a Deployment makes, StageDescription.TracingEnabled.
   const tracing = stack.attempt(`${logicalId} stage TracingEnabled`, () =>
     resolve(
@@ -71,36 +110,19 @@ export function readRestApi(logicalId: string, resource: TemplateResource, stack
       scope,
     ),
   );
-  const name = stack.attempt(`${logicalId}.Name`, () => resolve(props.Name, scope));
   const deploymentId = stage
     ? stack.attempt(`${stage[0]}.DeploymentId`, () => resolve(stage[1].Properties?.DeploymentId, scope))
     : deployment && scope.refs.get(deployment[0]);
-  const media = restApiMedia(logicalId, props, stack);
-  app.model.apis.push({
-    stackName: scope.stackName,
-    logicalId,
-    restApiId,
-    accountId: scope.accountId,
-    region: scope.region,
-    stageName,
-    policy: policy as PolicyDocument | undefined,
-    methods: parts.methods,
-    name: typeof name === 'string' ? name : logicalId,
-    tracingEnabled: tracing === true || tracing === 'true',
-    ...media,
-    ...(media.binaryMediaTypes || !parts.binaryMediaTypes ? {} : { binaryMediaTypes: parts.binaryMediaTypes }),
-    ...(media.vpcEndpointIds || !parts.vpcEndpointIds ? {} : { vpcEndpointIds: parts.vpcEndpointIds }),
-    ...(typeof deploymentId === 'string' ? { deploymentId } : {}),
-  });
+  return { stageName, tracing, deploymentId };
 }
 
-const apiArnOf = (restApiId: string, stack: StackInput) =>
+const apiArnOf = (restApiId: string, stack: ApiStack) =>
   `arn:aws:execute-api:${stack.scope.region}:${stack.scope.accountId}:${restApiId}`;
 
 /** The methods of a REST API defined by its template's `Resource`, `Method` and `Authorizer` resources. */
 function templateMethods(
   logicalId: string,
-  stack: StackInput,
+  stack: ApiStack,
   members: (type: string) => [string, TemplateResource][],
 ): RestApiParts {
   const { scope } = stack;
@@ -165,82 +187,6 @@ function templateMethods(
   return { methods };
 }
 
-/** An integration however it was written (template or OpenAPI), in the method's terms. */
-export interface IntegrationInput {
-  type: unknown;
-  uri: unknown;
-  /** `IntegrationHttpMethod` (template), `httpMethod` (OpenAPI). */
-  httpMethod: unknown;
-  timeoutMs: unknown;
-  requestTemplates: unknown;
-  responses: {
-    statusCode: unknown;
-    selectionPattern: unknown;
-    responseTemplates: unknown;
-    responseParameters: unknown;
-  }[];
-}
-
-/** The parts of a method its integration gives: the function, the mock, the URL, the timeout. */
-export function integrationOf(
-  input: IntegrationInput,
-): Pick<
-  MethodModel,
-  'functionArn' | 'timeoutMs' | 'integrationType' | 'templates' | 'httpUrl' | 'integrationHttpMethod'
-> {
-  const type = input.type === undefined ? undefined : String(input.type).toUpperCase();
-  const uri = input.uri === undefined ? '' : String(input.uri);
-  const templates: IntegrationTemplates = {
-    requestTemplates: stringMap(input.requestTemplates),
-    responses: input.responses.map((response) => ({
-      statusCode: String(response.statusCode ?? '200'),
-      selectionPattern: typeof response.selectionPattern === 'string' ? response.selectionPattern : undefined,
-      responseTemplates: stringMap(response.responseTemplates),
-      responseParameters: stringMap(response.responseParameters),
-    })),
-  };
-  return {
-    functionArn: type === 'AWS_PROXY' ? /functions\/(.+)\/invocations$/.exec(uri)?.[1] : undefined,
-    timeoutMs: Number(input.timeoutMs ?? 29_000),
-    integrationType: type,
-    ...(type === 'MOCK' || type === 'HTTP' ? { templates } : {}),
-    ...(type === 'HTTP_PROXY' || type === 'HTTP'
-      ? { httpUrl: uri, integrationHttpMethod: input.httpMethod === undefined ? undefined : String(input.httpMethod) }
-      : {}),
-  };
-}
-
-/**
- * A Lambda authorizer from its properties (`AWS::ApiGateway::Authorizer`, or an OpenAPI
- * `x-amazon-apigateway-authorizer` in the same names); undefined for a Cognito authorizer or one
- * whose function is not a Lambda ARN.
- */
-export function lambdaAuthorizerOf(
-  authorizerId: string,
-  name: string,
-  props: Record<string, unknown>,
-): LambdaAuthorizerModel | undefined {
-  const type = String(props.Type ?? '').toUpperCase();
-  const functionArn = /functions\/(.+)\/invocations$/.exec(String(props.AuthorizerUri ?? ''))?.[1];
-  if ((type !== 'TOKEN' && type !== 'REQUEST') || !functionArn) return undefined;
-  const ttl = props.AuthorizerResultTtlInSeconds;
-  return {
-    authorizerId,
-    name: typeof props.Name === 'string' ? props.Name : name,
-    type,
-    functionArn,
-    identitySources: String(props.IdentitySource ?? '')
-      .split(',')
-      .map((source) => source.trim())
-      .filter(Boolean),
-    validationExpression:
-      props.IdentityValidationExpression === undefined ? undefined : String(props.IdentityValidationExpression),
-    // API Gateway's default: 300 seconds ("Configure a Lambda authorizer").
-    ttlSeconds: ttl === undefined ? 300 : Number(ttl),
-    credentials: props.AuthorizerCredentials === undefined ? undefined : String(props.AuthorizerCredentials),
-  };
-}
-
 /** What of a method the local stack does not reproduce, as the line it prints at start; undefined when all of it is. */
 function methodWarning(method: MethodModel): string | undefined {
   if (method.apiKeyRequired)
@@ -262,11 +208,6 @@ function methodWarning(method: MethodModel): string | undefined {
     : undefined;
 }
 
-const stringMap = (value: unknown): Record<string, string> =>
-  value !== null && typeof value === 'object'
-    ? Object.fromEntries(Object.entries(value).map(([key, item]) => [key, String(item)]))
-    : {};
-
 const strings = (value: unknown): string[] =>
   Array.isArray(value) ? value.map(String) : value === undefined ? [] : [String(value)];
 
@@ -274,7 +215,7 @@ const strings = (value: unknown): string[] =>
 function restApiMedia(
   logicalId: string,
   props: Record<string, unknown>,
-  stack: StackInput,
+  stack: ApiStack,
 ): Pick<RestApiModel, 'endpointType' | 'binaryMediaTypes' | 'vpcEndpointIds'> {
   const configuration = stack.attempt(`${logicalId}.EndpointConfiguration`, () =>
     resolve(props.EndpointConfiguration, stack.scope),

@@ -103,7 +103,9 @@ export async function askAuthorizer(
   }
   const answer = answerOf(outcome.result, authorizer);
   if (typeof answer === 'string') throw refusals.failed().because(`${name} answered malformed: ${answer}`);
-  if (authorizer.ttlSeconds > 0) {
+  // Remembered per identity: an authorizer without identity sources (whose every call looks the
+  // same) is never cached, as API Gateway requires one for caching (API_Authorizer: identitySource).
+  if (authorizer.ttlSeconds > 0 && call.identity.length > 0) {
     answers ??= new Map();
     remembered.set(authorizer, answers);
     if (answers.size >= MAX_ANSWERS) answers.delete(answers.keys().next().value as string);
@@ -151,11 +153,16 @@ function answerOf(result: unknown, authorizer: LambdaAuthorizerModel): Authorize
     };
   }
   const policy = result.policyDocument;
-  if (!isObject(policy) || !Array.isArray(policy.Statement) || !policy.Statement.every(isObject))
+  // A single statement may stand for the list, as in any IAM policy.
+  const statements = !isObject(policy) ? undefined : isObject(policy.Statement) ? [policy.Statement] : policy.Statement;
+  if (!isObject(policy) || !Array.isArray(statements) || !statements.every(isObject))
     return 'its policyDocument is not a policy with a Statement list';
   if (principalId === undefined) return 'it has no principalId';
   return {
-    caller: caller(policy as unknown as PolicyDocument, `${authorizer.name} answer's policyDocument`),
+    caller: caller(
+      { ...policy, Statement: statements } as unknown as PolicyDocument,
+      `${authorizer.name} answer's policyDocument`,
+    ),
     principalId,
     context,
   };

@@ -151,8 +151,8 @@ export async function handleHttpApiRequest(
     now,
   };
   let authorizer: Record<string, unknown> | undefined;
-  const lambda = askHttpAuthorizer(routed, context, {
-    endpoint: httpEndpoint(api, routed, request.method),
+  const lambda = askHttpAuthorizer(api, routed, request, context, {
+    requestId,
     facts,
     event: (version) =>
       eventFor(
@@ -172,23 +172,34 @@ export async function handleHttpApiRequest(
     },
     context.decisions,
   );
+  const event = eventFor(route.method, { ...eventFacts, body, caller, authorizer });
+  const response = await invokeRoute(api, route.method, context, { request, body, event });
+  response.headers['apigw-requestid'] = requestId;
+  return response;
+}
+
+/**
+ * A route's Lambda integration: the function API Gateway may invoke (its permission for the
+ * route), the event within the integration's timeout, its result mapped (failed: 500).
+ */
+async function invokeRoute(
+  api: HttpApiModel,
+  route: HttpRouteModel,
+  context: ServiceContext,
+  { request, body, event }: { request: LocalRequest; body: Buffer; event: Record<string, unknown> },
+): Promise<LocalResponse> {
   // The Lambda permission sees the route, not the request: `<api>/<stage>/ANY/{proxy+}`, `<api>/<stage>/$default`
   // (CDK grants `<api>/*/*/{proxy+}`; https://github.com/aws/serverless-application-model/issues/1860).
-  const { routeKey } = route.method;
-  const sourceArn = `arn:aws:execute-api:${api.region}:${api.accountId}:${api.apiId}/${api.stageName}/${routeKey.replace(' ', '')}`;
-  const integration = apiGatewayIntegration(context, route.method.functionArn, sourceArn, api.accountId);
-  const event = eventFor(route.method, { ...eventFacts, body, caller, authorizer });
+  const sourceArn = `arn:aws:execute-api:${api.region}:${api.accountId}:${api.apiId}/${api.stageName}/${route.routeKey.replace(' ', '')}`;
+  const integration = apiGatewayIntegration(context, route.functionArn, sourceArn, api.accountId);
   const payload = eventPayload(event, { request, body }, () => new AwsError(413, '', 'Request Entity Too Large'));
-  const outcome = await invokeWithin(integration, payload, route.method.timeoutMs);
+  const outcome = await invokeWithin(integration, payload, route.timeoutMs);
   if (outcome === 'timeout') throw new AwsError(503, '', 'Service Unavailable');
   // HTTP APIs have no binary media types: a base64 body marked so is always decoded.
   const map = (result: unknown) =>
-    route.method.payloadFormatVersion === '1.0'
-      ? toProxyResponse(result, { decodeBase64: true })
-      : toV2Response(result);
+    route.payloadFormatVersion === '1.0' ? toProxyResponse(result, { decodeBase64: true }) : toV2Response(result);
   const response = outcome.ok && !resultTooLarge(outcome) ? map(outcome.result) : undefined;
   if (!response) throw internalError();
-  response.headers['apigw-requestid'] = requestId;
   return response;
 }
 
@@ -276,15 +287,29 @@ const HTTP_REFUSALS: AuthorizerRefusals = {
  * the integration as `requestContext.authorizer` (`{lambda: context}` on payload 2.0).
  */
 function askHttpAuthorizer(
+  api: HttpApiModel,
   routed: HttpRoute,
+  request: LocalRequest,
   context: ServiceContext,
   asked: {
-    endpoint: string;
+    requestId: string;
     facts: RequestFacts;
     event: (version: string) => Record<string, unknown>;
     passOn: (authorizer: Record<string, unknown>) => void;
   },
 ) {
+  // `$context` values an identity source may name (`$context.routeKey`, `$context.identity.sourceIp`…).
+  const contextValues: Record<string, string> = {
+    accountId: api.accountId,
+    apiId: api.apiId,
+    domainName: `${api.apiId}.execute-api.${api.region}.amazonaws.com`,
+    httpMethod: request.method,
+    path: routed.rawPath,
+    requestId: asked.requestId,
+    routeKey: routed.route.method.routeKey,
+    stage: api.stageName,
+    'identity.sourceIp': request.sourceIp,
+  };
   return async (authorizer: LambdaAuthorizerModel, decisions?: DecisionSink): Promise<void> => {
     const started = Date.now();
     const headers = asked.facts.headers ?? [];
@@ -295,8 +320,8 @@ function askHttpAuthorizer(
           ? headers.filter(([key]) => key.toLowerCase() === name.toLowerCase()).map(([, value]) => value)
           : place === 'querystring'
             ? query.filter(([key]) => key === name).map(([, value]) => value)
-            : place === 'context' && name === 'routeKey'
-              ? [routed.route.method.routeKey]
+            : place === 'context' && contextValues[name] !== undefined
+              ? [contextValues[name]]
               : [];
       return values.length === 0 ? undefined : values.join(',');
     });
@@ -334,7 +359,7 @@ function askHttpAuthorizer(
         resourceAccountId: routed.routeArn.split(':')[4] ?? '',
         context: requestContext(asked.facts),
         kind: 'httpApi',
-        endpoint: asked.endpoint,
+        endpoint: httpEndpoint(api, routed, request.method),
       },
       decisions,
     );

@@ -1,3 +1,4 @@
+import { validationPattern } from '../../assembly/integrations.js';
 import type { LambdaAuthorizerModel } from '../../assembly/model.js';
 import { AwsError, CAPITAL_MESSAGE } from '../../aws-error.js';
 import { headerOf, type LocalRequest } from '../../http.js';
@@ -53,15 +54,15 @@ export function restIdentity(authorizer: LambdaAuthorizerModel, facts: RestAutho
     return place === 'context' ? facts.contextValues[name] : undefined;
   });
   if (authorizer.type !== 'TOKEN' || !values || authorizer.validationExpression === undefined) return values;
-  return fullMatch(authorizer.validationExpression, values[0] ?? '') ? values : undefined;
+  return patternOf(authorizer)?.test(values[0] ?? '') ? values : undefined;
 }
 
-function fullMatch(pattern: string, value: string): boolean {
-  try {
-    return new RegExp(`^(?:${pattern})$`, 's').test(value);
-  } catch {
-    return false;
-  }
+const patterns = new WeakMap<LambdaAuthorizerModel, RegExp | undefined>();
+
+/** The authorizer's validation expression, compiled once (one that is not a pattern refuses every token). */
+function patternOf(authorizer: LambdaAuthorizerModel): RegExp | undefined {
+  if (!patterns.has(authorizer)) patterns.set(authorizer, validationPattern(authorizer.validationExpression ?? ''));
+  return patterns.get(authorizer);
 }
 
 /**

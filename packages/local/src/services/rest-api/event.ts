@@ -232,7 +232,8 @@ export function restProxyEvent(input: EventInput): Record<string, unknown> {
       extendedRequestId: input.extendedRequestId,
       httpMethod: input.httpMethod,
       identity: identityOf(input, userAgent),
-      path: `/${api.stageName}${input.path}`,
+      // An HTTP API's `$default` stage is no part of its paths (payload 1.0: `"path": "/my/path"`).
+      path: api.stageName === '$default' ? input.path : `/${api.stageName}${input.path}`,
       protocol: 'HTTP/1.1',
       requestId: input.requestId,
       requestTime: requestTime(now),

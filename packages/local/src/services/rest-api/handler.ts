@@ -368,7 +368,7 @@ async function serveRestApiRequest(
   if (headTooLarge(request)) throw headersTooLarge();
   const q = stagePath.indexOf('?');
   const routed = routeRestRequest(api, request.method, q === -1 ? stagePath : stagePath.slice(0, q));
-  const { route, methodArn } = routed;
+  const { route } = routed;
   const now = context.now?.() ?? new Date();
   const facts = { now, sourceIp: request.sourceIp, headers: request.headers, region: api.region, via: request.via };
   // Through an endpoint with a policy of its own, a NONE method's caller is who signed (API Gateway:
@@ -382,29 +382,7 @@ async function serveRestApiRequest(
     extendedRequestId: newExtendedRequestId(),
     edge: (api.endpointType ?? 'EDGE') === 'EDGE' ? cloudFrontHop() : undefined,
   };
-  let authorizerContext: Record<string, unknown> | undefined;
-  const lambda = askRestAuthorizer(
-    api,
-    routed,
-    request,
-    {
-      facts,
-      rawQuery,
-      requestId,
-      context,
-      event: () =>
-        integrationEvent(
-          api,
-          request,
-          { routed, rawQuery, body: Buffer.alloc(0), caller: undefined },
-          { ...gatewayFacts, traceHeader: traceHeaderFor(request.headers) },
-          context,
-        ),
-    },
-    (passed) => {
-      authorizerContext = passed;
-    },
-  );
+  const authorizer = authorizerHook(api, routed, request, { facts, rawQuery, context, gateway: gatewayFacts });
   const { caller, body } = await admit(
     request,
     {
@@ -413,7 +391,7 @@ async function serveRestApiRequest(
             verifyHead(request, { service: 'execute-api', region: api.region, lookup: context.identities.lookup, now })
         : undefined,
       authorize: (claimed, decisions) =>
-        authorizeRestRequest(api, routed, request.method, claimed, facts, decisions, lambda),
+        authorizeRestRequest(api, routed, request.method, claimed, facts, decisions, authorizer.ask),
     },
     context.decisions,
   );
@@ -421,8 +399,7 @@ async function serveRestApiRequest(
   // After authorization, the API key: without a valid x-api-key API Gateway answers 403
   // Forbidden; keys are not reproduced, so such a method fails closed.
   if (route.method.apiKeyRequired) throw new AwsError(403, 'ForbiddenException', 'Forbidden');
-  const where = `${request.method} /${api.stageName}${routed.path} of REST API ${api.restApiId}`;
-  const admitted: AdmittedRequest = { routed, rawQuery, body, caller, authorizer: authorizerContext };
+  const admitted: AdmittedRequest = { routed, rawQuery, body, caller, authorizer: authorizer.passedOn() };
   const type = route.method.integrationType ?? 'AWS_PROXY';
   if (type === 'MOCK' || type === 'HTTP' || type === 'HTTP_PROXY')
     return withGatewayHeaders(await gatewayIntegrationAnswer(api, request, admitted, gatewayFacts, context), request, {
@@ -431,10 +408,67 @@ async function serveRestApiRequest(
     });
   if (type !== 'AWS_PROXY')
     throw new AwsError(500, 'InternalServerErrorException', 'Internal server error', GATEWAY_MESSAGE).because(
-      `${where}: its ${type} integration is not reproduced locally (AWS_PROXY, MOCK, HTTP_PROXY and HTTP are)`,
+      `${request.method} /${api.stageName}${routed.path} of REST API ${api.restApiId}: its ${type} integration is not reproduced locally (AWS_PROXY, MOCK, HTTP_PROXY and HTTP are)`,
     );
+  return lambdaProxyAnswer(api, request, admitted, gatewayFacts, { context, trace });
+}
 
-  const integration = apiGatewayIntegration(context, route.method.functionArn, methodArn, api.accountId);
+/**
+ * The method's Lambda authorizer, ready to be asked about this request (its REQUEST event is the
+ * proxy event's, without a body), and what it passed on once it allowed the request.
+ */
+function authorizerHook(
+  api: RestApiModel,
+  routed: RestRoute,
+  request: LocalRequest,
+  {
+    facts,
+    rawQuery,
+    context,
+    gateway,
+  }: {
+    facts: RequestFacts;
+    rawQuery: string;
+    context: ServiceContext;
+    gateway: Omit<GatewayFacts, 'traceHeader'>;
+  },
+) {
+  let passed: Record<string, unknown> | undefined;
+  const event = () =>
+    integrationEvent(
+      api,
+      request,
+      { routed, rawQuery, body: Buffer.alloc(0), caller: undefined },
+      { ...gateway, traceHeader: traceHeaderFor(request.headers) },
+      context,
+    );
+  const ask = askRestAuthorizer(
+    api,
+    routed,
+    request,
+    { facts, rawQuery, requestId: gateway.requestId, context, event },
+    (authorizer) => {
+      passed = authorizer;
+    },
+  );
+  return { ask, passedOn: () => passed };
+}
+
+/**
+ * A Lambda proxy integration's answer: the function API Gateway may invoke (its permission for
+ * the method ARN), the proxy event, within the integration's timeout (29 s unless the method
+ * says otherwise; the function runs under a Lambda request id of its own, as on AWS), its result
+ * mapped (malformed or failed: 502).
+ */
+async function lambdaProxyAnswer(
+  api: RestApiModel,
+  request: LocalRequest,
+  admitted: AdmittedRequest,
+  gatewayFacts: Omit<GatewayFacts, 'traceHeader'>,
+  { context, trace }: { context: ServiceContext; trace: StageTrace | undefined },
+): Promise<LocalResponse> {
+  const { method } = admitted.routed.route;
+  const integration = apiGatewayIntegration(context, method.functionArn, admitted.routed.methodArn, api.accountId);
   const traceContext = trace?.startLambda(integration.runtime.fn);
   // With tracing, the integration's X-Amzn-Trace-Id is API Gateway's context, not the caller's.
   const traceHeader = traceContext && trace ? trace.headerFor(traceContext) : traceHeaderFor(request.headers);
@@ -442,12 +476,10 @@ async function serveRestApiRequest(
   const event = integrationEvent(api, request, admitted, gateway, context);
   const payload = eventPayload(
     event,
-    { request, body },
+    { request, body: admitted.body },
     () => new AwsError(413, 'BadRequestException', 'Request Too Long', GATEWAY_MESSAGE),
   );
-  // The integration runs under a Lambda request id of its own, as on AWS, within the
-  // integration's timeout (29 s unless the method says otherwise).
-  const outcome = await invokeWithin(integration, payload, route.method.timeoutMs, traceContext);
+  const outcome = await invokeWithin(integration, payload, method.timeoutMs, traceContext);
   trace?.endLambda(outcome === 'timeout' ? undefined : 200);
   if (outcome === 'timeout') throw new AwsError(504, '', 'Endpoint request timed out', GATEWAY_MESSAGE);
   return withGatewayHeaders(mappedAnswer(outcome, api, request), request, gateway);

@@ -1,5 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
 import type { CloudAssemblyModel, MethodModel } from '../../assembly/model.js';
 import { AwsError, GATEWAY_MESSAGE } from '../../aws-error.js';
 import { awsHostOf } from '../../aws-hosts.js';
@@ -14,14 +15,31 @@ import { integrationAnswer, renderTemplate, type TemplateValues } from './mock.j
 // AWS host the local stack answers is answered by it; a loopback or private address is called;
 // nothing leaves for the internet (a line at start names such methods).
 
-/** Hosts a backend may have here: loopback, private addresses, single labels, `*.internal`, `*.local`. */
-const LOCAL_HOST =
-  /^(?:[^.]+|localhost|127\.\d+\.\d+\.\d+|::1|\[::1\]|10\.\d+\.\d+\.\d+|192\.168\.\d+\.\d+|172\.(?:1[6-9]|2\d|3[01])\.\d+\.\d+|.*\.internal|.*\.local)$/i;
+/**
+ * A backend on this machine or its network: `localhost` (and `*.localhost`), `*.internal`,
+ * `*.local`, loopback and private IPv4 and IPv6 addresses (IPv4-mapped ones too). Any other
+ * host is the internet, which the local stack never calls.
+ */
+function onThisNetwork(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const privateV4 = (address: string) =>
+    /^(?:127\.|10\.|192\.168\.|172\.(?:1[6-9]|2\d|3[01])\.|100\.(?:6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.)/.test(address);
+  if (isIP(host) === 4) return privateV4(host);
+  if (isIP(host) === 6) {
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(host)?.[1];
+    return mapped
+      ? privateV4(mapped)
+      : host === '::1' || /^f[cd][0-9a-f]{2}:/.test(host) || /^fe[89ab][0-9a-f]:/.test(host);
+  }
+  return /^(?:localhost|.+\.localhost|.+\.internal|.+\.local)$/.test(host);
+}
 
 /** Request headers API Gateway does not pass to an HTTP backend ("Amazon API Gateway important notes"). */
 const DROPPED = new Set([
+  'content-length',
   'content-md5',
   'expect',
+  'host',
   'max-forwards',
   'proxy-authenticate',
   'server',
@@ -30,7 +48,8 @@ const DROPPED = new Set([
 ]);
 /** The backend's headers API Gateway keeps for itself: they come back as `x-amzn-Remapped-<name>`. */
 const REMAPPED = new Set(['connection', 'content-length', 'date', 'server', 'x-amzn-requestid']);
-const NOT_RETURNED = new Set(['transfer-encoding', 'content-encoding', 'via', 'keep-alive']);
+// `Content-Encoding` stays: the body comes back as the backend encoded it.
+const NOT_RETURNED = new Set(['transfer-encoding', 'via', 'keep-alive']);
 
 /** Why a method's HTTP_PROXY URL is not called locally (the line at start), or undefined when it is. */
 export function unreachableBackend(url: string): string | undefined {
@@ -40,7 +59,7 @@ export function unreachableBackend(url: string): string | undefined {
   } catch {
     return `its HTTP integration's URL ${JSON.stringify(url)} is not a URL; calls answer 500 Internal server error`;
   }
-  if (awsHostOf(host) || LOCAL_HOST.test(host)) return undefined;
+  if (awsHostOf(host) || onThisNetwork(host)) return undefined;
   return `its HTTP integration calls ${new URL(url).origin}, outside this machine: not called locally, so calls answer 500 Internal server error as for an unreachable backend`;
 }
 

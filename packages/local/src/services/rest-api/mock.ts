@@ -8,6 +8,10 @@ import { headerOf, type LocalRequest, type LocalResponse } from '../../http.js';
 /** A Velocity directive (`#if`, `#set`, `#foreach`…), which the local stack does not evaluate. */
 const DIRECTIVE = /#(?:if|elseif|else|end|set|foreach|macro|define|parse|include|evaluate|break|stop)\b/;
 
+/** `$ref`, `$!ref` or `${ref}` of the references the local stack fills in. */
+const REFERENCE =
+  /\$(!?)(\{?)(context(?:\.\w+)+|input\.params\((?:'[^']*'|"[^"]*")\)|input\.body|input\.json\((?:'\$'|"\$")\)|stageVariables\.\w+)(\}?)/g;
+
 /** What a template's references read: `$context.*`, `$input.params('x')`, `$input.body`, `$input.json('$')`. */
 export interface TemplateValues {
   /** `$context.<key>` by dotted key (`requestId`, `identity.sourceIp`, `authorizer.principalId`). */
@@ -25,17 +29,19 @@ export interface TemplateValues {
  */
 export function renderTemplate(template: string, values: TemplateValues): string | undefined {
   if (DIRECTIVE.test(template)) return undefined;
-  return template.replace(
-    /\$(!?)\{?(context\.[A-Za-z0-9_.]+|input\.params\((['"])([^'"]*)\3\)|input\.body|input\.json\((['"])\$\5\)|stageVariables\.[A-Za-z0-9_]+)\}?/g,
-    (whole, quiet: string, reference: string, _q: string, param: string | undefined) => {
-      let value: string | undefined;
-      if (reference.startsWith('context.')) value = values.context[reference.slice(8)];
-      else if (param !== undefined) value = values.param(param) ?? '';
-      else if (reference === 'input.body') value = values.body;
-      else if (reference.startsWith('input.json')) value = values.body || '{}';
-      return value ?? (quiet ? '' : whole);
-    },
-  );
+  return template.replace(REFERENCE, (whole, quiet: string, open: string, reference: string, close: string) => {
+    // `${ref}` takes its braces as a pair; `$ref}` leaves the brace to the text around it.
+    if (open && !close) return whole;
+    let value: string | undefined;
+    const param = /^input\.params\((['"])(.*)\1\)$/.exec(reference)?.[2];
+    if (reference.startsWith('context.')) value = values.context[reference.slice(8)];
+    else if (param !== undefined) value = values.param(param) ?? '';
+    else if (reference === 'input.body') value = values.body;
+    else if (reference.startsWith('input.json')) value = values.body || '{}';
+    // An unknown reference stays as written, as Velocity leaves it; `$!ref` is empty.
+    if (value === undefined && !quiet) return whole;
+    return `${value ?? ''}${open ? '' : close}`;
+  });
 }
 
 const internalError = (why: string) =>
