@@ -224,6 +224,7 @@ describe('mapping template references', () => {
     ['{"epoch": $context.requestTimeEpoch}', '{"epoch": 17}'],
     [`{"a": $input.json('$')}`, '{"a": {}}'],
     ['$context.stage.', 'prod.'],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Velocity's `${ref}`, not JavaScript's
     ['${context.requestId}x', 'r1x'],
     ['${context.stage', '${context.stage'],
     ['$context.unknown', '$context.unknown'],
