@@ -273,6 +273,35 @@ const [file, ...exportPath] = handlerString.slice(slash + 1).split('.');
 const modulePath = `${handlerString.slice(0, slash + 1)}${file}`;
 let handlerPromise;
 
+/** The runtime's Node.js major version (`AWS_Lambda_nodejs22.x` → 22). */
+const nodeMajor = Number(/nodejs(\d+)/.exec(process.env.AWS_EXECUTION_ENV ?? '')?.[1] ?? 0);
+const CALLBACK_REMOVED =
+  'ERROR: AWS Lambda has removed support for callback-based function handlers starting with Node.js 24. You need to modify this function to use a supported handler signature to use Node.js 24 or later. For more information see https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html.';
+
+/**
+ * Runs the handler as the Node.js runtime does
+ * (https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html): an async handler's result;
+ * up to Node.js 22, a handler of three parameters gets a callback, and `callback(error, result)`
+ * (or `context.succeed`/`fail`/`done`) settles the invocation, whichever comes first.
+ */
+function callHandler(handler, event, context) {
+  if (handler.length < 3) return handler(event, context);
+  return new Promise((resolve, reject) => {
+    const callback = (error, result) => (error === undefined || error === null ? resolve(result) : reject(error));
+    Object.assign(context, {
+      done: callback,
+      succeed: (result) => callback(null, result),
+      fail: (error) => callback(error ?? 'handled'),
+    });
+    try {
+      const returned = handler(event, context, callback);
+      if (returned && typeof returned.then === 'function') returned.then(resolve, reject);
+    } catch (error) {
+      reject(error);
+    }
+  });
+}
+
 function loadHandler() {
   handlerPromise ??= (async () => {
     const path = ['.js', '.mjs', '.cjs']
@@ -290,6 +319,10 @@ function loadHandler() {
       throw Object.assign(new Error(`${modulePath}.${exportPath.join('.')} is undefined or not exported`), {
         name: 'Runtime.HandlerNotFound',
       });
+    }
+    // Node.js 24 takes a handler of three parameters for a callback one, and refuses it at init.
+    if (handler.length >= 3 && nodeMajor >= 24) {
+      throw Object.assign(new Error(CALLBACK_REMOVED), { name: 'Runtime.CallbackHandlerDeprecated' });
     }
     return handler;
   })();
@@ -331,11 +364,22 @@ function contextFor(message) {
   };
 }
 
-const errorOf = (error) => ({
-  errorType: error?.name ?? 'Error',
-  errorMessage: error?.message ?? String(error),
-  trace: String(error?.stack ?? '').split('\n'),
-});
+/**
+ * An error as the runtime reports it: an Error's name, message and stack; anything else passed to
+ * a callback (`callback("Unauthorized")`) by its type, as text, without a trace.
+ */
+const errorOf = (error) =>
+  error instanceof Error || (error !== null && typeof error === 'object' && 'message' in error)
+    ? {
+        errorType: error?.name ?? 'Error',
+        errorMessage: error?.message ?? String(error),
+        trace: String(error?.stack ?? '').split('\n'),
+      }
+    : {
+        errorType: typeof error,
+        errorMessage: String(error),
+        trace: [],
+      };
 
 // The Node.js runtime's console (text log format): each call one log event,
 // `<ISO time>\t<request id>\t<LEVEL>\t<message>\n`, its line breaks kept, as the runtime writes
@@ -478,7 +522,7 @@ process.on('message', async (message) => {
     // The event arrives as JSON text and is parsed here, as Lambda's runtime parses the payload.
     // (The services' own events arrive as values, already parsed from the channel's JSON.)
     const event = message.payload === undefined ? message.event : JSON.parse(message.payload);
-    const result = await handler(event, contextFor(message));
+    const result = await callHandler(handler, event, contextFor(message));
     outcome = { id: message.id, ok: true, result: result === undefined ? null : result };
   } catch (error) {
     outcome = { id: message.id, ok: false, error: errorOf(error) };
