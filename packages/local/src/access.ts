@@ -109,7 +109,8 @@ export function accessOf(
         endpoint,
         kind,
         allowed: false,
-        reason: denied?.reason ?? `${error.status} ${error.message}`,
+        reason:
+          denied?.reason ?? (error.why ? `${error.why} (${error.status} here)` : `${error.status} ${error.message}`),
       };
     }
   };
