@@ -18,6 +18,8 @@ export interface IntegrationInput {
   uri: unknown;
   /** `IntegrationHttpMethod` (template), `httpMethod` (OpenAPI). */
   httpMethod: unknown;
+  /** `PassthroughBehavior` (template), `passthroughBehavior` (OpenAPI). */
+  passthroughBehavior?: unknown;
   timeoutMs: unknown;
   requestTemplates: unknown;
   responses: {
@@ -33,7 +35,13 @@ export function integrationOf(
   input: IntegrationInput,
 ): Pick<
   MethodModel,
-  'functionArn' | 'timeoutMs' | 'integrationType' | 'templates' | 'httpUrl' | 'integrationHttpMethod'
+  | 'functionArn'
+  | 'timeoutMs'
+  | 'integrationType'
+  | 'templates'
+  | 'httpUrl'
+  | 'integrationHttpMethod'
+  | 'passthroughBehavior'
 > {
   const type = input.type === undefined ? undefined : String(input.type).toUpperCase();
   const uri = input.uri === undefined ? '' : String(input.uri);
@@ -52,7 +60,12 @@ export function integrationOf(
     integrationType: type,
     ...(type === 'MOCK' || type === 'HTTP' ? { templates } : {}),
     ...(type === 'HTTP_PROXY' || type === 'HTTP'
-      ? { httpUrl: uri, integrationHttpMethod: input.httpMethod === undefined ? undefined : String(input.httpMethod) }
+      ? {
+          httpUrl: uri,
+          integrationHttpMethod: input.httpMethod === undefined ? undefined : String(input.httpMethod),
+          passthroughBehavior:
+            input.passthroughBehavior === undefined ? undefined : String(input.passthroughBehavior).toUpperCase(),
+        }
       : {}),
   };
 }

@@ -161,6 +161,7 @@ const integrationInput = (integration: Json) => ({
   type: integration.type,
   uri: integration.uri,
   httpMethod: integration.httpMethod,
+  passthroughBehavior: integration.passthroughBehavior,
   timeoutMs: integration.timeoutInMillis,
   requestTemplates: integration.requestTemplates,
   // Keyed by selection pattern; `default` is the response without one.

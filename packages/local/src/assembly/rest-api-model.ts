@@ -20,6 +20,8 @@ export interface MethodModel {
   integrationType?: string | undefined;
   /** A `MOCK` or `HTTP` integration's request templates and integration responses. @default none */
   templates?: IntegrationTemplates | undefined;
+  /** `PassthroughBehavior` of an HTTP integration: a request with no template of its content type passes (`WHEN_NO_MATCH`), or is 415. @default 'WHEN_NO_MATCH' */
+  passthroughBehavior?: string | undefined;
   /** The method an HTTP or HTTP_PROXY backend is called with (`IntegrationHttpMethod`); `ANY`: the caller's. @default the caller's */
   integrationHttpMethod?: string | undefined;
   /** An `HTTP_PROXY` or `HTTP` integration's URL (`{proxy}` and other path parameters filled in per request). @default none */

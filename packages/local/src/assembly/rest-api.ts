@@ -168,6 +168,7 @@ function templateMethods(
         type: integration?.Type,
         uri: integration?.Uri,
         httpMethod: integration?.IntegrationHttpMethod,
+        passthroughBehavior: integration?.PassthroughBehavior,
         timeoutMs: integration?.TimeoutInMillis,
         requestTemplates: integration?.RequestTemplates,
         responses: (Array.isArray(integration?.IntegrationResponses) ? integration.IntegrationResponses : []).map(

@@ -280,12 +280,15 @@ const CALLBACK_REMOVED =
 
 /**
  * Runs the handler as the Node.js runtime does
- * (https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html): an async handler's result;
- * up to Node.js 22, a handler of three parameters gets a callback, and `callback(error, result)`
- * (or `context.succeed`/`fail`/`done`) settles the invocation, whichever comes first.
+ * (https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html): an async handler's result.
+ * Up to Node.js 22 every handler also gets a callback, and `callback(error, result)` or
+ * `context.succeed`/`fail`/`done` settles the invocation, the first of them counting; a handler
+ * of three parameters that returns no promise is settled by them alone (on AWS one that never
+ * calls back answers null once its event loop is empty; here it runs into its timeout).
+ * Node.js 24's context has none of those methods.
  */
 function callHandler(handler, event, context) {
-  if (handler.length < 3) return handler(event, context);
+  if (nodeMajor >= 24) return handler(event, context);
   return new Promise((resolve, reject) => {
     const callback = (error, result) => (error === undefined || error === null ? resolve(result) : reject(error));
     Object.assign(context, {
@@ -296,6 +299,8 @@ function callHandler(handler, event, context) {
     try {
       const returned = handler(event, context, callback);
       if (returned && typeof returned.then === 'function') returned.then(resolve, reject);
+      // A handler of two parameters that returned at once: its value, unless it called back first.
+      else if (handler.length < 3) resolve(returned);
     } catch (error) {
       reject(error);
     }
@@ -358,28 +363,35 @@ function contextFor(message) {
     logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
     logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME,
     getRemainingTimeInMillis: () => Math.max(0, message.deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
   };
 }
 
 /**
- * An error as the runtime reports it: an Error's name, message and stack; anything else passed to
- * a callback (`callback("Unauthorized")`) by its type, as text, without a trace.
+ * An error as the runtime reports it (aws-lambda-nodejs-runtime-interface-client, Errors): an
+ * Error (or an object with a string name, message and stack) by its name, message and stack;
+ * anything else (`callback("Unauthorized")`) by its type, as text, without a trace.
  */
-const errorOf = (error) =>
-  error instanceof Error || (error !== null && typeof error === 'object' && 'message' in error)
-    ? {
-        errorType: error?.name ?? 'Error',
-        errorMessage: error?.message ?? String(error),
-        trace: String(error?.stack ?? '').split('\n'),
-      }
-    : {
-        errorType: typeof error,
-        errorMessage: String(error),
-        trace: [],
+function errorOf(error) {
+  const errorLike =
+    error instanceof Error ||
+    (typeof error?.name === 'string' && typeof error?.message === 'string' && typeof error?.stack === 'string');
+  try {
+    if (errorLike)
+      return {
+        errorType: error.name,
+        errorMessage: error.message,
+        trace: typeof error.stack === 'string' ? error.stack.split('\n') : [],
       };
+    return { errorType: typeof error, errorMessage: String(error), trace: [] };
+  } catch {
+    return {
+      errorType: 'handled',
+      errorMessage:
+        'callback called with Error argument, but there was a problem while retrieving one or more of its message, name, and stack',
+      trace: [],
+    };
+  }
+}
 
 // The Node.js runtime's console (text log format): each call one log event,
 // `<ISO time>\t<request id>\t<LEVEL>\t<message>\n`, its line breaks kept, as the runtime writes

@@ -22,6 +22,10 @@ const HANDLERS = {
   Succeed: 'exports.handler = function (event, context, callback) { context.succeed({ legacy: true }); };',
   // Three parameters, async: its promise settles it as well.
   AsyncThree: 'exports.handler = async function (event, context, callback) { return { async: true }; };',
+  // Two parameters, the context's legacy methods (Node.js 24's context has none).
+  TwoSucceed: 'exports.handler = function (event, context) { context.succeed({ two: true }); };',
+  // Not an Error: reported by its type.
+  ThrowsObject: "exports.handler = async () => { throw { message: 'looks like one' }; };",
 };
 
 let stack: LocalStack;
@@ -72,6 +76,28 @@ describe('Node.js 22: callbacks settle the invocation', () => {
   it('context.succeed and an async handler of three parameters settle it too', async () => {
     expect(await invoke('Succeednodejs22x', {})).toMatchObject({ ok: true, result: { legacy: true } });
     expect(await invoke('AsyncThreenodejs22x', {})).toMatchObject({ ok: true, result: { async: true } });
+  });
+});
+
+describe("Node.js 22: the context's legacy methods, and errors that are not Errors", () => {
+  it('context.succeed in a handler of two parameters is the result', async () => {
+    expect(await invoke('TwoSucceednodejs22x', {})).toMatchObject({ ok: true, result: { two: true } });
+  });
+
+  it('a thrown object with a message but no name or stack is an "object", as the runtime reports it', async () => {
+    expect(await invoke('ThrowsObjectnodejs22x', {})).toMatchObject({
+      ok: false,
+      error: { errorType: 'object', errorMessage: '[object Object]', trace: [] },
+    });
+  });
+});
+
+describe('Node.js 24: no legacy context methods', () => {
+  it('context.succeed is not a function', async () => {
+    expect(await invoke('TwoSucceednodejs24x', {})).toMatchObject({
+      ok: false,
+      error: { errorType: 'TypeError', errorMessage: expect.stringContaining('context.succeed is not a function') },
+    });
   });
 });
 

@@ -12,7 +12,7 @@
 // - Mapping templates' references ("API Gateway mapping template and access logging variable reference"):
 //   https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-mapping-template-reference.html
 import { mkdtempSync } from 'node:fs';
-import { createServer, get, type Server } from 'node:http';
+import { createServer, get, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -23,12 +23,15 @@ import {
   CfnAuthorizer,
   HttpIntegration,
   LambdaIntegration,
+  MockIntegration,
+  PassthroughBehavior,
   RestApi,
   SpecRestApi,
 } from 'aws-cdk-lib/aws-apigateway';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { onThisNetwork } from '../../src/services/rest-api/http-backend.js';
 import { renderTemplate } from '../../src/services/rest-api/mock.js';
 import type { LocalStack, LocalState } from '../../src/stack.js';
 import { startStack } from '../helpers/stack.js';
@@ -111,6 +114,29 @@ beforeAll(async () => {
     { requestParameters: { 'method.request.path.proxy': true } },
   );
   api.root.addResource('mapped-v4').addMethod('GET', new HttpIntegration('http://[::ffff:1.1.1.1]/'));
+  // HTTP (non-proxy) that takes JSON only: any other content type is 415 (passthrough NEVER).
+  api.root.addResource('json-only').addMethod(
+    'POST',
+    new HttpIntegration(`http://127.0.0.1:${port}/json`, {
+      proxy: false,
+      httpMethod: 'POST',
+      options: {
+        passthroughBehavior: PassthroughBehavior.NEVER,
+        requestTemplates: { 'application/json': '{"wrapped": $input.json(\'$\')}' },
+        integrationResponses: [{ statusCode: '200' }],
+      },
+    }),
+    { methodResponses: [{ statusCode: '200' }] },
+  );
+  // MOCK: its answer has no body of the caller's.
+  api.root.addResource('mock').addMethod(
+    'POST',
+    new MockIntegration({
+      requestTemplates: { 'application/json': '{"statusCode": 200}' },
+      integrationResponses: [{ statusCode: '200' }],
+    }),
+    { methodResponses: [{ statusCode: '200' }] },
+  );
 
   // An OpenAPI API whose one token authorizer guards two operations.
   const methodFunction = inline('MethodAuthorizer', METHOD_AUTHORIZER);
@@ -211,6 +237,67 @@ describe('HTTP_PROXY integrations', () => {
     const response = await fetch(`${urlOf('prod')}mapped-v4`);
     expect(response.status).toBe(500);
     expect(await response.json()).toEqual({ message: 'Internal server error' });
+  });
+});
+
+describe('what API Gateway sends, and what it answers itself', () => {
+  it("a path parameter never names another host: a backslash is sent encoded, to the URI's own host", async () => {
+    const { host, port } = new URL(urlOf('prod'));
+    const response = await new Promise<number>((resolve, reject) => {
+      // Raw, so the backslash reaches the stack as sent (a URL would make it a slash).
+      request(
+        { host: host.split(':')[0], port, path: `${new URL(urlOf('prod')).pathname}b/\\evil.example/x` },
+        (answer) => {
+          answer.resume();
+          answer.on('end', () => resolve(answer.statusCode ?? 0));
+        },
+      )
+        .on('error', reject)
+        .end();
+    });
+    expect(response).toBe(200);
+    expect(received.url).toBe('/%5Cevil.example/x');
+  });
+
+  it('HTTP with passthrough NEVER: a content type without a template is 415; JSON goes through its template', async () => {
+    const refused = await fetch(`${urlOf('prod')}json-only`, {
+      method: 'POST',
+      body: 'plain',
+      headers: { 'content-type': 'text/plain' },
+    });
+    expect(refused.status).toBe(415);
+    expect(await refused.json()).toEqual({ message: 'Unsupported Media Type' });
+    const passed = await fetch(`${urlOf('prod')}json-only`, {
+      method: 'POST',
+      body: '{"a":1}',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(passed.status).toBe(200);
+    expect(received.body).toBe('{"wrapped": {"a":1}}');
+  });
+
+  it('a MOCK answer without a response template is empty, whatever the caller sent', async () => {
+    const response = await fetch(`${urlOf('prod')}mock`, {
+      method: 'POST',
+      body: '{"secret":"from caller"}',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('');
+  });
+
+  it.each([
+    ['127.0.0.1', true],
+    ['[::1]', true],
+    ['[::ffff:7f00:1]', true],
+    ['[::ffff:101:101]', false],
+    ['10.1.2.3', true],
+    ['8.8.8.8', false],
+    ['localhost', true],
+    ['example.com', false],
+    ['[2606:4700::1111]', false],
+  ])('%s is on this machine or its network: %s', (host, local) => {
+    expect(onThisNetwork(new URL(`http://${host}/`).hostname)).toBe(local);
   });
 });
 

@@ -20,13 +20,22 @@ import { integrationAnswer, renderTemplate, type TemplateValues } from './mock.j
  * `*.local`, loopback and private IPv4 and IPv6 addresses (IPv4-mapped ones too). Any other
  * host is the internet, which the local stack never calls.
  */
-function onThisNetwork(hostname: string): boolean {
+export function onThisNetwork(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
   const privateV4 = (address: string) =>
     /^(?:127\.|10\.|192\.168\.|172\.(?:1[6-9]|2\d|3[01])\.|100\.(?:6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.)/.test(address);
   if (isIP(host) === 4) return privateV4(host);
   if (isIP(host) === 6) {
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(host)?.[1];
+    // Node writes a mapped address in hex (`::ffff:7f00:1`); either form is read.
+    const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host);
+    const dotted = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(host)?.[1];
+    const mapped =
+      dotted ??
+      (hex
+        ? [Number.parseInt(hex[1] ?? '', 16), Number.parseInt(hex[2] ?? '', 16)]
+            .flatMap((word) => [word >> 8, word & 255])
+            .join('.')
+        : undefined);
     return mapped
       ? privateV4(mapped)
       : host === '::1' || /^f[cd][0-9a-f]{2}:/.test(host) || /^fe[89ab][0-9a-f]:/.test(host);
@@ -81,9 +90,23 @@ const internalError = (why: string) =>
   new AwsError(500, 'InternalServerErrorException', 'Internal server error', GATEWAY_MESSAGE).because(why);
 
 /** The integration's URL for this request: `{name}` and `{proxy}` (greedy) filled from the path, the query appended. */
-function backendUrl(template: string, pathParameters: Record<string, string> | null, rawQuery: string): URL {
-  const filled = template.replace(/\{([^}+]+)\+?\}/g, (whole, name: string) => pathParameters?.[name] ?? whole);
+function backendUrl(
+  template: string,
+  path: { parameters: Record<string, string> | null; greedy: string[] },
+  rawQuery: string,
+): URL {
+  // Values as received (still percent-encoded); any character a path may not hold is encoded (a
+  // `\`, `?`, `#`…; a `/` but in a greedy one), so no value changes the host, the path's shape
+  // or the query: API Gateway always calls the URI's own host.
+  const filled = template.replace(/\{([^}+]+)\+?\}/g, (whole, name: string) => {
+    const value = path.parameters?.[name];
+    if (value === undefined) return whole;
+    const greedy = path.greedy.includes(name);
+    return value.replace(greedy ? /[^\w\-.~!$&'()*+,;=:@%/]/g : /[^\w\-.~!$&'()*+,;=:@%]/g, encodeURIComponent);
+  });
   const url = new URL(filled);
+  if (url.host !== new URL(template.replace(/\{[^}]*\}/g, 'x')).host)
+    throw internalError(`the integration's URL ${template} filled in names another host`);
   if (rawQuery) url.search = url.search ? `${url.search}&${rawQuery}` : `?${rawQuery}`;
   return url;
 }
@@ -113,10 +136,14 @@ interface BackendCall {
  */
 function callBackend(call: BackendCall): Promise<BackendOutput> {
   const { url, where } = call;
-  const target =
-    awsHostOf(url.hostname) !== undefined && call.origin !== undefined
-      ? new URL(`${url.pathname}${url.search}`, call.origin)
-      : url;
+  let target = url;
+  if (awsHostOf(url.hostname) !== undefined) {
+    if (call.origin === undefined) throw internalError(`${where}: no local stack to answer ${url.origin}`);
+    // The stack's own address, the URL's path and query: set apart, so no path can name another host.
+    target = new URL(call.origin);
+    target.pathname = url.pathname;
+    target.search = url.search;
+  }
   const headers: [string, string][] = [...call.headers, ['Host', url.host]];
   if (call.body.length > 0) headers.push(['Content-Length', String(call.body.length)]);
   return new Promise<BackendOutput>((resolve, reject) => {
@@ -170,7 +197,9 @@ function backendOf(method: MethodModel, call: HttpIntegrationCall, gateway: Http
   const template = method.httpUrl ?? '';
   const problem = unreachableBackend(template);
   if (problem) throw internalError(`${gateway.where}: ${problem}`);
-  return backendUrl(template, call.pathParameters, query);
+  // A `{name+}` of the resource path is greedy: its value keeps its slashes (`{proxy}` in the URI).
+  const greedy = [...method.resourcePath.matchAll(/\{([^}]+)\+\}/g)].map((match) => match[1] ?? '');
+  return backendUrl(template, { parameters: call.pathParameters, greedy }, query);
 }
 
 /**
@@ -220,6 +249,14 @@ export async function httpAnswer(
   const contentType =
     headerOf(call.request.headers, 'content-type')?.split(';')[0]?.trim().toLowerCase() || 'application/json';
   const template = templates.requestTemplates[contentType];
+  // No template of its content type: passed through, unless the passthrough behavior says 415
+  // ("Method request data mapping: passthrough behaviors").
+  const behavior = method.passthroughBehavior ?? 'WHEN_NO_MATCH';
+  const anyTemplate = Object.keys(templates.requestTemplates).length > 0;
+  if (template === undefined && (behavior === 'NEVER' || (behavior === 'WHEN_NO_TEMPLATES' && anyTemplate)))
+    throw new AwsError(415, 'UnsupportedMediaTypeException', 'Unsupported Media Type', GATEWAY_MESSAGE).because(
+      `${gateway.where}: no request template for ${contentType}, and its passthrough behavior is ${behavior}`,
+    );
   const rendered = template === undefined ? call.body.toString('utf8') : renderTemplate(template, values);
   if (rendered === undefined)
     throw internalError(

@@ -72,7 +72,8 @@ export function mockAnswer(
   const statusCode = statusOf(template);
   if (statusCode === undefined)
     throw internalError(`${where}: the MOCK request template names no statusCode (${JSON.stringify(template)})`);
-  return integrationAnswer(mock, { status: String(statusCode), headers: {} }, request, where, values);
+  // A MOCK integration's own output has no body: `$input` of its response templates reads nothing.
+  return integrationAnswer(mock, { status: String(statusCode), headers: {} }, request, where, { ...values, body: '' });
 }
 
 /**
