@@ -1,4 +1,5 @@
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { createIamClient } from '@iam-m2m/middleware';
 import { inject } from 'vitest';
@@ -96,3 +97,21 @@ export const maskedAccount = (accountId: string): string => `********${accountId
  * `FC_SEED=random` explores new inputs.
  */
 export const fcSeed = process.env.FC_SEED === 'random' ? undefined : Number(process.env.FC_SEED ?? 20_261_124);
+
+/**
+ * An unsigned GET over `node:http`, whose header names go out as written (fetch writes them
+ * lower case): the status and the parsed body.
+ */
+export function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(url, { headers }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) }));
+    });
+    request.once('error', reject).end();
+  });
+}

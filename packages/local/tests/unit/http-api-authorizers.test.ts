@@ -6,7 +6,6 @@
 //   (payload formats, response formats, identity sources, caching, troubleshooting).
 // Rows are never bent to the implementation: a failing row is a disagreement with AWS to report.
 import { mkdtempSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
@@ -16,7 +15,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { afterEach, beforeAll, describe, expect, inject, it, type MockInstance, vi } from 'vitest';
 import type { DecisionRecord } from '../../src/iam/decisions.js';
 import type { LocalStack } from '../../src/stack.js';
-import { startStack } from '../helpers/stack.js';
+import { rawGet, startStack } from '../helpers/stack.js';
 
 /** "Control access to HTTP APIs with AWS Lambda authorizers", the page every row cites. */
 const HTTP_AUTHORIZERS = 'https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-lambda-authorizer.html';
@@ -90,24 +89,6 @@ const call = (url: string, path: string, authorization?: string, init: RequestIn
 /** Status and exact body text of an answer. */
 async function answer(response: Response): Promise<{ status: number; body: string }> {
   return { status: response.status, body: await response.text() };
-}
-
-/**
- * An unsigned GET over `node:http`, whose header names go out as written (fetch writes them
- * lower case): the status and the parsed body.
- */
-function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; body: unknown }> {
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(url, { headers }, (response) => {
-      let text = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => {
-        text += chunk;
-      });
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) }));
-    });
-    request.once('error', reject).end();
-  });
 }
 
 /** The route ARN API Gateway gives the authorizer: `arn:aws:execute-api:<region>:<account>:<api>/<stage>/<method>/<path>`. */

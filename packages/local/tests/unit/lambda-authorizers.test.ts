@@ -17,7 +17,6 @@
 //   https://docs.aws.amazon.com/apigateway/latest/api/API_Authorizer.html
 // Rows are never bent to the implementation: a failing row is a disagreement with AWS to report.
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { LambdaIntegration, RestApi, TokenAuthorizer } from 'aws-cdk-lib/aws-apigateway';
@@ -26,7 +25,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { afterEach, beforeAll, describe, expect, inject, it, type MockInstance, vi } from 'vitest';
 import type { DecisionRecord } from '../../src/iam/decisions.js';
 import type { LocalStack, LocalState } from '../../src/stack.js';
-import { awsError, clientFor, maskedAccount, startStack } from '../helpers/stack.js';
+import { awsError, clientFor, maskedAccount, rawGet, startStack } from '../helpers/stack.js';
 
 /** "Use API Gateway Lambda authorizers": `Unauthorized` → 401, any other error → 500; context values. */
 const USE_AUTHORIZERS =
@@ -131,24 +130,6 @@ const call = (
 /** Status, error type and the exact body text of an answer. */
 async function answer(response: Response): Promise<{ status: number; type: string | null; body: string }> {
   return { status: response.status, type: response.headers.get('x-amzn-errortype'), body: await response.text() };
-}
-
-/**
- * An unsigned GET over `node:http`, whose header names go out as written (fetch writes them
- * lower case): the status and the parsed body.
- */
-function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; body: unknown }> {
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(url, { headers }, (response) => {
-      let text = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => {
-        text += chunk;
-      });
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) }));
-    });
-    request.once('error', reject).end();
-  });
 }
 
 /** The resource policy's explicit deny for an anonymous caller, as API Gateway writes it (AWS masks the account). */
