@@ -21,6 +21,20 @@ export interface AccessCell {
   allowed: boolean;
   /** One line: the deciding policy and statement, or what AWS would answer. */
   reason: string;
+  /**
+   * Why it is denied: a Deny statement (`explicit`), no identity-based allow (`identity`), no
+   * resource-based allow where one is needed (`resource`), or refused before any policy was
+   * consulted (`refused`: unsigned, a Lambda authorizer's method, an unknown route). @default none: allowed
+   */
+  denial?: 'explicit' | 'identity' | 'resource' | 'refused' | undefined;
+}
+
+/** The kind of a denial, from its record (none: refused before any policy). */
+function denialOf(record: DecisionRecord | undefined): AccessCell['denial'] {
+  if (!record) return 'refused';
+  if (record.policies.some((policy) => policy.verdict === 'deny')) return 'explicit';
+  const identityAllows = record.policies.some((policy) => policy.kind === 'identity' && policy.verdict === 'allow');
+  return identityAllows || record.caller === 'anonymous' ? 'resource' : 'identity';
 }
 
 /** Who can call what in an app, decided by the evaluator the local stack serves with. */
@@ -111,6 +125,7 @@ export function accessOf(
         allowed: false,
         reason:
           denied?.reason ?? (error.why ? `${error.why} (${error.status} here)` : `${error.status} ${error.message}`),
+        denial: denialOf(denied),
       };
     }
   };

@@ -1,4 +1,6 @@
+import { writeFileSync } from 'node:fs';
 import { accessOf, accessText } from '../access.js';
+import { accessHtml } from '../console/report.js';
 import { APP_OPTIONS, appInputs } from './apps.js';
 import { fail, failFor } from './fail.js';
 import { type CommandSpec, parseCommandArgs } from './options.js';
@@ -7,7 +9,8 @@ import { type CommandSpec, parseCommandArgs } from './options.js';
 export const ACCESS = {
   name: 'access',
   summary: 'prints who can call what, from the assembly alone, without starting anything',
-  usage: '[--app <dir> … | --assembly <dir> …] [--parameters <Stack>:<Key>=<Value> …] [--account <12 digits>] [--json]',
+  usage:
+    '[--app <dir> … | --assembly <dir> …] [--parameters <Stack>:<Key>=<Value> …] [--account <12 digits>] [--json | --html <file>]',
   description:
     'Every principal (and an outsider) against every IAM-authorized endpoint: REST methods, function URLs, HTTP API routes and functions, ' +
     'allowed or denied with the one-line reason, decided by the same code that serves them.',
@@ -24,10 +27,17 @@ export const ACCESS = {
       help: 'print a JSON list of {principal, endpoint, kind, allowed, reason}',
       defaultHelp: 'a table',
     },
+    html: {
+      type: 'string',
+      value: '<file>',
+      help: 'write the matrix as one self-contained HTML page (no network requests), for a CI run or a pull request',
+      defaultHelp: 'none',
+    },
   },
   examples: [
     'iam-m2m-local access --app .',
     'iam-m2m-local access --assembly cdk.out --json',
+    'iam-m2m-local access --app . --html access.html',
     'iam-m2m-local access --app producer --app consumer --parameters-file parameters.json',
   ],
 } satisfies CommandSpec;
@@ -48,5 +58,29 @@ export async function access(args: string[]): Promise<void> {
   } catch (error) {
     return failFor(error);
   }
-  process.stdout.write(values.json ? `${JSON.stringify(matrix.cells, null, 2)}\n` : accessText(matrix));
+  if (values.html !== undefined) {
+    writeReport(values.html, accessHtml(matrix, { generatedAt: new Date(), sources: assemblies }));
+    process.stderr.write(
+      `iam-m2m-local: wrote who can call what to ${values.html} (${matrix.principals.length} principals, ${new Set(matrix.cells.map((cell) => cell.endpoint)).size} endpoints)\n`,
+    );
+    return;
+  }
+  // The JSON keys CONTRACT.md names, and no others.
+  const cells = matrix.cells.map(({ principal, endpoint, kind, allowed, reason }) => ({
+    principal,
+    endpoint,
+    kind,
+    allowed,
+    reason,
+  }));
+  process.stdout.write(values.json ? `${JSON.stringify(cells, null, 2)}\n` : accessText(matrix));
+}
+
+/** Writes the report, or one line naming the file and why not. */
+function writeReport(file: string, html: string): void {
+  try {
+    writeFileSync(file, html);
+  } catch (error) {
+    fail(`--html ${file}: cannot write it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
 }
