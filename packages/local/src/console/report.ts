@@ -15,7 +15,7 @@ const KINDS: [NonNullable<AccessCell['denial']> | 'allow', string][] = [
 ];
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-const escape = (text: string) => text.replace(/[&<>"']/g, (character) => ESCAPES[character] ?? character);
+const html = (text: string) => text.replace(/[&<>"']/g, (character) => ESCAPES[character] ?? character);
 
 const kindOf = (cell: AccessCell) => (cell.allowed ? 'allow' : (cell.denial ?? 'identity'));
 
@@ -60,7 +60,7 @@ export interface ReportOptions {
 export function accessHtml(matrix: AccessMatrix, options: ReportOptions): string {
   const endpoints = [...new Map(matrix.cells.map((cell) => [cell.endpoint, cell.kind])).entries()];
   const byKey = new Map(matrix.cells.map((cell) => [`${cell.principal}\n${cell.endpoint}`, cell]));
-  const header = matrix.principals.map((principal) => `<th scope="col">${escape(principal)}</th>`).join('');
+  const header = matrix.principals.map((principal) => `<th scope="col">${html(principal)}</th>`).join('');
   const rows = endpoints
     .map(([endpoint, kind]) => {
       const cells = matrix.principals
@@ -68,19 +68,19 @@ export function accessHtml(matrix: AccessMatrix, options: ReportOptions): string
           const cell = byKey.get(`${principal}\n${endpoint}`);
           if (!cell) return '<td class="refused" title="not asked">·</td>';
           const label = cell.allowed ? 'allow' : 'deny';
-          return `<td class="${kindOf(cell)}" title="${escape(cell.reason)}" data-principal="${escape(principal)}" data-endpoint="${escape(endpoint)}">${label}</td>`;
+          return `<td class="${kindOf(cell)}" title="${html(cell.reason)}" data-principal="${html(principal)}" data-endpoint="${html(endpoint)}">${label}</td>`;
         })
         .join('');
-      return `<tr><th scope="row"><span class="kind">${escape(kind)}</span><code>${escape(endpoint)}</code></th>${cells}</tr>`;
+      return `<tr><th scope="row"><span class="kind">${html(kind)}</span><code>${html(endpoint)}</code></th>${cells}</tr>`;
     })
     .join('\n');
   const reasons = matrix.cells
     .map(
       (cell) =>
-        `<tr><td>${escape(cell.principal)}</td><td><code>${escape(cell.endpoint)}</code></td><td class="verdict ${kindOf(cell)}">${cell.allowed ? 'allow' : 'deny'}</td><td>${escape(cell.reason)}</td></tr>`,
+        `<tr><td>${html(cell.principal)}</td><td><code>${html(cell.endpoint)}</code></td><td class="verdict ${kindOf(cell)}">${cell.allowed ? 'allow' : 'deny'}</td><td>${html(cell.reason)}</td></tr>`,
     )
     .join('\n');
-  const legend = KINDS.map(([kind, meaning]) => `<li class="${kind}">${escape(meaning)}</li>`).join('');
+  const legend = KINDS.map(([kind, meaning]) => `<li class="${kind}">${html(meaning)}</li>`).join('');
   const denied = matrix.cells.filter((cell) => !cell.allowed).length;
   return `<!doctype html>
 <html lang="en">
@@ -93,7 +93,7 @@ export function accessHtml(matrix: AccessMatrix, options: ReportOptions): string
 </head>
 <body>
 <h1>Who can call what</h1>
-<p class="meta">${matrix.principals.length} principals × ${endpoints.length} endpoints: ${matrix.cells.length - denied} allowed, ${denied} denied. Read from ${options.sources.map((source) => `<code>${escape(source)}</code>`).join(', ')} on ${escape(options.generatedAt.toISOString())} by <code>iam-m2m-local access</code>, decided by the code that serves them. Hover a cell for its reason.</p>
+<p class="meta">${matrix.principals.length} principals × ${endpoints.length} endpoints: ${matrix.cells.length - denied} allowed, ${denied} denied. Read from ${options.sources.map((source) => `<code>${html(source)}</code>`).join(', ')} on ${html(options.generatedAt.toISOString())} by <code>iam-m2m-local access</code>, decided by the code that serves them. Hover a cell for its reason.</p>
 <ul class="legend">${legend}</ul>
 <table class="matrix">
 <thead><tr><th scope="col">Endpoint</th>${header}</tr></thead>
