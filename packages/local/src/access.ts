@@ -4,6 +4,7 @@ import { AwsError } from './aws-error.js';
 import type { RequestFacts, ThroughEndpoint } from './iam/context-keys.js';
 import type { DecisionRecord, DecisionSink } from './iam/decisions.js';
 import type { Identity } from './iam/identities.js';
+import { type PrincipalReport, policyReport } from './iam/policy-report.js';
 import { type PrincipalOptions, principalsOf } from './principals.js';
 import { authorizeFunctionUrl } from './services/function-url/handler.js';
 import { authorizeHttpRequest, routeHttpRequest } from './services/http-api/handler.js';
@@ -50,6 +51,8 @@ export interface AccessMatrix {
   canCallUrl(principal: string, functionName: string): boolean;
   /** Whether `principal` may invoke the function through the Lambda API (by its name). */
   canInvoke(principal: string, functionName: string): boolean;
+  /** The least privilege a run's decisions (`serve --decisions`) needed, against these principals' policies. */
+  leastPrivilege(decisions: DecisionRecord[]): PrincipalReport[];
 }
 
 /** Options of {@link accessOf}. */
@@ -226,6 +229,7 @@ export function accessOf(
     explain: (principal, method, path) => explain(principal, method.toUpperCase(), path),
     canCallUrl: (principal, name) => urlCell(principal, name).allowed,
     canInvoke: (principal, name) => invokeCell(principal, name).allowed,
+    leastPrivilege: (decisions) => policyReport(decisions, principals),
   };
 }
 

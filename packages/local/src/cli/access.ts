@@ -1,7 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { accessOf, accessText } from '../access.js';
 import { accessHtml } from '../console/report.js';
+import { type PrincipalReport, policyReportText } from '../iam/policy-report.js';
 import { APP_OPTIONS, appInputs } from './apps.js';
+import { readDecisions } from './decisions.js';
 import { fail, failFor } from './fail.js';
 import { type CommandSpec, parseCommandArgs } from './options.js';
 
@@ -10,7 +12,7 @@ export const ACCESS = {
   name: 'access',
   summary: 'prints who can call what, from the assembly alone, without starting anything',
   usage:
-    '[--app <dir> … | --assembly <dir> …] [--parameters <Stack>:<Key>=<Value> …] [--account <12 digits>] [--json | --html <file>]',
+    '[--app <dir> … | --assembly <dir> …] [--parameters <Stack>:<Key>=<Value> …] [--account <12 digits>] [--json | --html <file>] [--decisions <file>]',
   description:
     'Every principal (and an outsider) against every IAM-authorized endpoint: REST methods, function URLs, HTTP API routes and functions, ' +
     'allowed or denied with the one-line reason, decided by the same code that serves them.',
@@ -27,6 +29,12 @@ export const ACCESS = {
       help: 'print a JSON list of {principal, endpoint, kind, allowed, reason}',
       defaultHelp: 'a table',
     },
+    decisions: {
+      type: 'string',
+      value: '<file>',
+      help: "a run's decisions (serve --decisions <file>): add the least privilege it needed per principal, and the grants broader than that",
+      defaultHelp: 'none',
+    },
     html: {
       type: 'string',
       value: '<file>',
@@ -38,6 +46,7 @@ export const ACCESS = {
     'iam-m2m-local access --app .',
     'iam-m2m-local access --assembly cdk.out --json',
     'iam-m2m-local access --app . --html access.html',
+    'iam-m2m-local access --app . --html access.html --decisions decisions.jsonl',
     'iam-m2m-local access --app producer --app consumer --parameters-file parameters.json',
   ],
 } satisfies CommandSpec;
@@ -58,8 +67,16 @@ export async function access(args: string[]): Promise<void> {
   } catch (error) {
     return failFor(error);
   }
+  let leastPrivilege: { file: string; reports: PrincipalReport[] } | undefined;
+  if (values.decisions !== undefined) {
+    try {
+      leastPrivilege = { file: values.decisions, reports: matrix.leastPrivilege(readDecisions(values.decisions)) };
+    } catch (error) {
+      return fail((error as Error).message);
+    }
+  }
   if (values.html !== undefined) {
-    writeReport(values.html, accessHtml(matrix, { generatedAt: new Date(), sources: assemblies }));
+    writeReport(values.html, accessHtml(matrix, { generatedAt: new Date(), sources: assemblies, leastPrivilege }));
     process.stderr.write(
       `iam-m2m-local: wrote who can call what to ${values.html} (${matrix.principals.length} principals, ${new Set(matrix.cells.map((cell) => cell.endpoint)).size} endpoints)\n`,
     );
@@ -74,6 +91,7 @@ export async function access(args: string[]): Promise<void> {
     reason,
   }));
   process.stdout.write(values.json ? `${JSON.stringify(cells, null, 2)}\n` : accessText(matrix));
+  if (leastPrivilege && !values.json) process.stdout.write(`\n${policyReportText(leastPrivilege.reports)}`);
 }
 
 /** Writes the report, or one line naming the file and why not. */

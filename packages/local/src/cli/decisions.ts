@@ -1,4 +1,4 @@
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { type DecisionRecord, type DecisionSink, decisionLine } from '../iam/decisions.js';
 
 /** Options of {@link decisionOutputs}. */
@@ -28,4 +28,41 @@ export function decisionOutputs(options: DecisionOutputOptions): { sink: Decisio
     if (options.file) appendFileSync(options.file, `${JSON.stringify(record)}\n`);
   };
   return { sink, records };
+}
+
+/**
+ * The decisions a `serve --decisions <file>` run wrote, one JSON line each; throws one line
+ * naming the file and the first line that is not a decision.
+ */
+export function readDecisions(file: string): DecisionRecord[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new Error(
+      `--decisions ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
+  }
+  return text
+    .split('\n')
+    .map((line, index) => [line, index + 1] as const)
+    .filter(([line]) => line.trim() !== '')
+    .map(([line, number]) => {
+      let record: unknown;
+      try {
+        record = JSON.parse(line);
+      } catch {
+        record = undefined;
+      }
+      const fields = record as Partial<DecisionRecord> | undefined;
+      if (
+        typeof fields?.allowed !== 'boolean' ||
+        typeof fields.principal !== 'string' ||
+        typeof fields.action !== 'string'
+      )
+        throw new Error(
+          `--decisions ${file}: line ${number} is not a decision as serve --decisions writes them (a JSON object with allowed, principal, action, resource)`,
+        );
+      return record as DecisionRecord;
+    });
 }

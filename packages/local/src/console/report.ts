@@ -1,4 +1,5 @@
 import type { AccessCell, AccessMatrix } from '../access.js';
+import type { PrincipalReport } from '../iam/policy-report.js';
 
 // Who can call what as one self-contained HTML page (`access --html`): the matrix as a grid of
 // endpoints × principals, one colour per kind of answer, each cell's reason on hover and listed
@@ -38,6 +39,7 @@ th code, td code { font-size: .95em; }
 .refused { --swatch: var(--refused); background: var(--refused); }
 ul.legend li { background: none; }
 table.reasons td { color: inherit; }
+tr.overgrant td { background: color-mix(in srgb, var(--identity) 18%, transparent); }
 table.reasons td.verdict { color: #fff; font-weight: 600; white-space: nowrap; }
 .kind { color: #6e7781; font-weight: normal; font-size: .85em; margin-right: .35em; }
 `;
@@ -47,6 +49,33 @@ export interface ReportOptions {
   generatedAt: Date;
   /** The cloud assemblies it was read from. */
   sources: string[];
+  /** The least privilege a run needed (`access --decisions <file>`). @default none: no such section */
+  leastPrivilege?: { file: string; reports: PrincipalReport[] } | undefined;
+}
+
+/** Per principal: what its allowed calls needed, and the grants broader than that (highlighted). */
+function leastPrivilegeSection(least: NonNullable<ReportOptions['leastPrivilege']>): string {
+  const rows = least.reports.flatMap((report) => [
+    ...report.needed.map(
+      (entry) =>
+        `<tr><td>${html(report.principal)}</td><td>needed</td><td><code>${html(entry.action)}</code></td><td>${entry.resources.map((arn) => `<code>${html(arn)}</code>`).join('<br>')}</td><td></td></tr>`,
+    ),
+    ...report.unused.map(
+      (entry) =>
+        `<tr class="overgrant"><td>${html(report.principal)}</td><td>granted beyond use</td><td><code>${html(entry.action)}</code></td><td>${entry.granted.map((arn) => `<code>${html(arn)}</code>`).join('<br>')}</td><td>${html(entry.source)} statement ${html(entry.statement)}; used: ${entry.used.map((arn) => `<code>${html(arn)}</code>`).join(' ') || 'nothing'}</td></tr>`,
+    ),
+  ]);
+  return `<h2>Least privilege of the run in <code>${html(least.file)}</code></h2>
+${
+  rows.length === 0
+    ? "<p>No allowed call of the app's principals to report.</p>"
+    : `<table class="least">
+<thead><tr><th scope="col">Principal</th><th scope="col"></th><th scope="col">Action</th><th scope="col">Resources</th><th scope="col">Where</th></tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody>
+</table>`
+}`;
 }
 
 /**
@@ -57,7 +86,7 @@ export interface ReportOptions {
  * writeFileSync('access.html', accessHtml(accessOf('cdk.out'), { generatedAt: new Date(), sources: ['cdk.out'] }));
  * ```
  */
-export function accessHtml(matrix: AccessMatrix, options: ReportOptions): string {
+export function accessHtml(matrix: Pick<AccessMatrix, 'cells' | 'principals'>, options: ReportOptions): string {
   const endpoints = [...new Map(matrix.cells.map((cell) => [cell.endpoint, cell.kind])).entries()];
   const byKey = new Map(matrix.cells.map((cell) => [`${cell.principal}\n${cell.endpoint}`, cell]));
   const header = matrix.principals.map((principal) => `<th scope="col">${html(principal)}</th>`).join('');
@@ -108,6 +137,7 @@ ${rows}
 ${reasons}
 </tbody>
 </table>
+${options.leastPrivilege ? leastPrivilegeSection(options.leastPrivilege) : ''}
 </body>
 </html>
 `;

@@ -3,12 +3,13 @@
 // (Debian's `chromium`, which .ci/run installs; where it is absent the browser test says so and
 // does not run), with a screenshot kept under artifacts/screenshots/ for the CI run.
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { accessOf } from '../../src/access.js';
 import { accessHtml } from '../../src/console/report.js';
+import { clientFor, startStack } from '../helpers/stack.js';
 
 const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 const artifacts = fileURLToPath(new URL('../../../../artifacts/screenshots/', import.meta.url));
@@ -97,12 +98,6 @@ describe('access --html: one self-contained page', () => {
           },
         ],
         principals: ['<b>'],
-        can: () => false,
-        explain: () => {
-          throw new Error('unused');
-        },
-        canCallUrl: () => false,
-        canInvoke: () => false,
       },
       { generatedAt: new Date(0), sources: ['<dir>'] },
     );
@@ -115,6 +110,50 @@ describe('access --html: one self-contained page', () => {
     await expect(
       run(['access', '--assembly', inject('twoAccounts'), '--html', '/nonexistent-dir/access.html']),
     ).rejects.toThrow(/iam-m2m-local: --html \/nonexistent-dir\/access\.html: cannot write it \(ENOENT\)/);
+  });
+});
+
+describe('access --html --decisions: the least privilege a run needed', () => {
+  it("lists what the requestor's allowed call needed, from the decisions serve wrote", async () => {
+    // A run as `serve --decisions <file>` records it: the requestor's signed GET, a JSON line per decision.
+    const decisionsFile = join(mkdtempSync(join(inject('scratchRoot'), 'decisions-')), 'decisions.jsonl');
+    const records: string[] = [];
+    const { stack, state } = await startStack(inject('twoAccounts'), {
+      warn: () => {},
+      decisions: (record) => records.push(JSON.stringify(record)),
+    });
+    try {
+      const response = await clientFor(state, 'requestor').request({ method: 'GET', url: state.apis[0]?.url ?? '' });
+      expect(response.status).toBe(200);
+    } finally {
+      stack.close();
+    }
+    writeFileSync(decisionsFile, `${records.join('\n')}\n`);
+    const page = join(mkdtempSync(join(inject('scratchRoot'), 'report-')), 'access.html');
+    await run(['access', '--assembly', inject('twoAccounts'), '--html', page, '--decisions', decisionsFile]);
+    const text = readFileSync(page, 'utf8');
+    expect(text).toContain('<h2>Least privilege of the run in <code>');
+    expect(text).toMatch(
+      /<tr><td>requestor<\/td><td>needed<\/td><td><code>execute-api:Invoke<\/code><\/td><td><code>arn:aws:execute-api:[^<]+\/prod\/GET\/<\/code>/,
+    );
+  }, 60_000);
+
+  it('refuses a decisions file with a line that is no decision, naming the line', async () => {
+    const bad = join(mkdtempSync(join(inject('scratchRoot'), 'decisions-')), 'bad.jsonl');
+    writeFileSync(bad, '{"allowed": true, "principal": "x", "action": "a", "resource": "r"}\nnot json\n');
+    await expect(
+      run([
+        'access',
+        '--assembly',
+        inject('twoAccounts'),
+        '--html',
+        join(inject('scratchRoot'), 'x.html'),
+        '--decisions',
+        bad,
+      ]),
+    ).rejects.toThrow(
+      /iam-m2m-local: --decisions .*bad\.jsonl: line 2 is not a decision as serve --decisions writes them/,
+    );
   });
 });
 

@@ -86,7 +86,7 @@ describe('a mistake is one line: the input, what was expected, where the help is
     [['access', '--jsn'], 'unknown option --jsn for access (did you mean --json?); see iam-m2m-local access --help'],
     [
       ['access', '--verbose'],
-      'unknown option --verbose for access: expected --app, --assembly, --parameters, --parameters-file, --account, --json, --html or --help; see iam-m2m-local access --help',
+      'unknown option --verbose for access: expected --app, --assembly, --parameters, --parameters-file, --account, --json, --decisions, --html or --help; see iam-m2m-local access --help',
     ],
     [
       ['start', '--port', '1'],
