@@ -15,18 +15,30 @@ const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 const artifacts = fileURLToPath(new URL('../../../../artifacts/screenshots/', import.meta.url));
 const cli = join(packageRoot, 'src', 'cli.ts');
 
-/** Debian's Chromium, where this machine has it. */
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--allow-file-access-from-files',
+];
+
+/** Debian's Chromium, where this machine has one that starts (a blank page rendered). */
 const chromium = (() => {
   try {
-    return execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], {
+    const binary = execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], {
       encoding: 'utf8',
     }).trim();
+    execFileSync(binary, [...FLAGS, '--dump-dom', 'about:blank'], { stdio: 'ignore', timeout: 60_000 });
+    return binary;
   } catch {
     return '';
   }
 })();
 if (!chromium)
-  console.warn('access-report: no chromium on this machine (apt-get install chromium): the browser test does not run');
+  console.warn(
+    'access-report: no chromium that starts on this machine (apt-get install chromium): the browser test does not run',
+  );
 
 const run = (args: string[]) =>
   new Promise<{ stdout: string; stderr: string }>((resolve, reject) =>
@@ -159,7 +171,7 @@ describe('access --html --decisions: the least privilege a run needed', () => {
 
 describe.runIf(chromium)('access --html in a real Chromium, from file://', () => {
   it('renders the same grid: the requestor allowed, the outsider denied, the legend; a screenshot for the CI run', () => {
-    const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--allow-file-access-from-files'];
+    const flags = FLAGS;
     const dom = execFileSync(chromium, [...flags, '--dump-dom', pathToFileURL(file).href], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
