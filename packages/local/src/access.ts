@@ -4,6 +4,7 @@ import { AwsError } from './aws-error.js';
 import type { RequestFacts, ThroughEndpoint } from './iam/context-keys.js';
 import type { DecisionRecord, DecisionSink } from './iam/decisions.js';
 import type { Identity } from './iam/identities.js';
+import { attachManagedPolicies } from './iam/managed-policies.js';
 import { type PrincipalReport, policyReport } from './iam/policy-report.js';
 import { type PrincipalOptions, principalsOf } from './principals.js';
 import { authorizeFunctionUrl } from './services/function-url/handler.js';
@@ -11,7 +12,6 @@ import { authorizeHttpRequest, routeHttpRequest } from './services/http-api/hand
 import { authorizeInvoke } from './services/lambda-api/invoke-api.js';
 import { authorizeRestRequest, privateOnlyThroughEndpoints, routeRestRequest } from './services/rest-api/handler.js';
 import { throughEndpoint } from './services/vpc-endpoint/endpoint.js';
-import { attachManagedPolicies } from './stack.js';
 
 /** One cell of the matrix: may this principal call this endpoint, and why. */
 export interface AccessCell {

@@ -52,6 +52,11 @@ export interface LocalResponse {
   status: number;
   headers: Record<string, string | string[]>;
   body: string | Buffer;
+  /**
+   * A body written as it comes (the console's event stream): called once the head is sent, with
+   * a writer and a signal that the client went away. @default none: `body` is the whole answer
+   */
+  stream?: ((write: (text: string) => void, closed: AbortSignal) => void) | undefined;
 }
 
 /** Request bodies API Gateway accepts. */
@@ -152,6 +157,14 @@ function errorResponse(error: AwsError): LocalResponse {
 function send(res: ServerResponse, response: LocalResponse, date: Date): void {
   const body = typeof response.body === 'string' ? Buffer.from(response.body, 'utf8') : response.body;
   const headers = Object.entries(response.headers).map(([name, value]) => [AWS_CASING[name] ?? name, value]);
+  if (response.stream) {
+    res.writeHead(response.status, { ...Object.fromEntries(headers), Date: date.toUTCString() });
+    res.flushHeaders();
+    const closed = new AbortController();
+    res.once('close', () => closed.abort());
+    response.stream((text) => res.write(text), closed.signal);
+    return;
+  }
   res.writeHead(response.status, {
     ...Object.fromEntries(headers),
     Date: date.toUTCString(),

@@ -11,10 +11,11 @@ import {
   type RestApiModel,
   readCloudAssembly,
 } from './assembly/model.js';
+import { StackConsole } from './console/server.js';
 import { type LocalRequest, type LocalResponse, listen } from './http.js';
 import type { DecisionSink } from './iam/decisions.js';
 import { type Identity, IdentityStore } from './iam/identities.js';
-import { awsManagedPolicy } from './iam/managed-policies.js';
+import { attachManagedPolicies } from './iam/managed-policies.js';
 import type { Organization } from './iam/organization.js';
 import { policyProblems, policyWarnings } from './iam/policy.js';
 import { defaultSeedFile, projectSeed } from './iam/seed.js';
@@ -83,6 +84,8 @@ export interface LocalStackOptions {
    * (a new one whenever all are busy, as Lambda scales). Both up to 16. @default 'warm'
    */
   environments?: Environments;
+  /** Serve the console on this port, under `/~console/` (`serve --console`). @default false */
+  console?: boolean;
 }
 
 /**
@@ -111,6 +114,12 @@ export class LocalStack {
     () => this.#now(),
   );
 
+  /** The console, with `console: true`: the decisions made and who can call what. */
+  readonly console: StackConsole | undefined;
+  /** The assemblies served now (a reload brings others). */
+  #assemblies: string | string[];
+  readonly #decisionSink: DecisionSink | undefined;
+
   private constructor(
     public model: CloudAssemblyModel,
     private readonly options: LocalStackOptions,
@@ -118,6 +127,23 @@ export class LocalStack {
     private readonly seed: Buffer,
   ) {
     this.identities = new IdentityStore(options.now);
+    this.#assemblies = options.assemblyDir;
+    this.console = options.console
+      ? new StackConsole({
+          origin: () => this.#origin,
+          assemblies: () => this.#assemblies,
+          accessOptions: { defaultAccountId: options.defaultAccountId, parameters: options.parameters },
+        })
+      : undefined;
+    const { console: stackConsole } = this;
+    const sink = options.decisions;
+    // Every decision: to the caller's sink, and to the console when it is on.
+    this.#decisionSink = stackConsole
+      ? (record) => {
+          sink?.(record);
+          stackConsole.record(record);
+        }
+      : sink;
   }
 
   /**
@@ -187,6 +213,8 @@ export class LocalStack {
     }
     this.#endpoints.prune(model);
     this.identities = identities;
+    this.#assemblies = assemblyDir;
+    this.console?.reloaded();
     for (const runtime of previous.values()) void runtime.closeWhenIdle();
     for (const line of model.warnings.filter((line) => !before.warnings.includes(line))) this.warn(line);
     return summary;
@@ -308,11 +336,12 @@ export class LocalStack {
   }
 
   #route(request: LocalRequest): Promise<LocalResponse> {
+    if (this.console?.answers(request)) return Promise.resolve(this.console.handle(request));
     const context = {
       identities: this.identities,
       runtimes: this.runtimes,
       now: this.options.now,
-      decisions: this.options.decisions,
+      decisions: this.#decisionSink,
       segments: this.xray,
       origin: this.#origin,
     };
@@ -324,33 +353,6 @@ export class LocalStack {
     session.issued = true;
     joinOrganization(session, this.options);
     return this.identities.add(session);
-  }
-}
-
-/**
- * Gives each role the AWS managed policies it names (their documents, as AWS publishes them).
- * An unknown managed policy grants nothing and becomes a warning of the model.
- */
-export function attachManagedPolicies(model: CloudAssemblyModel): void {
-  for (const role of model.roles) {
-    for (const arn of role.managedPolicyArns) {
-      const managed = awsManagedPolicy(arn);
-      if (managed) role.policies.push({ name: `${managed.arn} (${managed.version})`, document: managed.document });
-      else
-        model.warnings.push(
-          `${role.stackName} ${role.logicalId}: managed policy ${arn} is not known locally; it grants nothing here`,
-        );
-    }
-    role.managedPolicyArns = [];
-    if (role.boundaryArn && !role.boundary) {
-      const managed = awsManagedPolicy(role.boundaryArn);
-      // An unknown boundary allows nothing here: saying no is the safe side of not knowing.
-      role.boundary = { name: role.boundaryArn, document: managed?.document ?? { Statement: [] } };
-      if (!managed)
-        model.warnings.push(
-          `${role.stackName} ${role.logicalId}: permissions boundary ${role.boundaryArn} is not known locally; it allows nothing here`,
-        );
-    }
   }
 }
 

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { CONSOLE_PATH } from '../console/server.js';
 import { readOrganization } from '../iam/organization.js';
 import { policyReport, policyReportText } from '../iam/policy-report.js';
 import { defaultSeedFile } from '../iam/seed.js';
@@ -73,6 +74,11 @@ export const SERVE = {
       help: "synthesize again and reload on each change of the app's sources, without a restart (with --app, or an assembly beside a cdk.json)",
     },
     explain: { type: 'boolean', help: 'print every decision on stderr, not only denials' },
+    console: {
+      type: 'boolean',
+      help: 'serve the console on the same port (its URL printed): each decision as it is made, and who can call what',
+      defaultHelp: 'off',
+    },
     decisions: {
       type: 'string',
       value: '<file>',
@@ -144,10 +150,12 @@ export async function serve(args: string[]): Promise<void> {
     // Nobody reads a trace without --traces: sampled as AWS samples, at a fraction of the cost.
     traceSampling: (values.sampling ?? (values.traces === undefined ? 'aws' : 'all')) as TraceSampling,
     environments: values.environments as Environments,
+    console: values.console,
   }).catch(failFor);
   mkdirSync(dirname(stateFile), { recursive: true, mode: 0o700 });
   stack.writeState(stateFile);
   process.stderr.write(`iam-m2m-local: serving ${stack.origin} (state in ${shown(stateFile)})\n`);
+  if (stack.console) process.stderr.write(`iam-m2m-local: console: ${stack.origin}${CONSOLE_PATH}\n`);
   const watchers = values.watch ? await watchEach(stack, inputs, { stateFile, written }) : [];
   stopOnSignals(() => {
     for (const stop of watchers) stop();
@@ -238,7 +246,7 @@ function shown(file: string): string {
 }
 
 /** Runs `stop` once on SIGTERM, SIGINT, or when the parent process is gone; then exits 0. */
-function stopOnSignals(stop: () => Promise<void>): void {
+export function stopOnSignals(stop: () => Promise<void>): void {
   let stopping = false;
   const once = () => {
     if (stopping) return;

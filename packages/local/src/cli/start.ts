@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readCloudAssembly } from '../assembly/model.js';
+import { CONSOLE_PATH } from '../console/server.js';
 import { policyReport, policyReportSummary } from '../iam/policy-report.js';
 import { newTraceId } from '../lambda/tracing.js';
 import { traceTree } from '../services/xray/trace-tree.js';
@@ -8,6 +9,7 @@ import { LocalStack } from '../stack.js';
 import { decisionOutputs } from './decisions.js';
 import { fail, failFor } from './fail.js';
 import { type CommandSpec, parseCommandArgs } from './options.js';
+import { stopOnSignals } from './serve.js';
 import { cachedSynth } from './synth.js';
 
 // This repository's own app: `start` is the repository's quick start, not part of the package.
@@ -20,7 +22,7 @@ const TWO_ACCOUNTS = { apiAccount: '222222222222', requestorAccount: '1111111111
 export const START = {
   name: 'start',
   summary: "synthesizes this repository's CDK app, serves it, invokes requestor once and prints its result",
-  usage: '[--accounts one|two] [--private]',
+  usage: '[--accounts one|two] [--private] [--console]',
   description:
     "The repository's quick start (`pnpm start`): the result is the last line, one JSON object; exit 0 when the signed call answered. " +
     'The synth is reused while nothing it read changed.',
@@ -36,8 +38,18 @@ export const START = {
       help: 'the private shape: a private REST API, the requestor in a VPC without internet, calling it through an execute-api endpoint',
       defaultHelp: 'public endpoints',
     },
+    console: {
+      type: 'boolean',
+      help: 'serve the console (its URL printed) and keep serving after the call, until Ctrl-C',
+      defaultHelp: 'stop after the call',
+    },
   },
-  examples: ['iam-m2m-local start', 'iam-m2m-local start --accounts two', 'iam-m2m-local start --private'],
+  examples: [
+    'iam-m2m-local start',
+    'iam-m2m-local start --accounts two',
+    'iam-m2m-local start --private',
+    'iam-m2m-local start --accounts two --console',
+  ],
 } satisfies CommandSpec;
 
 /**
@@ -80,7 +92,9 @@ export async function start(args: string[]): Promise<void> {
     parameters: deployParameters(synthesized.assemblyDir, values.accounts === 'two' && values.private === true),
     seedFile: join(INFRA, '.iam-m2m-local', 'seed'),
     decisions: sink,
+    console: values.console,
   }).catch(failFor);
+  if (stack.console) process.stderr.write(`iam-m2m-local: console: ${stack.origin}${CONSOLE_PATH}\n`);
   try {
     const requestor = stack.runtime('requestor');
     if (!requestor) fail('the assembly has no function named requestor');
@@ -111,6 +125,9 @@ export async function start(args: string[]): Promise<void> {
     const signed = (outcome.result as { with?: { hello?: string } }).with;
     if (signed?.hello !== 'world') process.exitCode = 1;
   } finally {
-    await stack.close();
+    if (stack.console) {
+      process.stderr.write('iam-m2m-local: serving on for the console until Ctrl-C\n');
+      stopOnSignals(() => stack.close());
+    } else await stack.close();
   }
 }

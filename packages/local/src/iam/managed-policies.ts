@@ -1,3 +1,4 @@
+import type { CloudAssemblyModel } from '../assembly/model.js';
 import type { PolicyDocument } from './policy.js';
 
 /** An AWS managed policy as AWS publishes it. */
@@ -294,4 +295,31 @@ const AWS_MANAGED_ARN = /^arn:aws(?:-[a-z]+)*:iam::aws:policy\/(.+)$/;
 export function awsManagedPolicy(arn: string): ManagedPolicy | undefined {
   const match = AWS_MANAGED_ARN.exec(arn);
   return match ? BY_ARN.get(`arn:aws:iam::aws:policy/${match[1]}`) : undefined;
+}
+
+/**
+ * Gives each role the AWS managed policies it names (their documents, as AWS publishes them).
+ * An unknown managed policy grants nothing and becomes a warning of the model.
+ */
+export function attachManagedPolicies(model: CloudAssemblyModel): void {
+  for (const role of model.roles) {
+    for (const arn of role.managedPolicyArns) {
+      const managed = awsManagedPolicy(arn);
+      if (managed) role.policies.push({ name: `${managed.arn} (${managed.version})`, document: managed.document });
+      else
+        model.warnings.push(
+          `${role.stackName} ${role.logicalId}: managed policy ${arn} is not known locally; it grants nothing here`,
+        );
+    }
+    role.managedPolicyArns = [];
+    if (role.boundaryArn && !role.boundary) {
+      const managed = awsManagedPolicy(role.boundaryArn);
+      // An unknown boundary allows nothing here: saying no is the safe side of not knowing.
+      role.boundary = { name: role.boundaryArn, document: managed?.document ?? { Statement: [] } };
+      if (!managed)
+        model.warnings.push(
+          `${role.stackName} ${role.logicalId}: permissions boundary ${role.boundaryArn} is not known locally; it allows nothing here`,
+        );
+    }
+  }
 }

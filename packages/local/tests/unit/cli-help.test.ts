@@ -90,7 +90,7 @@ describe('a mistake is one line: the input, what was expected, where the help is
     ],
     [
       ['start', '--port', '1'],
-      'unknown option --port for start: expected --accounts, --private or --help; see iam-m2m-local start --help',
+      'unknown option --port for start: expected --accounts, --private, --console or --help; see iam-m2m-local start --help',
     ],
     [['serve', '--port'], '--port needs a value (--port <P>); see iam-m2m-local serve --help'],
     [['serve', '--watch=yes'], '--watch takes no value, got "yes"; see iam-m2m-local serve --help'],

@@ -1,0 +1,166 @@
+// `serve --console`: the console on the stack's own port, under /~console/ — decisions pushed as
+// they are made (server-sent events), who can call what — for this repo's two-account app,
+// with real signed calls, and the page in a real headless Chromium (Debian's `chromium`; where
+// none starts, the browser test says so and does not run). Safe by construction: its own
+// address only (a page of another site resolving to 127.0.0.1 reaches AWS's answer, not the
+// console), GET from its own origin only, no secret in any page or event.
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { LocalStack, LocalState } from '../../src/stack.js';
+import { awsError, clientFor, startStack } from '../helpers/stack.js';
+
+const artifacts = fileURLToPath(new URL('../../../../artifacts/screenshots/', import.meta.url));
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'];
+/** Debian's Chromium, where this machine has one that starts. */
+const chromium = (() => {
+  try {
+    const binary = execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], {
+      encoding: 'utf8',
+    }).trim();
+    execFileSync(binary, [...FLAGS, '--dump-dom', 'about:blank'], { stdio: 'ignore', timeout: 60_000 });
+    return binary;
+  } catch {
+    return '';
+  }
+})();
+if (!chromium) console.warn('console: no chromium that starts on this machine: the browser test does not run');
+
+const browse = (args: string[]) => promisify(execFile)(chromium, args, { timeout: 60_000, encoding: 'utf8' });
+
+let stack: LocalStack;
+let state: LocalState;
+let consoleUrl = '';
+beforeAll(async () => {
+  ({ stack, state } = await startStack(inject('twoAccounts'), { warn: () => {}, console: true }));
+  consoleUrl = `${stack.origin}/~console/`;
+});
+afterAll(() => stack?.close());
+
+const signedGet = (who: string) => clientFor(state, who).request({ method: 'GET', url: state.apis[0]?.url ?? '' });
+
+/** Every secret of the state file: none may appear in the console. */
+const secrets = () =>
+  state.principals.flatMap((principal) => [principal.accessKeyId, principal.secretAccessKey, principal.sessionToken]);
+
+/** A GET with headers fetch will not send as given (`Host`), over node:http. */
+const rawGet = (url: string, headers: Record<string, string>) =>
+  new Promise<{ status: number; body: string }>((resolve, reject) => {
+    request(url, { headers }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    })
+      .on('error', reject)
+      .end();
+  });
+
+describe('the console, over HTTP', () => {
+  it('pushes a DENY as it is made: the outsider signs, the stream says who, what and why', async () => {
+    const controller = new AbortController();
+    const events = await fetch(`${consoleUrl}events`, { signal: controller.signal });
+    expect(events.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    const reader = events.body?.getReader();
+    if (!reader) throw new Error('no event stream');
+    expect((await signedGet('outsider')).status).toBe(403);
+    let text = '';
+    while (!text.includes('"principal":"outsider"')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    controller.abort();
+    const record = JSON.parse(
+      /event: decision\ndata: (.*"principal":"outsider".*)\n\n/.exec(text)?.[1] ?? '{}',
+    ) as Record<string, unknown>;
+    expect(record).toMatchObject({ allowed: false, principal: 'outsider', endpoint: 'GET /prod/' });
+    expect(record.reason).toMatch(/^across accounts both must allow: no resource-based policy allows it/);
+    for (const secret of secrets()) expect(text).not.toContain(secret);
+  });
+
+  it("shows who can call what: the requestor's allowed cell and the outsider's denied one, with reasons", async () => {
+    const access = (await (await fetch(`${consoleUrl}access.json`)).json()) as {
+      cells: { principal: string; endpoint: string; allowed: boolean; reason: string }[];
+    };
+    const cell = (who: string) => access.cells.find((c) => c.principal === who && c.endpoint === 'GET /prod/');
+    expect(cell('requestor')).toMatchObject({ allowed: true, reason: expect.stringMatching(/^allowed by /) });
+    expect(cell('outsider')).toMatchObject({ allowed: false, reason: expect.stringMatching(/^across accounts/) });
+    const page = await (await fetch(`${consoleUrl}access`)).text();
+    expect(page).toContain('data-principal="requestor" data-endpoint="GET /prod/">allow</td>');
+  });
+
+  it("answers only its own address: a foreign Host gets AWS's answer (no DNS rebinding)", async () => {
+    const { port } = new URL(stack.origin);
+    const own = await rawGet(consoleUrl, { host: `localhost:${port}` });
+    expect(own.status).toBe(200);
+    const foreign = await rawGet(consoleUrl, { host: `attacker.example:${port}` });
+    expect(foreign.status).toBe(403);
+    expect(JSON.parse(foreign.body)).toEqual({ message: 'Missing Authentication Token' });
+  });
+
+  it('refuses writes and requests from other origins', async () => {
+    expect((await fetch(`${consoleUrl}events`, { method: 'POST' })).status).toBe(403);
+    const crossOrigin = await fetch(`${consoleUrl}access.json`, { headers: { origin: 'http://attacker.example' } });
+    expect(crossOrigin.status).toBe(403);
+  });
+
+  it('carries no secret in its page or its data, and forbids outside resources', async () => {
+    const page = await (await fetch(consoleUrl)).text();
+    expect(page).toContain(
+      "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+    );
+    for (const body of [page, await (await fetch(`${consoleUrl}access.json`)).text()])
+      for (const secret of secrets()) expect(body).not.toContain(secret);
+  });
+});
+
+describe('without --console', () => {
+  it("/~console/ is AWS's: 403 Missing Authentication Token, as any unknown path", async () => {
+    const { stack: plain } = await startStack(inject('twoAccounts'), { warn: () => {} });
+    try {
+      expect(await awsError(await fetch(`${plain.origin}/~console/`))).toMatchObject({
+        status: 403,
+        message: 'Missing Authentication Token',
+      });
+    } finally {
+      await plain.close();
+    }
+  });
+});
+
+describe.runIf(chromium)('the console in a real Chromium', () => {
+  it('lists the decisions made, newest first, with their answers and reasons; screenshots for the CI run', async () => {
+    expect((await signedGet('requestor')).status).toBe(200);
+    // A snapshot of the page (the decisions kept, then the end of the stream), so the page settles.
+    // Asynchronously: the stack answering the browser runs in this very process.
+    const { stdout: dom } = await browse([
+      ...FLAGS,
+      '--virtual-time-budget=3000',
+      '--dump-dom',
+      `${consoleUrl}?snapshot`,
+    ]);
+    expect(dom).toMatch(
+      /<tr class="decision" data-principal="requestor" data-endpoint="GET \/prod\/" data-verdict="allow">/,
+    );
+    expect(dom).toMatch(
+      /<tr class="decision" data-principal="outsider" data-endpoint="GET \/prod\/" data-verdict="deny">/,
+    );
+    for (const secret of secrets()) expect(dom).not.toContain(secret);
+    mkdirSync(artifacts, { recursive: true });
+    for (const [name, url] of [
+      ['console-decisions.png', consoleUrl],
+      ['console-access.png', `${consoleUrl}#access`],
+    ] as const) {
+      const file = join(artifacts, name);
+      await browse([...FLAGS, '--timeout=3000', `--screenshot=${file}`, '--window-size=1300,700', url]);
+      expect(readFileSync(file).subarray(1, 4).toString()).toBe('PNG');
+    }
+  }, 120_000);
+});
