@@ -133,6 +133,7 @@ export class LocalStack {
           origin: () => this.#origin,
           assemblies: () => this.#assemblies,
           accessOptions: { defaultAccountId: options.defaultAccountId, parameters: options.parameters },
+          traces: () => this.xray?.documents() ?? [],
         })
       : undefined;
     const { console: stackConsole } = this;

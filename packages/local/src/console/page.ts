@@ -18,6 +18,13 @@ tr.decision { cursor: pointer; }
 .verdict.deny { background: var(--deny); }
 td.detail pre { margin: 0; white-space: pre-wrap; }
 iframe { width: 100%; height: 80vh; border: 1px solid #d0d7de; }
+.trace { margin-bottom: 1.25rem; }
+.trace h2 { font-size: .95rem; margin: 0 0 .3rem; font-family: ui-monospace, monospace; }
+.span { display: grid; grid-template-columns: 38% 62%; align-items: center; font-size: .9em; }
+.span .name { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.span .lane { position: relative; height: 1.1em; background: color-mix(in srgb, #d0d7de 35%, transparent); }
+.span .bar { position: absolute; top: 0; bottom: 0; background: #0969da; min-width: 2px; }
+.span .bar.failed { background: var(--deny); }
 #status { color: #6e7781; }
 `;
 
@@ -75,13 +82,51 @@ function add(record) {
   status.textContent = ++count + ' decision' + (count === 1 ? '' : 's');
 }
 for (const input of Object.values(filters)) input.addEventListener('input', filter);
-const events = new EventSource('events' + (new URLSearchParams(location.search).has('snapshot') ? '?snapshot' : ''));
+const snapshot = new URLSearchParams(location.search).has('snapshot');
+const events = new EventSource('events' + (snapshot ? '?snapshot' : ''));
 events.addEventListener('decision', (event) => add(JSON.parse(event.data)));
-events.addEventListener('error', () => { status.textContent = count + ' decisions; the stack is not answering'; });
+events.addEventListener('error', () => {
+  status.textContent = count + ' decisions' + (snapshot ? ' (a snapshot)' : '; the stack is not answering');
+  if (snapshot) events.close();
+});
+function waterfall(trace) {
+  const block = document.createElement('div');
+  block.className = 'trace';
+  const title = document.createElement('h2');
+  title.textContent = trace.traceId + '  ' + trace.durationMs + ' ms';
+  block.appendChild(title);
+  for (const row of trace.rows) {
+    const line = document.createElement('div');
+    line.className = 'span';
+    line.title = row.label;
+    const name = document.createElement('span');
+    name.className = 'name';
+    name.style.paddingLeft = row.depth * 1.2 + 'em';
+    name.textContent = row.name + (row.origin ? ' (' + row.origin + ')' : '');
+    const lane = document.createElement('span');
+    lane.className = 'lane';
+    const bar = document.createElement('span');
+    bar.className = 'bar' + (row.failed ? ' failed' : '');
+    const total = trace.durationMs || 1;
+    bar.style.left = (100 * row.offsetMs) / total + '%';
+    bar.style.width = (100 * (row.durationMs ?? total - row.offsetMs)) / total + '%';
+    lane.appendChild(bar);
+    line.append(name, lane);
+    block.appendChild(line);
+  }
+  return block;
+}
+async function traces() {
+  const list = document.getElementById('traces');
+  const all = await (await fetch('traces.json')).json();
+  list.replaceChildren(...all.map(waterfall));
+  if (all.length === 0) list.textContent = 'No trace yet: call a function whose tracing is on, or pass an X-Amzn-Trace-Id.';
+}
 function show() {
-  const tab = location.hash === '#access' ? 'access' : 'decisions';
+  const tab = location.hash === '#access' ? 'access' : location.hash === '#traces' ? 'traces' : 'decisions';
   for (const section of document.querySelectorAll('main > section')) section.hidden = section.id !== tab + '-view';
   if (tab === 'access') document.getElementById('access-frame').src = 'access';
+  if (tab === 'traces') traces();
 }
 window.addEventListener('hashchange', show);
 show();
@@ -99,7 +144,7 @@ export function consolePage(): string {
 <style>${STYLE}</style>
 </head>
 <body>
-<header><h1>iam-m2m-local</h1><nav><a href="#decisions">Decisions</a><a href="#access">Who can call what</a></nav><span id="status">waiting for decisions</span></header>
+<header><h1>iam-m2m-local</h1><nav><a href="#decisions">Decisions</a><a href="#access">Who can call what</a><a href="#traces">Traces</a></nav><span id="status">waiting for decisions</span></header>
 <main>
 <section id="decisions-view">
 <div class="filters">
@@ -111,6 +156,9 @@ export function consolePage(): string {
 <thead><tr><th>Time (UTC)</th><th>Answer</th><th>Principal</th><th>Endpoint</th><th>Reason</th></tr></thead>
 <tbody id="decisions"></tbody>
 </table>
+</section>
+<section id="traces-view" hidden>
+<div id="traces"></div>
 </section>
 <section id="access-view" hidden>
 <iframe id="access-frame" title="Who can call what"></iframe>

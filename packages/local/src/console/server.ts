@@ -1,6 +1,8 @@
 import { type AccessMatrix, accessOf } from '../access.js';
 import { headerOf, type LocalRequest, type LocalResponse } from '../http.js';
 import type { DecisionRecord } from '../iam/decisions.js';
+import type { SegmentDocument } from '../lambda/tracing.js';
+import { traceRows } from '../services/xray/trace-tree.js';
 import { consolePage } from './page.js';
 import { accessHtml } from './report.js';
 
@@ -26,6 +28,44 @@ export interface ConsoleSource {
   assemblies: () => string | string[];
   /** What `access` reads them with (the account of environment-agnostic stacks, stack parameters). */
   accessOptions?: Parameters<typeof accessOf>[1];
+  /** The X-Ray segment documents kept (secrets already redacted). @default none */
+  traces?: () => SegmentDocument[];
+}
+
+/** Traces the page shows: the latest. */
+const TRACES = 50;
+
+/**
+ * The latest traces as waterfalls: per trace, its rows (the tree `traceTree` draws) with their
+ * offset and duration in ms from the trace's start. Only names, origins, timings and the
+ * tree's label: no annotation, metadata or header of a document.
+ */
+export function traceWaterfalls(documents: SegmentDocument[]) {
+  const byTrace = new Map<string, SegmentDocument[]>();
+  for (const document of documents)
+    byTrace.set(document.trace_id, [...(byTrace.get(document.trace_id) ?? []), document]);
+  return [...byTrace.entries()]
+    .slice(-TRACES)
+    .reverse()
+    .map(([traceId, trace]) => {
+      const rows = traceRows(trace);
+      const start = Math.min(...rows.map((row) => row.start));
+      const end = Math.max(...rows.map((row) => row.end ?? row.start));
+      const ms = (seconds: number) => Math.round(seconds * 1e6) / 1e3;
+      return {
+        traceId,
+        durationMs: ms(end - start),
+        rows: rows.map((row) => ({
+          depth: row.depth,
+          name: row.name,
+          origin: row.origin ?? null,
+          label: row.label,
+          offsetMs: ms(row.start - start),
+          durationMs: row.end === undefined ? null : ms(row.end - row.start),
+          failed: row.failed,
+        })),
+      };
+    });
 }
 
 /** The console of one stack: the decisions it made, and who can call what. */
@@ -70,6 +110,7 @@ export class StackConsole {
       const { cells, principals } = this.#matrix();
       return json({ principals, cells });
     }
+    if (path === `${CONSOLE_PATH}traces.json`) return json(traceWaterfalls(this.source.traces?.() ?? []));
     if (path === `${CONSOLE_PATH}events`) return this.#events(/[?&]snapshot\b/.test(request.target));
     return text(404, `No console page at ${path}: see ${CONSOLE_PATH}`);
   }

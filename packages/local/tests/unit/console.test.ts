@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { newTraceId } from '../../src/lambda/tracing.js';
+import { traceTree } from '../../src/services/xray/trace-tree.js';
 import type { LocalStack, LocalState } from '../../src/stack.js';
 import { awsError, clientFor, startStack } from '../helpers/stack.js';
 
@@ -121,6 +123,31 @@ describe('the console, over HTTP', () => {
   });
 });
 
+describe("the console's traces", () => {
+  it("shows the requestor's call as a waterfall across accounts: API Gateway, then hello-world", async () => {
+    // The requestor's tracing is Active: its call to the API (in the other account) is one trace.
+    const traceId = newTraceId();
+    const outcome = await stack.runtime('requestor')?.invoke({}, { trace: { root: traceId } });
+    expect(outcome?.ok).toBe(true);
+    const documents = await stack.xray.settle(traceId, 300, 5000);
+    const traces = (await (await fetch(`${consoleUrl}traces.json`)).json()) as {
+      traceId: string;
+      rows: { name: string; origin: string | null; label: string; offsetMs: number; durationMs: number | null }[];
+    }[];
+    const trace = traces.find((candidate) => candidate.traceId === traceId);
+    // The same rows as the text tree: one source for both.
+    expect(trace?.rows.map((row) => row.label)).toEqual(
+      traceTree(documents).map((line) => line.replace(/^[│ ├└─]+/u, '')),
+    );
+    const origins = trace?.rows.map((row) => row.origin);
+    expect(origins).toContain('AWS::ApiGateway::Stage');
+    expect(trace?.rows.some((row) => row.origin === 'AWS::Lambda' && /hello-?world/i.test(row.name))).toBe(true);
+    for (const row of trace?.rows ?? []) expect(row.offsetMs).toBeGreaterThanOrEqual(0);
+    const text = JSON.stringify(traces);
+    for (const secret of secrets()) expect(text).not.toContain(secret);
+  });
+});
+
 describe('without --console', () => {
   it("/~console/ is AWS's: 403 Missing Authentication Token, as any unknown path", async () => {
     const { stack: plain } = await startStack(inject('twoAccounts'), { warn: () => {} });
@@ -154,12 +181,20 @@ describe.runIf(chromium)('the console in a real Chromium', () => {
     );
     for (const secret of secrets()) expect(dom).not.toContain(secret);
     mkdirSync(artifacts, { recursive: true });
+    const { stdout: traced } = await browse([
+      ...FLAGS,
+      '--virtual-time-budget=3000',
+      '--dump-dom',
+      `${consoleUrl}?snapshot#traces`,
+    ]);
+    expect(traced).toMatch(/<span class="name"[^>]*>[^<]*\(AWS::ApiGateway::Stage\)<\/span>/);
     for (const [name, url] of [
-      ['console-decisions.png', consoleUrl],
-      ['console-access.png', `${consoleUrl}#access`],
+      ['console-decisions.png', `${consoleUrl}?snapshot`],
+      ['console-access.png', `${consoleUrl}?snapshot#access`],
+      ['console-traces.png', `${consoleUrl}?snapshot#traces`],
     ] as const) {
       const file = join(artifacts, name);
-      await browse([...FLAGS, '--timeout=3000', `--screenshot=${file}`, '--window-size=1300,700', url]);
+      await browse([...FLAGS, '--virtual-time-budget=3000', `--screenshot=${file}`, '--window-size=1300,700', url]);
       expect(readFileSync(file).subarray(1, 4).toString()).toBe('PNG');
     }
   }, 120_000);

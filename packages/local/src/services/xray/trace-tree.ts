@@ -5,8 +5,25 @@ interface TraceNode {
   children: TraceNode[];
 }
 
+/** One segment or subsegment of a trace, in the tree's order: where it sits, what it was, when. */
+export interface TraceRow {
+  /** Its branch as the text tree draws it (`├─ `, `│  └─ `). */
+  prefix: string;
+  depth: number;
+  /** `name (origin)  METHOD url  12.3 ms  200`. */
+  label: string;
+  name: string;
+  origin?: string | undefined;
+  /** Seconds since the epoch, as X-Ray writes them. */
+  start: number;
+  /** Undefined while in progress. */
+  end?: number | undefined;
+  /** A fault, an error or a throttle. */
+  failed: boolean;
+}
+
 /**
- * The trace as a tree, one line per segment or subsegment: who called whom (by `parent_id`,
+ * The trace as rows of a tree, one per segment or subsegment: who called whom (by `parent_id`,
  * embedded subsegments under their segment), each with its duration and its HTTP status (or
  * fault, error, throttle), children in start order.
  *
@@ -17,7 +34,7 @@ interface TraceNode {
  * // └─ requestor-fn (AWS::Lambda::Function)  405.1 ms
  * ```
  */
-export function traceTree(documents: SegmentDocument[]): string[] {
+export function traceRows(documents: SegmentDocument[]): TraceRow[] {
   const nodes = new Map<string, TraceNode>();
   const parents = new Map<string, string | undefined>();
   const add = (document: Subsegment, parent: string | undefined) => {
@@ -36,15 +53,30 @@ export function traceTree(documents: SegmentDocument[]): string[] {
     if (above) above.children.push(node);
     else roots.push(node);
   }
-  const lines: string[] = [];
+  const rows: TraceRow[] = [];
   const walk = (node: TraceNode, lead: string, branch: string) => {
-    lines.push(`${lead}${branch}${describe(node.document)}`);
+    const { document } = node;
+    rows.push({
+      prefix: `${lead}${branch}`,
+      depth: (lead.length + branch.length) / 3,
+      label: describe(document),
+      name: document.name,
+      origin: document.origin,
+      start: document.start_time,
+      end: document.end_time,
+      failed: Boolean(document.fault || document.error || document.throttle),
+    });
     const next = lead + (branch === '' ? '' : branch === '├─ ' ? '│  ' : '   ');
     const children = [...node.children].sort((a, b) => a.document.start_time - b.document.start_time);
     for (const [index, child] of children.entries()) walk(child, next, index === children.length - 1 ? '└─ ' : '├─ ');
   };
   for (const root of roots.sort((a, b) => a.document.start_time - b.document.start_time)) walk(root, '', '');
-  return lines;
+  return rows;
+}
+
+/** The trace as a tree, one line per segment or subsegment ({@link traceRows}, drawn with box characters). */
+export function traceTree(documents: SegmentDocument[]): string[] {
+  return traceRows(documents).map((row) => `${row.prefix}${row.label}`);
 }
 
 function describe(document: Subsegment): string {
