@@ -134,6 +134,7 @@ export class LocalStack {
           assemblies: () => this.#assemblies,
           accessOptions: { defaultAccountId: options.defaultAccountId, parameters: options.parameters },
           traces: () => this.xray?.documents() ?? [],
+          identities: () => this.identities.all(),
         })
       : undefined;
     const { console: stackConsole } = this;

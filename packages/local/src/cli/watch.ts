@@ -142,12 +142,15 @@ class Reloads {
         : next?.cached
           ? 'synth cached'
           : `synth${plan && 'reason' in plan ? `: ${plan.reason}` : ''}`;
-      say(`reloaded in ${seconds(performance.now() - started)} s (${how}): ${reloadLine(summary)}`);
+      const line = `reloaded in ${seconds(performance.now() - started)} s (${how}): ${reloadLine(summary)}`;
+      say(line);
+      this.#stack.console?.note(line);
       if (next) await this.prepare(next.assemblyDir);
       return true;
     } catch (error) {
       const cause = (error as Error).message.split('\n').filter(Boolean).slice(0, 2).join(' ');
       say(`reload failed, still serving the last good app: ${cause}`);
+      this.#stack.console?.note(`reload failed, still serving the last good app: ${cause}`);
       return false;
     }
   }

@@ -122,10 +122,19 @@ async function traces() {
   list.replaceChildren(...all.map(waterfall));
   if (all.length === 0) list.textContent = 'No trace yet: call a function whose tracing is on, or pass an X-Amzn-Trace-Id.';
 }
+events.addEventListener('note', (event) => {
+  const note = JSON.parse(event.data);
+  document.getElementById('no-reload')?.remove();
+  const item = document.createElement('li');
+  item.textContent = note.time.slice(11, 19) + '  ' + note.line;
+  document.getElementById('reloads').prepend(item);
+});
+const TABS = ['decisions', 'access', 'traces', 'least-privilege', 'reloads'];
 function show() {
-  const tab = location.hash === '#access' ? 'access' : location.hash === '#traces' ? 'traces' : 'decisions';
+  const tab = TABS.includes(location.hash.slice(1)) ? location.hash.slice(1) : 'decisions';
   for (const section of document.querySelectorAll('main > section')) section.hidden = section.id !== tab + '-view';
   if (tab === 'access') document.getElementById('access-frame').src = 'access';
+  if (tab === 'least-privilege') document.getElementById('least-frame').src = 'least-privilege';
   if (tab === 'traces') traces();
 }
 window.addEventListener('hashchange', show);
@@ -144,7 +153,7 @@ export function consolePage(): string {
 <style>${STYLE}</style>
 </head>
 <body>
-<header><h1>iam-m2m-local</h1><nav><a href="#decisions">Decisions</a><a href="#access">Who can call what</a><a href="#traces">Traces</a></nav><span id="status">waiting for decisions</span></header>
+<header><h1>iam-m2m-local</h1><nav><a href="#decisions">Decisions</a><a href="#access">Who can call what</a><a href="#traces">Traces</a><a href="#least-privilege">Least privilege</a><a href="#reloads">Reloads</a></nav><span id="status">waiting for decisions</span></header>
 <main>
 <section id="decisions-view">
 <div class="filters">
@@ -159,6 +168,12 @@ export function consolePage(): string {
 </section>
 <section id="traces-view" hidden>
 <div id="traces"></div>
+</section>
+<section id="least-privilege-view" hidden>
+<iframe id="least-frame" title="Least privilege"></iframe>
+</section>
+<section id="reloads-view" hidden>
+<ul id="reloads"><li id="no-reload">No reload yet (serve --watch reloads as the app changes).</li></ul>
 </section>
 <section id="access-view" hidden>
 <iframe id="access-frame" title="Who can call what"></iframe>

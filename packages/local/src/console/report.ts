@@ -54,7 +54,10 @@ export interface ReportOptions {
 }
 
 /** Per principal: what its allowed calls needed, and the grants broader than that (highlighted). */
-function leastPrivilegeSection(least: NonNullable<ReportOptions['leastPrivilege']>): string {
+function leastPrivilegeSection(
+  least: NonNullable<ReportOptions['leastPrivilege']>,
+  heading = `Least privilege of the run in <code>${html(least.file)}</code>`,
+): string {
   const rows = least.reports.flatMap((report) => [
     ...report.needed.map(
       (entry) =>
@@ -65,7 +68,7 @@ function leastPrivilegeSection(least: NonNullable<ReportOptions['leastPrivilege'
         `<tr class="overgrant"><td>${html(report.principal)}</td><td>granted beyond use</td><td><code>${html(entry.action)}</code></td><td>${entry.granted.map((arn) => `<code>${html(arn)}</code>`).join('<br>')}</td><td>${html(entry.source)} statement ${html(entry.statement)}; used: ${entry.used.map((arn) => `<code>${html(arn)}</code>`).join(' ') || 'nothing'}</td></tr>`,
     ),
   ]);
-  return `<h2>Least privilege of the run in <code>${html(least.file)}</code></h2>
+  return `<h2>${heading}</h2>
 ${
   rows.length === 0
     ? "<p>No allowed call of the app's principals to report.</p>"
@@ -138,6 +141,23 @@ ${reasons}
 </tbody>
 </table>
 ${options.leastPrivilege ? leastPrivilegeSection(options.leastPrivilege) : ''}
+</body>
+</html>
+`;
+}
+
+/** The least privilege of the run so far, as one page (the console's view). */
+export function leastPrivilegeHtml(reports: PrincipalReport[]): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<title>Least privilege — iam-m2m-local</title>
+<style>${STYLE}</style>
+</head>
+<body>
+${leastPrivilegeSection({ file: '', reports }, "Least privilege of this run so far: what each principal's allowed calls needed, and what it is granted beyond that")}
 </body>
 </html>
 `;

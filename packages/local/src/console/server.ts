@@ -1,10 +1,12 @@
 import { type AccessMatrix, accessOf } from '../access.js';
 import { headerOf, type LocalRequest, type LocalResponse } from '../http.js';
 import type { DecisionRecord } from '../iam/decisions.js';
+import type { Identity } from '../iam/identities.js';
+import { policyReport } from '../iam/policy-report.js';
 import type { SegmentDocument } from '../lambda/tracing.js';
 import { traceRows } from '../services/xray/trace-tree.js';
 import { consolePage } from './page.js';
-import { accessHtml } from './report.js';
+import { accessHtml, leastPrivilegeHtml } from './report.js';
 
 // The console (`serve --console`): a page on the stack's own port, under `/~console/` (a `~` is
 // in no stage name, so no API of the app is hidden by it), showing each decision as it is made
@@ -30,6 +32,8 @@ export interface ConsoleSource {
   accessOptions?: Parameters<typeof accessOf>[1];
   /** The X-Ray segment documents kept (secrets already redacted). @default none */
   traces?: () => SegmentDocument[];
+  /** The principals' policies, for the least privilege of the run. @default none */
+  identities?: () => Identity[];
 }
 
 /** Traces the page shows: the latest. */
@@ -71,7 +75,11 @@ export function traceWaterfalls(documents: SegmentDocument[]) {
 /** The console of one stack: the decisions it made, and who can call what. */
 export class StackConsole {
   readonly #records: DecisionRecord[] = [];
-  readonly #listeners = new Set<(record: DecisionRecord) => void>();
+  readonly #listeners = new Set<(event: string) => void>();
+  /** Each allowed call once (principal, action, resource): what the least privilege is read from. */
+  readonly #used = new Map<string, DecisionRecord>();
+  /** The `--watch` lines, latest last. */
+  readonly #notes: { time: string; line: string }[] = [];
   #access: AccessMatrix | undefined;
 
   public constructor(private readonly source: ConsoleSource) {}
@@ -80,7 +88,16 @@ export class StackConsole {
   public record(record: DecisionRecord): void {
     this.#records.push(record);
     if (this.#records.length > HISTORY) this.#records.shift();
-    for (const listener of this.#listeners) listener(record);
+    if (record.allowed) this.#used.set(`${record.principal}\n${record.action}\n${record.resource}`, record);
+    for (const listener of this.#listeners) listener(decisionEvent(record));
+  }
+
+  /** One line of the run (a `--watch` reload and what it changed), kept and pushed. */
+  public note(line: string): void {
+    const note = { time: new Date().toISOString(), line };
+    this.#notes.push(note);
+    if (this.#notes.length > HISTORY) this.#notes.shift();
+    for (const listener of this.#listeners) listener(noteEvent(note));
   }
 
   /** The app changed (`--watch`): who can call what is read again when next asked. */
@@ -110,6 +127,8 @@ export class StackConsole {
       const { cells, principals } = this.#matrix();
       return json({ principals, cells });
     }
+    if (path === `${CONSOLE_PATH}least-privilege`)
+      return page(leastPrivilegeHtml(policyReport([...this.#used.values()], this.source.identities?.() ?? [])));
     if (path === `${CONSOLE_PATH}traces.json`) return json(traceWaterfalls(this.source.traces?.() ?? []));
     if (path === `${CONSOLE_PATH}events`) return this.#events(/[?&]snapshot\b/.test(request.target));
     return text(404, `No console page at ${path}: see ${CONSOLE_PATH}`);
@@ -130,27 +149,29 @@ export class StackConsole {
    * with `snapshot`, those kept and the end (a page printed or captured: `/~console/?snapshot`).
    */
   #events(snapshot: boolean): LocalResponse {
-    const send = (record: DecisionRecord) => `event: decision\ndata: ${JSON.stringify(record)}\n\n`;
+    const kept = [...this.#notes.map(noteEvent), ...this.#records.map(decisionEvent)].join('');
     if (snapshot)
       return {
         status: 200,
         headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store' },
         // A day before the page asks again: a snapshot is not a stream.
-        body: `retry: 86400000\n\n${this.#records.map(send).join('')}`,
+        body: `retry: 86400000\n\n${kept}`,
       };
     return {
       status: 200,
       headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store' },
       body: '',
       stream: (write, closed) => {
-        const listener = (record: DecisionRecord) => write(send(record));
-        write(this.#records.map(send).join('') || ': no decision yet\n\n');
-        this.#listeners.add(listener);
-        closed.addEventListener('abort', () => this.#listeners.delete(listener), { once: true });
+        write(kept || ': nothing yet\n\n');
+        this.#listeners.add(write);
+        closed.addEventListener('abort', () => this.#listeners.delete(write), { once: true });
       },
     };
   }
 }
+
+const decisionEvent = (record: DecisionRecord) => `event: decision\ndata: ${JSON.stringify(record)}\n\n`;
+const noteEvent = (note: { time: string; line: string }) => `event: note\ndata: ${JSON.stringify(note)}\n\n`;
 
 /** The console's own answers: never cached, never framed by another site. */
 const SAFE = { 'cache-control': 'no-store', 'x-frame-options': 'SAMEORIGIN', 'x-content-type-options': 'nosniff' };

@@ -148,6 +148,25 @@ describe("the console's traces", () => {
   });
 });
 
+describe("the console's least privilege and reloads", () => {
+  it("shows what the requestor's allowed calls needed, from the decisions of the run so far", async () => {
+    expect((await signedGet('requestor')).status).toBe(200);
+    const page = await (await fetch(`${consoleUrl}least-privilege`)).text();
+    expect(page).toMatch(
+      /<tr><td>requestor<\/td><td>needed<\/td><td><code>execute-api:Invoke<\/code><\/td><td><code>arn:aws:execute-api:[^<]+\/prod\/GET\/<\/code>/,
+    );
+    for (const secret of secrets()) expect(page).not.toContain(secret);
+  });
+
+  it('keeps and pushes each line of the run (a --watch reload and what it changed)', async () => {
+    stack.console?.note('reloaded in 0.4 s (synth cached): policies changed: role requestor');
+    const snapshot = await (await fetch(`${consoleUrl}events?snapshot`)).text();
+    expect(snapshot).toMatch(
+      /event: note\ndata: \{"time":"[^"]+","line":"reloaded in 0\.4 s \(synth cached\): policies changed: role requestor"\}/,
+    );
+  });
+});
+
 describe('without --console', () => {
   it("/~console/ is AWS's: 403 Missing Authentication Token, as any unknown path", async () => {
     const { stack: plain } = await startStack(inject('twoAccounts'), { warn: () => {} });
@@ -188,10 +207,20 @@ describe.runIf(chromium)('the console in a real Chromium', () => {
       `${consoleUrl}?snapshot#traces`,
     ]);
     expect(traced).toMatch(/<span class="name"[^>]*>[^<]*\(AWS::ApiGateway::Stage\)<\/span>/);
+    const { stdout: reloads } = await browse([
+      ...FLAGS,
+      '--virtual-time-budget=3000',
+      '--dump-dom',
+      `${consoleUrl}?snapshot#reloads`,
+    ]);
+    expect(reloads).toMatch(
+      /<li>\d\d:\d\d:\d\d {2}reloaded in 0\.4 s \(synth cached\): policies changed: role requestor<\/li>/,
+    );
     for (const [name, url] of [
       ['console-decisions.png', `${consoleUrl}?snapshot`],
       ['console-access.png', `${consoleUrl}?snapshot#access`],
       ['console-traces.png', `${consoleUrl}?snapshot#traces`],
+      ['console-least-privilege.png', `${consoleUrl}?snapshot#least-privilege`],
     ] as const) {
       const file = join(artifacts, name);
       await browse([...FLAGS, '--virtual-time-budget=3000', `--screenshot=${file}`, '--window-size=1300,700', url]);
