@@ -85,6 +85,7 @@ for (const input of Object.values(filters)) input.addEventListener('input', filt
 const snapshot = new URLSearchParams(location.search).has('snapshot');
 const events = new EventSource('events' + (snapshot ? '?snapshot' : ''));
 events.addEventListener('decision', (event) => add(JSON.parse(event.data)));
+events.addEventListener('open', () => { document.body.dataset.live = 'true'; });
 events.addEventListener('error', () => {
   status.textContent = count + ' decisions' + (snapshot ? ' (a snapshot)' : '; the stack is not answering');
   if (snapshot) events.close();

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { newTraceId } from '../../src/lambda/tracing.js';
 import { traceTree } from '../../src/services/xray/trace-tree.js';
 import type { LocalStack, LocalState } from '../../src/stack.js';
+import { openPage } from '../helpers/chromium.js';
 import { awsError, clientFor, startStack } from '../helpers/stack.js';
 
 const artifacts = fileURLToPath(new URL('../../../../artifacts/screenshots/', import.meta.url));
@@ -227,4 +228,30 @@ describe.runIf(chromium)('the console in a real Chromium', () => {
       expect(readFileSync(file).subarray(1, 4).toString()).toBe('PNG');
     }
   }, 120_000);
+
+  it('shows a DENY as it happens: the page is open, then the outsider signs a call', async () => {
+    const page = await openPage(chromium, consoleUrl);
+    try {
+      // Listening: the page's event stream is open (what was kept came first).
+      await page.waitFor(`document.body.dataset.live === 'true'`);
+      const marker = `/prod/live-${Date.now()}`;
+      const shown = `document.querySelector('tr.decision[data-endpoint="GET ${marker}"]')`;
+      expect(await page.evaluate<boolean>(`Boolean(${shown})`)).toBe(false);
+      const response = await clientFor(state, 'outsider').request({
+        method: 'GET',
+        url: `${(state.apis[0]?.url ?? '').replace(/\/prod\/$/, '')}${marker}`,
+      });
+      expect(response.status).toBe(403);
+      await page.waitFor(shown);
+      expect(await page.evaluate<string>(`${shown}.dataset.verdict + ' ' + ${shown}.dataset.principal`)).toBe(
+        'deny outsider',
+      );
+      // The newest first: the live row heads the table.
+      expect(await page.evaluate<string>(`document.querySelector('tr.decision').dataset.endpoint`)).toBe(
+        `GET ${marker}`,
+      );
+    } finally {
+      page.close();
+    }
+  }, 60_000);
 });
