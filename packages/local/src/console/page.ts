@@ -1,3 +1,5 @@
+import { htmlDocument } from './report.js';
+
 // The console's page: no library, no outside resource; its script writes every value it shows
 // as text (never as markup), and its policy lets it talk to its own origin only.
 
@@ -144,17 +146,11 @@ show();
 
 /** The console's page. */
 export function consolePage(): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; frame-src 'self'">
-<title>iam-m2m-local console</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<header><h1>iam-m2m-local</h1><nav><a href="#decisions">Decisions</a><a href="#access">Who can call what</a><a href="#traces">Traces</a><a href="#least-privilege">Least privilege</a><a href="#reloads">Reloads</a></nav><span id="status">waiting for decisions</span></header>
+  return htmlDocument({
+    title: 'iam-m2m-local console',
+    style: STYLE,
+    script: SCRIPT,
+    body: `<header><h1>iam-m2m-local</h1><nav><a href="#decisions">Decisions</a><a href="#access">Who can call what</a><a href="#traces">Traces</a><a href="#least-privilege">Least privilege</a><a href="#reloads">Reloads</a></nav><span id="status">waiting for decisions</span></header>
 <main>
 <section id="decisions-view">
 <div class="filters">
@@ -179,9 +175,6 @@ export function consolePage(): string {
 <section id="access-view" hidden>
 <iframe id="access-frame" title="Who can call what"></iframe>
 </section>
-</main>
-<script>${SCRIPT}</script>
-</body>
-</html>
-`;
+</main>`,
+  });
 }

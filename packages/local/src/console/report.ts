@@ -114,17 +114,10 @@ export function accessHtml(matrix: Pick<AccessMatrix, 'cells' | 'principals'>, o
     .join('\n');
   const legend = KINDS.map(([kind, meaning]) => `<li class="${kind}">${html(meaning)}</li>`).join('');
   const denied = matrix.cells.filter((cell) => !cell.allowed).length;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<title>Who can call what — iam-m2m-local</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<h1>Who can call what</h1>
+  return htmlDocument({
+    title: 'Who can call what — iam-m2m-local',
+    style: STYLE,
+    body: `<h1>Who can call what</h1>
 <p class="meta">${matrix.principals.length} principals × ${endpoints.length} endpoints: ${matrix.cells.length - denied} allowed, ${denied} denied. Read from ${options.sources.map((source) => `<code>${html(source)}</code>`).join(', ')} on ${html(options.generatedAt.toISOString())} by <code>iam-m2m-local access</code>, decided by the code that serves them. Hover a cell for its reason.</p>
 <ul class="legend">${legend}</ul>
 <table class="matrix">
@@ -140,25 +133,42 @@ ${rows}
 ${reasons}
 </tbody>
 </table>
-${options.leastPrivilege ? leastPrivilegeSection(options.leastPrivilege) : ''}
-</body>
-</html>
-`;
+${options.leastPrivilege ? leastPrivilegeSection(options.leastPrivilege) : ''}`,
+  });
 }
 
 /** The least privilege of the run so far, as one page (the console's view). */
 export function leastPrivilegeHtml(reports: PrincipalReport[]): string {
+  return htmlDocument({
+    title: 'Least privilege — iam-m2m-local',
+    style: STYLE,
+    body: leastPrivilegeSection(
+      { file: '', reports },
+      "Least privilege of this run so far: what each principal's allowed calls needed, and what it is granted beyond that",
+    ),
+  });
+}
+
+/**
+ * A page of the console or the report: its title, its style, its body, and a policy allowing
+ * nothing else (`script` and `connect` add the console's own script and stream).
+ */
+export function htmlDocument(page: { title: string; style: string; body: string; script?: string }): string {
+  const policy = page.script
+    ? "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; frame-src 'self'"
+    : "default-src 'none'; style-src 'unsafe-inline'";
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<title>Least privilege — iam-m2m-local</title>
-<style>${STYLE}</style>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="${policy}">
+<title>${html(page.title)}</title>
+<style>${page.style}</style>
 </head>
 <body>
-${leastPrivilegeSection({ file: '', reports }, "Least privilege of this run so far: what each principal's allowed calls needed, and what it is granted beyond that")}
-</body>
+${page.body}
+${page.script ? `<script>${page.script}</script>\n` : ''}</body>
 </html>
 `;
 }

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 
 // A page in Debian's headless Chromium, driven over the DevTools protocol on a pipe
@@ -68,4 +68,24 @@ export async function openPage(binary: string, url: string): Promise<BrowserPage
     },
     close: () => child.kill(),
   };
+}
+
+/** How the tests run Chromium: headless, without a sandbox, GPU or /dev/shm (containers). */
+export const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'];
+
+/**
+ * Debian's Chromium, where this machine has one that starts (a blank page rendered); else ''
+ * and one line saying that `which` does not run.
+ */
+export function startableChromium(which: string): string {
+  try {
+    const binary = execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], {
+      encoding: 'utf8',
+    }).trim();
+    execFileSync(binary, [...CHROMIUM_FLAGS, '--dump-dom', 'about:blank'], { stdio: 'ignore', timeout: 60_000 });
+    return binary;
+  } catch {
+    console.warn(`no chromium that starts on this machine (apt-get install chromium): ${which} does not run`);
+    return '';
+  }
 }

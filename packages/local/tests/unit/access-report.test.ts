@@ -9,36 +9,15 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { accessOf } from '../../src/access.js';
 import { accessHtml } from '../../src/console/report.js';
+import { CHROMIUM_FLAGS, startableChromium } from '../helpers/chromium.js';
 import { clientFor, startStack } from '../helpers/stack.js';
 
 const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 const artifacts = fileURLToPath(new URL('../../../../artifacts/screenshots/', import.meta.url));
 const cli = join(packageRoot, 'src', 'cli.ts');
 
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--allow-file-access-from-files',
-];
-
-/** Debian's Chromium, where this machine has one that starts (a blank page rendered). */
-const chromium = (() => {
-  try {
-    const binary = execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], {
-      encoding: 'utf8',
-    }).trim();
-    execFileSync(binary, [...FLAGS, '--dump-dom', 'about:blank'], { stdio: 'ignore', timeout: 60_000 });
-    return binary;
-  } catch {
-    return '';
-  }
-})();
-if (!chromium)
-  console.warn(
-    'access-report: no chromium that starts on this machine (apt-get install chromium): the browser test does not run',
-  );
+const FLAGS = [...CHROMIUM_FLAGS, '--allow-file-access-from-files'];
+const chromium = startableChromium("the access report's browser test");
 
 const run = (args: string[]) =>
   new Promise<{ stdout: string; stderr: string }>((resolve, reject) =>

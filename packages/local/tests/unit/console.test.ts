@@ -4,7 +4,7 @@
 // none starts, the browser test says so and does not run). Safe by construction: its own
 // address only (a page of another site resolving to 127.0.0.1 reaches AWS's answer, not the
 // console), GET from its own origin only, no secret in any page or event.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -14,25 +14,12 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { newTraceId } from '../../src/lambda/tracing.js';
 import { traceTree } from '../../src/services/xray/trace-tree.js';
 import type { LocalStack, LocalState } from '../../src/stack.js';
-import { openPage } from '../helpers/chromium.js';
+import { CHROMIUM_FLAGS, openPage, startableChromium } from '../helpers/chromium.js';
 import { awsError, clientFor, startStack } from '../helpers/stack.js';
 
 const artifacts = fileURLToPath(new URL('../../../../artifacts/screenshots/', import.meta.url));
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'];
-/** Debian's Chromium, where this machine has one that starts. */
-const chromium = (() => {
-  try {
-    const binary = execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], {
-      encoding: 'utf8',
-    }).trim();
-    execFileSync(binary, [...FLAGS, '--dump-dom', 'about:blank'], { stdio: 'ignore', timeout: 60_000 });
-    return binary;
-  } catch {
-    return '';
-  }
-})();
-if (!chromium) console.warn('console: no chromium that starts on this machine: the browser test does not run');
-
+const FLAGS = CHROMIUM_FLAGS;
+const chromium = startableChromium("the console's browser tests");
 const browse = (args: string[]) => promisify(execFile)(chromium, args, { timeout: 60_000, encoding: 'utf8' });
 
 let stack: LocalStack;

@@ -188,19 +188,7 @@ function askRestAuthorizer(
       request,
       query: [...new URLSearchParams(asked.rawQuery)],
       methodArn: routed.methodArn,
-      contextValues: {
-        accountId: api.accountId,
-        apiId: api.restApiId,
-        domainName: `${api.restApiId}.execute-api.${api.region}.amazonaws.com`,
-        httpMethod: request.method,
-        path: `/${api.stageName}${routed.path}`,
-        requestId: asked.requestId,
-        resourceId: routed.route.method.resourceId,
-        resourcePath: routed.route.method.resourcePath,
-        stage: api.stageName,
-        'identity.sourceIp': request.sourceIp,
-        'identity.userAgent': headerOf(request.headers, 'user-agent') ?? '',
-      },
+      contextValues: requestContextValues(api, routed, request, asked.requestId),
     });
     const answer = await askAuthorizer(
       asked.context,
@@ -599,6 +587,32 @@ function gatewayIntegrationAnswer(
     : httpProxyAnswer(method, call, backend);
 }
 
+/**
+ * The `$context` values of a request that need no caller: what a REQUEST authorizer's
+ * `context.*` identity sources and a mapping template's `$context.*` read.
+ */
+function requestContextValues(
+  api: RestApiModel,
+  routed: RestRoute,
+  request: LocalRequest,
+  requestId: string,
+): Record<string, string> {
+  const userAgent = headerOf(request.headers, 'user-agent');
+  return {
+    accountId: api.accountId,
+    apiId: api.restApiId,
+    domainName: `${api.restApiId}.execute-api.${api.region}.amazonaws.com`,
+    httpMethod: request.method,
+    path: `/${api.stageName}${routed.path}`,
+    requestId,
+    resourceId: routed.route.method.resourceId,
+    resourcePath: routed.route.method.resourcePath,
+    stage: api.stageName,
+    'identity.sourceIp': request.sourceIp,
+    ...(userAgent === undefined ? {} : { 'identity.userAgent': userAgent }),
+  };
+}
+
 /** What a mapping template's references read for this request (`$context`, `$input`). */
 function templateValues(
   api: RestApiModel,
@@ -612,21 +626,11 @@ function templateValues(
   const pathParameters = restPathParameters(routed.route.method.resourcePath, routed.path) ?? {};
   const query = new URLSearchParams(admitted.rawQuery);
   const values: Record<string, string | undefined> = {
-    accountId: api.accountId,
-    apiId: api.restApiId,
-    domainName: `${api.restApiId}.execute-api.${api.region}.amazonaws.com`,
+    ...requestContextValues(api, routed, request, gateway.requestId),
     extendedRequestId: gateway.extendedRequestId,
-    httpMethod: request.method,
-    path: `/${api.stageName}${routed.path}`,
     protocol: 'HTTP/1.1',
-    requestId: gateway.requestId,
     requestTime: requestTime(now),
     requestTimeEpoch: String(now.getTime()),
-    resourceId: routed.route.method.resourceId,
-    resourcePath: routed.route.method.resourcePath,
-    stage: api.stageName,
-    'identity.sourceIp': request.sourceIp,
-    'identity.userAgent': headerOf(request.headers, 'user-agent'),
     'identity.accountId': caller?.principal.accountId,
     'identity.caller': caller?.userId,
     'identity.user': caller?.userId,
