@@ -157,6 +157,10 @@ function errorResponse(error: AwsError): LocalResponse {
 function send(res: ServerResponse, response: LocalResponse, date: Date): void {
   const body = typeof response.body === 'string' ? Buffer.from(response.body, 'utf8') : response.body;
   const headers = Object.entries(response.headers).map(([name, value]) => [AWS_CASING[name] ?? name, value]);
+  // AWS's front ends name a kept connection `Connection: keep-alive` and send no `Keep-Alive`
+  // (as recorded); Node would add `Keep-Alive: timeout=5` unless the answer names its connection.
+  if (res.shouldKeepAlive && !headers.some(([name]) => String(name).toLowerCase() === 'connection'))
+    headers.push(['Connection', 'keep-alive']);
   if (response.stream) {
     res.writeHead(response.status, { ...Object.fromEntries(headers), Date: date.toUTCString() });
     res.flushHeaders();

@@ -59,6 +59,9 @@ export function integrationOf(
     timeoutMs: Number(input.timeoutMs ?? 29_000),
     integrationType: type,
     ...(type === 'MOCK' || type === 'HTTP' ? { templates } : {}),
+    ...(type === 'AWS_PROXY' && input.httpMethod !== undefined
+      ? { integrationHttpMethod: String(input.httpMethod) }
+      : {}),
     ...(type === 'HTTP_PROXY' || type === 'HTTP'
       ? {
           httpUrl: uri,
@@ -69,6 +72,12 @@ export function integrationOf(
       : {}),
   };
 }
+
+/** A Lambda proxy integration whose `IntegrationHttpMethod` is not POST, which Lambda's Invoke API refuses. */
+export const lambdaProxyMethodWrong = (method: MethodModel): boolean =>
+  (method.integrationType ?? 'AWS_PROXY') === 'AWS_PROXY' &&
+  method.integrationHttpMethod !== undefined &&
+  method.integrationHttpMethod.toUpperCase() !== 'POST';
 
 /**
  * A Lambda authorizer from its properties (`AWS::ApiGateway::Authorizer`, or an OpenAPI

@@ -22,7 +22,10 @@ export interface MethodModel {
   templates?: IntegrationTemplates | undefined;
   /** `PassthroughBehavior` of an HTTP integration: a request with no template of its content type passes (`WHEN_NO_MATCH`), or is 415. @default 'WHEN_NO_MATCH' */
   passthroughBehavior?: string | undefined;
-  /** The method an HTTP or HTTP_PROXY backend is called with (`IntegrationHttpMethod`); `ANY`: the caller's. @default the caller's */
+  /**
+   * The method an HTTP or HTTP_PROXY backend is called with (`IntegrationHttpMethod`); `ANY`: the caller's.
+   * For a Lambda proxy, the method Lambda is invoked with: only `POST` works. @default the caller's
+   */
   integrationHttpMethod?: string | undefined;
   /** An `HTTP_PROXY` or `HTTP` integration's URL (`{proxy}` and other path parameters filled in per request). @default none */
   httpUrl?: string | undefined;

@@ -1,5 +1,11 @@
 import type { PolicyDocument } from '../iam/policy.js';
-import { authorizerWarnings, integrationOf, lambdaAuthorizerOf, type RestApiParts } from './integrations.js';
+import {
+  authorizerWarnings,
+  integrationOf,
+  lambdaAuthorizerOf,
+  lambdaProxyMethodWrong,
+  type RestApiParts,
+} from './integrations.js';
 import { type ResolutionScope, resolve } from './intrinsics.js';
 import { openApiDocument, openApiParts } from './openapi.js';
 import type { LambdaAuthorizerModel, MethodModel, RestApiModel } from './rest-api-model.js';
@@ -200,6 +206,8 @@ function methodWarning(method: MethodModel): string | undefined {
   const type = method.integrationType ?? 'AWS_PROXY';
   if (type !== 'AWS_PROXY' && type !== 'MOCK' && type !== 'HTTP_PROXY' && type !== 'HTTP')
     return `its ${type} integration is not reproduced locally; the method answers 500 Internal server error`;
+  if (lambdaProxyMethodWrong(method))
+    return `its Lambda proxy integration invokes Lambda with ${method.integrationHttpMethod}, not POST: every call answers 500 Internal server error, as on AWS`;
   const templates = [
     ...Object.values(method.templates?.requestTemplates ?? {}),
     ...(method.templates?.responses ?? []).flatMap((response) => Object.values(response.responseTemplates)),

@@ -14,6 +14,7 @@
  * proxy), and function URLs (AuthType NONE) on both functions.
  */
 import { Agent, request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LocalStack } from '../../src/stack.js';
 import { editedAssembly, inlineFunction } from '../helpers/stack.js';
@@ -40,6 +41,8 @@ interface RestApiSpec {
   fn: 'RecordedMirror' | 'RecordedAnswer';
   /** Each a path part under the root, with its method. */
   methods: [pathPart: string, httpMethod: string][];
+  /** Each method's `Integration`. @default a Lambda proxy of `fn` */
+  integration?: Record<string, unknown>;
   /** `EndpointConfiguration.Types`. @default none (EDGE) */
   endpoint?: string;
   binaryMediaTypes?: string[];
@@ -78,8 +81,40 @@ const REST_APIS: RestApiSpec[] = [
     // As SAM templates write them: `~1` for `/`.
     binaryMediaTypes: ['image~1png', 'image~1jpg', 'application~1*'],
   },
-  { id: 'RecordedRouting', stage: 'dev', fn: 'RecordedMirror', methods: [['existing', 'GET']] },
+  {
+    id: 'RecordedRouting',
+    stage: 'dev',
+    fn: 'RecordedMirror',
+    methods: [['existing', 'GET']],
+    // As test_apigateway_common.py's _create_mock_integration_with_200_response_template.
+    integration: {
+      Type: 'MOCK',
+      RequestTemplates: { 'application/json': '{"statusCode": 200}' },
+      IntegrationResponses: [
+        {
+          StatusCode: '200',
+          SelectionPattern: '',
+          ResponseTemplates: { 'application/json': JSON.stringify({ statusCode: 200, message: 'exists' }) },
+        },
+      ],
+    },
+  },
+  {
+    id: 'RecordedNonPost',
+    stage: 'test',
+    fn: 'RecordedMirror',
+    methods: [['{proxy+}', 'ANY']],
+    integration: lambdaProxy('RecordedMirror', 'GET'),
+  },
 ];
+
+function lambdaProxy(fn: string, integrationHttpMethod = 'POST'): Record<string, unknown> {
+  return {
+    Type: 'AWS_PROXY',
+    IntegrationHttpMethod: integrationHttpMethod,
+    Uri: { 'Fn::Sub': `arn:aws:apigateway:\${AWS::Region}:lambda:path/2015-03-31/functions/\${${fn}.Arn}/invocations` },
+  };
+}
 
 const fnArn = (fn: string) => ({ 'Fn::GetAtt': [fn, 'Arn'] });
 
@@ -106,13 +141,8 @@ function addRestApi(resources: Resources, spec: RestApiSpec): void {
         ResourceId: { Ref: resourceId },
         HttpMethod: httpMethod,
         AuthorizationType: 'NONE',
-        Integration: {
-          Type: 'AWS_PROXY',
-          IntegrationHttpMethod: 'POST',
-          Uri: {
-            'Fn::Sub': `arn:aws:apigateway:\${AWS::Region}:lambda:path/2015-03-31/functions/\${${spec.fn}.Arn}/invocations`,
-          },
-        },
+        Integration: spec.integration ?? lambdaProxy(spec.fn),
+        ...(spec.integration?.Type === 'MOCK' ? { MethodResponses: [{ StatusCode: '200' }] } : {}),
       },
     };
     return `${resourceId}Method`;
@@ -278,10 +308,16 @@ const SHAPES: Record<string, (value: unknown) => boolean> = {
 
 const PLACEHOLDER = /^<([^:>]+)(?::(\d+))?>$/;
 
-/** The differences between an answer and its recording, one line each (none: the same answer). */
-function differences(actual: unknown, recorded: unknown): string[] {
+/** Placeholders of what one deployment keeps from call to call (the recording numbers them across its calls). */
+const DEPLOYMENT_VALUES = new Set(['api-id', 'host', 'deployment-id', 'resource-id']);
+
+/**
+ * The differences between an answer and its recording, one line each (none: the same answer).
+ * `deployment` holds the values of DEPLOYMENT_VALUES seen in earlier answers of the same recording.
+ */
+function differences(actual: unknown, recorded: unknown, deployment = new Map<string, unknown>()): string[] {
   const found: string[] = [];
-  const references = new Map<string, unknown>();
+  const perCall = new Map<string, unknown>();
   const walk = (value: unknown, expected: unknown, at: string): void => {
     const placeholder = typeof expected === 'string' ? PLACEHOLDER.exec(expected) : null;
     if (placeholder) {
@@ -289,9 +325,14 @@ function differences(actual: unknown, recorded: unknown): string[] {
       const shape = SHAPES[name];
       if (!shape) throw new Error(`no shape for the placeholder ${whole}`);
       if (!shape(value)) found.push(`${at}: ${JSON.stringify(value)} is not ${whole}`);
+      const references = DEPLOYMENT_VALUES.has(name) ? deployment : perCall;
       if (reference !== undefined) {
         if (references.has(whole) && references.get(whole) !== value)
           found.push(`${at}: ${JSON.stringify(value)} is not the ${whole} seen before (${references.get(whole)})`);
+        // A placeholder of another number is another value in the recording.
+        for (const [other, seen] of references)
+          if (other !== whole && other.startsWith(`<${name}:`) && seen === value)
+            found.push(`${at}: ${JSON.stringify(value)} is ${other}'s value too; AWS has two values`);
         references.set(whole, value);
       }
       return;
@@ -333,6 +374,22 @@ describe('the comparison with a recording', () => {
       '$.d: "not-a-uuid" is not <uuid:1>',
       '$.e: missing (AWS: 1)',
       '$.f: 2 where AWS has none',
+    ]);
+  });
+
+  it("finds one value for two placeholders, and a deployment's value changed between calls", () => {
+    // Prepare
+    const deployment = new Map<string, unknown>();
+    const recorded = { a: '<resource-id:1>', b: '<resource-id:2>' };
+    differences({ a: 'abc123', b: 'def456' }, recorded, deployment);
+
+    // Act
+    const found = differences({ a: 'abc123', b: 'abc123' }, recorded, deployment);
+
+    // Assess
+    expect(found).toEqual([
+      '$.b: "abc123" is not the <resource-id:2> seen before (def456)',
+      `$.b: "abc123" is <resource-id:1>'s value too; AWS has two values`,
     ]);
   });
 });
@@ -595,6 +652,9 @@ const invokeRecorded = (api: string, recorded: RecordedCase) =>
     : send(restApiUrl(api, '', recorded.target, ''), 'GET', GET_HEADERS);
 
 describe(`REST proxy event: ${LAMBDA_TEST}::test_lambda_aws_proxy_integration (AWS, 2024-08-02)`, () => {
+  // One deployment across the cases, as recorded: one host and deployment, /hardcoded its own resource.
+  const deployment = new Map<string, unknown>();
+
   it.each(RECORDED_CASES.map((recorded) => [recorded.name, recorded] as const))(
     '%s: the event is AWS’s, key by key',
     async (_name, recorded) => {
@@ -603,7 +663,7 @@ describe(`REST proxy event: ${LAMBDA_TEST}::test_lambda_aws_proxy_integration (A
 
       // Assess
       expect(answer.status).toBe(200);
-      expect(differences(JSON.parse(answer.text), recordedEvent(recorded))).toEqual([]);
+      expect(differences(JSON.parse(answer.text), recordedEvent(recorded), deployment)).toEqual([]);
     },
   );
 
@@ -718,6 +778,42 @@ describe(`REST response mapping: ${LAMBDA_TEST}::test_aws_proxy_response_payload
     }
     expect(differences(actual, recorded)).toEqual([]);
   });
+
+  it('a caller that names no connection (HTTP/1.1, as curl) gets the same headers: Connection: keep-alive, no Keep-Alive', async () => {
+    // Prepare: the request line and headers written by hand, so that no Connection header goes out
+    const url = new URL(restApiUrl('RecordedAnswers', 'test', '/test'));
+    const body = JSON.stringify({ statusCode: 200 });
+    const head = [
+      `POST ${url.pathname} HTTP/1.1`,
+      `Host: ${url.host}`,
+      'Content-Type: application/json',
+      `Content-Length: ${Buffer.byteLength(body)}`,
+    ];
+
+    // Act
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname, () => socket.write(`${head.join('\r\n')}\r\n\r\n${body}`));
+      let text = '';
+      socket.setEncoding('utf8').on('data', (chunk: string) => {
+        text += chunk;
+        if (!text.includes('\r\n\r\n')) return;
+        socket.destroy();
+        resolve(text);
+      });
+      socket.on('error', reject);
+    });
+
+    // Assess
+    const lines = answer.split('\r\n\r\n')[0]?.split('\r\n') ?? [];
+    expect(lines[0]).toBe('HTTP/1.1 200 OK');
+    expect(
+      lines
+        .slice(1)
+        .map((line) => line.slice(0, line.indexOf(':')))
+        .sort(),
+    ).toEqual(Object.keys(RECORDED_RESPONSE_HEADERS).sort());
+    expect(lines).toContain('Connection: keep-alive');
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -805,8 +901,13 @@ describe(`REST routing: ${COMMON_TEST}::TestApigatewayRouting::test_routing_not_
     errorType: 'MissingAuthenticationTokenException',
   };
 
-  it('working-route: GET /existing answers', async () => {
-    expect((await send(restApiUrl('RecordedRouting', 'dev', '/existing'), 'GET', [])).status).toBe(200);
+  it('working-route: GET /existing answers from its MOCK integration', async () => {
+    // Act
+    const answer = await send(restApiUrl('RecordedRouting', 'dev', '/existing'), 'GET', []);
+
+    // Assess
+    expect(answer.status).toBe(200);
+    expect(differences(content(answer), { message: 'exists', statusCode: 200 })).toEqual([]);
   });
 
   it.each([
@@ -826,6 +927,22 @@ describe(`REST routing: ${COMMON_TEST}::TestApigatewayRouting::test_routing_not_
     // Read case-insensitively, as the recorded test did (requests' headers).
     const errorType = answer.rawHeaders.find(([name]) => name.toLowerCase() === 'x-amzn-errortype')?.[1];
     expect(differences({ content: content(answer), errorType }, MISSING)).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// A Lambda proxy invoked with GET: test_lambda_aws_proxy_integration_non_post_method, validated 2024-07-10.
+
+describe(`REST Lambda proxy with IntegrationHttpMethod GET: ${LAMBDA_TEST}::test_lambda_aws_proxy_integration_non_post_method (AWS, 2024-07-10)`, () => {
+  it('invocation-payload-with-get-proxy-method: 500, the function never invoked', async () => {
+    // Act
+    const answer = await send(restApiUrl('RecordedNonPost', 'test', '/test-path'), 'GET', [
+      ['User-Agent', 'python-requests/testing'],
+    ]);
+
+    // Assess
+    expect(answer.status).toBe(500);
+    expect(differences(content(answer), INTERNAL_SERVER_ERROR)).toEqual([]);
   });
 });
 

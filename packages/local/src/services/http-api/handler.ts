@@ -228,23 +228,27 @@ function eventFor(route: HttpRouteModel, facts: EventFacts): Record<string, unkn
   });
   if (route.payloadFormatVersion === '1.0') {
     const restLike: RestApiModel = { ...api, restApiId: api.apiId, methods: [] };
-    return restProxyEvent({
-      api: restLike,
-      resourceId: '',
-      resourcePath: route.resourcePath || '$default',
-      path: facts.path,
-      httpMethod: request.method,
-      headers,
-      query: proxyQuery(facts.rawQueryString),
-      pathParameters: facts.pathParameters,
-      body: facts.body,
-      caller: facts.caller,
-      sourceIp: request.sourceIp,
-      requestId: facts.requestId,
-      extendedRequestId: newExtendedRequestId(),
-      now: facts.now,
-      authorizer: facts.authorizer,
-    });
+    // REST's event, with the version key HTTP APIs add (Working with AWS Lambda proxy integrations for HTTP APIs).
+    return {
+      version: '1.0',
+      ...restProxyEvent({
+        api: restLike,
+        resourceId: '',
+        resourcePath: route.resourcePath || '$default',
+        path: facts.path,
+        httpMethod: request.method,
+        headers,
+        query: proxyQuery(facts.rawQueryString),
+        pathParameters: facts.pathParameters,
+        body: facts.body,
+        caller: facts.caller,
+        sourceIp: request.sourceIp,
+        requestId: facts.requestId,
+        extendedRequestId: newExtendedRequestId(),
+        now: facts.now,
+        authorizer: facts.authorizer,
+      }),
+    };
   }
   return payloadV2Event({
     routeKey: route.routeKey,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { lambdaProxyMethodWrong } from '../../assembly/integrations.js';
 import type { LambdaAuthorizerModel, RestApiModel } from '../../assembly/model.js';
 import { AwsError, CAPITAL_MESSAGE, GATEWAY_MESSAGE, missingAuthenticationToken } from '../../aws-error.js';
 import { headerOf, headersTooLarge, headTooLarge, type LocalRequest, type LocalResponse } from '../../http.js';
@@ -390,13 +391,18 @@ async function serveRestApiRequest(
   const admitted: AdmittedRequest = { routed, rawQuery, body, caller, authorizer: authorizer.passedOn() };
   const type = route.method.integrationType ?? 'AWS_PROXY';
   if (type === 'MOCK' || type === 'HTTP' || type === 'HTTP_PROXY')
-    return withGatewayHeaders(await gatewayIntegrationAnswer(api, request, admitted, gatewayFacts, context), request, {
+    return withGatewayHeaders(await gatewayIntegrationAnswer(api, request, admitted, gatewayFacts, context), {
       ...gatewayFacts,
       traceHeader: traceHeaderFor(request.headers),
     });
   if (type !== 'AWS_PROXY')
     throw new AwsError(500, 'InternalServerErrorException', 'Internal server error', GATEWAY_MESSAGE).because(
       `${request.method} /${api.stageName}${routed.path} of REST API ${api.restApiId}: its ${type} integration is not reproduced locally (AWS_PROXY, MOCK, HTTP_PROXY and HTTP are)`,
+    );
+  // Recorded by LocalStack's test_lambda_aws_proxy_integration_non_post_method (AWS, 2024-07-10).
+  if (lambdaProxyMethodWrong(route.method))
+    throw new AwsError(500, 'InternalServerErrorException', 'Internal server error', GATEWAY_MESSAGE).because(
+      `${request.method} /${api.stageName}${routed.path} of REST API ${api.restApiId}: its Lambda proxy integration invokes Lambda with ${route.method.integrationHttpMethod}; Lambda's Invoke API takes only POST (IntegrationHttpMethod: POST)`,
     );
   return lambdaProxyAnswer(api, request, admitted, gatewayFacts, { context, trace });
 }
@@ -470,7 +476,7 @@ async function lambdaProxyAnswer(
   const outcome = await invokeWithin(integration, payload, method.timeoutMs, traceContext);
   trace?.endLambda(outcome === 'timeout' ? undefined : 200);
   if (outcome === 'timeout') throw new AwsError(504, '', 'Endpoint request timed out', GATEWAY_MESSAGE);
-  return withGatewayHeaders(mappedAnswer(outcome, api, request), request, gateway);
+  return withGatewayHeaders(mappedAnswer(outcome, api, request), gateway);
 }
 
 /**
@@ -541,15 +547,11 @@ function integrationEvent(
 
 /**
  * The headers API Gateway adds to an integration's answer (as AWS recorded them for LocalStack's
- * test_aws_proxy_response_payload_format_validation): its request ids, the trace, `Connection:
- * keep-alive` (and no `Keep-Alive`), and through an EDGE endpoint CloudFront's.
+ * test_aws_proxy_response_payload_format_validation): its request ids, the trace, and through an
+ * EDGE endpoint CloudFront's (`Connection: keep-alive`, on every kept connection, is the server's).
  */
-function withGatewayHeaders(response: LocalResponse, request: LocalRequest, gateway: GatewayFacts): LocalResponse {
+function withGatewayHeaders(response: LocalResponse, gateway: GatewayFacts): LocalResponse {
   const { headers } = response;
-  // Node adds `Keep-Alive: timeout=…` unless the answer names its connection; named only when the
-  // caller asked for keep-alive (an HTTP/1.0 caller that did not must see its connection closed).
-  const connection = headerOf(request.headers, 'connection') ?? '';
-  if (/\bkeep-alive\b/i.test(connection)) setHeader(headers, 'Connection', 'keep-alive');
   for (const [name, value] of gateway.edge ? cloudFrontResponseHeaders(gateway.edge) : [])
     setHeader(headers, name, value);
   setHeader(headers, 'X-Amzn-Trace-Id', /Root=[^;]+/.exec(gateway.traceHeader)?.[0] ?? gateway.traceHeader);
