@@ -14,10 +14,19 @@ export interface LocalRequest extends RequestHead {
   sourceIp: string;
   /** The VPC endpoint it came through (the endpoint's own local port). @default none: from the host */
   via?: ThroughEndpoint | undefined;
-  /** The body: read on the first call (later calls get the same bytes), within the server's buffer budget. */
-  readBody(): Promise<Buffer>;
+  /**
+   * The body: read on the first call (later calls get the same bytes), within the server's buffer
+   * budget and the service's own `limit` (a declared length past it is refused before a byte is read).
+   */
+  readBody(limit?: BodyLimit): Promise<Buffer>;
   /** The body's SHA-256 (hex): hashed as it streams and never held, unless it was read already. */
   hashBody(): Promise<string>;
+}
+
+/** A service's own limit on a body it reads (Lambda's 6 MB payload): its size, and its answer past it. */
+export interface BodyLimit {
+  bytes: number;
+  tooLarge: (bytes: number) => AwsError;
 }
 
 /**
@@ -65,6 +74,9 @@ export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 /** Serves one parsed request; throws {@link AwsError} for AWS-shaped refusals. */
 export type RequestHandler = (request: LocalRequest) => Promise<LocalResponse>;
 
+/** The request line and headers the server reads; past them a request is refused unread (431). */
+const NODE_HEAD_BYTES = 64 * 1024;
+
 /** Bytes of request bodies the server holds at once, by default: six of the largest AWS accepts. */
 export const BODY_BUDGET_BYTES = 6 * MAX_BODY_BYTES;
 
@@ -82,11 +94,18 @@ export async function listen(
   port: number,
   handle: RequestHandler,
   now: () => Date,
-  bodyBudget = BODY_BUDGET_BYTES,
+  {
+    bodyBudget = BODY_BUDGET_BYTES,
+    unread,
+  }: {
+    bodyBudget?: number;
+    /** Told why a request Node could not read was refused (no service saw it): for its stderr line. */
+    unread?: (why: string) => void;
+  } = {},
 ): Promise<Server> {
   const budget = new BodyBudget(Math.max(bodyBudget, MAX_BODY_BYTES));
   // Node's own limit (16 KB) sits above every target's, so each answers its own way past its limit.
-  const server = createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
+  const server = createServer({ maxHeaderSize: NODE_HEAD_BYTES }, (req, res) => {
     serve(req, res, handle, now, budget).catch((error: unknown) => {
       // Never reached by an AWS-shaped error; logged without request details (they may hold secrets).
       process.stderr.write(`local stack: unexpected ${error instanceof Error ? error.name : 'error'}\n`);
@@ -98,11 +117,15 @@ export async function listen(
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy();
     if (error.code === 'HPE_HEADER_OVERFLOW') {
+      unread?.(`its request line and headers pass the ${NODE_HEAD_BYTES / 1024} KB this server reads (answered 431)`);
       const body = headersTooLarge().body;
       return socket.end(
         `HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: ${PLAIN_TEXT.contentType}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
       );
     }
+    // A parse error is the caller's request; anything else (a reset, a timeout, a body cut short) is its connection.
+    if (error.code?.startsWith('HPE_') && error.code !== 'HPE_INVALID_EOF_STATE')
+      unread?.(`it is not an HTTP/1.1 request this server can read (${error.code}; answered 400)`);
     const body = JSON.stringify({ message: 'Bad Request' });
     socket.end(
       `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nx-amzn-ErrorType: BadRequestException\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
@@ -252,15 +275,20 @@ function lazyBody(
     if (!budget.take(bytes)) throw throttled(budget.limit);
     held += bytes;
   };
-  const readBody = () => {
+  const readBody = (limit?: BodyLimit) => {
     read ??= (async () => {
       const declared = Number(req.headers['content-length'] ?? 0);
+      const tooLarge = (size: number) => (limit && size > limit.bytes ? limit.tooLarge(size) : undefined);
+      const refused = tooLarge(declared);
+      if (refused) throw refused;
       if (declared > 0) hold(declared);
       const chunks: Buffer[] = [];
       let size = 0;
       for await (const chunk of req) {
         size += (chunk as Buffer).length;
         if (size > MAX_BODY_BYTES) throw bodyTooLarge();
+        const past = tooLarge(size);
+        if (past) throw past;
         if (size > held) hold(size - held);
         chunks.push(chunk as Buffer);
       }

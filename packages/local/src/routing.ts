@@ -322,6 +322,21 @@ function undecidedDoor(request: LocalRequest): Pick<Door, 'kind' | 'endpoint'> {
   };
 }
 
+/** The record of a request refused before it could be read (a head too large, not HTTP): nothing of it is known. */
+export const unreadRecord = (why: string): DecisionRecord => ({
+  time: new Date().toISOString(),
+  allowed: false,
+  kind: 'rest',
+  principal: 'unknown caller',
+  caller: 'unknown caller',
+  action: '',
+  resource: '',
+  endpoint: 'a request no service read',
+  reason: why,
+  policies: [],
+  context: {},
+});
+
 /** The record of a refusal before (or without) an authorization: who claimed to call, what AWS answered, and why. */
 function refusalRecord(
   request: LocalRequest,

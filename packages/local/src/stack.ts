@@ -25,7 +25,7 @@ import { installHint, nodeBinaryFor } from './lambda/node-binary.js';
 import { FunctionRuntime } from './lambda/runtime.js';
 import { runtimeModuleWarnings } from './lambda/runtime-modules.js';
 import { joinOrganization, principalsOf } from './principals.js';
-import { route } from './routing.js';
+import { route, unreadRecord } from './routing.js';
 import { httpProxyWarnings } from './services/rest-api/http-backend.js';
 import { privateApiProblems, privateApiWarnings } from './services/vpc-endpoint/checks.js';
 import { endpointPolicy, type RunnerNetwork, runnerNetwork } from './services/vpc-endpoint/endpoint.js';
@@ -168,7 +168,9 @@ export class LocalStack {
       secrets: () =>
         stack.identities.all().flatMap(({ credentials }) => [credentials.secretAccessKey, credentials.sessionToken]),
     });
-    stack.#server = await listen(options.port ?? 0, (request) => stack.#route(request), stack.#now);
+    stack.#server = await listen(options.port ?? 0, (request) => stack.#route(request), stack.#now, {
+      unread: (why) => stack.#decisionSink?.(unreadRecord(why)),
+    });
     stack.#origin = `http://127.0.0.1:${(stack.#server.address() as AddressInfo).port}`;
     await stack.#endpoints.open(model);
     stack.#prepare();

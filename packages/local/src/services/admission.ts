@@ -1,4 +1,4 @@
-import type { LocalRequest } from '../http.js';
+import type { BodyLimit, LocalRequest } from '../http.js';
 import type { DecisionRecord, DecisionSink } from '../iam/decisions.js';
 import type { Identity } from '../iam/identities.js';
 import type { PendingSignature } from '../sigv4/verify.js';
@@ -15,6 +15,8 @@ export interface Admission {
    * throws (or rejects with) the refusal. Asynchronous when it asks a Lambda authorizer.
    */
   authorize: (caller: Identity | undefined, decisions: DecisionSink) => void | Promise<void>;
+  /** The largest body the endpoint takes, and its answer past it. @default the server's (10 MB) */
+  bodyLimit?: BodyLimit | undefined;
 }
 
 /** An admitted request: who sent it (proven), and its body. */
@@ -30,7 +32,8 @@ export interface Admitted {
  *    refused before a byte of its body is read;
  * 2. the authorization, decided for the claimed caller but neither recorded nor told yet;
  * 3. the signature over the payload: a refused request's body is hashed as it streams and never
- *    held; an admitted one is read (within the server's budget) and hashed;
+ *    held; an admitted one is read (within the server's budget and the endpoint's limit: a declared
+ *    length past it is refused unread) and hashed;
  * 4. then the decision is recorded and enforced, so a record never describes a request that the
  *    signature check answered first.
  *
@@ -49,7 +52,7 @@ export async function admit(request: LocalRequest, admission: Admission, decisio
     refusal = error;
   }
   let body: Buffer = Buffer.alloc(0);
-  if (refusal === undefined) body = await request.readBody();
+  if (refusal === undefined) body = await request.readBody(admission.bodyLimit);
   // Of the bytes read, or (refused) as they stream, never held.
   if (pending) pending.complete(await request.hashBody());
   for (const record of held) decisions?.(record);

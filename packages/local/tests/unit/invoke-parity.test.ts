@@ -2,7 +2,7 @@
 // is sent (any valid JSON up to 6 MB), answered as AWS answers, each row with its source.
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { MAX_PAYLOAD_BYTES } from '../../src/services/lambda-api/invoke-api.js';
+import { MAX_EVENT_BYTES } from '../../src/services/integration.js';
 import { LocalStack, type LocalState } from '../../src/stack.js';
 import { clientFor } from '../helpers/stack.js';
 
@@ -136,7 +136,7 @@ describe('Invoke: any valid JSON payload up to 6 MB reaches the function as sent
       ...extra,
     },
   });
-  const justBelow = `"${'a'.repeat(MAX_PAYLOAD_BYTES - 3)}"`;
+  const justBelow = `"${'a'.repeat(MAX_EVENT_BYTES - 3)}"`;
   const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
   const rows: [what: string, payload: () => Buffer, expected: () => object, source: string][] = [
     ['null', () => Buffer.from('null'), () => arrived('null', 'null'), RUNTIME_PARSE],
@@ -156,19 +156,19 @@ describe('Invoke: any valid JSON payload up to 6 MB reaches the function as sent
       RUNTIME_PARSE,
     ],
     [
-      `${MAX_PAYLOAD_BYTES - 1} bytes (just below 6 MB)`,
+      `${MAX_EVENT_BYTES - 1} bytes (just below 6 MB)`,
       () => Buffer.from(justBelow),
       () => arrived('string', justBelow),
       INVOKE,
     ],
     [
-      `${MAX_PAYLOAD_BYTES + 1} bytes (just above 6 MB)`,
-      () => Buffer.from(`"${'a'.repeat(MAX_PAYLOAD_BYTES - 1)}"`),
+      `${MAX_EVENT_BYTES + 1} bytes (just above 6 MB)`,
+      () => Buffer.from(`"${'a'.repeat(MAX_EVENT_BYTES - 1)}"`),
       () =>
         lambdaError(
           413,
           'RequestEntityTooLargeException',
-          `Request must be smaller than ${MAX_PAYLOAD_BYTES} bytes for the InvokeFunction operation`,
+          `Request must be smaller than ${MAX_EVENT_BYTES} bytes for the InvokeFunction operation`,
         ),
       TOO_LARGE,
     ],

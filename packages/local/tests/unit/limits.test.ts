@@ -101,12 +101,12 @@ async function growthDuring(count: number, send: () => Promise<{ status: number;
   }
 }
 
-/** Headers of a request signed by aws4 as `who` for execute-api (or the region given). */
-function signedHeaders(who: string, url: string, body: Buffer, region = state.region) {
+/** Headers of a request signed by aws4 as `who` for execute-api (or the service and region given). */
+function signedHeaders(who: string, url: string, body: Buffer, region = state.region, service = 'execute-api') {
   const { accessKeyId, secretAccessKey, sessionToken } = principal(state, who);
   const target = new URL(url);
   const signed = aws4.sign(
-    { host: target.host, path: target.pathname, method: 'POST', service: 'execute-api', region, body },
+    { host: target.host, path: target.pathname, method: 'POST', service, region, body },
     { accessKeyId, secretAccessKey, sessionToken },
   );
   return signed.headers as Record<string, string>;
@@ -231,6 +231,52 @@ describe('limits per target, with AWS’s answers', () => {
     });
   });
 
+  it.each([
+    ['function URL', () => functionUrl(), {}],
+    [
+      'Invoke API',
+      () => `${state.lambdaEndpoint}/2015-03-31/functions/${state.functions[0]?.functionName}/invocations`,
+      { Type: 'User' },
+    ],
+  ])(
+    '%s: an allowed call declaring a body over Lambda’s 6 MB → 413 RequestEntityTooLargeException before its body is sent (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html)',
+    async (_target, url, more) => {
+      // Prepare: signed by the operator (allowed) over a 7 MB body, of which only the head goes out
+      const body = Buffer.alloc(7 * 1024 * 1024, 'a');
+      const headers = {
+        ...signedHeaders('operator', url(), body, state.region, 'lambda'),
+        'content-length': String(body.length),
+      };
+
+      // Act: the answer comes while the body is still unsent (a server that read it first would never answer)
+      const answer = await new Promise<{ status: number; type: string; text: string }>((resolve, reject) => {
+        const req = httpRequest(url(), { method: 'POST', headers });
+        req.on('response', (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => {
+            req.destroy();
+            resolve({
+              status: res.statusCode ?? 0,
+              type: String(res.headers['x-amzn-errortype']),
+              text: Buffer.concat(chunks).toString('utf8'),
+            });
+          });
+        });
+        req.on('error', reject);
+        req.flushHeaders();
+      });
+
+      // Assess
+      expect(answer.status).toBe(413);
+      expect(answer.type).toBe('RequestEntityTooLargeException');
+      expect(JSON.parse(answer.text)).toEqual({
+        ...more,
+        Message: 'Request must be smaller than 6291456 bytes for the InvokeFunction operation',
+      });
+    },
+  );
+
   it('HTTP API: a declared body over 10 MB → 413 before anything else (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html)', async () => {
     const answer = await post(httpApiUrl(), Buffer.alloc(TEN_MB + 1));
     expect(answer).toEqual({ status: 413, text: 'HTTP content length exceeded 10485760 bytes.' });
@@ -288,6 +334,18 @@ describe('every refusal explains itself on stderr, even before IAM', () => {
     expect(lineFor('is in us-east-1, not eu-west-1')).toBeDefined();
     expect(lineFor('signed for eu-west-1')).toMatch(
       /^DENY operator → POST \/prod\/echo: signed for eu-west-1; this endpoint is in us-east-1/,
+    );
+  });
+
+  it('a head past what the server reads (70 KB) → 431 from before any service, and a line that says so', async () => {
+    // Act
+    const answer = await get(functionUrl(), { 'x-big': 'b'.repeat(70_000) });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    // Assess
+    expect(answer.status).toBe(431);
+    expect(lineFor('DENY unknown caller → a request no service read')).toContain(
+      'its request line and headers pass the 64 KB this server reads (answered 431)',
     );
   });
 

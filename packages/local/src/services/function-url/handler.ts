@@ -10,7 +10,7 @@ import { ANONYMOUS, type Identity } from '../../iam/identities.js';
 import { verifyHead, withoutTokenAs } from '../../sigv4/verify.js';
 import { admit } from '../admission.js';
 import type { ServiceContext } from '../context.js';
-import { eventPayload, forwardedHeaders, resultTooLarge, traceHeaderFor } from '../integration.js';
+import { eventPayload, forwardedHeaders, MAX_EVENT_BYTES, resultTooLarge, traceHeaderFor } from '../integration.js';
 import { payloadV2Event, toV2Response } from '../payload-v2.js';
 
 /** Function URLs answer refusals as `{"Message":…}`. */
@@ -35,7 +35,7 @@ const payloadTooLarge = () =>
   new AwsError(
     413,
     'RequestEntityTooLargeException',
-    'Request must be smaller than 6291456 bytes for the InvokeFunction operation',
+    `Request must be smaller than ${MAX_EVENT_BYTES} bytes for the InvokeFunction operation`,
     URL_MESSAGE,
   );
 /** A function error or a malformed result: 502 (https://github.com/awsdocs/aws-lambda-developer-guide/issues/430). */
@@ -124,6 +124,8 @@ export async function handleFunctionUrlRequest(
       verify: url.authType === 'AWS_IAM' ? verify : undefined,
       authorize: (claimed, decisions) =>
         authorizeFunctionUrl(url, runtime?.fn, claimed, request.method, facts, decisions),
+      // A body past the payload is past the event that carries it: refused unread.
+      bodyLimit: { bytes: MAX_EVENT_BYTES, tooLarge: payloadTooLarge },
     },
     context.decisions,
   );

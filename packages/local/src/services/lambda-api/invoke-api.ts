@@ -8,7 +8,7 @@ import {
 import { partitionOf } from '../../assembly/intrinsics.js';
 import type { FunctionModel } from '../../assembly/model.js';
 import { AwsError, CAPITAL_MESSAGE, LAMBDA_ERROR, LAMBDA_ERROR_LOWERCASE } from '../../aws-error.js';
-import { headerOf, type LocalRequest, type LocalResponse } from '../../http.js';
+import { type BodyLimit, headerOf, type LocalRequest, type LocalResponse } from '../../http.js';
 import { authorize, denialSuffix } from '../../iam/authorize.js';
 import { type RequestFacts, requestContext } from '../../iam/context-keys.js';
 import type { DecisionSink } from '../../iam/decisions.js';
@@ -18,14 +18,10 @@ import { parseTraceHeader } from '../../lambda/tracing.js';
 import { verifyHead } from '../../sigv4/verify.js';
 import { admit } from '../admission.js';
 import type { ServiceContext } from '../context.js';
-import { functionPolicy } from '../integration.js';
+import { functionPolicy, MAX_EVENT_BYTES, MAX_RESULT_BYTES } from '../integration.js';
 import { endpointPolicy } from '../vpc-endpoint/endpoint.js';
 import { invokeValidation } from './validation.js';
 
-/** Lambda's synchronous request payload limit. */
-export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
-/** Lambda's response payload limit: 100 bytes more than the request's, as Lambda counts. */
-export const MAX_RESPONSE_BYTES = MAX_PAYLOAD_BYTES + 100;
 /** Lambda's asynchronous (`Event`) payload limit. */
 export const MAX_EVENT_PAYLOAD_BYTES = 1024 * 1024;
 
@@ -132,27 +128,39 @@ export function invokedReference(
 }
 
 /**
- * The payload of an Invoke call, its body's one read: Lambda's 413 past 6 MB (1 MB for `Event`),
- * its 400 for what is not JSON, else the JSON text as sent (an empty body is `{}`), which the
+ * The largest payload of an invocation type, and Lambda's 413 past it: 6 MB, 1 MB for `Event`
+ * (a type Lambda does not know is refused after the body, as before).
+ */
+function payloadLimit(type: string | undefined): BodyLimit {
+  if (type === 'Event')
+    return {
+      bytes: MAX_EVENT_PAYLOAD_BYTES,
+      tooLarge: (size) =>
+        new AwsError(
+          413,
+          'RequestEntityTooLargeException',
+          `${size} byte payload is too large for the Event invocation type (limit ${MAX_EVENT_PAYLOAD_BYTES} bytes)`,
+          LAMBDA_ERROR,
+        ),
+    };
+  return {
+    bytes: MAX_EVENT_BYTES,
+    tooLarge: () =>
+      new AwsError(
+        413,
+        'RequestEntityTooLargeException',
+        `Request must be smaller than ${MAX_EVENT_BYTES} bytes for the InvokeFunction operation`,
+        LAMBDA_ERROR,
+      ),
+  };
+}
+
+/**
+ * The payload of an Invoke call, its body's one read (within its {@link payloadLimit}): Lambda's
+ * 400 for what is not JSON, else the JSON text as sent (an empty body is `{}`), which the
  * function's runtime parses as Lambda's does.
  */
-function invocationPayload(body: Buffer, type: InvocationType): JsonPayload {
-  if (type === 'Event' && body.length > MAX_EVENT_PAYLOAD_BYTES) {
-    throw new AwsError(
-      413,
-      'RequestEntityTooLargeException',
-      `${body.length} byte payload is too large for the Event invocation type (limit ${MAX_EVENT_PAYLOAD_BYTES} bytes)`,
-      LAMBDA_ERROR,
-    );
-  }
-  if (body.length > MAX_PAYLOAD_BYTES) {
-    throw new AwsError(
-      413,
-      'RequestEntityTooLargeException',
-      `Request must be smaller than ${MAX_PAYLOAD_BYTES} bytes for the InvokeFunction operation`,
-      LAMBDA_ERROR,
-    );
-  }
+function invocationPayload(body: Buffer): JsonPayload {
   try {
     const text = new TextDecoder('utf-8', { fatal: true }).decode(body);
     if (text.trim() === '') return new JsonPayload('{}');
@@ -251,6 +259,7 @@ export async function handleInvoke(
       authorize: (caller, decisions) => {
         invoked = invokedFunction(request, name, caller as Identity, { ...context, decisions }, now);
       },
+      bodyLimit: payloadLimit(headerOf(request.headers, 'x-amz-invocation-type')),
     },
     context.decisions,
   );
@@ -258,7 +267,7 @@ export async function handleInvoke(
   const { runtime, version } = invoked;
   const header = (wanted: string) => headerOf(request.headers, wanted);
   const type = invocationType(header('x-amz-invocation-type'));
-  const payload = invocationPayload(body, type);
+  const payload = invocationPayload(body);
   const requestId = randomUUID();
   // Lambda continues the caller's trace (an instrumented SDK client sends X-Amzn-Trace-Id).
   const trace = parseTraceHeader(header('x-amzn-trace-id'));
@@ -285,12 +294,12 @@ function invocationAnswer(outcome: InvocationResult, base: Record<string, string
   const failed = { ...headers, 'x-amz-function-error': 'Unhandled' };
   if (!outcome.ok) return { status: 200, headers: failed, body: JSON.stringify(outcome.error) };
   const body = JSON.stringify(outcome.result);
-  if (Buffer.byteLength(body) <= MAX_RESPONSE_BYTES) return { status: 200, headers, body };
+  if (Buffer.byteLength(body) <= MAX_RESULT_BYTES) return { status: 200, headers, body };
   return {
     status: 200,
     headers: failed,
     body: JSON.stringify({
-      errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
+      errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_RESULT_BYTES} bytes).`,
       errorType: 'Function.ResponseSizeTooLarge',
     }),
   };
