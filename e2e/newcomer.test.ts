@@ -1,19 +1,23 @@
 // A newcomer's path through the READMEs, end to end (issue #27): `pnpm pack:all`, the npm install
-// lines it prints, run offline in a CommonJS app as `cdk init app --language typescript` makes it,
-// the READMEs' stacks and Middy handler (`lambda/requestor.mts`), the API in one account and the
-// requestor in another; `cdk synth`; the installed `iam-m2m-local serve`; AWS's answers to calls
-// unsigned, signed by the requestor's role, by a stranger, and made by the deployed requestor.
+// lines it prints, run offline in a CommonJS app as `cdk init app --language typescript` makes it;
+// then the infra README's complete two-account app as it is written there (its files, its install
+// lines, its `iam-m2m-local serve --app .`, its `aws lambda invoke`): the API in one account, the
+// Middy requestor (`lambda/requestor.mts`) in another; `cdk synth`; the installed CLI serving the
+// app it synthesized; AWS's answers to calls unsigned, signed by the requestor's role, by a
+// stranger, and made by the deployed requestor.
 //
-// Offline: no registry is asked. Third-party packages (aws-cdk-lib, Middy, Powertools, esbuild…)
-// are linked from this workspace and declared in the app's package.json as a user's earlier
-// `npm install` would have left them; npm installs our three tarballs around them with an empty
-// cache of its own, so nothing this machine has cached counts.
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+// Offline: no registry is asked. Third-party packages (aws-cdk-lib, Middy, esbuild…) are linked
+// from this workspace and declared in the app's package.json as a user's earlier `npm install`
+// would have left them; npm installs our three tarballs around them with an empty cache of its
+// own, so nothing this machine has cached counts. TypeScript is this workspace's (5.x), not the
+// one today's `cdk init` names.
+import { type ChildProcess, execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   cdkInitFile,
@@ -27,102 +31,80 @@ import type * as Middleware from '../packages/middleware/src/index.js';
 import { repoRoot } from '../scripts/pack-all.mjs';
 
 const API_ACCOUNT = '222222222222';
-/** The account the infra README's constructs trust: the requestor's. */
 const REQUESTOR_ACCOUNT = '111111111111';
 const REGION = 'eu-west-1';
 
-/** What the READMEs have a user install besides our packages: `cdk init`'s own, Middy, Powertools, esbuild. */
-const THIRD_PARTY = {
-  dependencies: [
-    'aws-cdk-lib',
-    'constructs',
-    '@middy/core',
-    '@aws-lambda-powertools/logger',
-    '@aws-lambda-powertools/tracer',
-  ],
-  devDependencies: ['aws-cdk', 'tsx', 'typescript', '@types/node', '@types/aws-lambda', 'esbuild'],
-};
-
 const readme = (path: string) => join(repoRoot, path);
-/** The Middy handler of @iam-m2m/middleware's README, saved as `.mts` as its cdk init section says. */
-const README_HANDLER = codeBlocks(readme('packages/middleware/README.md'), '## With Middy')[0] ?? '';
-/** The infra README's stack for a `cdk init` project; its first line names its file (lib/orders-stack.ts). */
-const README_REQUESTOR_STACK =
-  codeBlocks(readme('packages/infra/README.md'), '#### In a project made by `cdk init` (CommonJS)')[0] ?? '';
-/** The local README's command that serves a synthesized app (its arguments after `npx iam-m2m-local`). */
-const README_SERVE = (
-  codeBlocks(readme('packages/local/README.md'), '## Run your own CDK app locally')
-    .flatMap((block) => block.split('\n'))
-    .find((line) => line.startsWith('npx iam-m2m-local serve --assembly')) ?? ''
-)
-  .replace(/#.*/, '')
-  .trim()
-  .split(/\s+/)
-  .slice(2);
-/** The infra README's constructs in a CDK app of one's own (an import, then a stack's body). */
-const README_API_CONSTRUCTS =
-  codeBlocks(readme('packages/infra/README.md'), '### Use the constructs in your own CDK app').find((block) =>
-    block.includes('new IamRestApi('),
-  ) ?? '';
-
-/** The API's account: the infra README's constructs, in a stack that outputs the API's id. */
-const apiStack = (constructs: string) => {
-  const lines = constructs.split('\n');
-  const body = lines.filter((line) => !line.startsWith('import ') && line.trim() !== '');
-  return [
-    "import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';",
-    "import type { Construct } from 'constructs';",
-    ...lines.filter((line) => line.startsWith('import ')),
-    '',
-    'export class ApiStack extends Stack {',
-    '  constructor(scope: Construct, id: string, props?: StackProps) {',
-    '    super(scope, id, props);',
-    ...body.map((line) => `    ${line}`),
-    "    // The API's id, for the requestor's stack in the other account (a parameter of the same name).",
-    "    new CfnOutput(this, 'ApiId', { value: (this.node.findChild('RestApi') as IamRestApi).api.restApiId });",
-    '  }',
-    '}',
-    '',
-  ].join('\n');
-};
-
-/** The API's integration: it answers with the caller API Gateway verified. */
-const API_HANDLER = `import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-
-export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => ({
-  statusCode: 200,
-  body: JSON.stringify({ hello: 'world', caller: event.requestContext.identity }),
-});
-`;
 
 /**
- * The app: the API in one account, the README's requestor stack in another (the root README's
- * pattern). CDK cannot reference the API across accounts at synth time, so the requestor's stack
- * takes its id as a parameter named like the API stack's output (as the infra README's deploy, and
- * the local stack, pass it on), and grants its role exactly the method it calls.
+ * The infra README's complete app, as written: each code block whose first line is a comment
+ * naming a file (`// lib/api-stack.ts`) is that file, comment included; the shell blocks give the
+ * app's name, the install lines, the serve command and the invoke script.
  */
-const APP = `#!/usr/bin/env node
-import * as cdk from 'aws-cdk-lib/core';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import type { BundledFunction } from '@iam-m2m/infra';
-import { ApiStack } from '../lib/api-stack';
-import { OrdersStack } from '../lib/orders-stack';
+const README_APP = (() => {
+  const blocks = codeBlocks(readme('packages/infra/README.md'), '#### A complete two-account app');
+  const files: Record<string, string> = {};
+  for (const block of blocks) {
+    const file = /^\/\/ ([\w./-]+\.m?ts)$/.exec(block.split('\n')[0] ?? '')?.[1];
+    if (file) files[file] = `${block}\n`;
+  }
+  const lines = blocks.flatMap((block) => block.split('\n'));
+  const init = lines.find((line) => line.includes('npx cdk init')) ?? '';
+  const serveAt = blocks.findIndex((block) =>
+    block.split('\n').some((line) => line.startsWith('npx iam-m2m-local serve ')),
+  );
+  const invokeAt = blocks.findIndex((block) => block.includes('aws lambda invoke'));
+  const serve = blocks[serveAt]?.split('\n').find((line) => line.startsWith('npx iam-m2m-local serve ')) ?? '';
+  if (serveAt < 0 || invokeAt < 0)
+    throw new Error("the infra README's complete app shows no serve command or no invoke script");
+  return {
+    /** The app's folder, which `cdk init` names the app after. */
+    name: /^mkdir (\S+) && cd \1 && npx cdk init app --language typescript$/.exec(init)?.[1],
+    files,
+    install: lines.filter((line) => line.startsWith('npm install ')),
+    serve: serve.replace(/#.*/, '').trim().split(/\s+/).slice(2),
+    /** What serve prints, as the block after its command shows it. */
+    serveShown: blocks[serveAt + 1] ?? '',
+    invoke: blocks[invokeAt] ?? '',
+    /** What the invoke script prints, as the block after it shows it. */
+    invokeShown: blocks[invokeAt + 1] ?? '',
+  };
+})();
 
-const app = new cdk.App();
-const api = new ApiStack(app, 'OrdersApi', { env: { account: '${API_ACCOUNT}', region: '${REGION}' } });
-const orders = new OrdersStack(app, 'OrdersStack', { env: { account: '${REQUESTOR_ACCOUNT}', region: '${REGION}' } });
-orders.addDependency(api);
+const run = promisify(execFile);
+/** The README's signed call needs jq and the AWS CLI (v1 or v2); the test says it skipped without them. */
+const tools = ['jq', 'aws'].every((command) => spawnSync(command, ['--version']).status === 0);
 
-const apiId = new cdk.CfnParameter(orders, 'ApiId').valueAsString;
-const requestor = orders.node.findChild('Requestor') as BundledFunction;
-requestor.function.addEnvironment('IAM_API', \`https://\${apiId}.execute-api.${REGION}.amazonaws.com/prod/\`);
-requestor.function.addToRolePolicy(
-  new PolicyStatement({
-    actions: ['execute-api:Invoke'],
-    resources: [\`arn:aws:execute-api:${REGION}:${API_ACCOUNT}:\${apiId}/prod/GET/\`],
-  }),
-);
-`;
+/**
+ * The lines of a README's "it prints" block that no line of `output` matches; `…` in a line stands
+ * for anything, and the README's port 4566 for the free port used here.
+ */
+const notPrinted = (shown: string, output: string): string[] => {
+  const printed = output.split('\n');
+  return shown
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .filter((line) => {
+      const pattern = line
+        .replaceAll(':4566', ':…')
+        .split('…')
+        .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*');
+      return !printed.some((candidate) => new RegExp(`^${pattern}$`).test(candidate));
+    });
+};
+
+/** The packages an `npm install` line of the README installs that are not our tarballs, by kind. */
+const installedBy = (lines: string[], dev: boolean): string[] =>
+  lines
+    .filter((line) => !line.includes('<clone>') && line.startsWith('npm install -D ') === dev)
+    .flatMap((line) => line.replace(/^npm install (-D )?/, '').split(/\s+/));
+
+/** What a user has installed besides our packages: `cdk init`'s own (less jest), and the README's lines. */
+const THIRD_PARTY = {
+  dependencies: ['aws-cdk-lib', 'constructs', ...installedBy(README_APP.install, false)],
+  devDependencies: ['aws-cdk', 'tsx', 'typescript', '@types/node', ...installedBy(README_APP.install, true)],
+};
 
 /** `cdk init`'s package.json with what is linked here at the versions linked (its jest setup left out: not installed here). */
 function packageJson(): string {
@@ -189,34 +171,33 @@ describe('a newcomer installs the packed packages into a `cdk init` app, synthes
     );
     printed = packed.split('\n').filter((line) => line.startsWith('npm install'));
 
-    // A `cdk init app --language typescript` project, and the third-party packages a user installed.
+    // A `cdk init app --language typescript` project as it writes it (jest's types left out: jest is
+    // not installed here), the third-party packages the README installs, then the README's files.
     const tsconfig = JSON.parse(cdkInitFile('tsconfig.json')) as { compilerOptions: { types: string[] } };
     tsconfig.compilerOptions.types = tsconfig.compilerOptions.types.filter((name) => name !== 'jest');
-    const [stackFile, ...stackLines] = README_REQUESTOR_STACK.split('\n');
     writeFiles(project, {
       'package.json': packageJson(),
       'tsconfig.json': JSON.stringify(tsconfig, null, 2),
       'cdk.json': cdkInitFile('cdk.template.json'),
-      'bin/orders.ts': APP,
-      [String(stackFile?.replace(/^\/\/ /, ''))]: stackLines.join('\n'),
-      'lib/api-stack.ts': apiStack(README_API_CONSTRUCTS),
-      'lambda/requestor.mts': README_HANDLER,
-      'src/orders.ts': API_HANDLER,
+      'bin/orders.ts': cdkInitFile('bin/%name%.template.ts'),
+      'lib/orders-stack.ts': cdkInitFile('lib/%name%-stack.template.ts'),
     });
+    writeFiles(project, README_APP.files);
     linkInstalled(project, [...THIRD_PARTY.dependencies, ...THIRD_PARTY.devDependencies, '@smithy/types']);
 
-    // Act: the printed lines, offline, with an empty npm cache. `--legacy-peer-deps`: npm reads a
-    // package linked from outside the project as version "undefined" when it checks peers
-    // (ERESOLVE for aws-cdk-lib), although the same link satisfies the app's own ^2.276.0.
+    // Act: the README's lines for our tarballs, offline, with an empty npm cache. `--legacy-peer-deps`:
+    // npm reads a package linked from outside the project as version "undefined" when it checks
+    // peers (ERESOLVE for aws-cdk-lib), although the same link satisfies the app's own ^2.276.0.
     const cache = join(work, 'npm-cache');
     mkdirSync(cache);
     timed('npm install --offline', () => {
-      for (const line of printed) {
-        const command = `${line} --offline --legacy-peer-deps --no-audit --no-fund --cache '${cache}'`;
+      for (const line of README_APP.install.filter((shown) => shown.includes('<clone>'))) {
+        const command = `${line.replaceAll('<clone>/dist/packages', packs)} --offline --legacy-peer-deps --no-audit --no-fund --cache '${cache}'`;
         const npm = spawnSync(command, { cwd: project, encoding: 'utf8', env: ENV, shell: true });
         if (npm.status !== 0) throw new Error(`${line} --offline failed:\n${npm.stdout}${npm.stderr}`);
       }
     });
+    // What `cdk deploy` would synthesize.
     const synth = timed('cdk synth', () =>
       spawnSync(join(project, 'node_modules/.bin/cdk'), ['synth', '--quiet', '--no-notices'], {
         cwd: project,
@@ -226,13 +207,13 @@ describe('a newcomer installs the packed packages into a `cdk init` app, synthes
     );
     if (synth.status !== 0) throw new Error(`cdk synth failed:\n${synth.stdout}${synth.stderr}`);
 
-    // The installed CLI serves the synthesized assembly as the local README says (its state file where
-    // it puts it by default); the installed middleware signs.
-    if (README_SERVE[0] !== 'serve')
-      throw new Error('packages/local/README.md shows no `npx iam-m2m-local serve --assembly` line');
+    // The installed CLI synthesizes the app itself and serves it, as the README says (the state file
+    // where it puts it by default); the installed middleware signs.
+    if (!README_APP.serve.includes('--app'))
+      throw new Error("the infra README's complete app serves no `--app`: it should synthesize the app itself");
     const stateFile = join(project, '.iam-m2m-local', 'state.json');
     const started = Date.now();
-    serve = spawn(join(project, 'node_modules/.bin/iam-m2m-local'), serveArgs(README_SERVE), {
+    serve = spawn(join(project, 'node_modules/.bin/iam-m2m-local'), serveArgs(README_APP.serve), {
       cwd: project,
       env: ENV,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -269,14 +250,29 @@ describe('a newcomer installs the packed packages into a `cdk init` app, synthes
     };
   };
 
-  it('`pnpm pack:all` prints the npm install lines of the three tarballs that the root README shows', () => {
+  it('`pnpm pack:all` prints the npm install lines of the three tarballs that the root and infra READMEs show', () => {
     const [, shown] = codeBlocks(readme('README.md'), '## Install');
+    const ours = README_APP.install.filter((line) => line.includes('<clone>'));
 
     expect(printed).toEqual([
       `npm install ${packs}/iam-m2m-middleware-${version}.tgz ${packs}/iam-m2m-infra-${version}.tgz`,
       `npm install -D ${packs}/iam-m2m-local-${version}.tgz`,
     ]);
     expect(shown?.replaceAll('<clone>/dist/packages', packs).split('\n')).toEqual(printed);
+    expect(ours.map((line) => line.replaceAll('<clone>/dist/packages', packs))).toEqual(printed);
+  });
+
+  it("the infra README's complete app is a `cdk init` app named orders: its bin, stacks and handlers", () => {
+    expect(README_APP.name).toBe('orders');
+    expect(Object.keys(README_APP.files).sort()).toEqual([
+      'bin/orders.ts',
+      'lambda/orders.ts',
+      'lambda/requestor.mts',
+      'lib/api-stack.ts',
+      'lib/requestor-stack.ts',
+    ]);
+    expect(installedBy(README_APP.install, false)).toEqual(['@middy/core']);
+    expect(installedBy(README_APP.install, true)).toEqual(['esbuild']);
   });
 
   it('npm installed them as packages (workspace specifiers replaced, the bin linked) and saved them', () => {
@@ -295,10 +291,22 @@ describe('a newcomer installs the packed packages into a `cdk init` app, synthes
   it('cdk synth made two stacks in two accounts, the requestor taking the API id as a parameter', () => {
     const manifest = JSON.parse(readFileSync(join(project, 'cdk.out/manifest.json'), 'utf8'));
     expect(manifest.artifacts.OrdersApi.environment).toBe(`aws://${API_ACCOUNT}/${REGION}`);
-    expect(manifest.artifacts.OrdersStack.environment).toBe(`aws://${REQUESTOR_ACCOUNT}/${REGION}`);
-    const template = JSON.parse(readFileSync(join(project, 'cdk.out/OrdersStack.template.json'), 'utf8'));
-    expect(template.Parameters.ApiId).toEqual({ Type: 'String' });
+    expect(manifest.artifacts.OrdersRequestor.environment).toBe(`aws://${REQUESTOR_ACCOUNT}/${REGION}`);
+    expect(manifest.artifacts.OrdersRequestor.dependencies).toContain('OrdersApi');
+    const template = (stack: string) =>
+      JSON.parse(readFileSync(join(project, `cdk.out/${stack}.template.json`), 'utf8'));
+    expect(template('OrdersApi').Outputs.ApiId).toBeDefined();
+    expect(template('OrdersRequestor').Parameters.ApiId).toEqual({ Type: 'String' });
+  });
+
+  it('serve --app . synthesized the app itself, passed the output ApiId on as the parameter ApiId, and printed what the README shows', () => {
+    expect(notPrinted(README_APP.serveShown, serveOutput), serveOutput).toEqual([]);
+    expect(README_APP.serveShown).toContain("OrdersRequestor takes parameters ApiId from OrdersApi's outputs by name");
     expect(state.apis).toEqual([expect.objectContaining({ accountId: API_ACCOUNT, stage: 'prod' })]);
+    expect(state.functions.map(({ name, accountId }) => ({ name, accountId }))).toEqual([
+      { name: 'Orders', accountId: API_ACCOUNT },
+      { name: 'Requestor', accountId: REQUESTOR_ACCOUNT },
+    ]);
   });
 
   it('an unsigned call gets 403 MissingAuthenticationTokenException', async () => {
@@ -333,7 +341,7 @@ describe('a newcomer installs the packed packages into a `cdk init` app, synthes
     });
   });
 
-  it("the README's Middy requestor, invoked by its account's operator, calls the API signed and gets 200", async () => {
+  it("the README's Middy requestor, invoked by its account's operator, calls the API across accounts and gets 200", async () => {
     const { client } = clientOf((p) => p.name.startsWith('operator') && p.accountId === REQUESTOR_ACCOUNT);
     const requestor = state.functions.find((fn) => fn.name === 'Requestor');
     const role = state.principals.find((p) => p.name === 'Requestor');
@@ -352,4 +360,28 @@ describe('a newcomer installs the packed packages into a `cdk init` app, synthes
       body: { hello: 'world', caller: expect.objectContaining({ accountId: REQUESTOR_ACCOUNT, userArn: role?.arn }) },
     });
   });
+
+  it.skipIf(!tools)(
+    tools
+      ? "the README's `aws lambda invoke` (AWS CLI, jq) gets StatusCode 200 and the requestor's 200 from the API"
+      : "the README's `aws lambda invoke`: SKIPPED, needs jq and the AWS CLI",
+    async () => {
+      const role = state.principals.find((p) => p.name === 'Requestor');
+
+      const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', README_APP.invoke], {
+        cwd: project,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH },
+      });
+
+      expect(notPrinted(README_APP.invokeShown, stdout), stdout).toEqual([]);
+      // The CLI's answer, then out.json: two JSON documents.
+      const [answer, result] = stdout.split(/\n(?=\{"status")/);
+      expect(JSON.parse(String(answer))).toMatchObject({ StatusCode: 200, ExecutedVersion: '$LATEST' });
+      expect(JSON.parse(String(result))).toEqual({
+        status: 200,
+        body: { hello: 'world', caller: expect.objectContaining({ accountId: REQUESTOR_ACCOUNT, userArn: role?.arn }) },
+      });
+    },
+  );
 });
