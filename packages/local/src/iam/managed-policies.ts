@@ -297,6 +297,9 @@ export function awsManagedPolicy(arn: string): ManagedPolicy | undefined {
   return match ? BY_ARN.get(`arn:aws:iam::aws:policy/${match[1]}`) : undefined;
 }
 
+/** Whether an ARN has the shape of an AWS managed policy's (`arn:<partition>:iam::aws:policy/…`), known here or not. */
+export const isAwsManagedArn = (arn: string): boolean => AWS_MANAGED_ARN.test(arn);
+
 /**
  * Gives each role the AWS managed policies it names (their documents, as AWS publishes them).
  * An unknown managed policy grants nothing and becomes a warning of the model.

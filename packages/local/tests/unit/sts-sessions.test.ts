@@ -321,6 +321,13 @@ describe(`session policies intersect everything the session does (${SESSION_POLI
       undefined,
     ],
     [
+      'PolicyArns naming an AWS managed policy whose text the stack lacks (AmazonS3ReadOnlyAccess): accepted as AWS accepts it, allowing nothing here',
+      { PolicyArns: [{ arn: 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess' }] },
+      403,
+      403,
+      () => invokeDenied(noSessionAllow),
+    ],
+    [
       'Policy and PolicyArns together: any of them allows, within the role’s permissions',
       { Policy: only('lambda:InvokeFunction'), PolicyArns: [{ arn: S3_ONLY }] },
       403,
