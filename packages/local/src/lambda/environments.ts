@@ -91,6 +91,8 @@ export type RunnerAnswer = {
   maxMemoryMb?: number;
   /** End markers it wrote on fd 1 and 2 (one for each it wrote around process.stdout and process.stderr). */
   markers?: number;
+  /** The init phase failed: the environment is reset, and the next invocation starts a new one. */
+  reset?: boolean;
 } & (
   | { ok: true; result: unknown }
   | { ok: false; error: { errorType: string; errorMessage: string; trace?: string[] } }

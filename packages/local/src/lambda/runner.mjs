@@ -349,6 +349,18 @@ function initError(error) {
   return name ? Object.assign(new Error(String(error)), { name }) : error;
 }
 
+/**
+ * An error as the Node.js runtime logs it (its text format): `Invoke Error` for a handler's,
+ * `Uncaught Exception` for the init phase's (no request id yet), then the error as JSON after a
+ * tab (aws-lambda-nodejs-runtime-interface-client: textErrorLogger, Errors.toFormatted).
+ */
+function logError(what, failed, requestId) {
+  const logged = { errorType: failed.errorType, errorMessage: failed.errorMessage, stack: failed.trace };
+  const event = `${new Date().toISOString()}\t${requestId}\tERROR\t${what} \t${JSON.stringify(logged)}\n`;
+  process.stdout.write(stdoutLineOpen ? `\n${event}` : event);
+  return failed;
+}
+
 // The stack went away without stopping us (killed): an execution environment never outlives it.
 process.on('disconnect', () => process.exit(0));
 
@@ -530,14 +542,26 @@ process.on('message', async (message) => {
     process.env.AWS_LAMBDA_FUNCTION_VERSION = message.version;
   let outcome;
   try {
-    const handler = await loadHandler();
+    const handler = await loadHandler().catch((error) => {
+      throw Object.assign(new Error('init failed'), { initError: error });
+    });
     // The event arrives as JSON text and is parsed here, as Lambda's runtime parses the payload.
     // (The services' own events arrive as values, already parsed from the channel's JSON.)
     const event = message.payload === undefined ? message.event : JSON.parse(message.payload);
     const result = await callHandler(handler, event, contextFor(message));
     outcome = { id: message.id, ok: true, result: result === undefined ? null : result };
   } catch (error) {
-    outcome = { id: message.id, ok: false, error: errorOf(error) };
+    // A failed init phase is answered, logged, and resets the environment (the next invocation
+    // runs the init again, as Lambda's does: a module installed since then loads).
+    if (error?.initError === undefined)
+      outcome = { id: message.id, ok: false, error: logError('Invoke Error', errorOf(error), currentRequestId) };
+    else
+      outcome = {
+        id: message.id,
+        ok: false,
+        error: logError('Uncaught Exception', errorOf(error.initError), 'undefined'),
+        reset: true,
+      };
   }
   outcome.maxMemoryMb = maxMemoryMb();
   outcome.markers = await endInvocation(message.id);

@@ -173,6 +173,7 @@ export class FunctionRuntime {
     const invocationStart = Date.now();
     let invocationEnd = invocationStart;
     const id = randomUUID();
+    let reset = false;
     try {
       const answer = await this.#pool.run(
         container,
@@ -187,6 +188,7 @@ export class FunctionRuntime {
         },
         timeoutMs,
       );
+      reset = answer !== 'timeout' && 'id' in answer && answer.reset === true;
       const outcome = this.#outcome(answer, requestId);
       const durationMs = performance.now() - started;
       invocationEnd = Date.now();
@@ -214,7 +216,8 @@ export class FunctionRuntime {
         },
       });
     } finally {
-      this.#pool.release(container);
+      if (reset) this.#pool.discard(container);
+      else this.#pool.release(container);
     }
   }
 

@@ -3,6 +3,9 @@
 // is one event whose line breaks stay line breaks (the Node.js runtime writes it so to Lambda's
 // telemetry log: aws-lambda-nodejs-runtime-interface-client, LogPatch.js `logTextToFd`); output
 // written without a final newline ends where the next event starts, never glued to it.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { LocalStack, type LocalState } from '../../src/stack.js';
 import { clientFor, editedAssembly, inlineFunction } from '../helpers/stack.js';
@@ -21,6 +24,11 @@ exports.handler = async () => {
   return 'done';
 };`;
 
+// A module the function needs, missing at first (an `npm install` not yet run): written by a test.
+const lateModule = join(mkdtempSync(join(tmpdir(), 'iam-m2m-late-')), 'late.js');
+const FAILING = `exports.handler = async () => { throw new Error('boom'); };`;
+const UNLOADABLE = `const late = require(${JSON.stringify(lateModule)});\nexports.handler = async () => late.value;`;
+
 let stack: LocalStack;
 let state: LocalState;
 beforeAll(async () => {
@@ -29,6 +37,8 @@ beforeAll(async () => {
     const [role] = Object.keys(resources).filter((id) => id.startsWith('HelloWorldRole') && !id.includes('Policy'));
     if (!role) throw new Error('the app no longer has the HelloWorld role this test uses');
     resources.Chatty = inlineFunction(CHATTY, role, { Runtime: 'nodejs24.x' });
+    resources.Failing = inlineFunction(FAILING, role, { Runtime: 'nodejs24.x' });
+    resources.Unloadable = inlineFunction(UNLOADABLE, role, { Runtime: 'nodejs24.x' });
   });
   stack = await LocalStack.start({ assemblyDir: assembly, functionOutput: 'inherit', warn: () => {} });
   state = stack.state();
@@ -98,5 +108,34 @@ describe('a function’s log events', () => {
     expect(log).toMatch(new RegExp(`^START RequestId: ${id} Version: \\$LATEST\\n`));
     expectChattyEvents(log, id);
     expect(log).toMatch(new RegExp(`\\nEND RequestId: ${id}\\nREPORT RequestId: ${id}\\t.*\\t\\n$`));
+  });
+});
+
+describe('errors in the log, as the Node.js runtime writes them (aws-lambda-nodejs-runtime-interface-client: textErrorLogger)', () => {
+  it('a handler’s error is an `Invoke Error` event with the error as JSON', async () => {
+    // Act
+    const outcome = await stack.runtime('Failing')?.invoke({}, { requestId: 'c0ffee00-0000-4000-8000-00000000000f' });
+
+    // Assess
+    expect(outcome?.ok).toBe(false);
+    expect(outcome?.log).toMatch(
+      new RegExp(
+        `\\n${TIME}\\tc0ffee00-0000-4000-8000-00000000000f\\tERROR\\tInvoke Error \\t\\{"errorType":"Error","errorMessage":"boom","stack":\\["Error: boom",`,
+      ),
+    );
+  });
+
+  it('a failed init is an `Uncaught Exception` event, and resets the environment: once the module exists, the next call loads it (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html#runtimes-lifecycle-init-errors)', async () => {
+    // Act
+    const first = await stack.runtime('Unloadable')?.invoke({});
+    writeFileSync(lateModule, "exports.value = 'loaded';");
+    const second = await stack.runtime('Unloadable')?.invoke({});
+
+    // Assess
+    expect(first).toMatchObject({ ok: false, error: { errorType: 'Runtime.ImportModuleError' } });
+    expect(first?.log).toMatch(
+      new RegExp(`\\n${TIME}\\tundefined\\tERROR\\tUncaught Exception \\t\\{"errorType":"Runtime.ImportModuleError"`),
+    );
+    expect(second).toMatchObject({ ok: true, result: 'loaded' });
   });
 });
