@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { accessOf, accessText } from '../access.js';
 import { accessHtml } from '../console/report.js';
 import { type PrincipalReport, policyReportText } from '../iam/policy-report.js';
-import { APP_OPTIONS, appInputs } from './apps.js';
+import { APP_OPTIONS, appInputs, DEFAULT_ASSEMBLY_OPTION } from './apps.js';
 import { readDecisions } from './decisions.js';
 import { fail, failFor } from './fail.js';
 import { type CommandSpec, parseCommandArgs } from './options.js';
@@ -18,6 +18,7 @@ export const ACCESS = {
     'allowed or denied with the one-line reason, decided by the same code that serves them.',
   options: {
     ...APP_OPTIONS,
+    ...DEFAULT_ASSEMBLY_OPTION,
     account: {
       type: 'string',
       value: '<12 digits>',

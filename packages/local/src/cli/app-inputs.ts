@@ -87,6 +87,28 @@ export function appInputs(dir: string): string[] {
   return [...files].sort();
 }
 
+/** What a `tsc` of the app reads: TypeScript sources and their configs. */
+const TYPESCRIPT_FILE = /(?:\.[cm]?ts|\.tsx|^[jt]sconfig.*\.json)$/;
+
+/**
+ * The TypeScript sources and `tsconfig*.json` files in the app's folder (dot-folders aside,
+ * besides installed packages and `cdk.out*`): what a `tsc` of the app reads, whatever
+ * `watch.include` says, as `cdk init`'s `npx tsc && …` type-checks them all before the synth.
+ */
+export function typeScriptSources(dir: string): string[] {
+  const found: string[] = [];
+  const visit = (folder: string) => {
+    for (const entry of readdirSync(folder, { withFileTypes: true })) {
+      if (excludedName(entry.name) || entry.name.startsWith('.')) continue;
+      const path = join(folder, entry.name);
+      if (entry.isDirectory()) visit(path);
+      else if (entry.isFile() && TYPESCRIPT_FILE.test(entry.name)) found.push(path);
+    }
+  };
+  visit(dir);
+  return found.sort();
+}
+
 /** The lock file of the nearest folder from `dir` up that has one (pnpm, npm or yarn). */
 export function nearestLockFile(dir: string): string | undefined {
   for (let up = dir; ; up = dirname(up)) {

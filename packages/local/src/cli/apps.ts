@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { ANY_STACK } from '../assembly/model.js';
 import { fail } from './fail.js';
-import type { StringListOption } from './options.js';
+import type { StringListOption, StringOption } from './options.js';
 import { synthesizeApp } from './synth.js';
 
 /** `--app`, `--assembly`, `--parameters` and `--parameters-file`: what serve and access read the same way. */
@@ -19,7 +19,7 @@ export const APP_OPTIONS = {
     multiple: true,
     value: '<dir>',
     help: 'a cloud assembly (cdk.out); repeat it for several',
-    defaultHelp: 'cdk.out unless --app is given',
+    defaultHelp: '--default-assembly, unless --app is given',
   },
   parameters: {
     type: 'string',
@@ -35,6 +35,27 @@ export const APP_OPTIONS = {
     defaultHelp: 'none',
   },
 } satisfies Record<string, StringListOption | { type: 'string'; value: string; help: string; defaultHelp: string }>;
+
+/** `--default-assembly`: what a command reads without `--app` and `--assembly`. */
+export const DEFAULT_ASSEMBLY_OPTION = {
+  'default-assembly': {
+    type: 'string',
+    value: '<dir>',
+    help: 'the assembly read when neither --app nor --assembly is given (what a package script sets); without a manifest.json there, the app of the cdk.json beside it is synthesized instead, as --app would',
+    default: 'cdk.out',
+  },
+} satisfies Record<string, StringOption>;
+
+/**
+ * The app beside the default assembly when that assembly is missing (a fresh clone after
+ * `pnpm start`, which synthesizes into its cache; a `cdk init` app never synthesized), if any.
+ */
+export function appForMissingAssembly(assemblyDir: string): string | undefined {
+  const beside = dirname(resolve(assemblyDir));
+  return !existsSync(join(resolve(assemblyDir), 'manifest.json')) && existsSync(join(beside, 'cdk.json'))
+    ? beside
+    : undefined;
+}
 
 /** What a command's app options give: every assembly to read, the app folders among them, the parameters. */
 export interface AppInputs {
@@ -55,15 +76,24 @@ const PARAMETER = /^(?:([A-Za-z][A-Za-z0-9-]*):)?([A-Za-z0-9]+)=(.*)$/s;
  * @param ignore the command's own outputs: never an input of a synth.
  */
 export async function appInputs(
-  values: { app?: string[]; assembly?: string[]; parameters?: string[]; 'parameters-file'?: string },
+  values: {
+    app?: string[];
+    assembly?: string[];
+    parameters?: string[];
+    'parameters-file'?: string;
+    'default-assembly'?: string;
+  },
   ignore: string[] = [],
 ): Promise<AppInputs> {
   const parameters = parametersOf(values.parameters ?? [], values['parameters-file']);
-  const appDirs = (values.app ?? []).map((dir) => resolve(dir));
+  const given = (values.assembly ?? []).map((dir) => resolve(dir));
+  const fallback = resolve(values['default-assembly'] ?? 'cdk.out');
+  const none = given.length === 0 && (values.app ?? []).length === 0;
+  const beside = none ? appForMissingAssembly(fallback) : undefined;
+  const appDirs = (values.app ?? (beside ? [beside] : [])).map((dir) => resolve(dir));
   const synthesized: string[] = [];
   for (const dir of appDirs) synthesized.push((await synthesizeApp(dir, ignore)).assemblyDir);
-  const given = (values.assembly ?? []).map((dir) => resolve(dir));
-  const assemblies = [...synthesized, ...(given.length > 0 || appDirs.length > 0 ? given : [resolve('cdk.out')])];
+  const assemblies = [...synthesized, ...(none && !beside ? [fallback] : given)];
   return { assemblies, appDirs, parameters };
 }
 

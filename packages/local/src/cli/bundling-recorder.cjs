@@ -9,7 +9,10 @@
 // - what each process may depend on, for the synth cache (synth-deps.ts): every path it reads,
 //   opens for reading, copies, stats or lists, whoever calls, and every path it writes (its own
 //   caches and outputs, never inputs); which process wrote the assembly's manifest (the app),
-//   which processes descend from which, and which run a bundling (their inputs are recorded above).
+//   which processes descend from which, and which run a bundling (their inputs are recorded above);
+// - every program each process launches (child_process, process.execve), with the environment
+//   saying whether it is recorded in turn: what a program that is not Node reads (a native `tsc`)
+//   is seen by nobody, so the synth cache keys on every input of the app instead (app-command.ts).
 // What the app produces is unchanged. Records go to `$CDK_OUTDIR/.iam-m2m-local/`:
 // `bundles.jsonl` (one JSON line per bundling) and `app-reads.jsonl` (one line per process).
 'use strict';
@@ -177,9 +180,37 @@ if (outDir && process.env.IAM_M2M_LOCAL_RECORD_BUNDLING === '1') {
     wrap(`copyFile${suffix}`, copied, target);
     wrap(`rename${suffix}`, renamed, target);
   }
+
+  // The programs this process launches: a child that is Node with this recorder notes its own
+  // reads; any other (a native binary, a shell's commands) is judged from its command line.
+  const launched = [];
+  const launch = (file, args, options, shell) => {
+    if (typeof file !== 'string') return;
+    const env = options?.env ?? process.env;
+    launched.push({
+      file,
+      args: Array.isArray(args) ? args.filter((arg) => typeof arg === 'string') : [],
+      shell: shell || Boolean(options?.shell),
+      cwd: resolve(typeof options?.cwd === 'string' ? options.cwd : process.cwd()),
+      recorded: (env.NODE_OPTIONS ?? '').includes(__filename),
+    });
+  };
+  // (file, args?, options?) as spawn, spawnSync, execFile, execFileSync and fork take them.
+  const fileCall = (file, args, options) =>
+    Array.isArray(args) ? launch(file, args, options) : launch(file, [], args);
+  for (const name of ['spawn', 'spawnSync', 'execFile', 'execFileSync']) wrap(name, fileCall, childProcess);
+  wrap(
+    'fork',
+    (module, args, options) =>
+      fileCall(process.execPath, [module, ...(Array.isArray(args) ? args : [])], Array.isArray(args) ? options : args),
+    childProcess,
+  );
+  for (const name of ['exec', 'execSync'])
+    wrap(name, (command, options) => launch(command, [], options, true), childProcess);
   syncBuiltinESMExports();
+
   // Every process of the app's command notes its own (npx and the like, then the app itself).
-  process.on('exit', () => {
+  const writeLine = () => {
     try {
       mkdirSync(recordDir, { recursive: true, mode: 0o700 });
       const sorted = (sets) => Object.fromEntries(Object.entries(sets).map(([kind, set]) => [kind, [...set].sort()]));
@@ -190,10 +221,22 @@ if (outDir && process.env.IAM_M2M_LOCAL_RECORD_BUNDLING === '1') {
         manifest,
         bundling: process.env.IAM_M2M_LOCAL_IN_BUNDLING === '1',
         ...sorted(seen),
+        launched,
       };
       appendFileSync(join(recordDir, 'app-reads.jsonl'), `${JSON.stringify(line)}\n`, { mode: 0o600 });
     } catch {
       // Without it, every change takes a synth.
     }
-  });
+  };
+  process.on('exit', writeLine);
+  // process.execve (Node 22.15 on) replaces this process without an exit: TypeScript 7's `tsc`
+  // launcher runs its native compiler so. The line is written first, the program in it.
+  if (typeof process.execve === 'function') {
+    const execve = process.execve;
+    process.execve = function recordedExecve(file, args, env) {
+      launch(file, Array.isArray(args) ? args.slice(1) : [], { env: env ?? process.env });
+      writeLine();
+      return execve.call(this, file, args, env);
+    };
+  }
 }

@@ -9,11 +9,11 @@ const LABEL_WIDTH = 24;
 const label = (name: string, option: OptionSpec) =>
   option.type === 'string' ? `--${name} ${option.value ?? '<value>'}` : `--${name}`;
 
-/** `(default: cdk.out)`, `(default: 0, any free port)`, `(default: off)`. */
+/** `(default: cdk.out)`, `(default: 0, any free port)`, `(default: off)`; a gloss that says the default again is left out. */
 function defaultText(option: OptionSpec): string {
-  if (option.type === 'boolean') return `(default: off${option.defaultHelp ? `, ${option.defaultHelp}` : ''})`;
-  if (option.default === undefined) return `(default: ${option.defaultHelp})`;
-  return `(default: ${option.default}${option.defaultHelp ? `, ${option.defaultHelp}` : ''})`;
+  const value = option.type === 'boolean' ? 'off' : option.default;
+  if (value === undefined) return `(default: ${option.defaultHelp})`;
+  return `(default: ${value}${option.defaultHelp && option.defaultHelp !== value ? `, ${option.defaultHelp}` : ''})`;
 }
 
 /** Words of `text` in lines of at most `width` characters (a longer word keeps a line of its own). */
@@ -79,7 +79,7 @@ export function cliHelp(commands: CommandSpec[]): string {
     '',
     'Options:',
     ...table([
-      ['-h, --help', "print this help; `iam-m2m-local <command> --help` prints a command's"],
+      ['-h, --help', "print this help (`iam-m2m-local <command> --help` prints a command's options and examples)"],
       ['--version', "print this package's version"],
     ]),
     '',

@@ -7,7 +7,7 @@ import { defaultSeedFile } from '../iam/seed.js';
 import type { Environments } from '../lambda/environments.js';
 import type { TraceSampling } from '../services/xray/sampling.js';
 import { LocalStack } from '../stack.js';
-import { APP_OPTIONS, type AppInputs, appInputs } from './apps.js';
+import { APP_OPTIONS, type AppInputs, appForMissingAssembly, appInputs, DEFAULT_ASSEMBLY_OPTION } from './apps.js';
 import { decisionOutputs } from './decisions.js';
 import { fail, failFor } from './fail.js';
 import { type CommandSpec, type OptionValues, parseCommandArgs } from './options.js';
@@ -27,12 +27,7 @@ export const SERVE = {
     'then one line per denied request. It also stops when the process that started it ends.',
   options: {
     ...APP_OPTIONS,
-    'default-assembly': {
-      type: 'string',
-      value: '<dir>',
-      help: 'the assembly served when neither --app nor --assembly is given (what a package script sets)',
-      default: 'cdk.out',
-    },
+    ...DEFAULT_ASSEMBLY_OPTION,
     port: {
       type: 'string',
       value: '<P>',
@@ -77,7 +72,6 @@ export const SERVE = {
     console: {
       type: 'boolean',
       help: 'serve the console on the same port (its URL printed): each decision as it is made, and who can call what',
-      defaultHelp: 'off',
     },
     decisions: {
       type: 'string',
@@ -170,8 +164,9 @@ export async function serve(args: string[]): Promise<void> {
 }
 
 /**
- * The apps and assemblies to serve: `--app` (synthesized), `--assembly`, else `--default-assembly`;
- * `--watch` without `--app` watches the app beside the one assembly served (this repository's: ../infra).
+ * The apps and assemblies to serve: `--app` (synthesized), `--assembly`, else `--default-assembly`,
+ * or the app beside it when it is missing; `--watch` without `--app` watches the app beside the
+ * one assembly served (this repository's: ../infra).
  */
 function servedApps(values: ServeValues) {
   const firstAssembly = resolve(values.assembly?.[0] ?? values['default-assembly']);
@@ -181,7 +176,9 @@ function servedApps(values: ServeValues) {
     existsSync(join(dirname(firstAssembly), 'cdk.json'))
       ? dirname(firstAssembly)
       : undefined;
-  const firstApp = values.app?.[0] ? resolve(values.app[0]) : values.watch ? besideAssembly : undefined;
+  const defaultMissing =
+    values.app === undefined && values.assembly === undefined ? appForMissingAssembly(firstAssembly) : undefined;
+  const firstApp = values.app?.[0] ? resolve(values.app[0]) : values.watch ? besideAssembly : defaultMissing;
   if (values.watch && !firstApp)
     fail('--watch needs --app <folder with cdk.json> (the app to synthesize again on changes)');
   if (values.watch && values.assembly !== undefined && values.app !== undefined)

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readCloudAssembly } from '../assembly/model.js';
@@ -25,7 +26,7 @@ export const START = {
   usage: '[--accounts one|two] [--private] [--console]',
   description:
     "The repository's quick start (`pnpm start`): the result is the last line, one JSON object; exit 0 when the signed call answered. " +
-    'The synth is reused while nothing it read changed.',
+    'The synth is reused while nothing it read changed. It runs in a clone of this repository only: your own app is served by `serve --app <dir>`.',
   options: {
     accounts: {
       type: 'string',
@@ -69,6 +70,11 @@ function deployParameters(assemblyDir: string, twoPrivate: boolean): Record<stri
  */
 export async function start(args: string[]): Promise<void> {
   const values = parseCommandArgs(START, args);
+  // Installed from npm, this package has no repository around it: nothing to run.
+  if (!existsSync(join(INFRA, 'cdk.json')))
+    fail(
+      "start runs this repository's demo app (packages/infra), which an installed package does not have; for your own app: iam-m2m-local serve --app .",
+    );
   if (values.accounts !== 'one' && values.accounts !== 'two')
     fail(`--accounts must be one or two, got ${JSON.stringify(values.accounts)}`);
   const accounts = `${values.accounts} account${values.accounts === 'two' ? 's' : ''}${values.private ? ', private' : ''}`;

@@ -2,13 +2,14 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { type Launch, launchUnseen, lineUnseen } from './app-command.js';
 import { appImports } from './app-imports.js';
-import { appInputs, excludedName, nearestLockFile } from './app-inputs.js';
+import { appInputs, excludedName, nearestLockFile, readCdkJson, typeScriptSources } from './app-inputs.js';
 import { type BundleRecord, bundleRecords } from './code-reload.js';
 import { listingState, pathState, realPath } from './file-state.js';
 
 /** Changes when what a synth writes or records changes, so old caches miss. */
-const SYNTH_FORMAT = 'recorded-deps-3';
+const SYNTH_FORMAT = 'recorded-deps-4';
 
 /** A CDK app: the folder of its `cdk.json`, and the `-c key=value` context it is synthesized with. */
 export interface CdkApp {
@@ -25,8 +26,13 @@ export interface SynthDeps {
   paths: Record<string, string>;
   /** Each folder the app listed (an asset folder aws-cdk-lib copies or fingerprints) → {@link listingState}. */
   listings: Record<string, string>;
-  /** When the app's process was not recorded (not Node, or its own NODE_OPTIONS): every input, hashed. */
+  /**
+   * When the app's process was not recorded (not Node, or its own NODE_OPTIONS), or its command
+   * ran a program whose reads are not (a native `tsc`): every input, hashed ({@link inputsDigest}).
+   */
   inputs?: string;
+  /** What the command ran that nobody recorded, if anything: why {@link inputs} counts. */
+  unseen?: string;
   /** Files never counted, in listings or inputs: the server's own outputs. */
   ignore: string[];
 }
@@ -42,6 +48,7 @@ interface ProcessRecord {
   listed?: string[];
   probed?: string[];
   written?: string[];
+  launched?: Launch[];
 }
 
 /** What the app's own processes touched: the one that wrote the manifest and its children, bundlings aside. */
@@ -73,25 +80,59 @@ export function baseKey(app: CdkApp): string {
   return hash.digest('hex').slice(0, 24);
 }
 
-/** Every input of the app (`watch.include` less `watch.exclude`), less `ignore`, paths and contents hashed. */
-function inputsDigest(dir: string, ignore: string[]): string {
+/**
+ * Every input of the app, less `ignore`, paths and contents hashed: `watch.include` less
+ * `watch.exclude`, and the TypeScript sources and configs a `tsc` of the app would read whatever
+ * `watch` says (`cdk init`'s excludes `tsconfig.json` and `test`). A file modified after `since`
+ * (a synth's start) never matches: the synth may have read it as it was.
+ */
+function inputsDigest(dir: string, ignore: string[], since?: number): string {
   const hash = createHash('sha256');
-  for (const file of appInputs(dir).filter((file) => !ignore.includes(file)))
-    hash.update(`${relative(dir, file)}\0${pathState(file)}\0`);
+  const files = [...new Set([...appInputs(dir), ...typeScriptSources(dir)])].sort();
+  for (const file of files.filter((file) => !ignore.includes(file)))
+    hash.update(`${relative(dir, file)}\0${pathState(file, since)}\0`);
   return hash.digest('hex');
 }
 
-/** The processes of the recorded synth that were the app: the manifest's writer and its children. */
-function appProcesses(assemblyDir: string): ProcessRecord[] | undefined {
+/** Each process of the recorded synth (`app-reads.jsonl`), or undefined when none was recorded. */
+function processRecords(assemblyDir: string): ProcessRecord[] | undefined {
   const file = join(assemblyDir, '.iam-m2m-local', 'app-reads.jsonl');
   if (!existsSync(file)) return undefined;
-  const lines = readFileSync(file, 'utf8')
+  return readFileSync(file, 'utf8')
     .split('\n')
     .filter(Boolean)
     .map((line) => JSON.parse(line) as ProcessRecord);
+}
+
+/** The processes of the recorded synth that were the app: the manifest's writer and its children. */
+function appProcesses(lines: ProcessRecord[]): ProcessRecord[] | undefined {
   const writers = lines.filter((line) => line.manifest && line.pid).map((line) => line.pid as string);
   if (writers.length === 0) return undefined;
   return lines.filter((line) => !line.bundling && writers.some((pid) => line.chain?.includes(pid)));
+}
+
+/**
+ * What the app's command ran whose reads do not count, if anything: a step of `cdk.json`'s command
+ * that is not Node (`sh -c …`), a program a process launched that is not (TypeScript 7's native
+ * `tsc`), or a Node step beside the app's process (`tsc` of TypeScript 5 in `tsc && node app.js`):
+ * only the app's process and its children count, as npx and the like read their own caches.
+ */
+function unseenStep(app: CdkApp, lines: ProcessRecord[], processes: ProcessRecord[]): string | undefined {
+  const command = readCdkJson(app.dir).app ?? '';
+  const fromCommand = lineUnseen(command, app.dir);
+  if (fromCommand) return fromCommand;
+  const recorded = lines.filter((line) => !line.bundling);
+  for (const launch of recorded.flatMap((line) => line.launched ?? [])) {
+    const why = launchUnseen(launch);
+    if (why) return why;
+  }
+  const counted = new Set(processes.map((line) => line.pid));
+  const wrappers = new Set(processes.flatMap((line) => line.chain ?? []));
+  const beside = recorded.find(
+    (line) => line.pid && !counted.has(line.pid) && !wrappers.has(line.pid) && (line.read?.length ?? 0) > 0,
+  );
+  if (beside) return `a Node process beside the app's, whose reads do not count (pid ${beside.pid})`;
+  return undefined;
 }
 
 /**
@@ -150,10 +191,15 @@ export async function synthDeps(
   const ignore = options.ignore.map((file) => resolve(file));
   const records = bundleRecords(assemblyDir);
   const deps: SynthDeps = { paths: {}, listings: {}, ignore };
-  const processes = appProcesses(assemblyDir);
+  const lines = processRecords(assemblyDir);
+  const processes = lines && appProcesses(lines);
   const imports = processes ? await appImports(app.dir) : undefined;
-  if (!processes || typeof imports === 'string' || imports === undefined) deps.inputs = inputsDigest(app.dir, ignore);
+  if (!lines || !processes || typeof imports === 'string' || imports === undefined)
+    deps.inputs = inputsDigest(app.dir, ignore, options.since);
   else {
+    deps.unseen = unseenStep(app, lines, processes);
+    // What nobody recorded may have read any input: those count too, beside what was recorded.
+    if (deps.unseen) deps.inputs = inputsDigest(app.dir, ignore, options.since);
     const found = touched(processes, imports, resolve(assemblyDir), ignore);
     for (const tree of found.trees) expandTree(tree, found);
     for (const path of found.paths) deps.paths[path] = pathState(path, options.since);

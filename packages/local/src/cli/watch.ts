@@ -67,7 +67,7 @@ export async function watchAndReload(stack: LocalStack, options: WatchAndReloadO
   };
   const stop = watchApp(appDir, onChange, { also: () => reloads.bundleInputs, ignore });
   say(
-    `watching ${appDir} for changes: ${reloads.off ? `each takes a synth, since ${reloads.off}` : 'one only function code reads is built again with esbuild alone'}`,
+    `watching ${appDir} for changes: ${reloads.off ? `each takes a synth, since ${reloads.off}` : 'a change only function code reads is built again with esbuild alone, any other takes a synth'}`,
   );
   return () => {
     stop();

@@ -60,8 +60,12 @@ export function installedPackage(name: string, from: string): string | undefined
 }
 
 // `from"x"`, `import"x"`, `import("x")`, `require("x")` (`__require` in esbuild's ESM output), for
-// the packages a runtime can provide, as esbuild leaves external imports in a bundle.
-const IMPORTED = /(?:\bfrom|\bimport|require\s*\()\s*\(?\s*["'`](@aws-sdk\/[a-z0-9._-]+|aws-sdk)(?=[/"'`])/g;
+// the packages a runtime can provide, as esbuild leaves external imports in a bundle. The first
+// group is the parenthesis of a dynamic `import("x")`: loaded only when that code runs.
+const IMPORTED = /(?:\bfrom|\bimport|require\s*\()\s*(\()?\s*["'`](@aws-sdk\/[a-z0-9._-]+|aws-sdk)(?=[/"'`])/g;
+
+/** How code imports a package: loaded with it (`import … from`, `require`), or by a dynamic `import()` when that code runs. */
+export type ImportKind = 'static' | 'dynamic';
 
 /** The JavaScript files of a code folder (its own `node_modules` and a `.git` aside), paths relative to it. */
 function scriptsOf(dir: string, prefix = ''): string[] {
@@ -72,14 +76,24 @@ function scriptsOf(dir: string, prefix = ''): string[] {
   });
 }
 
-/** The runtime-providable packages a function's code imports, by a scan of its text (cheap, and enough for bundles). */
-export function importedRuntimePackages(fn: FunctionModel): string[] {
+/**
+ * The runtime-providable packages a function's code imports, by a scan of its text (cheap, and
+ * enough for bundles), and how: `dynamic` when every import of it is a dynamic `import()`.
+ */
+export function runtimePackageImports(fn: FunctionModel): Map<string, ImportKind> {
   const texts = fn.codeDir
     ? scriptsOf(fn.codeDir).map((path) => readFileSync(join(fn.codeDir as string, path), 'utf8'))
     : [fn.inlineCode ?? ''];
-  const names = new Set(texts.flatMap((text) => [...text.matchAll(IMPORTED)].map((match) => match[1] as string)));
-  return [...names].sort();
+  const kinds = new Map<string, ImportKind>();
+  for (const match of texts.flatMap((text) => [...text.matchAll(IMPORTED)])) {
+    const name = match[2] as string;
+    if (kinds.get(name) !== 'static') kinds.set(name, match[1] ? 'dynamic' : 'static');
+  }
+  return new Map([...kinds].sort(([a], [b]) => a.localeCompare(b)));
 }
+
+/** The runtime-providable packages a function's code imports, by a scan of its text. */
+export const importedRuntimePackages = (fn: FunctionModel): string[] => [...runtimePackageImports(fn).keys()];
 
 /** The lock file that names an app's package manager, and how that manager adds a development dependency. */
 const INSTALLERS: [lockFile: string, command: string][] = [
@@ -102,8 +116,10 @@ export function installCommand(name: string, from: string | undefined): string {
 /**
  * One warning line per module a function's code imports that its Lambda runtime provides and
  * that neither its code folder, nor the app, nor this package has installed: such a function
- * runs on AWS but fails here with `Cannot find module`, until the app installs it. Functions
- * that cannot run here are left out (they have their own warning).
+ * runs on AWS but fails here with `Cannot find module`, until the app installs it. A module only
+ * imported dynamically (`await import(…)` on an opt-in path, as the middleware's `assumeRole`)
+ * fails only if that code runs: its line says so. Functions that cannot run here are left out
+ * (they have their own warning).
  *
  * @param assemblyDir the cloud assembly's folder (needed for inline code). @default each code folder's parent
  *
@@ -119,13 +135,16 @@ export function runtimeModuleWarnings(functions: readonly FunctionModel[], assem
     const patterns = runtimeModulePatterns(fn.runtime);
     if (fn.unsupported || patterns.length === 0) return [];
     const folders = runtimeModulesFolders(fn, assemblyDir ?? fn.assemblyDir);
-    return importedRuntimePackages(fn)
+    const imports = runtimePackageImports(fn);
+    return [...imports.keys()]
       .filter((name) => matchesPattern(name, patterns))
       .filter((name) => !(fn.codeDir && existsSync(join(fn.codeDir, 'node_modules', name, 'package.json'))))
       .filter((name) => folders.every((folder) => installedPackage(name, folder) === undefined))
-      .map(
-        (name) =>
-          `function ${fn.name} (${fn.runtime}) imports ${name}, which the Lambda runtime provides; install it in the app so it runs here: ${installCommand(name, appFolder(fn, assemblyDir ?? fn.assemblyDir))}`,
-      );
+      .map((name) => {
+        const install = installCommand(name, appFolder(fn, assemblyDir ?? fn.assemblyDir));
+        return imports.get(name) === 'dynamic'
+          ? `function ${fn.name} (${fn.runtime}) may import ${name} (a dynamic import), which the Lambda runtime provides: if that code runs here without it, it fails; ${install}`
+          : `function ${fn.name} (${fn.runtime}) imports ${name}, which the Lambda runtime provides; install it in the app so it runs here: ${install}`;
+      });
   });
 }

@@ -215,6 +215,36 @@ describe('--app: access, the default state file, and a synth cache of what the a
   }, 120_000);
 });
 
+describe("--default-assembly (the package scripts' ../infra/cdk.out) when it is missing: the app beside it", () => {
+  const dir = esmApp();
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('access and serve synthesize the app of the cdk.json beside it (a fresh clone after pnpm start); --assembly stays as given', async () => {
+    // Prepare
+    const missing = join(dir, 'cdk.out');
+
+    // Act
+    const matrix = await run('access', '--default-assembly', missing, '--json');
+    const server = serving('--default-assembly', missing);
+    const line = await server.nextLine(/serving/);
+    const stateFile = join(dir, '.iam-m2m-local', 'state.json');
+    const answer = await get(JSON.parse(readFileSync(stateFile, 'utf8')) as LocalState);
+    await server.stop();
+    const given = await run('access', '--assembly', missing);
+
+    // Assess
+    expect(matrix.code).toBe(0);
+    expect(matrix.stderr).toMatch(new RegExp(`^iam-m2m-local: synthesized ${dir} in [\\d.]+ s\\n$`));
+    expect(JSON.parse(matrix.stdout)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ principal: 'operator', endpoint: 'GET /prod/items' })]),
+    );
+    expect(server.lines[0]).toBe(`iam-m2m-local: reusing the synth of ${dir}: nothing it read changed since`);
+    expect(line).toContain(`(state in ${stateFile})`);
+    expect(answer).toEqual({ status: 200, body: 'hello' });
+    expect(given).toMatchObject({ code: 1, stderr: expect.stringMatching(/^iam-m2m-local: No cloud assembly at /) });
+  }, 120_000);
+});
+
 describe('the synth cache of an app whose process is not recorded (it sets NODE_OPTIONS itself)', () => {
   const dir = esmApp('NODE_OPTIONS= node app.mjs');
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

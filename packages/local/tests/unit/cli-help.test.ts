@@ -1,6 +1,9 @@
 // The CLI's help and its answers to mistakes (issue #27): `--help` for the CLI and each command,
 // written from the option tables the commands read their arguments with; one line for a mistake.
 import { execFile } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ACCESS } from '../../src/cli/access.js';
@@ -77,6 +80,73 @@ describe.each(COMMANDS.map((command) => [command.name, command] as const))(
   },
 );
 
+describe('the help reads as written: no default said twice, no sentence or phrase cut off', () => {
+  /** A phrase that stops on a word that cannot end one (`prints a command's`, `the`, `of`). */
+  const DANGLING = /(?:\b(?:a|an|the|of|to|for|with|and|or|its|their)|'s)$/i;
+
+  /** Each row's text of the help's tables (options, commands), its default left out. */
+  const tableTexts = (help: string) =>
+    help
+      .split('\n\n')
+      .filter((block) => /^(?:Options|Commands):\n/.test(block))
+      .flatMap((block) =>
+        block
+          .split('\n')
+          .slice(1)
+          .join('\n')
+          .split(/\n(?= {2}\S)/),
+      )
+      .map((row) => unwrapped(row).trim())
+      .map((row) => row.replace(/ \(default: (?:[^()]|\([^()]*\))*\)$/, ''));
+
+  it.each([[[]], [['serve']], [['start']], [['access']]])('%j --help', async (command: string[]) => {
+    // Act
+    const { stdout } = await run(...command, '--help');
+
+    // Assess
+    for (const [, value, gloss] of unwrapped(stdout).matchAll(/\(default: ([^,()]+), ([^()]+)\)/g))
+      expect(gloss).not.toBe(value);
+    // The paragraph after the usage line is sentences: it ends with a full stop.
+    expect(unwrapped(stdout.split('\n\n')[1] ?? '')).toMatch(/\.$/);
+    const texts = tableTexts(stdout);
+    expect(texts.length).toBeGreaterThan(2);
+    for (const text of texts) expect(text).not.toMatch(DANGLING);
+  });
+});
+
+describe('start outside this repository (an installed package)', () => {
+  it("says in one line that start runs this repository's demo, and to serve your own app with serve --app; exit 1", async () => {
+    // Prepare: the package as npm installs it (beside its dependencies), with no packages/infra around it.
+    const root = mkdtempSync(join(tmpdir(), 'iam-m2m-installed-'));
+    const installed = join(root, 'node_modules', '@iam-m2m', 'local');
+    cpSync(join(packageRoot, 'src'), join(installed, 'src'), { recursive: true });
+    cpSync(join(packageRoot, 'package.json'), join(installed, 'package.json'));
+    symlinkSync(join(packageRoot, 'node_modules'), join(installed, 'node_modules'));
+    mkdirSync(join(root, 'node_modules', '@iam-m2m', 'infra'));
+    try {
+      // Act
+      const result = await new Promise<{ code: unknown; stdout: string; stderr: string }>((resolve) =>
+        execFile(
+          process.execPath,
+          ['--import', 'tsx', join(installed, 'src', 'cli.ts'), 'start'],
+          { cwd: packageRoot },
+          (error, stdout, stderr) => resolve({ code: error ? error.code : 0, stdout, stderr }),
+        ),
+      );
+
+      // Assess
+      expect(result).toEqual({
+        code: 1,
+        stdout: '',
+        stderr:
+          "iam-m2m-local: start runs this repository's demo app (packages/infra), which an installed package does not have; for your own app: iam-m2m-local serve --app .\n",
+      });
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
 describe('a mistake is one line: the input, what was expected, where the help is; exit 1', () => {
   it.each([
     [
@@ -86,7 +156,7 @@ describe('a mistake is one line: the input, what was expected, where the help is
     [['access', '--jsn'], 'unknown option --jsn for access (did you mean --json?); see iam-m2m-local access --help'],
     [
       ['access', '--verbose'],
-      'unknown option --verbose for access: expected --app, --assembly, --parameters, --parameters-file, --account, --json, --decisions, --html or --help; see iam-m2m-local access --help',
+      'unknown option --verbose for access: expected --app, --assembly, --parameters, --parameters-file, --default-assembly, --account, --json, --decisions, --html or --help; see iam-m2m-local access --help',
     ],
     [
       ['start', '--port', '1'],

@@ -367,7 +367,7 @@ describe('serve --watch: a change only function code reads is built again with e
     served = serveWatching(dir);
     const { server, lines, nextLine, get } = served;
     expect(await nextLine(/watching/, 120_000)).toMatch(
-      /watching .* for changes: one only function code reads is built again with esbuild alone$/,
+      /watching .* for changes: a change only function code reads is built again with esbuild alone, any other takes a synth$/,
     );
     expect(await get('', 'a')).toEqual({ status: 200, body: 'a1' });
     expect(await get('', 'b')).toEqual({ status: 200, body: 'b s1 s1 g1' });

@@ -182,12 +182,38 @@ describe('runtimeModuleWarnings: a provided module the bundle needs and the app 
       '@aws-sdk/client-lazy',
       'aws-sdk',
     ]);
-    expect(warnings).toEqual(
-      ['@aws-sdk/client-absent', '@aws-sdk/client-esm', '@aws-sdk/client-lazy'].map(
+    expect(warnings).toEqual([
+      ...['@aws-sdk/client-absent', '@aws-sdk/client-esm'].map(
         (name) =>
           `function client (nodejs24.x) imports ${name}, which the Lambda runtime provides; install it in the app so it runs here: npm install -D ${name}`,
       ),
+      'function client (nodejs24.x) may import @aws-sdk/client-lazy (a dynamic import), which the Lambda runtime provides: if that code runs here without it, it fails; npm install -D @aws-sdk/client-lazy',
+    ]);
+  });
+
+  it('says a module only imported dynamically (an opt-in path, as the middleware imports client-sts for assumeRole) may be imported; a static import anywhere wins', () => {
+    // Prepare: the minified shapes esbuild leaves, the middleware's among them.
+    const codeDir = writeFile(
+      join(app, 'cdk.out', 'asset.dynamic', 'index.mjs'),
+      [
+        // The middleware's, client-sts renamed (this package carries client-sts: no warning here).
+        'var o=async()=>{if(!n){let u=await import("@aws-sdk/client-opt-in").catch(c=>{throw c})}};',
+        'const l=()=>import ( "@aws-sdk/client-lazy" );',
+        'import{S3 as s}from"@aws-sdk/client-both";const b=()=>import("@aws-sdk/client-both");',
+      ].join('\n'),
     );
+
+    // Act
+    const warnings = runtimeModuleWarnings([functionAt('nodejs24.x', codeDir, { name: 'Requestor' })]);
+
+    // Assess
+    expect(warnings).toEqual([
+      'function Requestor (nodejs24.x) imports @aws-sdk/client-both, which the Lambda runtime provides; install it in the app so it runs here: npm install -D @aws-sdk/client-both',
+      ...['@aws-sdk/client-lazy', '@aws-sdk/client-opt-in'].map(
+        (name) =>
+          `function Requestor (nodejs24.x) may import ${name} (a dynamic import), which the Lambda runtime provides: if that code runs here without it, it fails; npm install -D ${name}`,
+      ),
+    ]);
   });
 
   it('reads inline code against the assembly folder given, and leaves out runtimes that provide nothing', () => {
