@@ -124,6 +124,17 @@ export const resultTooLarge = (outcome: InvocationResult): boolean =>
   outcome.ok && Buffer.byteLength(JSON.stringify(outcome.result ?? null)) > MAX_RESULT_BYTES;
 
 /**
+ * Why a function's outcome is no answer for its caller (the reason of the 502 a front door
+ * answers, for stderr): its error, an answer past 6 MB, or one the front door cannot read.
+ */
+export function failedOutcome(outcome: InvocationResult): string {
+  if (!outcome.ok)
+    return `the function failed: ${outcome.error.errorType}: ${outcome.error.errorMessage.split('\n')[0] ?? ''}`;
+  if (resultTooLarge(outcome)) return `the function's answer passes ${MAX_RESULT_BYTES} bytes`;
+  return "the function's answer is not one the front door can map (statusCode, headers, body…)";
+}
+
+/**
  * Headers that end at the front door (hop-by-hop, RFC 9110 §7.6.1, and `Expect`, which the front
  * door answers): no integration sees them. LocalStack's recordings of AWS show `Connection`
  * dropped for REST APIs and function URLs alike.

@@ -16,6 +16,7 @@
  * API (`$default`, NONE, payload 2.0) and a function URL (NONE).
  */
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import type { DecisionRecord } from '../../src/iam/decisions.js';
 import { LocalStack } from '../../src/stack.js';
 import { editedAssembly, inlineFunction } from '../helpers/stack.js';
 
@@ -120,9 +121,16 @@ let stack: LocalStack;
 const urls = {} as Record<Target, string>;
 /** What the server wrote to stderr: an unexpected error (the 500 `InternalFailure` path) leaves a line there. */
 const stderr: string[] = [];
+/** The decisions recorded: a failed function's answer is one, whose reason says what failed. */
+const records: DecisionRecord[] = [];
 
 beforeAll(async () => {
-  stack = await LocalStack.start({ assemblyDir: malformedAssembly(), functionOutput: 'ignore', warn: () => {} });
+  stack = await LocalStack.start({
+    assemblyDir: malformedAssembly(),
+    functionOutput: 'ignore',
+    warn: () => {},
+    decisions: (record) => records.push(record),
+  });
   const rest = stack.model.apis.find((api) => api.logicalId === REST);
   const http = stack.model.httpApis.find((api) => api.logicalId === HTTP);
   const url = stack.model.functionUrls.find((candidate) => candidate.functionArn.split(':')[6]?.includes(FN));
@@ -300,6 +308,23 @@ describe('malformed and mis-framed Lambda answers, as each target gives them', (
     '%s: %s (%s)',
     async (_t, _b, _s, row) => {
       await row.run();
+    },
+  );
+
+  it.each(TARGETS)(
+    '%s: the record of a failed function or an unreadable answer says which, for stderr',
+    async (target) => {
+      // Act: a body the function cannot answer with (it throws), then a result of no known shape
+      records.length = 0;
+      await fetch(urls[target], { method: 'POST' });
+      await answer(target, { statusCode: 1000 });
+
+      // Assess
+      const reasons = records.filter((record) => !record.allowed).map((record) => record.reason);
+      expect(reasons).toEqual([
+        expect.stringMatching(/^the function failed: TypeError: no body to answer with \(answered 50[02]/),
+        expect.stringMatching(/^the function's answer is not one the front door can map .* \(answered 50[02]/),
+      ]);
     },
   );
 

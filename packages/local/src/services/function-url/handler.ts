@@ -10,7 +10,14 @@ import { ANONYMOUS, type Identity } from '../../iam/identities.js';
 import { verifyHead, withoutTokenAs } from '../../sigv4/verify.js';
 import { admit } from '../admission.js';
 import type { ServiceContext } from '../context.js';
-import { eventPayload, forwardedHeaders, MAX_EVENT_BYTES, resultTooLarge, traceHeaderFor } from '../integration.js';
+import {
+  eventPayload,
+  failedOutcome,
+  forwardedHeaders,
+  MAX_EVENT_BYTES,
+  resultTooLarge,
+  traceHeaderFor,
+} from '../integration.js';
 import { payloadV2Event, toV2Response } from '../payload-v2.js';
 
 /** Function URLs answer refusals as `{"Message":…}`. */
@@ -156,6 +163,6 @@ export async function handleFunctionUrlRequest(
   });
   const outcome = await runtime.invoke(eventPayload(event, { request, body }, payloadTooLarge), { version });
   const response = outcome.ok && !resultTooLarge(outcome) ? toV2Response(outcome.result) : undefined;
-  if (!response) throw internalError();
+  if (!response) throw internalError().because(failedOutcome(outcome));
   return response;
 }

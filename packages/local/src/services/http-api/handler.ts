@@ -12,6 +12,7 @@ import type { ServiceContext } from '../context.js';
 import {
   apiGatewayIntegration,
   eventPayload,
+  failedOutcome,
   forwardedHeaders,
   invokeWithin,
   resultTooLarge,
@@ -199,7 +200,7 @@ async function invokeRoute(
   const map = (result: unknown) =>
     route.payloadFormatVersion === '1.0' ? toProxyResponse(result, { decodeBase64: true }) : toV2Response(result);
   const response = outcome.ok && !resultTooLarge(outcome) ? map(outcome.result) : undefined;
-  if (!response) throw internalError();
+  if (!response) throw internalError().because(failedOutcome(outcome));
   return response;
 }
 

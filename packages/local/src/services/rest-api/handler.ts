@@ -16,6 +16,7 @@ import type { ServiceContext } from '../context.js';
 import {
   apiGatewayIntegration,
   eventPayload,
+  failedOutcome,
   invokeWithin,
   resultTooLarge,
   setHeader,
@@ -488,7 +489,7 @@ function mappedAnswer(outcome: InvocationResult, api: RestApiModel, request: Loc
   const decodeBase64 = isBinaryMediaType(accept, api.binaryMediaTypes);
   const response =
     outcome.ok && !resultTooLarge(outcome) ? toProxyResponse(outcome.result, { decodeBase64 }) : undefined;
-  if (!response) throw internalError();
+  if (!response) throw internalError().because(failedOutcome(outcome));
   return response;
 }
 
