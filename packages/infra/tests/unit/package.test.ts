@@ -70,7 +70,7 @@ describe('the packed @iam-m2m/infra in a fresh CDK app', () => {
       expect.arrayContaining(['package/dist/index.js', 'package/dist/index.d.ts', 'package/README.md']),
     );
     expect(
-      files.filter((file) => !/^package\/(dist\/[\w-]+\.(js|d\.ts)|README\.md|package\.json)$/.test(file)),
+      files.filter((file) => !/^package\/(dist\/[\w-]+\.(js|d\.ts)|README\.md|LICENSE|package\.json)$/.test(file)),
     ).toEqual([]);
     // The repository's app finds its root at import time: it stays out of the package.
     expect(files.some((file) => /handler-function|stacks|requestor/.test(file))).toBe(false);
