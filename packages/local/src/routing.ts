@@ -307,8 +307,11 @@ export async function route(request: LocalRequest, routing: Routing): Promise<Lo
     door = doorOf(request, { ...routing, context: { ...routing.context, decisions } });
     return await door.serve();
   } catch (error) {
-    if (sink && !recorded && error instanceof AwsError)
-      sink(refusalRecord(request, door ?? undecidedDoor(request), error, routing));
+    if (sink && !recorded && error instanceof AwsError) {
+      const record = refusalRecord(request, door ?? undecidedDoor(request), error, routing);
+      // A 5xx is a failure (a function error, a timeout, a misconfiguration), not a refusal.
+      sink(error.status >= 500 ? { ...record, failed: true } : record);
+    }
     throw error;
   }
 }

@@ -30,6 +30,8 @@ export interface DecisionRecord {
   }[];
   /** The request-context keys the policies' conditions refer to, and their values. */
   context: Record<string, string | string[] | null>;
+  /** Not a refusal but a failure: a 5xx (a function error, a timeout, a misconfiguration). @default false */
+  failed?: boolean | undefined;
 }
 
 /** Receives every decision as it is made. */
@@ -60,6 +62,6 @@ export function decisionRecord(
   };
 }
 
-/** `DENY requestor → GET /prod/items: <reason>` (or ALLOW), the line `serve` prints on stderr. */
+/** `DENY requestor → GET /prod/items: <reason>` (or ALLOW, or FAIL for a failure), the line `serve` prints on stderr. */
 export const decisionLine = (record: DecisionRecord): string =>
-  `${record.allowed ? 'ALLOW' : 'DENY'} ${record.principal} → ${record.endpoint}: ${record.reason}`;
+  `${record.allowed ? 'ALLOW' : record.failed ? 'FAIL' : 'DENY'} ${record.principal} → ${record.endpoint}: ${record.reason}`;

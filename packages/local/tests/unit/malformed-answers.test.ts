@@ -16,7 +16,7 @@
  * API (`$default`, NONE, payload 2.0) and a function URL (NONE).
  */
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import type { DecisionRecord } from '../../src/iam/decisions.js';
+import { type DecisionRecord, decisionLine } from '../../src/iam/decisions.js';
 import { LocalStack } from '../../src/stack.js';
 import { editedAssembly, inlineFunction } from '../helpers/stack.js';
 
@@ -320,7 +320,9 @@ describe('malformed and mis-framed Lambda answers, as each target gives them', (
       await answer(target, { statusCode: 1000 });
 
       // Assess
-      const reasons = records.filter((record) => !record.allowed).map((record) => record.reason);
+      const failures = records.filter((record) => !record.allowed);
+      expect(failures.map((record) => decisionLine(record).split(' ')[0])).toEqual(['FAIL', 'FAIL']);
+      const reasons = failures.map((record) => record.reason);
       expect(reasons).toEqual([
         expect.stringMatching(/^the function failed: TypeError: no body to answer with \(answered 50[02]/),
         expect.stringMatching(/^the function's answer is not one the front door can map .* \(answered 50[02]/),
