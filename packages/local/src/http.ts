@@ -19,8 +19,8 @@ export interface LocalRequest extends RequestHead {
    * budget and the service's own `limit` (a declared length past it is refused before a byte is read).
    */
   readBody(limit?: BodyLimit): Promise<Buffer>;
-  /** The body's SHA-256 (hex): hashed as it streams and never held, unless it was read already. */
-  hashBody(): Promise<string>;
+  /** The body's SHA-256 (hex): hashed as it streams (within `limit`) and never held, unless it was read already. */
+  hashBody(limit?: BodyLimit): Promise<string>;
 }
 
 /** A service's own limit on a body it reads (Lambda's 6 MB payload): its size, and its answer past it. */
@@ -182,7 +182,8 @@ function send(res: ServerResponse, response: LocalResponse, date: Date): void {
   const headers = Object.entries(response.headers).map(([name, value]) => [AWS_CASING[name] ?? name, value]);
   // AWS's front ends name a kept connection `Connection: keep-alive` and send no `Keep-Alive`
   // (as recorded); Node would add `Keep-Alive: timeout=5` unless the answer names its connection.
-  if (res.shouldKeepAlive && !headers.some(([name]) => String(name).toLowerCase() === 'connection'))
+  // (A stream's end is its connection's for an HTTP/1.0 client: Node decides for those.)
+  if (res.shouldKeepAlive && !response.stream && !headers.some(([name]) => String(name).toLowerCase() === 'connection'))
     headers.push(['Connection', 'keep-alive']);
   if (response.stream) {
     res.writeHead(response.status, { ...Object.fromEntries(headers), Date: date.toUTCString() });
@@ -275,19 +276,27 @@ function lazyBody(
     if (!budget.take(bytes)) throw throttled(budget.limit);
     held += bytes;
   };
+  /**
+   * Refuses a body streamed past a limit: the answer is sent while the rest still comes, so the
+   * connection closes after it (it says so) rather than carry on with the rest as a next request.
+   */
+  const pastLimit = (size: number, limit: BodyLimit | undefined): AwsError | undefined => {
+    const refused =
+      size > MAX_BODY_BYTES ? bodyTooLarge() : limit && size > limit.bytes ? limit.tooLarge(size) : undefined;
+    if (refused) res.shouldKeepAlive = false;
+    return refused;
+  };
   const readBody = (limit?: BodyLimit) => {
     read ??= (async () => {
       const declared = Number(req.headers['content-length'] ?? 0);
-      const tooLarge = (size: number) => (limit && size > limit.bytes ? limit.tooLarge(size) : undefined);
-      const refused = tooLarge(declared);
+      const refused = limit && declared > limit.bytes ? limit.tooLarge(declared) : undefined;
       if (refused) throw refused;
       if (declared > 0) hold(declared);
       const chunks: Buffer[] = [];
       let size = 0;
       for await (const chunk of req) {
         size += (chunk as Buffer).length;
-        if (size > MAX_BODY_BYTES) throw bodyTooLarge();
-        const past = tooLarge(size);
+        const past = pastLimit(size, limit);
         if (past) throw past;
         if (size > held) hold(size - held);
         chunks.push(chunk as Buffer);
@@ -296,7 +305,7 @@ function lazyBody(
     })();
     return read;
   };
-  const hashBody = async () => {
+  const hashBody = async (limit?: BodyLimit) => {
     if (read) {
       const body = await read;
       return body.length === 0 ? EMPTY_SHA256 : sha256Hex(body);
@@ -305,7 +314,8 @@ function lazyBody(
     let size = 0;
     for await (const chunk of req) {
       size += (chunk as Buffer).length;
-      if (size > MAX_BODY_BYTES) throw bodyTooLarge();
+      const past = pastLimit(size, limit);
+      if (past) throw past;
       hash.update(chunk as Buffer);
     }
     return hash.digest('hex');

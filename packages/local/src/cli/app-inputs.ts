@@ -88,7 +88,8 @@ export function appInputs(dir: string): string[] {
 }
 
 /** What a `tsc` of the app reads: TypeScript sources and their configs. */
-const TYPESCRIPT_FILE = /(?:\.[cm]?ts|\.tsx|^[jt]sconfig.*\.json)$/;
+// Declarations (`.d.ts`) are left out: a `tsc` that emits them writes them during the synth.
+const TYPESCRIPT_FILE = /(?:(?<!\.d)\.[cm]?ts|\.tsx|^[jt]sconfig.*\.json)$/;
 
 /**
  * The TypeScript sources and `tsconfig*.json` files in the app's folder (dot-folders aside,

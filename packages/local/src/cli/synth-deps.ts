@@ -195,7 +195,7 @@ export async function synthDeps(
   const processes = lines && appProcesses(lines);
   const imports = processes ? await appImports(app.dir) : undefined;
   if (!lines || !processes || typeof imports === 'string' || imports === undefined)
-    deps.inputs = inputsDigest(app.dir, ignore, options.since);
+    deps.inputs = inputsDigest(app.dir, ignore);
   else {
     deps.unseen = unseenStep(app, lines, processes);
     // What nobody recorded may have read any input: those count too, beside what was recorded.

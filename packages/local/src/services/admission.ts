@@ -1,4 +1,4 @@
-import type { BodyLimit, LocalRequest } from '../http.js';
+import { type BodyLimit, headerOf, type LocalRequest } from '../http.js';
 import type { DecisionRecord, DecisionSink } from '../iam/decisions.js';
 import type { Identity } from '../iam/identities.js';
 import type { PendingSignature } from '../sigv4/verify.js';
@@ -32,8 +32,9 @@ export interface Admitted {
  *    refused before a byte of its body is read;
  * 2. the authorization, decided for the claimed caller but neither recorded nor told yet;
  * 3. the signature over the payload: a refused request's body is hashed as it streams and never
- *    held; an admitted one is read (within the server's budget and the endpoint's limit: a declared
- *    length past it is refused unread) and hashed;
+ *    held; an admitted one is read (within the server's budget) and hashed; a declared length past
+ *    the endpoint's limit is refused before the authorization, a streamed one where it passes it,
+ *    whoever the caller;
  * 4. then the decision is recorded and enforced, so a record never describes a request that the
  *    signature check answered first.
  *
@@ -44,6 +45,11 @@ export interface Admitted {
  */
 export async function admit(request: LocalRequest, admission: Admission, decisions?: DecisionSink): Promise<Admitted> {
   const pending = admission.verify?.();
+  // The endpoint's limit on a declared length, before anything about the caller is decided: the
+  // same answer whoever claims to call (a refusal after the authorization would tell who may).
+  const limit = admission.bodyLimit;
+  const declared = Number(headerOf(request.headers, 'content-length') ?? 0);
+  if (limit && declared > limit.bytes) throw limit.tooLarge(declared);
   const held: DecisionRecord[] = [];
   let refusal: unknown;
   try {
@@ -52,9 +58,9 @@ export async function admit(request: LocalRequest, admission: Admission, decisio
     refusal = error;
   }
   let body: Buffer = Buffer.alloc(0);
-  if (refusal === undefined) body = await request.readBody(admission.bodyLimit);
-  // Of the bytes read, or (refused) as they stream, never held.
-  if (pending) pending.complete(await request.hashBody());
+  if (refusal === undefined) body = await request.readBody(limit);
+  // Of the bytes read, or (refused) as they stream, never held; past the limit, refused alike.
+  if (pending) pending.complete(await request.hashBody(limit));
   for (const record of held) decisions?.(record);
   if (refusal !== undefined) throw refusal;
   return { caller: pending?.identity, body };

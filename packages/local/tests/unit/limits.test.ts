@@ -2,6 +2,7 @@
 // repo's one-account app): each row cites where AWS's answer comes from; the server's memory is
 // read from /proc while large bodies flood it.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -231,26 +232,38 @@ describe('limits per target, with AWS’s answers', () => {
     });
   });
 
-  it.each([
-    ['function URL', () => functionUrl(), {}],
-    [
-      'Invoke API',
-      () => `${state.lambdaEndpoint}/2015-03-31/functions/${state.functions[0]?.functionName}/invocations`,
-      { Type: 'User' },
-    ],
-  ])(
-    '%s: an allowed call declaring a body over Lambda’s 6 MB → 413 RequestEntityTooLargeException before its body is sent (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html)',
-    async (_target, url, more) => {
-      // Prepare: signed by the operator (allowed) over a 7 MB body, of which only the head goes out
-      const body = Buffer.alloc(7 * 1024 * 1024, 'a');
-      const headers = {
-        ...signedHeaders('operator', url(), body, state.region, 'lambda'),
-        'content-length': String(body.length),
+  const INVOKE_URL = () =>
+    `${state.lambdaEndpoint}/2015-03-31/functions/${state.functions[0]?.functionName}/invocations`;
+  /** The signer of each row: one IAM allows, one it refuses, one whose signature is wrong. */
+  const SIGNERS = {
+    'the operator (allowed)': (url: string, body: Buffer) =>
+      signedHeaders('operator', url, body, state.region, 'lambda'),
+    'the outsider (refused)': (url: string, body: Buffer) =>
+      signedHeaders('outsider', url, body, state.region, 'lambda'),
+    'the operator’s key with a wrong signature': (url: string, body: Buffer) => {
+      const headers = signedHeaders('operator', url, body, state.region, 'lambda');
+      return {
+        ...headers,
+        Authorization: headers.Authorization?.replace(/Signature=\w+/, `Signature=${'0'.repeat(64)}`) ?? '',
       };
+    },
+  };
+
+  it.each(
+    (['function URL', 'Invoke API'] as const).flatMap((target) =>
+      Object.keys(SIGNERS).map((signer) => [target, signer as keyof typeof SIGNERS] as const),
+    ),
+  )(
+    '%s, signed by %s: a declared body over Lambda’s 6 MB → 413 RequestEntityTooLargeException before its body is sent, the same answer whoever claims to call (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html)',
+    async (target, signer) => {
+      // Prepare: a 7 MB body, of which only the head goes out
+      const url = target === 'function URL' ? functionUrl() : INVOKE_URL();
+      const body = Buffer.alloc(7 * 1024 * 1024, 'a');
+      const headers = { ...SIGNERS[signer](url, body), 'content-length': String(body.length) };
 
       // Act: the answer comes while the body is still unsent (a server that read it first would never answer)
       const answer = await new Promise<{ status: number; type: string; text: string }>((resolve, reject) => {
-        const req = httpRequest(url(), { method: 'POST', headers });
+        const req = httpRequest(url, { method: 'POST', headers });
         req.on('response', (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -271,11 +284,54 @@ describe('limits per target, with AWS’s answers', () => {
       expect(answer.status).toBe(413);
       expect(answer.type).toBe('RequestEntityTooLargeException');
       expect(JSON.parse(answer.text)).toEqual({
-        ...more,
+        ...(target === 'Invoke API' ? { Type: 'User' } : {}),
         Message: 'Request must be smaller than 6291456 bytes for the InvokeFunction operation',
       });
     },
   );
+
+  it('Invoke API: a chunked body streamed past 6 MB → 413, and the connection closes after it (it says so)', async () => {
+    // Prepare: no declared length, 7 MB sent in 1 MB chunks
+    const url = INVOKE_URL();
+    const chunk = Buffer.alloc(1024 * 1024, 'a');
+    const body = Buffer.concat(Array.from({ length: 7 }, () => chunk));
+    const { accessKeyId, secretAccessKey, sessionToken } = principal(state, 'operator');
+    const target = new URL(url);
+    const { headers } = aws4.sign(
+      {
+        host: target.host,
+        path: target.pathname,
+        method: 'POST',
+        service: 'lambda',
+        region: state.region,
+        headers: {
+          'Transfer-Encoding': 'chunked',
+          'X-Amz-Content-Sha256': createHash('sha256').update(body).digest('hex'),
+        },
+      },
+      { accessKeyId, secretAccessKey, sessionToken },
+    );
+
+    // Act
+    const answer = await new Promise<{ status: number; connection: string }>((resolve, reject) => {
+      // Its own connection: a client still writing when the answer comes is no socket to reuse.
+      const req = httpRequest(url, { method: 'POST', headers: headers as Record<string, string>, agent: false });
+      req.on('response', (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: String(res.headers.connection) }));
+      });
+      req.on('error', () => undefined); // the server closes while the rest is still being sent
+      const send = (left: number) => {
+        if (left === 0) return req.end();
+        req.write(chunk, () => send(left - 1));
+      };
+      send(7);
+      req.on('error', reject);
+    });
+
+    // Assess
+    expect(answer).toEqual({ status: 413, connection: 'close' });
+  });
 
   it('HTTP API: a declared body over 10 MB → 413 before anything else (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html)', async () => {
     const answer = await post(httpApiUrl(), Buffer.alloc(TEN_MB + 1));

@@ -101,6 +101,28 @@ describe('the synth cache of an app whose command runs a program that is not Nod
     );
   }, 120_000);
 
+  it('a checker that writes declarations as it runs (tsc with `declaration: true`): the synth is reused all the same', async () => {
+    // Prepare: as an older cdk init's `tsc`, it emits lib/unused.d.ts beside the source on every run
+    const command = 'sh check.sh && sh emit.sh && node app.mjs';
+    const dir = made(
+      app(command, {
+        'emit.sh': 'echo "export declare const x: number;" > lib/unused.d.ts\n',
+        // cdk init's watch leaves out what tsc emits.
+        'cdk.json': JSON.stringify({
+          app: command,
+          watch: { include: ['**'], exclude: ['tsconfig.json', '**/*.d.ts', '**/*.js'] },
+        }),
+      }),
+    );
+    const first = await cachedSynth({ dir }, { ignore: [] });
+
+    // Act
+    const second = await cachedSynth({ dir }, { ignore: [] });
+
+    // Assess
+    expect(second).toMatchObject({ cached: true, assemblyDir: first.assemblyDir });
+  }, 120_000);
+
   it("a Node step beside the app's process (TypeScript 5's tsc in `tsc && node app.mjs`): its reads do not count, every input does", async () => {
     const tsc = `import { readdirSync, readFileSync } from 'node:fs';
 for (const name of readdirSync('lib')) if (readFileSync('lib/' + name, 'utf8').includes('TYPE ERROR')) { console.error('error TS2322: TYPE ERROR'); process.exit(1); }
