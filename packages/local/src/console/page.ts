@@ -18,6 +18,7 @@ tr.decision { cursor: pointer; }
 .verdict { color: #fff; font-weight: 600; padding: .05rem .4rem; border-radius: 3px; }
 .verdict.allow { background: var(--allow); }
 .verdict.deny { background: var(--deny); }
+.verdict.fail { background: #8a5a00; }
 td.detail pre { margin: 0; white-space: pre-wrap; }
 iframe { width: 100%; height: 80vh; border: 1px solid #d0d7de; }
 .trace { margin-bottom: 1.25rem; }
@@ -59,7 +60,7 @@ function details(record) {
   return ['caller ' + record.caller, record.action + ' on ' + record.resource, '', ...lines, ...(keys.length ? ['', 'context keys:', ...keys] : [])].join('\\n');
 }
 function add(record) {
-  const verdict = record.allowed ? 'allow' : 'deny';
+  const verdict = record.allowed ? 'allow' : record.failed ? 'fail' : 'deny';
   const row = document.createElement('tr');
   row.className = 'decision';
   Object.assign(row.dataset, { principal: record.principal, endpoint: record.endpoint, verdict });
@@ -156,7 +157,7 @@ export function consolePage(): string {
 <div class="filters">
 <label>Principal <input id="principal" type="search"></label>
 <label>Endpoint <input id="endpoint" type="search"></label>
-<label>Answer <select id="verdict"><option value="">all</option><option value="allow">allow</option><option value="deny">deny</option></select></label>
+<label>Answer <select id="verdict"><option value="">all</option><option value="allow">allow</option><option value="deny">deny</option><option value="fail">fail</option></select></label>
 </div>
 <table>
 <thead><tr><th>Time (UTC)</th><th>Answer</th><th>Principal</th><th>Endpoint</th><th>Reason</th></tr></thead>

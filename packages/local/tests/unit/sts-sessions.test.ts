@@ -321,13 +321,6 @@ describe(`session policies intersect everything the session does (${SESSION_POLI
       undefined,
     ],
     [
-      'PolicyArns naming an AWS managed policy whose text the stack lacks (AmazonS3ReadOnlyAccess): accepted as AWS accepts it, allowing nothing here',
-      { PolicyArns: [{ arn: 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess' }] },
-      403,
-      403,
-      () => invokeDenied(noSessionAllow),
-    ],
-    [
       'Policy and PolicyArns together: any of them allows, within the role’s permissions',
       { Policy: only('lambda:InvokeFunction'), PolicyArns: [{ arn: S3_ONLY }] },
       403,
@@ -639,6 +632,12 @@ describe(`parameters are checked with STS’s codes (${ASSUME_ROLE})`, () => {
       { PolicyArns: [{ arn: `arn:aws:iam::${ACCOUNT}:policy/nope` }] },
       'InvalidParameterValue',
       /does not exist/,
+    ],
+    [
+      'an AWS managed policy the local stack has no text of (a typo on AWS, or one to pass inline here)',
+      { PolicyArns: [{ arn: 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAcess' }] },
+      'InvalidParameterValue',
+      /does not exist or is not attachable/,
     ],
     [
       'a customer managed policy of another account',

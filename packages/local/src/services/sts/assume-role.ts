@@ -6,7 +6,7 @@ import type { ThroughEndpoint } from '../../iam/context-keys.js';
 import { requestContext } from '../../iam/context-keys.js';
 import type { DecisionSink } from '../../iam/decisions.js';
 import type { Identity } from '../../iam/identities.js';
-import { awsManagedPolicy, isAwsManagedArn } from '../../iam/managed-policies.js';
+import { AWS_MANAGED_POLICIES, awsManagedPolicy, isAwsManagedArn } from '../../iam/managed-policies.js';
 import type { NamedPolicy, PolicyDocument } from '../../iam/policy.js';
 import { endpointPolicy } from '../vpc-endpoint/endpoint.js';
 import type { AssumeRoleParameters, SessionTag } from './parameters.js';
@@ -78,8 +78,8 @@ export function sessionSeconds(seconds: number | undefined, role: RoleModel, cal
 /**
  * The session policies of a request: the inline `Policy`, then each `PolicyArns` policy, an AWS
  * managed one or a customer managed one of the assembly in the role's account ("The policies
- * must exist in the same account as the role"). An AWS managed one the stack does not know allows
- * nothing; another ARN is refused with `InvalidParameterValue`.
+ * must exist in the same account as the role"). Another ARN, or an AWS managed one the stack has
+ * no text of, is refused with `InvalidParameterValue` (the latter with why, on stderr).
  */
 export function sessionPolicies(
   parameters: AssumeRoleParameters,
@@ -91,11 +91,14 @@ export function sessionPolicies(
     if (aws) return { name: `session policy ${aws.arn} (${aws.version})`, document: aws.document };
     const own = model.managedPolicies.find((policy) => policy.arn === arn && policy.accountId === role.accountId);
     if (own) return { name: `session policy ${own.name}`, document: own.document };
-    // An AWS managed policy whose text the stack lacks: AWS accepts it, and here it allows nothing
-    // (the safe side of not knowing), which its name says in every denial.
-    if (isAwsManagedArn(arn))
-      return { name: `session policy ${arn} (not known locally: it allows nothing here)`, document: { Statement: [] } };
-    throw invalidParameterValue(`Policy ${arn} does not exist or is not attachable.`);
+    const refused = invalidParameterValue(`Policy ${arn} does not exist or is not attachable.`);
+    // An AWS managed policy the stack has no text of may exist on AWS, or be a typo AWS refuses:
+    // refused here (never a session AWS would not give), saying so.
+    throw isAwsManagedArn(arn)
+      ? refused.because(
+          `${arn} is not among the ${AWS_MANAGED_POLICIES.length} AWS managed policies the local stack knows; if it exists, AWS accepts it: pass its statements as the inline Policy here`,
+        )
+      : refused;
   });
   const inline = parameters.policy ? [{ name: 'session policy (AssumeRole Policy)', document: parameters.policy }] : [];
   const all = [...inline, ...managed];
