@@ -107,6 +107,8 @@ export async function listen(
   // Node's own limit (16 KB) sits above every target's, so each answers its own way past its limit.
   const server = createServer({ maxHeaderSize: NODE_HEAD_BYTES }, (req, res) => {
     serve(req, res, handle, now, budget).catch((error: unknown) => {
+      // A client gone mid-body (reset, aborted): nobody to answer, nothing unexpected.
+      if (req.destroyed && !req.complete) return;
       // Never reached by an AWS-shaped error; logged without request details (they may hold secrets).
       process.stderr.write(`local stack: unexpected ${error instanceof Error ? error.name : 'error'}\n`);
       if (!res.headersSent)

@@ -112,6 +112,7 @@ export class LocalStack {
     (request) => this.#route(request),
     () => this.model,
     () => this.#now(),
+    (why) => this.#unread(why),
   );
 
   /** The console, with `console: true`: the decisions made and who can call what. */
@@ -169,7 +170,7 @@ export class LocalStack {
         stack.identities.all().flatMap(({ credentials }) => [credentials.secretAccessKey, credentials.sessionToken]),
     });
     stack.#server = await listen(options.port ?? 0, (request) => stack.#route(request), stack.#now, {
-      unread: (why) => stack.#decisionSink?.(unreadRecord(why)),
+      unread: (why) => stack.#unread(why),
     });
     stack.#origin = `http://127.0.0.1:${(stack.#server.address() as AddressInfo).port}`;
     await stack.#endpoints.open(model);
@@ -337,6 +338,11 @@ export class LocalStack {
       notice: this.warn,
       environments: this.options.environments,
     });
+  }
+
+  /** A request no service could read (its head too large, not HTTP): its record, for stderr. */
+  #unread(why: string): void {
+    this.#decisionSink?.(unreadRecord(why));
   }
 
   #route(request: LocalRequest): Promise<LocalResponse> {

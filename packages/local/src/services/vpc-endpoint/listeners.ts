@@ -30,6 +30,8 @@ export class EndpointListeners {
     private readonly handle: (request: LocalRequest) => Promise<LocalResponse>,
     private readonly model: () => CloudAssemblyModel,
     private readonly now: () => Date,
+    /** Told why a request no service could read was refused, for its stderr line. */
+    private readonly unread?: (why: string) => void,
   ) {}
 
   /** `http://127.0.0.1:<port>` of an endpoint's listener; undefined when there is none. */
@@ -41,7 +43,9 @@ export class EndpointListeners {
   public async open(model: CloudAssemblyModel): Promise<void> {
     for (const endpoint of model.vpcEndpoints.filter(listenedFor)) {
       if (this.#listeners.has(endpoint.id)) continue;
-      const server = await listen(0, (request) => this.#through(endpoint.id, request), this.now);
+      const server = await listen(0, (request) => this.#through(endpoint.id, request), this.now, {
+        unread: this.unread,
+      });
       this.#listeners.set(endpoint.id, {
         server,
         origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
