@@ -349,6 +349,13 @@ function initError(error) {
   return name ? Object.assign(new Error(String(error)), { name }) : error;
 }
 
+/** What the init phase threw (whatever it was, `undefined` too), told apart from a handler's error. */
+class InitFailure {
+  constructor(error) {
+    this.error = error;
+  }
+}
+
 /**
  * An error as the Node.js runtime logs it (its text format): `Invoke Error` for a handler's,
  * `Uncaught Exception` for the init phase's (no request id yet), then the error as JSON after a
@@ -543,7 +550,7 @@ process.on('message', async (message) => {
   let outcome;
   try {
     const handler = await loadHandler().catch((error) => {
-      throw Object.assign(new Error('init failed'), { initError: error });
+      throw new InitFailure(error);
     });
     // The event arrives as JSON text and is parsed here, as Lambda's runtime parses the payload.
     // (The services' own events arrive as values, already parsed from the channel's JSON.)
@@ -553,13 +560,13 @@ process.on('message', async (message) => {
   } catch (error) {
     // A failed init phase is answered, logged, and resets the environment (the next invocation
     // runs the init again, as Lambda's does: a module installed since then loads).
-    if (error?.initError === undefined)
+    if (!(error instanceof InitFailure))
       outcome = { id: message.id, ok: false, error: logError('Invoke Error', errorOf(error), currentRequestId) };
     else
       outcome = {
         id: message.id,
         ok: false,
-        error: logError('Uncaught Exception', errorOf(error.initError), 'undefined'),
+        error: logError('Uncaught Exception', errorOf(error.error), 'undefined'),
         reset: true,
       };
   }

@@ -39,6 +39,7 @@ beforeAll(async () => {
     resources.Chatty = inlineFunction(CHATTY, role, { Runtime: 'nodejs24.x' });
     resources.Failing = inlineFunction(FAILING, role, { Runtime: 'nodejs24.x' });
     resources.Unloadable = inlineFunction(UNLOADABLE, role, { Runtime: 'nodejs24.x' });
+    resources.ThrowsNothing = inlineFunction('throw undefined;', role, { Runtime: 'nodejs24.x' });
   });
   stack = await LocalStack.start({ assemblyDir: assembly, functionOutput: 'inherit', warn: () => {} });
   state = stack.state();
@@ -137,5 +138,15 @@ describe('errors in the log, as the Node.js runtime writes them (aws-lambda-node
       new RegExp(`\\n${TIME}\\tundefined\\tERROR\\tUncaught Exception \\t\\{"errorType":"Runtime.ImportModuleError"`),
     );
     expect(second).toMatchObject({ ok: true, result: 'loaded' });
+  });
+
+  it('whatever the init threw (`throw undefined` too) is the init’s failure, not the handler’s', async () => {
+    // Act
+    const outcome = await stack.runtime('ThrowsNothing')?.invoke({});
+
+    // Assess
+    expect(outcome?.ok).toBe(false);
+    expect(outcome?.log).toContain('\tundefined\tERROR\tUncaught Exception \t');
+    expect(outcome?.log).not.toContain('Invoke Error');
   });
 });
