@@ -64,5 +64,9 @@ export const GATEWAY_MESSAGE: ErrorShape = { body: (message) => `{"message": ${J
 /** API Gateway's front end, before any API: plain text, as AWS answers oversized requests. */
 export const PLAIN_TEXT: ErrorShape = { body: (message) => message, contentType: 'text; charset=utf-8' };
 
+/** API Gateway's 500 `Internal server error` for an integration it cannot run, with why (for stderr). */
+export const integrationError = (why: string): AwsError =>
+  new AwsError(500, 'InternalServerErrorException', 'Internal server error', GATEWAY_MESSAGE).because(why);
+
 export const missingAuthenticationToken = (): AwsError =>
   new AwsError(403, 'MissingAuthenticationTokenException', 'Missing Authentication Token');

@@ -16,7 +16,8 @@ export interface LocalRequest extends RequestHead {
   via?: ThroughEndpoint | undefined;
   /**
    * The body: read on the first call (later calls get the same bytes), within the server's buffer
-   * budget and the service's own `limit` (a declared length past it is refused before a byte is read).
+   * budget and the service's own `limit` (cut where a stream passes it; a declared length past it
+   * is the service's to refuse before it reads, as admission does).
    */
   readBody(limit?: BodyLimit): Promise<Buffer>;
   /** The body's SHA-256 (hex): hashed as it streams (within `limit`) and never held, unless it was read already. */
@@ -291,8 +292,6 @@ function lazyBody(
   const readBody = (limit?: BodyLimit) => {
     read ??= (async () => {
       const declared = Number(req.headers['content-length'] ?? 0);
-      const refused = limit && declared > limit.bytes ? limit.tooLarge(declared) : undefined;
-      if (refused) throw refused;
       if (declared > 0) hold(declared);
       const chunks: Buffer[] = [];
       let size = 0;

@@ -1,7 +1,7 @@
 import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { versionOf } from '../assembly/function-reference.js';
 import type { FunctionModel } from '../assembly/model.js';
-import { AwsError, GATEWAY_MESSAGE } from '../aws-error.js';
+import { type AwsError, integrationError } from '../aws-error.js';
 import { headerOf } from '../http.js';
 import { authorize } from '../iam/authorize.js';
 import { derivedPolicy } from '../iam/decision-cache.js';
@@ -68,7 +68,7 @@ export function apiGatewayIntegration(
         endpoint: `Invoke ${runtime.fn.name}`,
       }).allowed);
   if (!runtime || version === undefined || !permitted)
-    throw new AwsError(500, 'InternalServerErrorException', 'Internal server error', GATEWAY_MESSAGE).because(
+    throw integrationError(
       !runtime
         ? `its function ${arn || '(none)'} is not in the app`
         : version === undefined
@@ -124,10 +124,21 @@ export const resultTooLarge = (outcome: InvocationResult): boolean =>
   outcome.ok && Buffer.byteLength(JSON.stringify(outcome.result ?? null)) > MAX_RESULT_BYTES;
 
 /**
- * Why a function's outcome is no answer for its caller (the reason of the 502 a front door
- * answers, for stderr): its error, an answer past 6 MB, or one the front door cannot read.
+ * A function's outcome as its caller's answer (`map` gives undefined for a result it cannot
+ * read), or the front door's `failure`, saying why on stderr.
  */
-export function failedOutcome(outcome: InvocationResult): string {
+export function functionAnswer<T>(
+  outcome: InvocationResult,
+  map: (result: unknown) => T | undefined,
+  failure: () => AwsError,
+): T {
+  const answer = outcome.ok && !resultTooLarge(outcome) ? map(outcome.result) : undefined;
+  if (answer === undefined) throw failure().because(failedOutcome(outcome));
+  return answer;
+}
+
+/** Why a function's outcome is no answer for its caller: its error, an answer past 6 MB, or one the front door cannot read. */
+function failedOutcome(outcome: InvocationResult): string {
   if (!outcome.ok)
     return `the function failed: ${outcome.error.errorType}: ${outcome.error.errorMessage.split('\n')[0] ?? ''}`;
   if (resultTooLarge(outcome)) return `the function's answer passes ${MAX_RESULT_BYTES} bytes`;

@@ -10,14 +10,7 @@ import { ANONYMOUS, type Identity } from '../../iam/identities.js';
 import { verifyHead, withoutTokenAs } from '../../sigv4/verify.js';
 import { admit } from '../admission.js';
 import type { ServiceContext } from '../context.js';
-import {
-  eventPayload,
-  failedOutcome,
-  forwardedHeaders,
-  MAX_EVENT_BYTES,
-  resultTooLarge,
-  traceHeaderFor,
-} from '../integration.js';
+import { eventPayload, forwardedHeaders, functionAnswer, MAX_EVENT_BYTES, traceHeaderFor } from '../integration.js';
 import { payloadV2Event, toV2Response } from '../payload-v2.js';
 
 /** Function URLs answer refusals as `{"Message":…}`. */
@@ -162,7 +155,5 @@ export async function handleFunctionUrlRequest(
     stage: '$default',
   });
   const outcome = await runtime.invoke(eventPayload(event, { request, body }, payloadTooLarge), { version });
-  const response = outcome.ok && !resultTooLarge(outcome) ? toV2Response(outcome.result) : undefined;
-  if (!response) throw internalError().because(failedOutcome(outcome));
-  return response;
+  return functionAnswer(outcome, toV2Response, internalError);
 }

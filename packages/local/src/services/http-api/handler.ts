@@ -12,10 +12,9 @@ import type { ServiceContext } from '../context.js';
 import {
   apiGatewayIntegration,
   eventPayload,
-  failedOutcome,
   forwardedHeaders,
+  functionAnswer,
   invokeWithin,
-  resultTooLarge,
   traceHeaderFor,
 } from '../integration.js';
 import { type AuthorizerRefusals, askAuthorizer, identityValues } from '../lambda-authorizer.js';
@@ -199,9 +198,7 @@ async function invokeRoute(
   // HTTP APIs have no binary media types: a base64 body marked so is always decoded.
   const map = (result: unknown) =>
     route.payloadFormatVersion === '1.0' ? toProxyResponse(result, { decodeBase64: true }) : toV2Response(result);
-  const response = outcome.ok && !resultTooLarge(outcome) ? map(outcome.result) : undefined;
-  if (!response) throw internalError().because(failedOutcome(outcome));
-  return response;
+  return functionAnswer(outcome, map, internalError);
 }
 
 interface EventFacts {

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { lambdaProxyMethodWrong } from '../../assembly/integrations.js';
 import type { LambdaAuthorizerModel, RestApiModel } from '../../assembly/model.js';
-import { AwsError, CAPITAL_MESSAGE, GATEWAY_MESSAGE, missingAuthenticationToken } from '../../aws-error.js';
+import {
+  AwsError,
+  CAPITAL_MESSAGE,
+  GATEWAY_MESSAGE,
+  integrationError,
+  missingAuthenticationToken,
+} from '../../aws-error.js';
 import { headerOf, headersTooLarge, headTooLarge, type LocalRequest, type LocalResponse } from '../../http.js';
 import { type Authorization, authorize } from '../../iam/authorize.js';
 import { type RequestFacts, requestContext } from '../../iam/context-keys.js';
@@ -16,9 +22,8 @@ import type { ServiceContext } from '../context.js';
 import {
   apiGatewayIntegration,
   eventPayload,
-  failedOutcome,
+  functionAnswer,
   invokeWithin,
-  resultTooLarge,
   setHeader,
   traceHeaderFor,
 } from '../integration.js';
@@ -397,12 +402,12 @@ async function serveRestApiRequest(
       traceHeader: traceHeaderFor(request.headers),
     });
   if (type !== 'AWS_PROXY')
-    throw new AwsError(500, 'InternalServerErrorException', 'Internal server error', GATEWAY_MESSAGE).because(
+    throw integrationError(
       `${request.method} /${api.stageName}${routed.path} of REST API ${api.restApiId}: its ${type} integration is not reproduced locally (AWS_PROXY, MOCK, HTTP_PROXY and HTTP are)`,
     );
   // Recorded by LocalStack's test_lambda_aws_proxy_integration_non_post_method (AWS, 2024-07-10).
   if (lambdaProxyMethodWrong(route.method))
-    throw new AwsError(500, 'InternalServerErrorException', 'Internal server error', GATEWAY_MESSAGE).because(
+    throw integrationError(
       `${request.method} /${api.stageName}${routed.path} of REST API ${api.restApiId}: its Lambda proxy integration invokes Lambda with ${route.method.integrationHttpMethod}; Lambda's Invoke API takes only POST (IntegrationHttpMethod: POST)`,
     );
   return lambdaProxyAnswer(api, request, admitted, gatewayFacts, { context, trace });
@@ -487,10 +492,7 @@ async function lambdaProxyAnswer(
 function mappedAnswer(outcome: InvocationResult, api: RestApiModel, request: LocalRequest): LocalResponse {
   const accept = headerOf(request.headers, 'accept');
   const decodeBase64 = isBinaryMediaType(accept, api.binaryMediaTypes);
-  const response =
-    outcome.ok && !resultTooLarge(outcome) ? toProxyResponse(outcome.result, { decodeBase64 }) : undefined;
-  if (!response) throw internalError().because(failedOutcome(outcome));
-  return response;
+  return functionAnswer(outcome, (result) => toProxyResponse(result, { decodeBase64 }), internalError);
 }
 
 /** What API Gateway made of one request: its ids, its trace, its hop through CloudFront (EDGE). */

@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import type { CloudAssemblyModel, MethodModel } from '../../assembly/model.js';
-import { AwsError, GATEWAY_MESSAGE } from '../../aws-error.js';
+import { AwsError, GATEWAY_MESSAGE, integrationError } from '../../aws-error.js';
 import { awsHostOf } from '../../aws-hosts.js';
 import { headerOf, type LocalRequest, type LocalResponse } from '../../http.js';
 import { forwardedHeaders } from '../integration.js';
@@ -86,9 +86,6 @@ export function httpProxyWarnings(model: CloudAssemblyModel): string[] {
   );
 }
 
-const internalError = (why: string) =>
-  new AwsError(500, 'InternalServerErrorException', 'Internal server error', GATEWAY_MESSAGE).because(why);
-
 /** The integration's URL for this request: `{name}` and `{proxy}` (greedy) filled from the path, the query appended. */
 function backendUrl(
   template: string,
@@ -106,7 +103,7 @@ function backendUrl(
   });
   const url = new URL(filled);
   if (url.host !== new URL(template.replace(/\{[^}]*\}/g, 'x')).host)
-    throw internalError(`the integration's URL ${template} filled in names another host`);
+    throw integrationError(`the integration's URL ${template} filled in names another host`);
   if (rawQuery) url.search = url.search ? `${url.search}&${rawQuery}` : `?${rawQuery}`;
   return url;
 }
@@ -138,7 +135,7 @@ function callBackend(call: BackendCall): Promise<BackendOutput> {
   const { url, where } = call;
   let target = url;
   if (awsHostOf(url.hostname) !== undefined) {
-    if (call.origin === undefined) throw internalError(`${where}: no local stack to answer ${url.origin}`);
+    if (call.origin === undefined) throw integrationError(`${where}: no local stack to answer ${url.origin}`);
     // The stack's own address, the URL's path and query: set apart, so no path can name another host.
     target = new URL(call.origin);
     target.pathname = url.pathname;
@@ -151,7 +148,7 @@ function callBackend(call: BackendCall): Promise<BackendOutput> {
     const outgoing = send(target, { method: call.method, headers: headers.flat() }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('error', (error) => reject(internalError(`${where}: ${url.origin} failed: ${error.message}`)));
+      response.on('error', (error) => reject(integrationError(`${where}: ${url.origin} failed: ${error.message}`)));
       response.on('end', () =>
         resolve({ status: response.statusCode ?? 502, headers: response.headersDistinct, body: Buffer.concat(chunks) }),
       );
@@ -165,7 +162,7 @@ function callBackend(call: BackendCall): Promise<BackendOutput> {
       );
     }, call.timeoutMs);
     outgoing.on('close', () => clearTimeout(timer));
-    outgoing.on('error', (error) => reject(internalError(`${where}: ${url.origin} unreachable: ${error.message}`)));
+    outgoing.on('error', (error) => reject(integrationError(`${where}: ${url.origin} unreachable: ${error.message}`)));
     outgoing.end(call.body);
   });
 }
@@ -196,7 +193,7 @@ const backendMethod = (method: MethodModel, request: LocalRequest) => {
 function backendOf(method: MethodModel, call: HttpIntegrationCall, gateway: HttpGateway, query: string): URL {
   const template = method.httpUrl ?? '';
   const problem = unreachableBackend(template);
-  if (problem) throw internalError(`${gateway.where}: ${problem}`);
+  if (problem) throw integrationError(`${gateway.where}: ${problem}`);
   // A `{name+}` of the resource path is greedy: its value keeps its slashes (`{proxy}` in the URI).
   const greedy = [...method.resourcePath.matchAll(/\{([^}]+)\+\}/g)].map((match) => match[1] ?? '');
   return backendUrl(template, { parameters: call.pathParameters, greedy }, query);
@@ -259,7 +256,7 @@ export async function httpAnswer(
     );
   const rendered = template === undefined ? call.body.toString('utf8') : renderTemplate(template, values);
   if (rendered === undefined)
-    throw internalError(
+    throw integrationError(
       `${gateway.where}: the request template uses Velocity directives, which are not evaluated locally`,
     );
   const output = await callBackend({

@@ -1,5 +1,5 @@
 import type { IntegrationTemplates } from '../../assembly/model.js';
-import { AwsError, GATEWAY_MESSAGE } from '../../aws-error.js';
+import { integrationError } from '../../aws-error.js';
 import { headerOf, type LocalRequest, type LocalResponse } from '../../http.js';
 
 // A REST method's MOCK integration (API Gateway, "Set up mock integrations"): the request template
@@ -44,9 +44,6 @@ export function renderTemplate(template: string, values: TemplateValues): string
   });
 }
 
-const internalError = (why: string) =>
-  new AwsError(500, 'InternalServerErrorException', 'Internal server error', GATEWAY_MESSAGE).because(why);
-
 /**
  * The answer of a MOCK integration: the request template of the request's `Content-Type`
  * (`application/json` when it has none) gives `{"statusCode": N}`, which selects the
@@ -63,15 +60,15 @@ export function mockAnswer(
     headerOf(request.headers, 'content-type')?.split(';')[0]?.trim().toLowerCase() || 'application/json';
   const raw = mock.requestTemplates[contentType];
   if (raw === undefined)
-    throw internalError(`${where}: MOCK integration with no request template for ${contentType}, so no statusCode`);
+    throw integrationError(`${where}: MOCK integration with no request template for ${contentType}, so no statusCode`);
   const template = renderTemplate(raw, values);
   if (template === undefined)
-    throw internalError(
+    throw integrationError(
       `${where}: the MOCK request template uses Velocity directives, which are not evaluated locally`,
     );
   const statusCode = statusOf(template);
   if (statusCode === undefined)
-    throw internalError(`${where}: the MOCK request template names no statusCode (${JSON.stringify(template)})`);
+    throw integrationError(`${where}: the MOCK request template names no statusCode (${JSON.stringify(template)})`);
   // A MOCK integration's own output has no body: `$input` of its response templates reads nothing.
   return integrationAnswer(mock, { status: String(statusCode), headers: {} }, request, where, { ...values, body: '' });
 }
@@ -95,7 +92,7 @@ export function integrationAnswer(
     templates.responses.find(
       (candidate) => candidate.selectionPattern && fullMatch(candidate.selectionPattern, output.status),
     ) ?? templates.responses.find((candidate) => !candidate.selectionPattern);
-  if (!response) throw internalError(`${where}: no integration response for status ${output.status}`);
+  if (!response) throw integrationError(`${where}: no integration response for status ${output.status}`);
   const accepted = headerOf(request.headers, 'accept')?.split(',')[0]?.split(';')[0]?.trim().toLowerCase();
   const entries = Object.entries(response.responseTemplates);
   const chosen =
@@ -104,7 +101,7 @@ export function integrationAnswer(
     entries[0];
   const rendered = chosen ? renderTemplate(chosen[1], values) : values.body;
   if (rendered === undefined)
-    throw internalError(`${where}: the response template uses Velocity directives, which are not evaluated locally`);
+    throw integrationError(`${where}: the response template uses Velocity directives, which are not evaluated locally`);
   const headers: Record<string, string> = { 'content-type': chosen?.[0] ?? 'application/json' };
   for (const [name, value] of Object.entries(response.responseParameters)) {
     const target = /^method\.response\.header\.(.+)$/.exec(name)?.[1];
