@@ -78,6 +78,9 @@ export type RequestHandler = (request: LocalRequest) => Promise<LocalResponse>;
 /** The request line and headers the server reads; past them a request is refused unread (431). */
 const NODE_HEAD_BYTES = 64 * 1024;
 
+/** How long an idle kept connection stays open. */
+const IDLE_CONNECTION_MS = 60_000;
+
 /** Bytes of request bodies the server holds at once, by default: six of the largest AWS accepts. */
 export const BODY_BUDGET_BYTES = 6 * MAX_BODY_BYTES;
 
@@ -116,6 +119,10 @@ export async function listen(
         send(res, errorResponse(new AwsError(500, 'InternalFailure', 'An internal error occurred.')), now());
     });
   });
+  // Answers carry no `Keep-Alive: timeout=…` hint (AWS's carry none), so a client keeps an idle
+  // connection until the server closes it, and one reused just as Node's 5 s timer closed it is
+  // reset: idle connections are kept a minute instead.
+  server.keepAliveTimeout = IDLE_CONNECTION_MS;
   // Requests Node cannot parse still get an AWS-shaped answer, then the connection closes.
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy();
@@ -183,6 +190,9 @@ function errorResponse(error: AwsError): LocalResponse {
 function send(res: ServerResponse, response: LocalResponse, date: Date): void {
   const body = typeof response.body === 'string' ? Buffer.from(response.body, 'utf8') : response.body;
   const headers = Object.entries(response.headers).map(([name, value]) => [AWS_CASING[name] ?? name, value]);
+  // A body read in part and refused (past a limit, throttled): the rest would be read as the next
+  // request, so the connection closes after the answer (it says so). One never read, Node drains.
+  if (!res.req.complete && res.req.readableDidRead) res.shouldKeepAlive = false;
   // AWS's front ends name a kept connection `Connection: keep-alive` and send no `Keep-Alive`
   // (as recorded); Node would add `Keep-Alive: timeout=5` unless the answer names its connection.
   // (A stream's end is its connection's for an HTTP/1.0 client: Node decides for those.)
@@ -279,16 +289,9 @@ function lazyBody(
     if (!budget.take(bytes)) throw throttled(budget.limit);
     held += bytes;
   };
-  /**
-   * Refuses a body streamed past a limit: the answer is sent while the rest still comes, so the
-   * connection closes after it (it says so) rather than carry on with the rest as a next request.
-   */
-  const pastLimit = (size: number, limit: BodyLimit | undefined): AwsError | undefined => {
-    const refused =
-      size > MAX_BODY_BYTES ? bodyTooLarge() : limit && size > limit.bytes ? limit.tooLarge(size) : undefined;
-    if (refused) res.shouldKeepAlive = false;
-    return refused;
-  };
+  /** The refusal of a body streamed past the server's limit or the service's, if it is. */
+  const pastLimit = (size: number, limit: BodyLimit | undefined): AwsError | undefined =>
+    size > MAX_BODY_BYTES ? bodyTooLarge() : limit && size > limit.bytes ? limit.tooLarge(size) : undefined;
   const readBody = (limit?: BodyLimit) => {
     read ??= (async () => {
       const declared = Number(req.headers['content-length'] ?? 0);
